@@ -1,0 +1,1 @@
+"""What every SMart service needs exactly once."""

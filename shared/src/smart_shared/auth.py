@@ -1,0 +1,129 @@
+"""Bearer JWT authentication and the platform's authorisation rules (DESIGN.md §5).
+
+Claims: ``sub``, ``role`` (member, staff, admin, service), ``branch``, ``member_id``. A member sees
+only their own data; staff and admins only their branch; services act for the branch they serve.
+HS256 with a shared secret locally; RS256 with a public key in production. Tokens without an
+expiry, with an algorithm other than the configured one (``none`` included) or a bad signature
+are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import jwt
+from litestar import Request
+
+from smart_shared.problems import Problem, forbidden
+from smart_shared.settings import Settings
+
+Role = Literal["member", "staff", "admin", "service"]
+ROLES: tuple[Role, ...] = ("member", "staff", "admin", "service")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as the token says."""
+
+    sub: str
+    role: Role
+    branch: str
+    member_id: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("staff", "admin", "service")
+
+    def require(self, *roles: Role) -> None:
+        """Refuse (403) unless the caller has one of ``roles``."""
+        if self.role not in roles:
+            raise forbidden(f"This needs the role {' or '.join(roles)}; you are {self.role}")
+
+    def require_branch(self, branch: str) -> None:
+        """Refuse (403) anything outside the caller's branch."""
+        if branch != self.branch:
+            raise forbidden(f"You act for branch {self.branch}, not {branch}")
+
+    def require_member_or_staff(self, member_id: str, branch: str) -> None:
+        """A member may act only for themselves; staff only within their branch."""
+        self.require_branch(branch)
+        if self.role == "member" and self.member_id != member_id:
+            raise forbidden("A member may only see and change their own data")
+
+    def sees(self, member_id: str | None, branch: str) -> bool:
+        if branch != self.branch:
+            return False
+        return self.role != "member" or (member_id is not None and member_id == self.member_id)
+
+
+def _key(settings: Settings, for_signing: bool) -> Any:
+    if settings.jwt_algorithm == "HS256":
+        return settings.jwt_secret
+    if for_signing:
+        raise ValueError("RS256 tokens are minted by the identity provider, not here")
+    if not settings.jwt_public_key_file:
+        raise ValueError("SMART_JWT_PUBLIC_KEY_FILE is required with RS256")
+    return Path(settings.jwt_public_key_file).read_text()
+
+
+def mint_token(
+    settings: Settings,
+    role: Role,
+    branch: str,
+    member_id: str | None = None,
+    sub: str | None = None,
+    ttl: timedelta = timedelta(hours=8),
+) -> str:
+    """A local HS256 token (the ``smart token`` command and the tests use this)."""
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": sub or member_id or f"{role}@{branch.lower()}",
+        "role": role,
+        "branch": branch,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    if member_id:
+        claims["member_id"] = member_id
+    return jwt.encode(claims, _key(settings, True), algorithm="HS256")
+
+
+def _unauthorised(detail: str) -> Problem:
+    return Problem(401, "Not authenticated", detail, "unauthenticated")
+
+
+def read_token(settings: Settings, token: str) -> Principal:
+    """Verify a token and return its principal, or a 401 problem saying why not."""
+    try:
+        claims = jwt.decode(
+            token,
+            _key(settings, False),
+            algorithms=[settings.jwt_algorithm],
+            options={"require": ["exp", "sub", "role", "branch"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise _unauthorised("The token has expired") from None
+    except jwt.InvalidTokenError as error:
+        raise _unauthorised(f"The token is not valid: {error}") from None
+    role = claims.get("role")
+    if role not in ROLES:
+        raise _unauthorised(f"Unknown role {role!r}")
+    branch = str(claims["branch"])
+    if role == "member" and not claims.get("member_id"):
+        raise _unauthorised("A member token needs a member_id claim")
+    return Principal(
+        sub=str(claims["sub"]), role=role, branch=branch, member_id=claims.get("member_id")
+    )
+
+
+async def current_principal(request: Request[Any, Any, Any]) -> Principal:
+    """Litestar dependency: the authenticated caller (401 problem when missing or invalid)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorised("Send 'Authorization: Bearer <token>'")
+    settings: Settings = request.app.state.settings
+    return read_token(settings, token.strip())

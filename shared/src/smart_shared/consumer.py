@@ -1,0 +1,228 @@
+"""The idempotent batch consumer (the inbox side of exactly-once effects).
+
+A batch of Kafka records is handled in one MongoDB transaction: the handlers' state changes, the
+events they publish (outbox) and the ids of the events handled (inbox) commit together, and the
+offsets are committed only after that. A redelivered event finds its id in the inbox and changes
+nothing. A handler that fails makes the batch fall back to one transaction per event, so the
+poison event is isolated, retried a few times and dead-lettered while the others go through.
+Records keep their partition order throughout, so order per key holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Link, SpanKind
+
+from smart_shared.deadletters import DeadLetters
+from smart_shared.events import (
+    Envelope,
+    Event,
+    MalformedEvent,
+    UnknownEventType,
+    decode,
+    header_map,
+)
+from smart_shared.metrics import CONSUMER_LAG, EVENTS_PROCESSED, EVENTS_SKIPPED
+from smart_shared.mongo import INBOX, Database, UnitOfWork, backoff, is_transient
+
+log = logging.getLogger("smart.consumer")
+tracer = trace.get_tracer("smart.consumer")
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+
+
+class EventHandlers:
+    """The events a service consumes and the use case each one runs.
+
+    >>> handlers = EventHandlers()
+    >>> @handlers.on(WorkCompleted)
+    ... async def issue_invoice(event: WorkCompleted, uow: UnitOfWork) -> None: ...
+    """
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, Handler] = {}
+        self._topics: set[str] = set()
+
+    def on(self, *event_types: type[E]) -> Callable[[Callable[[E, UnitOfWork], Awaitable[None]]], Any]:
+        def register(handler: Callable[[E, UnitOfWork], Awaitable[None]]) -> Any:
+            for event_type in event_types:
+                self._by_type[event_type.ce_type()] = handler
+                self._topics.add(event_type.topic)
+            return handler
+
+        return register
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted(self._topics)
+
+    def handler_for(self, ce_type: str) -> Handler | None:
+        return self._by_type.get(ce_type)
+
+
+class InfrastructureDown(Exception):
+    """MongoDB stayed unreachable: the batch is rewound and retried later, never dead-lettered."""
+
+
+@dataclass
+class Incoming:
+    record: Any  # aiokafka ConsumerRecord
+    envelope: Envelope
+    event: Event
+    handler: Handler
+
+
+class BatchConsumer:
+    def __init__(
+        self,
+        service: str,
+        database: Database,
+        handlers: EventHandlers,
+        dead_letters: DeadLetters,
+        branches: Iterable[str],
+        max_retries: int = 3,
+        transient_attempts: int = 8,
+    ) -> None:
+        self.service = service
+        self.database = database
+        self.handlers = handlers
+        self.dead_letters = dead_letters
+        self.branches = set(branches)
+        self.max_retries = max_retries
+        self.transient_attempts = transient_attempts
+
+    async def handle_batch(self, records: Sequence[Any]) -> bool:
+        """Handle records in order. True: commit the offsets. False: rewind and redeliver."""
+        incoming, poison = self._read(records)
+        try:
+            await self._handle(incoming, poison)
+        except InfrastructureDown as error:
+            log.warning("batch of %d rewound: %s", len(records), error)
+            return False
+        for record, reason in poison:
+            await self.dead_letters.send(record, reason, self.service)
+        self._record_lag(records)
+        return True
+
+    def _read(self, records: Sequence[Any]) -> tuple[list[Incoming], list[tuple[Any, str]]]:
+        incoming: list[Incoming] = []
+        poison: list[tuple[Any, str]] = []
+        for record in records:
+            headers = header_map(record.headers or [])
+            try:
+                envelope, event = decode(headers, record.value)
+            except UnknownEventType:
+                EVENTS_SKIPPED.labels(self.service, "unknown_type").inc()
+                continue
+            except MalformedEvent as error:
+                poison.append((record, str(error)))
+                continue
+            if event.branch not in self.branches:
+                EVENTS_SKIPPED.labels(self.service, "other_branch").inc()
+                continue
+            handler = self.handlers.handler_for(envelope.type)
+            if handler is None:
+                continue  # a type of the topic this service has no use for
+            incoming.append(Incoming(record, envelope, event, handler))
+        return incoming, poison
+
+    async def _handle(self, incoming: list[Incoming], poison: list[tuple[Any, str]]) -> None:
+        if not incoming:
+            return
+        for attempt in range(self.transient_attempts):
+            try:
+                await self._in_one_transaction(incoming)
+                return
+            except Exception as error:
+                if not is_transient(error):
+                    log.info("batch failed (%s); isolating the failing event", error)
+                    await self._one_by_one(incoming, poison)
+                    return
+                await backoff(attempt)
+        raise InfrastructureDown("MongoDB unreachable")
+
+    async def _one_by_one(self, incoming: list[Incoming], poison: list[tuple[Any, str]]) -> None:
+        for item in incoming:
+            failures = transient = 0
+            while True:
+                try:
+                    await self._in_one_transaction([item])
+                    break
+                except Exception as error:
+                    if is_transient(error):
+                        transient += 1
+                        if transient >= self.transient_attempts:
+                            raise InfrastructureDown("MongoDB unreachable") from error
+                        await backoff(transient)
+                        continue
+                    failures += 1
+                    if failures > self.max_retries:
+                        log.error(
+                            "dead-lettering %s %s after %d attempts: %r",
+                            item.envelope.type, item.envelope.id, failures, error,
+                        )
+                        poison.append((item.record, f"{type(error).__name__}: {error}"))
+                        break
+                    await backoff(failures)
+
+    async def _in_one_transaction(self, items: list[Incoming]) -> None:
+        handled: list[str] = []
+
+        async def work(uow: UnitOfWork) -> None:
+            handled.clear()
+            ids = [item.envelope.id for item in items]
+            cursor = uow.db[INBOX].find({"_id": {"$in": ids}}, {"_id": 1}, session=uow.session)
+            seen = {doc["_id"] async for doc in cursor}
+            batch_link = [Link(trace.get_current_span().get_span_context())]
+            for item in items:
+                if item.envelope.id in seen:
+                    continue
+                seen.add(item.envelope.id)
+                parent = propagate.extract({"traceparent": item.envelope.traceparent or ""})
+                with tracer.start_as_current_span(
+                    f"{item.envelope.type} process",
+                    context=parent,
+                    kind=SpanKind.CONSUMER,
+                    links=batch_link,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.message.id": item.envelope.id,
+                        "messaging.destination.name": item.record.topic,
+                        "smart.aggregate_id": item.envelope.subject,
+                    },
+                ):
+                    await item.handler(item.event, uow)
+                uow.record_handled(item.envelope.id, item.envelope.type)
+                handled.append(item.envelope.type)
+
+        await self.database.transaction(work)
+        skipped = len(items) - len(handled)
+        if skipped:
+            EVENTS_SKIPPED.labels(self.service, "duplicate").inc(skipped)
+        for ce_type in handled:
+            EVENTS_PROCESSED.labels(self.service, ce_type).inc()
+
+    def _record_lag(self, records: Sequence[Any]) -> None:
+        last: dict[tuple[str, int], Any] = {}
+        for record in records:
+            last[(record.topic, record.partition)] = record
+        for (topic, partition), record in last.items():
+            consumer = getattr(record, "consumer", None)
+            if consumer is None:
+                continue
+            try:
+                from aiokafka import TopicPartition
+
+                highwater = consumer.highwater(TopicPartition(topic, partition))
+            except Exception:
+                continue
+            if highwater is not None:
+                CONSUMER_LAG.labels(self.service, topic, str(partition)).set(
+                    max(0, highwater - record.offset - 1)
+                )

@@ -1,0 +1,419 @@
+"""The event catalogue: every event the platform publishes, the public contract of the platform.
+
+Each event's docstring says when it is published and what a subscriber may rely on; they become
+the AsyncAPI documentation.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from smart_shared.events.base import Event
+from smart_shared.money import ExactDecimal, Money
+
+MEMBERS_TOPIC = "smart.members.member.v1"
+CONTRACTS_TOPIC = "smart.contracts.contract.v1"
+BILLING_TOPIC = "smart.billing.invoice.v1"
+PAYROLL_TOPIC = "smart.payroll.salary.v1"
+FUND_TOPIC = "smart.fund.guarantee.v1"
+COLLECTION_TOPIC = "smart.collection.case.v1"
+
+TOPICS = (
+    MEMBERS_TOPIC,
+    CONTRACTS_TOPIC,
+    BILLING_TOPIC,
+    PAYROLL_TOPIC,
+    FUND_TOPIC,
+    COLLECTION_TOPIC,
+)
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+ActivityKind = Literal["artistic", "manual", "other"]
+MemberStatus = Literal["applicant", "active", "suspended", "left", "erased"]
+ClientKind = Literal["business", "consumer"]
+Language = Literal["fr", "nl", "en"]
+
+
+class Activity(_Part):
+    """What a member does, which decides the payroll rules that apply."""
+
+    name: str = Field(description="E.g. 'musician', 'graphic designer'.")
+    kind: ActivityKind = Field(
+        description="artistic and manual: social base 108 %; artistic: flat withholding."
+    )
+    joint_committee: str = Field(description="Joint committee: '304' performing arts, '200' default.")
+
+
+class PayoutDetails(_Part):
+    """Where the member's salary goes. Only payroll needs it; it is personal data."""
+
+    iban: str
+    holder_name: str
+
+
+class Address(_Part):
+    street: str
+    postal_code: str
+    city: str
+    country: str = Field(description="ISO 3166 alpha-2.")
+
+
+class Client(_Part):
+    """The member's client, who signs the contract and receives the invoice."""
+
+    client_key: str = Field(
+        description="Stable client identity within a branch (VAT number, or normalised name and "
+        "country for consumers): the unit of the fund's exposure cap."
+    )
+    name: str
+    kind: ClientKind
+    country: str = Field(description="ISO 3166 alpha-2.")
+    email: str
+    address: Address
+    vat_number: str | None = Field(None, description="Validated EU VAT number (business only).")
+    language: Language = "en"
+
+
+# ------------------------------------------------------------------------------------- members
+
+
+class _MemberEvent(Event):
+    service = "members"
+    topic = MEMBERS_TOPIC
+    aggregate_field = "member_id"
+    member_id: str
+
+
+class MemberRegistered(_MemberEvent):
+    """An applicant registered. Not yet allowed to sign contracts: that needs a paid share."""
+
+    activities: list[Activity]
+
+
+class MemberActivated(_MemberEvent):
+    """The member's first cooperative share was paid: they may now sign contracts."""
+
+    activities: list[Activity]
+    payout: PayoutDetails
+
+
+class MemberUpdated(_MemberEvent):
+    """The member's status, activities or payout details changed. Carries the full current state
+    of each, so a subscriber's projection needs only the latest version."""
+
+    status: MemberStatus
+    activities: list[Activity]
+    payout: PayoutDetails
+    changed: list[str] = Field(description="Names of the fields that changed.")
+
+
+class MemberErased(_MemberEvent):
+    """GDPR erasure: every subscriber purges what it holds about this member, except what the law
+    requires it to keep (invoices: 7 years)."""
+
+
+# ----------------------------------------------------------------------------------- contracts
+
+
+class _ContractEvent(Event):
+    service = "contracts"
+    topic = CONTRACTS_TOPIC
+    aggregate_field = "contract_id"
+    contract_id: str
+    member_id: str
+
+
+class ContractSigned(_ContractEvent):
+    """The client signed and SMart validated: the contract binds. Carries everything billing,
+    payroll and the fund need to act on it."""
+
+    activity: Activity
+    client: Client
+    description: str
+    work_days: list[date]
+    first_work_day: date
+    last_work_day: date
+    amount_excl_vat: Money
+    expenses: Money
+    payment_term_days: int = Field(ge=0, le=60)
+    client_signed_at: datetime
+    signed_at: datetime
+
+
+class EmploymentDeclared(_ContractEvent):
+    """The employment was declared to social security (Dimona-like) before the first work day."""
+
+    declaration_reference: str
+    declared_at: datetime
+
+
+class WorkCompleted(_ContractEvent):
+    """The last work day is over: billing invoices the client, payroll computes the salary."""
+
+    last_work_day: date
+    completed_at: datetime
+
+
+class ContractCancelled(_ContractEvent):
+    """Cancelled before its first work day; the declaration, if any, was cancelled too."""
+
+    reason: str
+    cancelled_at: datetime
+
+
+# ------------------------------------------------------------------------------------- billing
+
+
+class _InvoiceEvent(Event):
+    service = "billing"
+    topic = BILLING_TOPIC
+    aggregate_field = "invoice_id"
+    invoice_id: str
+    contract_id: str
+    member_id: str
+
+
+class InvoiceIssued(_InvoiceEvent):
+    """An invoice was issued for a completed contract, with its gapless number."""
+
+    number: str = Field(description="{branch}-{year}-{seq:06}, gapless per branch and year.")
+    issue_date: date
+    due_date: date
+    client_key: str
+    client_kind: ClientKind
+    amount_excl_vat: Money
+    vat_rate: ExactDecimal
+    vat_amount: Money
+    total: Money
+    reverse_charge: bool
+    structured_reference: str | None = Field(
+        None, description="Belgian structured communication +++ddd/dddd/ddddd+++ (BE invoices)."
+    )
+
+
+class PaymentReceived(_InvoiceEvent):
+    """A payment was booked against the invoice (partial, full or over)."""
+
+    payment_id: str
+    amount: Money
+    received_on: date
+    balance_due: Money = Field(description="What remains to be paid after this payment (≥ 0).")
+    credit: Money = Field(description="Overpayment kept as credit for the client (≥ 0).")
+
+
+class InvoicePaid(_InvoiceEvent):
+    """The balance reached zero: the fund recovers its advance, collection closes its case."""
+
+    amount_excl_vat: Money
+    total: Money
+    paid_on: date
+
+
+class DebtOverdue(_InvoiceEvent):
+    """The due date passed with a balance left: collection opens a dunning case."""
+
+    number: str
+    client: Client
+    issue_date: date
+    due_date: date
+    total: Money
+    outstanding: Money
+
+
+class CreditNoteIssued(_InvoiceEvent):
+    """A credit note reduced the invoice (staff correction, or the write-off of a lost debt)."""
+
+    credit_note_id: str
+    number: str = Field(description="{branch}-CN-{year}-{seq:06}, gapless per branch and year.")
+    amount: Money = Field(description="Credited amount including VAT.")
+    reason: str
+    issue_date: date
+    balance_due: Money
+
+
+# ------------------------------------------------------------------------------------- payroll
+
+
+class SalaryBreakdown(_Part):
+    """A salary computed from the branch rule pack; every amount rounded half-up to the cent."""
+
+    rule_pack: str = Field(description="Identifier of the rule pack used, e.g. 'BE-2026'.")
+    amount_excl_vat: Money
+    fee: Money
+    expenses: Money
+    budget: Money
+    gross: Money
+    employer_contributions: Money
+    employee_contributions: Money
+    taxable: Money
+    withholding_tax: Money
+    net: Money
+    paid: Money = Field(description="What reaches the member: net plus repaid expenses.")
+
+
+class _SalaryEvent(Event):
+    service = "payroll"
+    topic = PAYROLL_TOPIC
+    aggregate_field = "salary_id"
+    salary_id: str
+    contract_id: str
+    member_id: str
+
+
+class SalaryDue(_SalaryEvent):
+    """A salary is payable on ``pay_date``: guaranteed (7th working day after the last work day)
+    or, without guarantee, once the invoice was paid."""
+
+    guaranteed: bool
+    pay_date: date
+    breakdown: SalaryBreakdown
+
+
+class SalaryPaid(_SalaryEvent):
+    """A payment run carrying this salary was confirmed by the bank."""
+
+    amount: Money
+    paid_on: date
+    payment_run_id: str
+    end_to_end_id: str
+
+
+# ---------------------------------------------------------------------------------------- fund
+
+DeclineReason = Literal[
+    "client_not_signed",
+    "client_outside_eu",
+    "client_cap_exceeded",
+    "member_cap_exceeded",
+    "fund_insufficient",
+    "branch_not_covered",
+]
+
+
+class _FundEvent(Event):
+    service = "fund"
+    topic = FUND_TOPIC
+    aggregate_field = "contract_id"
+    contract_id: str
+    member_id: str
+
+
+class GuaranteeGranted(_FundEvent):
+    """The fund reserved the salary cost: the member is paid on time even if the client is late."""
+
+    client_key: str
+    amount: Money = Field(description="Reserved salary cost (amount excl. VAT less the fee).")
+
+
+class GuaranteeDeclined(_FundEvent):
+    """No guarantee: the salary waits for the client's payment."""
+
+    reason: DeclineReason
+    detail: str
+
+
+class AdvancePaid(_FundEvent):
+    """The fund advanced the salary cost because the invoice was unpaid on the pay date."""
+
+    salary_id: str
+    amount: Money
+    transfer_id: str
+
+
+class AdvanceRecovered(_FundEvent):
+    """The client paid: the advance (or the reservation) is released and the contribution booked."""
+
+    invoice_id: str
+    amount: Money = Field(description="Advance recovered (zero when nothing had been advanced).")
+    contribution: Money = Field(description="1.0 % of the invoice excl. VAT, into the fund.")
+    transfer_id: str
+
+
+class LossAbsorbed(_FundEvent):
+    """The debt was written off: the fund bears the loss of the advance."""
+
+    invoice_id: str
+    amount: Money
+    transfer_id: str
+
+
+# ---------------------------------------------------------------------------------- collection
+
+ReminderLevel = Literal[
+    "reminder_1", "reminder_2", "formal_notice", "legal_handover", "write_off_proposed"
+]
+
+
+class _CaseEvent(Event):
+    service = "collection"
+    topic = COLLECTION_TOPIC
+    aggregate_field = "invoice_id"
+    invoice_id: str
+    contract_id: str
+    case_id: str
+
+
+class ReminderSent(_CaseEvent):
+    """A step of the dunning schedule was taken and the client told, in their language."""
+
+    level: ReminderLevel
+    outstanding: Money = Field(description="Principal still due.")
+    interest: Money
+    compensation: Money = Field(description="Fixed compensation or Book XIX damages claimed.")
+    total_claimed: Money
+    language: Language
+    sent_on: date
+
+
+class DebtRecovered(_CaseEvent):
+    """The debt was paid: the case is closed."""
+
+    principal: Money
+    beyond_principal: Money = Field(description="Interest and compensation recovered on top.")
+    closed_on: date
+
+
+class DebtWrittenOff(_CaseEvent):
+    """Collection failed and the debt is abandoned: the fund absorbs the loss, billing credits."""
+
+    member_id: str
+    amount: Money = Field(description="Principal written off.")
+    reason: str
+    written_off_on: date
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    MemberRegistered,
+    MemberActivated,
+    MemberUpdated,
+    MemberErased,
+    ContractSigned,
+    EmploymentDeclared,
+    WorkCompleted,
+    ContractCancelled,
+    InvoiceIssued,
+    PaymentReceived,
+    InvoicePaid,
+    DebtOverdue,
+    CreditNoteIssued,
+    SalaryDue,
+    SalaryPaid,
+    GuaranteeGranted,
+    GuaranteeDeclined,
+    AdvancePaid,
+    AdvanceRecovered,
+    LossAbsorbed,
+    ReminderSent,
+    DebtRecovered,
+    DebtWrittenOff,
+)
+
+BY_CE_TYPE: dict[str, type[Event]] = {event.ce_type(): event for event in EVENT_TYPES}
+

@@ -1,0 +1,210 @@
+"""MongoDB through PyMongo's async API: clients, transactions and the unit of work.
+
+Every state change runs in a ``UnitOfWork``: one MongoDB transaction that also holds the events
+the change causes (the outbox) and, in consumers, the ids of the events it handled (the inbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from bson import ObjectId
+from opentelemetry import propagate
+from pymongo import AsyncMongoClient, ReadPreference
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import (
+    ConnectionFailure,
+    DuplicateKeyError,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from smart_shared.clock import Clock
+from smart_shared.events import Event, encode
+from smart_shared.ids import new_id
+
+T = TypeVar("T")
+Document = dict[str, Any]
+log = logging.getLogger("smart.mongo")
+
+OUTBOX = "outbox"
+INBOX = "inbox"
+LEASES = "leases"
+
+
+def connect(uri: str, **options: Any) -> AsyncMongoClient[Document]:
+    """An ``AsyncMongoClient`` with majority writes, suited to transactions on a replica set."""
+    return AsyncMongoClient(
+        uri,
+        tz_aware=True,
+        w="majority",
+        retryWrites=True,
+        serverSelectionTimeoutMS=5000,
+        **options,
+    )
+
+
+def is_transient(error: BaseException) -> bool:
+    """Errors worth retrying: the database is unreachable or a transaction lost a race."""
+    if isinstance(error, ConnectionFailure | ServerSelectionTimeoutError):
+        return True
+    if isinstance(error, PyMongoError):
+        return error.has_error_label("TransientTransactionError") or error.has_error_label(
+            "UnknownTransactionCommitResult"
+        ) or error.has_error_label("RetryableWriteError")
+    return False
+
+
+class UnitOfWork:
+    """One transaction: reads and writes through ``session``, events through ``publish``."""
+
+    def __init__(
+        self, db: AsyncDatabase[Document], session: AsyncClientSession, clock: Clock
+    ) -> None:
+        self.db = db
+        self.session = session
+        self.clock = clock
+        self._outbox: list[Document] = []
+        self._inbox: list[Document] = []
+
+    def publish(self, event: Event, traceparent: str | None = None) -> str:
+        """Stage ``event`` in the outbox; it is sent only if the transaction commits.
+
+        The row keeps the ``traceparent`` of the current span (an HTTP request, a consumed event)
+        so the trace continues in every consumer. Returns the event id.
+        """
+        event_id = new_id()
+        if traceparent is None:
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            traceparent = carrier.get("traceparent")
+        key, value, headers = encode(event, event_id, traceparent)
+        self._outbox.append({
+            "_id": ObjectId(),
+            "event_id": event_id,
+            "topic": event.topic,
+            "ce_type": event.ce_type(),
+            "key": key,
+            "value": value,
+            "headers": [[name, data] for name, data in headers],
+            "traceparent": traceparent,
+            "aggregate_id": event.aggregate_id,
+            "version": event.version,
+            "created_at": datetime.now(UTC),
+            "pending": True,
+        })
+        return event_id
+
+    def record_handled(self, event_id: str, ce_type: str) -> None:
+        """Remember a consumed event so a redelivery changes nothing."""
+        self._inbox.append({"_id": event_id, "ce_type": ce_type, "at": datetime.now(UTC)})
+
+    @property
+    def staged_events(self) -> int:
+        return len(self._outbox)
+
+    async def flush(self) -> None:
+        """Write the staged outbox and inbox rows in the transaction (two round trips at most)."""
+        if self._outbox:
+            # ids are made here, inside the (possibly retried) transaction, so the relay's
+            # _id order follows commit order within this process
+            for row in self._outbox:
+                row["_id"] = ObjectId()
+            await self.db[OUTBOX].insert_many(self._outbox, ordered=True, session=self.session)
+        if self._inbox:
+            await self.db[INBOX].insert_many(self._inbox, ordered=True, session=self.session)
+
+
+class Database:
+    """A service's own database, and the way to change it: ``await database.transaction(fn)``."""
+
+    def __init__(self, client: AsyncMongoClient[Document], name: str, clock: Clock) -> None:
+        self.client = client
+        self.db: AsyncDatabase[Document] = client[name]
+        self.clock = clock
+        self.after_commit: list[Callable[[], None]] = []
+
+    async def transaction(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run ``work`` in one transaction with its outbox and inbox rows; retried on races."""
+        async with self.client.start_session() as session:
+
+            async def attempt(s: AsyncClientSession) -> T:
+                uow = UnitOfWork(self.db, s, self.clock)
+                result = await work(uow)
+                await uow.flush()
+                return result
+
+            result = await session.with_transaction(
+                attempt,
+                read_concern=ReadConcern("snapshot"),
+                write_concern=WriteConcern("majority"),
+                read_preference=ReadPreference.PRIMARY,
+            )
+        for hook in self.after_commit:
+            hook()
+        return result
+
+    async def ping(self) -> bool:
+        try:
+            await self.client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+
+    async def ensure_platform_indexes(self) -> None:
+        """Indexes of the shared collections: outbox (pending in order), inbox (by id), leases."""
+        await self.db[OUTBOX].create_index(
+            [("pending", 1), ("_id", 1)],
+            name="pending_in_order",
+            partialFilterExpression={"pending": True},
+        )
+        await self.db[OUTBOX].create_index(
+            "sent_at", name="sent_expiry", expireAfterSeconds=7 * 24 * 3600
+        )
+        await self.db[INBOX].create_index(
+            "at", name="inbox_expiry", expireAfterSeconds=400 * 24 * 3600
+        )
+
+
+class Lease:
+    """A named lease in MongoDB: one holder at a time among a service's replicas.
+
+    Leases use real time, never the platform clock: moving the clock must not steal a lease.
+    """
+
+    def __init__(self, db: AsyncDatabase[Document], name: str, ttl: timedelta) -> None:
+        self._collection = db[LEASES]
+        self.name = name
+        self.owner = new_id()
+        self.ttl = ttl
+
+    async def acquire(self) -> bool:
+        now = datetime.now(UTC)
+        try:
+            await self._collection.find_one_and_update(
+                {"_id": self.name, "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
+                {"$set": {"owner": self.owner, "expires_at": now + self.ttl}},
+                upsert=True,
+            )
+            return True
+        except DuplicateKeyError:
+            return False
+        except OperationFailure as error:
+            if error.code == 11000:
+                return False
+            raise
+
+    async def release(self) -> None:
+        await self._collection.delete_one({"_id": self.name, "owner": self.owner})
+
+
+async def backoff(attempt: int, base: float = 0.1, cap: float = 5.0) -> None:
+    await asyncio.sleep(min(cap, base * (2**attempt)))

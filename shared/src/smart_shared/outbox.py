@@ -1,0 +1,116 @@
+"""The outbox relay: publishes committed events to Kafka, in order, and marks them sent.
+
+At-least-once by construction: a relay killed between the send and the mark sends the rows again
+on restart, and consumers drop the duplicates by event id (the inbox). One relay per service
+database is active at a time (a lease), so order per aggregate holds with several replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from opentelemetry import context, propagate
+from pymongo.asynchronous.database import AsyncDatabase
+
+from smart_shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
+from smart_shared.mongo import OUTBOX, Document, Lease, is_transient
+
+log = logging.getLogger("smart.outbox")
+
+Publish = Callable[[bytes, str, bytes, dict[str, str]], Awaitable["asyncio.Future[Any]"]]
+"""Send one message (value, topic, key, headers) and return the delivery future."""
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        publish: Publish,
+        service: str,
+        batch_size: int = 500,
+        idle_seconds: float = 0.05,
+    ) -> None:
+        self._db = db
+        self._publish = publish
+        self._service = service
+        self._batch_size = batch_size
+        self._idle = idle_seconds
+        self._lease = Lease(db, "outbox-relay", ttl=timedelta(seconds=15))
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tell the relay new rows were committed (saves the idle wait)."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"{self._service}-outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            await self._lease.release()
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending rows in commit order; returns how many were sent."""
+        rows = await (
+            self._db[OUTBOX]
+            .find({"pending": True})
+            .sort("_id", 1)
+            .limit(self._batch_size)
+            .to_list(self._batch_size)
+        )
+        if not rows:
+            OUTBOX_BACKLOG.labels(self._service).set(0)
+            return 0
+        deliveries = []
+        for row in rows:
+            headers = {name: value.decode() for name, value in row["headers"]}
+            token = None
+            if row.get("traceparent"):
+                # the publish span becomes a child of the request or event that caused the row
+                token = context.attach(propagate.extract({"traceparent": row["traceparent"]}))
+            try:
+                headers.pop("traceparent", None)
+                deliveries.append(await self._publish(row["value"], row["topic"], row["key"], headers))
+            finally:
+                if token is not None:
+                    context.detach(token)
+        await asyncio.gather(*deliveries)
+        await self._db[OUTBOX].update_many(
+            {"_id": {"$in": [row["_id"] for row in rows]}},
+            {"$unset": {"pending": ""}, "$set": {"sent_at": datetime.now(UTC)}},
+        )
+        OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
+        OUTBOX_BACKLOG.labels(self._service).set(
+            0 if len(rows) < self._batch_size else len(rows)
+        )
+        return len(rows)
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                if not await self._lease.acquire():
+                    await asyncio.sleep(2)
+                    continue
+                sent = await self.relay_once()
+                failures = 0
+                if sent < self._batch_size:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._idle)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                failures += 1
+                level = logging.WARNING if is_transient(error) or failures < 5 else logging.ERROR
+                log.log(level, "outbox relay failed (attempt %d): %s", failures, error)
+                await asyncio.sleep(min(5.0, 0.1 * 2**failures))

@@ -1,0 +1,279 @@
+"""The service builder: one call gives a service its Litestar app and FastStream broker, wired.
+
+    service = build_service(
+        "billing",
+        controllers=[InvoiceController],
+        handlers=handlers,                 # EventHandlers: the events it consumes
+        indexes=create_indexes,            # its own MongoDB indexes
+        jobs=lambda platform: [ScheduledJob("overdue", ...)],
+    )
+    app = service.app
+
+The app gets ``/health/live``, ``/health/ready`` (MongoDB and Kafka checked), ``/metrics``,
+OpenAPI at ``/schema/openapi.json``, RFC 9457 problems, JWT auth (``principal`` dependency),
+OpenTelemetry for HTTP, Kafka and pymongo, JSON logs, the outbox relay, the batch consumer and the
+scheduler. Controllers receive ``platform: Platform`` and ``principal: Principal``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.middlewares import AckPolicy
+from litestar import Litestar, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.types import ControllerRouterHandler
+from pymongo.asynchronous.database import AsyncDatabase
+
+from smart_shared.auth import current_principal
+from smart_shared.clock import Clock, SharedClock, SystemClock
+from smart_shared.consumer import BatchConsumer, EventHandlers
+from smart_shared.deadletters import DeadLetters
+from smart_shared.mongo import Database, Document, connect
+from smart_shared.outbox import OutboxRelay
+from smart_shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
+from smart_shared.scheduler import ScheduledJob, Scheduler
+from smart_shared.settings import Settings
+from smart_shared.telemetry import setup_logging, setup_tracing
+
+log = logging.getLogger("smart.service")
+
+
+@dataclass
+class Platform:
+    """What a controller, handler or job of a service works with."""
+
+    settings: Settings
+    database: Database
+    clock: Clock
+    broker: KafkaBroker
+    relay: OutboxRelay
+    consumer: BatchConsumer | None = None
+    scheduler: Scheduler | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        return self.database.db
+
+
+IndexSetup = Callable[[AsyncDatabase[Document]], Awaitable[None]]
+JobsFactory = Callable[[Platform], Sequence[ScheduledJob]]
+StartHook = Callable[[Platform], Awaitable[None]]
+
+
+def make_broker(settings: Settings) -> KafkaBroker:
+    """A FastStream Kafka broker with the idempotent producer and Kafka tracing."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        security=settings.faststream_security(),  # type: ignore[arg-type]
+        middlewares=[KafkaTelemetryMiddleware()],
+        client_id=f"smart-{settings.service}",
+        logger=logging.getLogger("faststream"),
+    )
+
+
+class Service:
+    def __init__(
+        self,
+        name: str,
+        controllers: Sequence[ControllerRouterHandler],
+        handlers: EventHandlers | None,
+        indexes: IndexSetup | None,
+        jobs: JobsFactory | None,
+        on_start: StartHook | None,
+        settings: Settings | None,
+    ) -> None:
+        self.name = name
+        self.settings = settings or Settings(SMART_SERVICE=name)  # type: ignore[call-arg]
+        if not self.settings.service:
+            self.settings.service = name
+        self.handlers = handlers
+        self._indexes = indexes
+        self._jobs = jobs
+        self._on_start = on_start
+        self.platform: Platform | None = None
+        self.app = self._build_app(controllers)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        settings = self.settings
+        client = connect(settings.mongodb_uri, **settings.mongo_options())
+        clock: Clock = SharedClock(client) if settings.clock == "shared" else SystemClock()
+        if isinstance(clock, SharedClock):
+            await clock.start()
+        database = Database(client, settings.database_name, clock)
+        await database.ensure_platform_indexes()
+        if self._indexes:
+            await self._indexes(database.db)
+        broker = make_broker(settings)
+
+        async def publish(value: bytes | None, topic: str, key: bytes | None,
+                          headers: dict[str, str]) -> Any:
+            return await broker.publish(value, topic, key=key, headers=headers, no_confirm=True)
+
+        async def publish_and_wait(value: bytes | None, topic: str, key: bytes | None,
+                                   headers: dict[str, str]) -> Any:
+            return await broker.publish(value, topic, key=key, headers=headers)
+
+        relay = OutboxRelay(database.db, publish, self.name, settings.relay_batch_size,
+                            settings.relay_idle_seconds)
+        database.after_commit.append(relay.wake)
+        platform = Platform(settings, database, clock, broker, relay)
+        if self.handlers and self.handlers.topics:
+            platform.consumer = BatchConsumer(
+                self.name, database, self.handlers, DeadLetters(publish_and_wait),
+                settings.branches, settings.consumer_max_retries,
+            )
+            self._subscribe(broker, platform.consumer)
+        app.state.platform = platform
+        app.state.settings = settings
+        self.platform = platform
+        await broker.start()
+        await relay.start()
+        if self._on_start:
+            await self._on_start(platform)
+        if self._jobs:
+            platform.scheduler = Scheduler(database.db, clock, list(self._jobs(platform)),
+                                           settings.scheduler_interval_seconds)
+            await platform.scheduler.start()
+        log.info("%s started for branches %s", self.name, ",".join(settings.branches))
+        try:
+            yield
+        finally:
+            if platform.scheduler:
+                await platform.scheduler.stop()
+            await relay.stop()
+            await broker.stop()
+            if isinstance(clock, SharedClock):
+                await clock.stop()
+            await client.close()
+
+    def _subscribe(self, broker: KafkaBroker, consumer: BatchConsumer) -> None:
+        assert self.handlers is not None
+        subscriber = broker.subscriber(
+            *self.handlers.topics,
+            group_id=self.settings.consumer_group,
+            batch=True,
+            max_records=self.settings.consumer_batch_size,
+            batch_timeout_ms=50,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            max_poll_interval_ms=600_000,
+            title=f"{self.name}-consumer",
+        )
+
+        @subscriber
+        async def consume(message: KafkaMessage) -> None:
+            raw = message.raw_message
+            records = raw if isinstance(raw, tuple) else (raw,)
+            if await consumer.handle_batch(records):
+                await message.ack()
+            else:
+                await message.nack()
+                await asyncio.sleep(1)
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _build_app(self, controllers: Sequence[ControllerRouterHandler]) -> Litestar:
+        @get("/health/live", tags=["health"], summary="The process answers")
+        async def live() -> dict[str, str]:
+            return {"status": "live"}
+
+        @get("/health/ready", tags=["health"], summary="MongoDB and Kafka are reachable")
+        async def ready() -> Response[dict[str, Any]]:
+            platform = self.platform
+            mongo = bool(platform and await platform.database.ping())
+            kafka = False
+            if platform:
+                try:
+                    kafka = await platform.broker.ping(timeout=2)
+                except Exception:
+                    kafka = False
+            checks = {"mongodb": "up" if mongo else "down", "kafka": "up" if kafka else "down"}
+            if mongo and kafka:
+                return Response({"status": "ready", "checks": checks})
+            return Response(
+                {"type": "about:blank", "title": "Not ready", "status": 503, "checks": checks},
+                status_code=503,
+                media_type=PROBLEM_JSON,
+            )
+
+        def provide_platform(state: State) -> Platform:
+            return state.platform  # type: ignore[no-any-return]
+
+        prometheus = PrometheusConfig(app_name=f"smart_{self.name}", group_path=True,
+                                      exclude=["/metrics", "/health"])
+        return Litestar(
+            route_handlers=[live, ready, PrometheusController, *controllers],
+            dependencies={
+                "platform": Provide(provide_platform, sync_to_thread=False),
+                "principal": Provide(current_principal),
+            },
+            exception_handlers=EXCEPTION_HANDLERS,
+            lifespan=[self.lifespan],
+            plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(exclude=["/health", "/metrics"]))],
+            middleware=[prometheus.middleware],
+            request_max_body_size=self.settings.max_body_bytes,
+            openapi_config=OpenAPIConfig(
+                title=f"SMart {self.name}",
+                version="1.0.0",
+                path="/schema",
+                components=Components(security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer",
+                                                  bearer_format="JWT")
+                }),
+                security=[{"BearerToken": []}],
+            ),
+            on_startup=[lambda: setup_logging(self.settings)],
+        )
+
+
+def build_service(
+    name: str,
+    *,
+    controllers: Sequence[ControllerRouterHandler] = (),
+    handlers: EventHandlers | None = None,
+    indexes: IndexSetup | None = None,
+    jobs: JobsFactory | None = None,
+    on_start: StartHook | None = None,
+    settings: Settings | None = None,
+) -> Service:
+    """Build a service: see the module docstring."""
+    settings = settings or Settings(SMART_SERVICE=name)  # type: ignore[call-arg]
+    settings.service = name
+    setup_tracing(settings)
+    return Service(name, controllers, handlers, indexes, jobs, on_start, settings)
+
+
+def run(service: Service) -> None:
+    """Serve ``service`` with uvicorn on the configured host and port (``python -m <service>``)."""
+    import uvicorn
+
+    setup_logging(service.settings)
+    uvicorn.run(
+        service.app,
+        host=service.settings.host,
+        port=service.settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

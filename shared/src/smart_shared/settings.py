@@ -1,0 +1,136 @@
+"""Settings from the environment, validated at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """What a service process needs to know about its deployment.
+
+    Every field reads the environment variable of the same name in upper case (``MONGODB_URI``,
+    ``KAFKA_BOOTSTRAP_SERVERS``) or with the ``SMART_`` prefix where marked.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    service: str = Field("", alias="SMART_SERVICE")
+    branches: list[str] = Field(default_factory=lambda: ["BE", "FR"], alias="SMART_BRANCHES")
+    deployment: str = Field("local", alias="SMART_DEPLOYMENT")
+    host: str = Field("127.0.0.1", alias="SMART_SERVICE_HOST")
+    port: int = Field(8000, alias="SMART_SERVICE_PORT")
+    home: Path = Field(Path(".local"), alias="SMART_HOME")
+
+    mongodb_uri: str = Field(
+        "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true", alias="MONGODB_URI"
+    )
+    mongodb_database: str = Field("", alias="SMART_MONGODB_DATABASE")
+    mongodb_tls_ca_file: str | None = Field(None, alias="MONGODB_TLS_CA_FILE")
+    mongodb_tls_certificate_key_file: str | None = Field(
+        None, alias="MONGODB_TLS_CERTIFICATE_KEY_FILE"
+    )
+
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = Field(
+        "SCRAM-SHA-512", alias="KAFKA_SASL_MECHANISM"
+    )
+    kafka_sasl_username: str | None = Field(None, alias="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: str | None = Field(None, alias="KAFKA_SASL_PASSWORD")
+    kafka_ssl_cafile: str | None = Field(None, alias="KAFKA_SSL_CAFILE")
+
+    clock: Literal["system", "shared"] = Field("shared", alias="SMART_CLOCK")
+
+    jwt_secret: str = Field("local-development-secret-change-me", alias="SMART_JWT_SECRET")
+    jwt_algorithm: Literal["HS256", "RS256"] = Field("HS256", alias="SMART_JWT_ALGORITHM")
+    jwt_public_key_file: str | None = Field(None, alias="SMART_JWT_PUBLIC_KEY_FILE")
+
+    consumer_batch_size: int = Field(500, alias="SMART_CONSUMER_BATCH_SIZE", ge=1, le=5000)
+    consumer_max_retries: int = Field(3, alias="SMART_CONSUMER_MAX_RETRIES", ge=0)
+    relay_batch_size: int = Field(500, alias="SMART_RELAY_BATCH_SIZE", ge=1, le=5000)
+    relay_idle_seconds: float = Field(0.05, alias="SMART_RELAY_IDLE_SECONDS", gt=0)
+    scheduler_interval_seconds: float = Field(1.0, alias="SMART_SCHEDULER_INTERVAL", gt=0)
+    max_body_bytes: int = Field(1_048_576, alias="SMART_MAX_BODY_BYTES", ge=1024)
+
+    otel_exporter_otlp_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    local_traces: bool = Field(True, alias="SMART_LOCAL_TRACES")
+    log_level: str = Field("INFO", alias="SMART_LOG_LEVEL")
+
+    @field_validator("branches", mode="before")
+    @classmethod
+    def _split_branches(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [b.strip().upper() for b in value.split(",") if b.strip()]
+        return value
+
+    @field_validator("branches")
+    @classmethod
+    def _known_branches(cls, value: list[str]) -> list[str]:
+        for branch in value:
+            if len(branch) != 2 or not branch.isalpha():
+                raise ValueError(f"{branch!r} is not a two-letter branch code")
+        if not value:
+            raise ValueError("at least one branch must be served")
+        return value
+
+    @property
+    def database_name(self) -> str:
+        return self.mongodb_database or f"smart_{self.service}"
+
+    @property
+    def consumer_group(self) -> str:
+        """Consumer groups are per service and deployment, so BE and FR share a cluster safely."""
+        return f"smart.{self.deployment}.{self.service}"
+
+    def kafka_security(self) -> dict[str, object]:
+        """aiokafka connection options for TLS and SASL/SCRAM (empty for local plaintext)."""
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return {}
+        import ssl
+
+        options: dict[str, object] = {"security_protocol": self.kafka_security_protocol}
+        if "SSL" in self.kafka_security_protocol:
+            options["ssl_context"] = ssl.create_default_context(cafile=self.kafka_ssl_cafile)
+        if "SASL" in self.kafka_security_protocol:
+            options.update(
+                sasl_mechanism=self.kafka_sasl_mechanism,
+                sasl_plain_username=self.kafka_sasl_username,
+                sasl_plain_password=self.kafka_sasl_password,
+            )
+        return options
+
+    def faststream_security(self) -> object | None:
+        """The same settings as a FastStream security object (``None`` for local plaintext)."""
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return None
+        import ssl
+
+        from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+
+        use_ssl = "SSL" in self.kafka_security_protocol
+        context = ssl.create_default_context(cafile=self.kafka_ssl_cafile) if use_ssl else None
+        if "SASL" not in self.kafka_security_protocol:
+            return BaseSecurity(ssl_context=context, use_ssl=True)
+        kind = {"SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512,
+                "PLAIN": SASLPlaintext}[self.kafka_sasl_mechanism]
+        return kind(
+            username=self.kafka_sasl_username or "",
+            password=self.kafka_sasl_password or "",
+            ssl_context=context,
+            use_ssl=use_ssl,
+        )
+
+    def mongo_options(self) -> dict[str, object]:
+        """PyMongo TLS / x.509 options (the URI carries SCRAM credentials)."""
+        options: dict[str, object] = {}
+        if self.mongodb_tls_ca_file:
+            options.update(tls=True, tlsCAFile=self.mongodb_tls_ca_file)
+        if self.mongodb_tls_certificate_key_file:
+            options.update(tls=True, tlsCertificateKeyFile=self.mongodb_tls_certificate_key_file)
+        return options
