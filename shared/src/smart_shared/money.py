@@ -40,6 +40,8 @@ def to_decimal(value: Any) -> Decimal:
 
 
 def _exact_decimal(value: Any) -> Decimal:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError('must be a decimal string such as "12.50"')
     return to_decimal(value)
 
 

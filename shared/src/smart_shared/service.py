@@ -42,6 +42,7 @@ from smart_shared.auth import current_principal
 from smart_shared.clock import Clock, SharedClock, SystemClock
 from smart_shared.consumer import BatchConsumer, EventHandlers
 from smart_shared.deadletters import DeadLetters
+from smart_shared.events import TOPICS
 from smart_shared.mongo import Database, Document, connect
 from smart_shared.outbox import OutboxRelay
 from smart_shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
@@ -73,6 +74,27 @@ class Platform:
 IndexSetup = Callable[[AsyncDatabase[Document]], Awaitable[None]]
 JobsFactory = Callable[[Platform], Sequence[ScheduledJob]]
 StartHook = Callable[[Platform], Awaitable[None]]
+
+
+async def create_topics(bootstrap: str, *topics: str, partitions: int = 3) -> None:
+    """Create topics and their ``.dlq`` where missing (namespaced test deployments)."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.errors import TopicAlreadyExistsError
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [t for topic in topics for t in (topic, f"{topic}.dlq") if t not in existing]
+        if wanted:
+            try:
+                await admin.create_topics(
+                    [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in wanted]
+                )
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
 
 
 def make_broker(settings: Settings) -> KafkaBroker:
@@ -125,10 +147,15 @@ class Service:
         if self._indexes:
             await self._indexes(database.db)
         broker = make_broker(settings)
+        if settings.topic_namespace:
+            await create_topics(settings.kafka_bootstrap_servers,
+                                *(settings.topic(t) for t in TOPICS))
 
         async def publish(value: bytes | None, topic: str, key: bytes | None,
                           headers: dict[str, str]) -> Any:
-            return await broker.publish(value, topic, key=key, headers=headers, no_confirm=True)
+            return await broker.publish(
+                value, settings.topic(topic), key=key, headers=headers, no_confirm=True
+            )
 
         async def publish_and_wait(value: bytes | None, topic: str, key: bytes | None,
                                    headers: dict[str, str]) -> Any:
@@ -170,7 +197,7 @@ class Service:
     def _subscribe(self, broker: KafkaBroker, consumer: BatchConsumer) -> None:
         assert self.handlers is not None
         subscriber = broker.subscriber(
-            *self.handlers.topics,
+            *(self.settings.topic(t) for t in self.handlers.topics),
             group_id=self.settings.consumer_group,
             batch=True,
             max_records=self.settings.consumer_batch_size,

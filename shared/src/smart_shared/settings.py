@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     kafka_sasl_password: str | None = Field(None, alias="KAFKA_SASL_PASSWORD")
     kafka_ssl_cafile: str | None = Field(None, alias="KAFKA_SSL_CAFILE")
 
+    topic_namespace: str = Field(
+        "", alias="SMART_TOPIC_NAMESPACE", pattern=r"^[a-z0-9_.-]*$",
+        description="Prefix of every topic name; lets tests share one broker without crosstalk.",
+    )
     clock: Literal["system", "shared"] = Field("shared", alias="SMART_CLOCK")
 
     jwt_secret: str = Field("local-development-secret-change-me", alias="SMART_JWT_SECRET")
@@ -82,6 +86,10 @@ class Settings(BaseSettings):
     @property
     def database_name(self) -> str:
         return self.mongodb_database or f"smart_{self.service}"
+
+    def topic(self, canonical: str) -> str:
+        """The topic name in this deployment (the canonical name unless a namespace is set)."""
+        return f"{self.topic_namespace}{canonical}"
 
     @property
     def consumer_group(self) -> str:

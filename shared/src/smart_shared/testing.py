@@ -22,6 +22,9 @@ from typing import Any
 import pytest
 
 from smart_shared.ids import new_id
+from smart_shared.service import create_topics
+
+__all__ = ["create_topics"]
 
 
 @dataclass(frozen=True)
@@ -102,23 +105,6 @@ def free_port() -> int:
 def unique_name(prefix: str) -> str:
     """A name no other test run uses (databases, topics, consumer groups)."""
     return f"{prefix}_{new_id().replace('-', '')[-12:]}"
-
-
-async def create_topics(bootstrap: str, *topics: str, partitions: int = 3) -> None:
-    """Create topics (and their ``.dlq``) for a test, ignoring those that exist."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        wanted = [t for topic in topics for t in (topic, f"{topic}.dlq") if t not in existing]
-        if wanted:
-            await admin.create_topics(
-                [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in wanted]
-            )
-    finally:
-        await admin.close()
 
 
 @asynccontextmanager

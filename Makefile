@@ -1,0 +1,46 @@
+# The two commands of the README: `make up` (install, start, demo) and `make test`.
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+VENV := .venv/bin
+SMARTCTL := $(VENV)/python deploy/local/smartctl.py
+
+.PHONY: up install infra services demo test test-unit down status logs lint schemas
+
+up: install
+	$(SMARTCTL) up
+	@if [ -f tests/demo/run.py ]; then $(VENV)/python -m tests.demo.run; fi
+
+install:
+	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || $(PYTHON) -m pip install --quiet --user uv
+	$(UV) sync --frozen --all-packages --quiet
+
+infra: install
+	$(SMARTCTL) up --infra-only
+
+services: install
+	$(SMARTCTL) up
+
+demo:
+	$(VENV)/python -m tests.demo.run
+
+test: install
+	$(VENV)/pytest
+
+test-unit: install
+	$(VENV)/pytest -m "not integration and not e2e"
+
+down:
+	@if [ -x $(VENV)/python ]; then $(SMARTCTL) down; else python3 deploy/local/smartctl.py down; fi
+
+status:
+	$(SMARTCTL) status
+
+logs:
+	$(SMARTCTL) logs
+
+lint:
+	$(VENV)/ruff check shared services tests
+	$(VENV)/mypy shared/src
+
+schemas:
+	$(VENV)/smart schemas --out docs/events

@@ -1,0 +1,1 @@
+"""Gapless invoices, VAT, payments, bank statements, credit notes, overdue debts."""

@@ -1,0 +1,1 @@
+"""Dunning schedules, late interest and compensation, payment plans, write-off."""

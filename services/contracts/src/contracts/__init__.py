@@ -1,0 +1,1 @@
+"""SMart contracts from draft to client signature, employment declaration, completion."""

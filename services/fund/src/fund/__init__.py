@@ -1,0 +1,1 @@
+"""Guarantee decisions and the double-entry ledger of the mutual guarantee fund."""

@@ -1,0 +1,1 @@
+"""Members, cooperative shares, payout details, GDPR erasure."""
