@@ -42,8 +42,9 @@ async def cmd_clock(args: argparse.Namespace) -> None:
     from smart_shared.clock import SharedClock
     from smart_shared.mongo import connect
 
-    client = connect(Settings().mongodb_uri)
-    clock = SharedClock(client)
+    settings = Settings()
+    client = connect(settings.mongodb_uri)
+    clock = SharedClock(client, settings.clock_id)
     await clock.refresh()
     if args.action == "advance":
         await clock.advance(_duration(args.by))

@@ -68,8 +68,10 @@ class FixedClock(_LocalDay):
 class SharedClock(_LocalDay):
     """Real time shifted by an offset that every process reads from MongoDB."""
 
-    def __init__(self, client: Any, poll_seconds: float = 0.5) -> None:
+    def __init__(self, client: Any, clock_id: str = CLOCK_DOCUMENT,
+                 poll_seconds: float = 0.5) -> None:
         self._collection = client[CLOCK_DATABASE][CLOCK_DOCUMENT]
+        self._id = clock_id
         self._offset = timedelta(0)
         self._poll_seconds = poll_seconds
         self._task: asyncio.Task[None] | None = None
@@ -78,13 +80,13 @@ class SharedClock(_LocalDay):
         return datetime.now(UTC) + self._offset
 
     async def refresh(self) -> None:
-        doc = await self._collection.find_one({"_id": CLOCK_DOCUMENT})
+        doc = await self._collection.find_one({"_id": self._id})
         self._offset = timedelta(seconds=float(doc["offset_seconds"])) if doc else timedelta(0)
 
     async def advance(self, delta: timedelta) -> datetime:
         """Move the platform's time forward for every process at once."""
         await self._collection.update_one(
-            {"_id": CLOCK_DOCUMENT},
+            {"_id": self._id},
             {"$inc": {"offset_seconds": delta.total_seconds()}},
             upsert=True,
         )
@@ -92,7 +94,7 @@ class SharedClock(_LocalDay):
         return self.now()
 
     async def reset(self) -> None:
-        await self._collection.delete_one({"_id": CLOCK_DOCUMENT})
+        await self._collection.delete_one({"_id": self._id})
         await self.refresh()
 
     async def start(self) -> None:

@@ -139,7 +139,7 @@ class Service:
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         settings = self.settings
         client = connect(settings.mongodb_uri, **settings.mongo_options())
-        clock: Clock = SharedClock(client) if settings.clock == "shared" else SystemClock()
+        clock: Clock = SharedClock(client, settings.clock_id) if settings.clock == "shared" else SystemClock()
         if isinstance(clock, SharedClock):
             await clock.start()
         database = Database(client, settings.database_name, clock)

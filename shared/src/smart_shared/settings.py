@@ -50,6 +50,10 @@ class Settings(BaseSettings):
         description="Prefix of every topic name; lets tests share one broker without crosstalk.",
     )
     clock: Literal["system", "shared"] = Field("shared", alias="SMART_CLOCK")
+    clock_id: str = Field(
+        "clock", alias="SMART_CLOCK_ID",
+        description="Which shared clock to follow: all processes of one platform use the same.",
+    )
 
     jwt_secret: str = Field("local-development-secret-change-me", alias="SMART_JWT_SECRET")
     jwt_algorithm: Literal["HS256", "RS256"] = Field("HS256", alias="SMART_JWT_ALGORITHM")

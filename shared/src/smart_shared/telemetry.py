@@ -125,3 +125,27 @@ def setup_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     for noisy in ("aiokafka", "faststream", "pymongo", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def current_traceparent() -> str | None:
+    """The W3C ``traceparent`` of the current span: store it on an aggregate so that work started
+    later for it (a scheduled transition) continues the same trace."""
+    from opentelemetry import propagate
+
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def continue_trace(name: str, traceparent: str | None, **attributes: str) -> Any:
+    """A span continuing the trace of ``traceparent`` (a context manager), linked to the current
+    span: a scheduler tick or a batch that starts new work for an older request."""
+    from opentelemetry import propagate
+    from opentelemetry.trace import Link
+
+    current = trace.get_current_span().get_span_context()
+    links = [Link(current)] if current.is_valid else []
+    parent = propagate.extract({"traceparent": traceparent}) if traceparent else None
+    return trace.get_tracer("smart").start_as_current_span(
+        name, context=parent, links=links, attributes=attributes
+    )
