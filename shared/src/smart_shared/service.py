@@ -111,6 +111,10 @@ def make_broker(settings: Settings) -> KafkaBroker:
     )
 
 
+async def _raw_records(message: Any) -> Any:
+    return message.raw_message
+
+
 class Service:
     def __init__(
         self,
@@ -206,6 +210,9 @@ class Service:
             auto_offset_reset="earliest",
             max_poll_interval_ms=600_000,
             title=f"{self.name}-consumer",
+            # the batch consumer reads the raw records itself, so a malformed body reaches it
+            # (and its dead-letter topic) instead of failing in FastStream's JSON decoder
+            decoder=_raw_records,
         )
 
         @subscriber

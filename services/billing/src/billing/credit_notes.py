@@ -1,0 +1,100 @@
+"""Credit notes: staff corrections and the write-off of lost debts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from smart_shared.events.catalogue import CreditNoteIssued, DebtWrittenOff
+from smart_shared.ids import new_id
+from smart_shared.money import Money
+from smart_shared.mongo import UnitOfWork
+
+from billing.domain.invoice import credit_note_split
+from billing.numbers import next_number
+from billing.store import CREDIT_NOTES, INVOICES, Invoice, account_fields, iso, read_invoice
+
+
+async def issue_credit_note(
+    uow: UnitOfWork, invoice: Invoice, amount: Decimal, reason: str, source_key: str | None
+) -> dict[str, Any]:
+    """Credit ``amount`` (incl. VAT) on ``invoice`` with a gapless number → ``CreditNoteIssued``.
+
+    Raises ``CreditTooLarge`` beyond what remains invoiced. With a ``source_key`` the same cause
+    (a write-off case) credits once.
+    """
+    if source_key:
+        earlier = await uow.db[CREDIT_NOTES].find_one({"source_key": source_key},
+                                                      session=uow.session)
+        if earlier:
+            return credit_note_view(earlier)
+    after = invoice.account.credit_note(amount)
+    today = uow.clock.today()
+    _, number = await next_number(uow, "credit_note", invoice.branch, today.year)
+    excl, vat = credit_note_split(amount, invoice.vat_rate)
+    credit_note_id = new_id()
+    document = {
+        "_id": credit_note_id,
+        "branch": invoice.branch,
+        "number": number,
+        "invoice_id": invoice.invoice_id,
+        "invoice_number": invoice.number,
+        "member_id": invoice.member_id,
+        "issue_date": iso(today),
+        "amount": str(amount),
+        "amount_excl_vat": str(excl),
+        "vat_amount": str(vat),
+        "vat_rate": str(invoice.vat_rate),
+        "currency": invoice.currency,
+        "reason": reason,
+        "source_key": source_key,
+        "created_at": uow.clock.now(),
+    }
+    await uow.db[CREDIT_NOTES].insert_one(document, session=uow.session)
+    version = invoice.version + 1
+    changes: dict[str, Any] = {**account_fields(after), "version": version}
+    if after.settled:
+        changes["overdue_watch"] = False
+        if invoice.status == "open":
+            changes["status"] = "credited"
+    updated = await uow.db[INVOICES].update_one(
+        {"_id": invoice.invoice_id, "version": invoice.version}, {"$set": changes},
+        session=uow.session,
+    )
+    if updated.matched_count != 1:
+        raise RuntimeError(f"invoice {invoice.invoice_id} changed during the credit note")
+    uow.publish(CreditNoteIssued(
+        branch=invoice.branch, version=version, occurred_at=uow.clock.now(),
+        invoice_id=invoice.invoice_id, contract_id=invoice.contract_id,
+        member_id=invoice.member_id or "", credit_note_id=credit_note_id, number=number,
+        amount=Money.of(amount, invoice.currency), reason=reason, issue_date=today,
+        balance_due=invoice.money(after.balance_due),
+    ))
+    return credit_note_view(document)
+
+
+async def credit_written_off_debt(event: DebtWrittenOff, uow: UnitOfWork) -> None:
+    """Record collection's write-off with a credit note for the principal written off."""
+    invoice = read_invoice(await uow.db[INVOICES].find_one(
+        {"_id": event.invoice_id, "branch": event.branch}, session=uow.session))
+    if invoice is None:
+        raise LookupError(f"written-off invoice {event.invoice_id} is unknown to billing")
+    amount = min(event.amount.amount, invoice.account.creditable)
+    if amount <= 0:
+        return
+    await issue_credit_note(uow, invoice, amount, f"Debt written off: {event.reason}",
+                            f"write-off:{event.case_id}")
+
+
+def credit_note_view(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "credit_note_id": document["_id"],
+        "number": document["number"],
+        "invoice_id": document["invoice_id"],
+        "invoice_number": document["invoice_number"],
+        "issue_date": document["issue_date"],
+        "amount": {"amount": document["amount"], "currency": document["currency"]},
+        "amount_excl_vat": document["amount_excl_vat"],
+        "vat_amount": document["vat_amount"],
+        "reason": document["reason"],
+    }

@@ -1,0 +1,1 @@
+"""Billing's pure rules: invoices, numbering, VAT, structured communication, balances, statements."""

@@ -1,0 +1,41 @@
+"""The ``billing`` section of a branch rule pack: the seller's identity and the VAT mentions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+from smart_shared.rulepacks import Sourced, SourcedInt, rule_pack
+
+
+class SellerRules(BaseModel):
+    """The branch's SMart entity, which invoices the client."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Sourced[str]
+    street: Sourced[str]
+    postal_code: Sourced[str]
+    city: Sourced[str]
+    country: Sourced[str]
+    vat_number: Sourced[str]
+    company_id: Sourced[str]
+    iban: Sourced[str]
+    bic: Sourced[str]
+    peppol_scheme: Sourced[str]
+
+
+class BillingRules(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seller: SellerRules
+    payment_term_days: SourcedInt
+    max_payment_term_days: SourcedInt
+    structured_communication: Sourced[bool]
+    reverse_charge_mention: Sourced[str]
+    outside_eu_mention: Sourced[str]
+
+
+def billing_rules(branch: str, on: date) -> BillingRules:
+    """The billing rules in force for ``branch`` on ``on``."""
+    return rule_pack(branch, on).section("billing", BillingRules)

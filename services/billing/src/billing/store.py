@@ -1,0 +1,165 @@
+"""Billing's MongoDB collections, their documents and indexes.
+
+Amounts are stored as decimal strings, like on the wire; dates as ISO strings so that range
+queries on them (due dates) compare correctly.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pymongo.asynchronous.database import AsyncDatabase
+from smart_shared.events.catalogue import Activity, Client
+from smart_shared.money import ExactDecimal, Money
+from smart_shared.mongo import Document
+
+from billing.domain.balance import Account
+
+CONTRACTS = "contracts"
+INVOICES = "invoices"
+COUNTERS = "counters"
+PAYMENTS = "payments"
+UNMATCHED = "unmatched_payments"
+CREDIT_NOTES = "credit_notes"
+STATEMENTS = "bank_statements"
+
+InvoiceStatus = Literal["open", "paid", "credited"]
+
+
+class Seller(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    street: str
+    postal_code: str
+    city: str
+    country: str
+    vat_number: str
+    company_id: str
+    iban: str
+    bic: str
+    peppol_scheme: str
+
+
+class Performer(BaseModel):
+    """The member who did the work, named on the invoice (pseudonymised after erasure)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    member_id: str | None
+    activity: str
+    erased: bool = False
+
+
+class InvoiceLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    work_days: list[date]
+    amount_excl_vat: ExactDecimal
+
+
+class Invoice(BaseModel):
+    """An issued invoice as stored and as the API shows it."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    invoice_id: str = Field(alias="_id")
+    branch: str
+    number: str
+    contract_id: str
+    member_id: str | None
+    status: InvoiceStatus
+    issue_date: date
+    due_date: date
+    seller: Seller
+    client: Client
+    performer: Performer
+    lines: list[InvoiceLine]
+    currency: str = "EUR"
+    amount_excl_vat: ExactDecimal
+    vat_rate: ExactDecimal
+    vat_category: str
+    vat_amount: ExactDecimal
+    total: ExactDecimal
+    reverse_charge: bool
+    vat_mention: str | None = None
+    structured_reference: str | None = None
+    paid: ExactDecimal = Decimal("0.00")
+    credited: ExactDecimal = Decimal("0.00")
+    balance_due: ExactDecimal
+    credit: ExactDecimal = Decimal("0.00")
+    paid_on: date | None = None
+    overdue_since: date | None = None
+    version: int
+
+    @property
+    def account(self) -> Account:
+        return Account(self.total, self.paid, self.credited)
+
+    def money(self, amount: Decimal) -> Money:
+        return Money.of(amount, self.currency)
+
+
+def account_fields(account: Account) -> dict[str, str]:
+    """The stored form of an invoice's account after a payment or a credit note."""
+    return {
+        "paid": str(account.paid),
+        "credited": str(account.credited),
+        "balance_due": str(account.balance_due),
+        "credit": str(account.credit),
+    }
+
+
+def read_invoice(doc: Document | None) -> Invoice | None:
+    return None if doc is None else Invoice.model_validate(doc)
+
+
+def iso(day: date) -> str:
+    return day.isoformat()
+
+
+def contract_activity(doc: Document) -> Activity:
+    return Activity.model_validate(doc["activity"])
+
+
+async def create_indexes(db: AsyncDatabase[Document]) -> None:
+    """Uniqueness is what makes issuance and bookings idempotent; the rest serves queries."""
+    invoices = db[INVOICES]
+    await invoices.create_index("number", unique=True, name="number_unique")
+    await invoices.create_index("contract_id", unique=True, name="one_invoice_per_contract")
+    await invoices.create_index(
+        [("branch", 1), ("structured_reference", 1)], unique=True, name="reference_unique",
+        partialFilterExpression={"structured_reference": {"$type": "string"}},
+    )
+    await invoices.create_index([("branch", 1), ("_id", 1)], name="by_branch")
+    await invoices.create_index([("member_id", 1), ("_id", 1)], name="by_member")
+    await invoices.create_index(
+        [("due_date", 1)], name="overdue_watch",
+        partialFilterExpression={"overdue_watch": True},
+    )
+    await db[PAYMENTS].create_index("dedup_key", unique=True, name="booked_once",
+                                    partialFilterExpression={"dedup_key": {"$type": "string"}})
+    await db[PAYMENTS].create_index([("invoice_id", 1), ("_id", 1)], name="by_invoice")
+    await db[UNMATCHED].create_index("dedup_key", unique=True, name="parked_once",
+                                     partialFilterExpression={"dedup_key": {"$type": "string"}})
+    await db[UNMATCHED].create_index([("branch", 1), ("status", 1), ("_id", 1)],
+                                     name="open_by_branch")
+    await db[CREDIT_NOTES].create_index("number", unique=True, name="number_unique")
+    await db[CREDIT_NOTES].create_index("source_key", unique=True, name="credited_once",
+                                        partialFilterExpression={"source_key": {"$type": "string"}})
+    await db[CREDIT_NOTES].create_index([("invoice_id", 1), ("_id", 1)], name="by_invoice")
+
+
+def jsonable(value: Any) -> Any:
+    """A stored document made safe for a JSON answer (ObjectIds and dates as strings)."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, str | int | bool | float) or value is None:
+        return value
+    return str(value)

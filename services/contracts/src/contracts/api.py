@@ -1,0 +1,178 @@
+"""HTTP: drafting, submitting, signing (public, by token), cancelling and reading contracts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.params import Parameter
+from opentelemetry import trace
+from pydantic import BaseModel, ConfigDict
+from smart_shared.auth import Principal
+from smart_shared.http import Page, find_page
+from smart_shared.problems import forbidden, invalid
+from smart_shared.service import Platform
+
+from contracts.contracting import (
+    Cancellation,
+    NewContract,
+    cancel_contract,
+    contract_rules,
+    draft_contract,
+    find_contract,
+    gateway_of,
+    sign_by_client,
+    submit_contract,
+)
+from contracts.domain import Contract, ContractStatus
+from contracts.gateway_simulator import SimulatedSocialSecurityGateway
+from contracts.store import CONTRACTS, contract_from
+
+SIGN_ROUTE = "/v1/contracts/sign/{token}"
+
+
+def contract_view(contract: Contract) -> dict[str, Any]:
+    """The contract as callers see it: never the signing token or its hash."""
+    view = contract.model_dump(mode="json", exclude={"signing", "traceparent"})
+    view["first_work_day"] = contract.first_work_day.isoformat()
+    view["last_work_day"] = contract.last_work_day.isoformat()
+    if contract.signing is not None:
+        view["signing_link"] = {
+            "issued_at": contract.signing.issued_at.isoformat(),
+            "expires_at": contract.signing.expires_at.isoformat(),
+            "used_at": contract.signing.used_at.isoformat() if contract.signing.used_at else None,
+        }
+    return view
+
+
+class SimulatorState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    failing: bool
+
+
+def _hide_token_in_trace(request: Request[Any, Any, Any]) -> None:
+    # the token is the client's authority: keep it out of exported spans
+    span = trace.get_current_span()
+    route = SIGN_ROUTE
+    for attribute in ("http.target", "http.url", "url.path", "url.full", "http.route"):
+        span.set_attribute(attribute, route)
+    span.update_name(f"{request.method} {route}")
+
+
+class ContractController(Controller):
+    path = "/v1/contracts"
+    tags = ["contracts"]
+
+    @post("/", summary="Draft a contract for an active member", status_code=201)
+    async def create(self, data: NewContract, platform: Platform,
+                     principal: Principal) -> dict[str, Any]:
+        contract = await draft_contract(platform, principal, data)
+        return contract_view(contract)
+
+    @get("/", summary="Contracts the caller may see (member: own; staff: branch)")
+    async def list_contracts(
+        self, platform: Platform, principal: Principal,
+        member_id: str | None = None,
+        status: ContractStatus | None = None,
+        cursor: str | None = None,
+        limit: int = Parameter(default=50, ge=1, le=500),
+    ) -> Page[dict[str, Any]]:
+        query: dict[str, Any] = {"branch": principal.branch}
+        if principal.role == "member":
+            if member_id is not None and member_id != principal.member_id:
+                raise forbidden("A member sees only their own contracts")
+            query["member_id"] = principal.member_id
+        elif member_id is not None:
+            query["member_id"] = member_id
+        if status is not None:
+            query["status"] = status.value
+        docs, next_cursor = await find_page(platform.db, CONTRACTS, query, cursor, limit)
+        return Page(items=[contract_view(contract_from(doc)) for doc in docs],
+                    next_cursor=next_cursor)
+
+    @get("/late-declarations", summary="Signed contracts still undeclared close to their start")
+    async def late_declarations(
+        self, platform: Platform, principal: Principal,
+        cursor: str | None = None,
+        limit: int = Parameter(default=50, ge=1, le=500),
+    ) -> Page[dict[str, Any]]:
+        principal.require("staff", "admin")
+        today = platform.clock.today()
+        alert_days = contract_rules(principal.branch, today).declaration_alert_days.value
+        query = {
+            "branch": principal.branch,
+            "status": ContractStatus.SIGNED.value,
+            "first_work_day": {"$lte": (today + timedelta(days=alert_days)).isoformat()},
+        }
+        docs, next_cursor = await find_page(platform.db, CONTRACTS, query, cursor, limit)
+        return Page(items=[contract_view(contract_from(doc)) for doc in docs],
+                    next_cursor=next_cursor)
+
+    @get("/{contract_id:str}", summary="One contract")
+    async def show(self, contract_id: str, platform: Platform,
+                   principal: Principal) -> dict[str, Any]:
+        return contract_view(await find_contract(platform, principal, contract_id))
+
+    @post("/{contract_id:str}/submit", summary="Submit to the client: a single-use signing link",
+          status_code=200)
+    async def submit(self, contract_id: str, platform: Platform,
+                     principal: Principal) -> dict[str, Any]:
+        contract, link = await submit_contract(platform, principal, contract_id)
+        return {
+            "contract": contract_view(contract),
+            "signing_token": link.token,
+            "signing_path": SIGN_ROUTE.replace("{token}", link.token),
+            "expires_at": link.expires_at.isoformat(),
+        }
+
+    @post("/{contract_id:str}/cancel", summary="Cancel before the first work day",
+          status_code=200)
+    async def cancel(self, contract_id: str, platform: Platform, principal: Principal,
+                     data: Cancellation | None = None) -> dict[str, Any]:
+        reason = data.reason if data else Cancellation().reason
+        return contract_view(await cancel_contract(platform, principal, contract_id, reason))
+
+    @post("/sign/{token:str}", summary="The client signs (no login: the link's token is the "
+          "authority)", status_code=200, security=[])
+    async def sign(self, token: str, request: Request[Any, Any, Any],
+                   platform: Platform) -> dict[str, Any]:
+        _hide_token_in_trace(request)
+        if not 20 <= len(token) <= 100:
+            raise invalid("token", "is not a signing link token")
+        ip = request.client.host if request.client else "unknown"
+        contract = await sign_by_client(platform, token, ip)
+        return {
+            "contract_id": contract.contract_id,
+            "status": contract.status.value,
+            "client_signed_at": contract.client_signature.signed_at.isoformat()
+            if contract.client_signature else None,
+            "validation_refused": contract.validation_refused,
+        }
+
+
+class GatewaySimulatorController(Controller):
+    """Staff switch for the SIMULATED social-security gateway (local runs, demos, tests)."""
+
+    path = "/v1/declaration-gateway-simulator"
+    tags = ["simulator"]
+
+    @get("/", summary="State of the simulated social-security gateway")
+    async def state(self, platform: Platform, principal: Principal) -> SimulatorState:
+        principal.require("staff", "admin")
+        return SimulatorState(failing=await _simulator(platform).is_failing())
+
+    @put("/", summary="Make the simulated social-security gateway fail or answer")
+    async def set_state(self, data: SimulatorState, platform: Platform,
+                        principal: Principal) -> SimulatorState:
+        principal.require("staff", "admin")
+        await _simulator(platform).set_failing(data.failing)
+        return data
+
+
+def _simulator(platform: Platform) -> SimulatedSocialSecurityGateway:
+    gateway = gateway_of(platform)
+    if not isinstance(gateway, SimulatedSocialSecurityGateway):
+        raise forbidden("The real social-security gateway is not switched from here")
+    return gateway

@@ -1,0 +1,44 @@
+"""Wiring: the contracts service on its shared platform."""
+
+from __future__ import annotations
+
+import os
+
+from smart_shared.service import Platform, Service, build_service
+from smart_shared.settings import Settings
+
+from contracts.api import ContractController, GatewaySimulatorController
+from contracts.gateway_simulator import SimulatedSocialSecurityGateway
+from contracts.handlers import handlers
+from contracts.jobs import contract_jobs
+from contracts.store import create_indexes
+
+PORT = 8002
+
+
+async def connect_gateway(platform: Platform) -> None:
+    """The employment declaration port; locally the labelled simulator of the gateway."""
+    gateway = SimulatedSocialSecurityGateway(platform.db)
+    await gateway.start()
+    platform.extras["gateway"] = gateway
+
+
+def build(settings: Settings | None = None) -> Service:
+    """The contracts service (tests pass their own isolated settings)."""
+    if settings is None:
+        settings = Settings(SMART_SERVICE="contracts")  # type: ignore[call-arg]
+        if "SMART_SERVICE_PORT" not in os.environ:
+            settings.port = PORT
+    return build_service(
+        "contracts",
+        controllers=[ContractController, GatewaySimulatorController],
+        handlers=handlers,
+        indexes=create_indexes,
+        jobs=contract_jobs,
+        on_start=connect_gateway,
+        settings=settings,
+    )
+
+
+service = build()
+app = service.app

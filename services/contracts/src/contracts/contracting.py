@@ -1,0 +1,279 @@
+"""Use cases of the contract's life that people start: draft, submit, client signature, cancel."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from smart_shared.auth import Principal
+from smart_shared.ids import new_id
+from smart_shared.money import Money, NonNegativeMoney, PositiveMoney
+from smart_shared.mongo import UnitOfWork
+from smart_shared.problems import Problem, conflict, forbidden, invalid, not_found
+from smart_shared.rulepacks import UnknownRulePack, rule_pack
+from smart_shared.service import Platform
+from smart_shared.telemetry import current_traceparent
+
+from contracts.domain import (
+    ClientDetails,
+    ClientRefused,
+    Contract,
+    ContractRules,
+    EmploymentGateway,
+    GatewayUnavailable,
+    PaymentTermRefused,
+    SigningRefused,
+    TransitionRefused,
+    WorkDaysRefused,
+    checked_work_days,
+    issue_signing_link,
+    make_client,
+    payment_term,
+)
+from contracts.domain.signing import SigningLink, hash_token
+from contracts.store import CONTRACTS, contract_from, insert_contract, load_contract, \
+    load_member, save_contract
+
+log = logging.getLogger("contracts")
+
+
+class NewContract(BaseModel):
+    """A contract as the member (or staff for them) drafts it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member_id: str | None = Field(None, max_length=100,
+                                  description="Required for staff; a member drafts for themselves.")
+    activity: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                               max_length=200)]
+    client: ClientDetails
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                  max_length=4000)]
+    work_days: list[date] = Field(min_length=1, max_length=366)
+    amount_excl_vat: PositiveMoney
+    expenses: NonNegativeMoney = Field(default_factory=lambda: NonNegativeMoney.zero())
+    payment_term_days: int | None = Field(None, ge=0, le=365)
+
+
+class Cancellation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=500)] = "cancelled on request"
+
+
+def contract_rules(branch: str, today: date) -> ContractRules:
+    """The contracts section of the branch's rule pack in force today."""
+    try:
+        return rule_pack(branch, today).section("contracts", ContractRules)
+    except UnknownRulePack:
+        raise Problem(409, "Branch not served", f"No contract rules for branch {branch}",
+                      "branch-not-served") from None
+
+
+def _refused(error: TransitionRefused) -> Problem:
+    return Problem(409, "Not allowed in this status", error.why, "contract-status",
+                   status_now=error.current.value)
+
+
+def _currency_checked(body: NewContract, currency: str) -> None:
+    if body.amount_excl_vat.currency != currency:
+        raise invalid("amount_excl_vat.currency", f"must be {currency}")
+    if body.expenses.currency != currency:
+        raise invalid("expenses.currency", f"must be {currency}")
+    if body.expenses >= body.amount_excl_vat:
+        raise invalid("expenses", "must be less than the amount excl. VAT")
+
+
+async def draft_contract(platform: Platform, principal: Principal, body: NewContract) -> Contract:
+    """Draft a contract for an active member (``draft``); nothing is published yet."""
+    member_id = body.member_id or principal.member_id
+    if not member_id:
+        raise invalid("member_id", "is required when staff draft a contract")
+    if principal.role == "member" and member_id != principal.member_id:
+        raise forbidden("A member drafts contracts only for themselves")
+
+    async def work(uow: UnitOfWork) -> Contract:
+        member = await load_member(uow, member_id)
+        if member is not None:
+            principal.require_branch(member.branch)
+        if member is None or not member.may_contract:
+            status = member.status if member else "unknown"
+            raise Problem(409, "Member not active",
+                          f"Only active members make contracts; member {member_id} is {status}",
+                          "member-not-active", errors=[{"field": "member_id",
+                                                        "message": f"member is {status}"}])
+        today = uow.clock.today()
+        rules = contract_rules(member.branch, today)
+        _currency_checked(body, rule_pack(member.branch, today).currency)
+        activity = member.activity(body.activity)
+        if activity is None:
+            known = ", ".join(a.name for a in member.activities) or "none"
+            raise invalid("activity", f"is not one of the member's activities ({known})")
+        try:
+            work_days = checked_work_days(body.work_days, today)
+        except WorkDaysRefused as error:
+            raise invalid("work_days", str(error)) from None
+        try:
+            client = make_client(body.client)
+        except ClientRefused as error:
+            raise invalid(error.field, error.message) from None
+        try:
+            term = payment_term(rules, client.kind, body.payment_term_days)
+        except PaymentTermRefused as error:
+            raise invalid("payment_term_days", str(error)) from None
+        contract = Contract(
+            contract_id=new_id(), branch=member.branch, member_id=member_id, activity=activity,
+            client=client, description=body.description, work_days=work_days,
+            amount_excl_vat=Money(amount=body.amount_excl_vat.amount,
+                                  currency=body.amount_excl_vat.currency),
+            expenses=Money(amount=body.expenses.amount, currency=body.expenses.currency),
+            payment_term_days=term, created_at=uow.clock.now(), created_by=principal.sub,
+        )
+        await insert_contract(uow, contract)
+        return contract
+
+    return await platform.database.transaction(work)
+
+
+async def _own_contract(uow: UnitOfWork, principal: Principal, contract_id: str) -> Contract:
+    contract = await load_contract(uow, contract_id)
+    if contract is None or not principal.sees(contract.member_id, contract.branch):
+        raise not_found("Contract", contract_id)
+    return contract
+
+
+async def find_contract(platform: Platform, principal: Principal, contract_id: str) -> Contract:
+    """The contract, if the caller may see it (else 404)."""
+    doc = await platform.db[CONTRACTS].find_one({"_id": contract_id})
+    if doc is None:
+        raise not_found("Contract", contract_id)
+    contract = contract_from(doc)
+    if not principal.sees(contract.member_id, contract.branch):
+        raise not_found("Contract", contract_id)
+    return contract
+
+
+async def submit_contract(platform: Platform, principal: Principal,
+                          contract_id: str) -> tuple[Contract, SigningLink]:
+    """Ready for the client: a new single-use signing link (only its hash is kept)."""
+
+    async def work(uow: UnitOfWork) -> tuple[Contract, SigningLink]:
+        contract = await _own_contract(uow, principal, contract_id)
+        member = await load_member(uow, contract.member_id)
+        if member is None or not member.may_contract:
+            raise Problem(409, "Member not active", "Only active members submit contracts",
+                          "member-not-active")
+        rules = contract_rules(contract.branch, uow.clock.today())
+        link = issue_signing_link(uow.clock.now(), rules.signing_link_valid_days.value)
+        read_status = contract.status.value
+        try:
+            contract.submit(link, uow.clock.now())
+        except TransitionRefused as error:
+            raise _refused(error) from None
+        if not await save_contract(uow, contract, read_status):
+            raise conflict("Contract changed", "The contract changed meanwhile; try again")
+        return contract, link
+
+    return await platform.database.transaction(work)
+
+
+async def sign_by_client(platform: Platform, token: str, ip: str) -> Contract:
+    """The client signs with the link's token, then SMart validates: ``ContractSigned``.
+
+    The token is the only authority; it works once and until it expires.
+    """
+    token_hash = hash_token(token)
+    traceparent = current_traceparent()
+
+    async def work(uow: UnitOfWork) -> Contract:
+        doc = await uow.db[CONTRACTS].find_one({"signing.token_hash": token_hash},
+                                               session=uow.session)
+        if doc is None:
+            raise Problem(404, "Signing link not valid", "This signing link is not valid",
+                          "signing-link-unknown")
+        contract = contract_from(doc)
+        read_status = contract.status.value
+        try:
+            contract.sign_by_client(token, ip, uow.clock.now(), traceparent)
+        except SigningRefused as error:
+            raise Problem(404 if error.reason == "unknown" else 410,
+                          "Signing link not usable", error.detail,
+                          f"signing-link-{error.reason}") from None
+        except TransitionRefused:
+            raise Problem(410, "Signing link not usable", "This signing link was used already "
+                          "or its contract was cancelled", "signing-link-used") from None
+        member = await load_member(uow, contract.member_id)
+        signed = contract.validate_for_smart(bool(member and member.may_contract),
+                                             uow.clock.today(), uow.clock.now())
+        if not await save_contract(uow, contract, read_status):
+            raise Problem(410, "Signing link not usable", "This signing link was used already",
+                          "signing-link-used")
+        if signed is not None:
+            uow.publish(signed)
+        else:
+            log.warning("contract %s signed by the client but not validated: %s",
+                        contract.contract_id, contract.validation_refused)
+        return contract
+
+    return await platform.database.transaction(work)
+
+
+async def cancel_contract(platform: Platform, principal: Principal, contract_id: str,
+                          reason: str) -> Contract:
+    """Cancel before the first work day: ``ContractCancelled``; the declaration is cancelled
+    with the gateway right after (or by the scheduler if the gateway is down)."""
+
+    async def work(uow: UnitOfWork) -> Contract:
+        contract = await _own_contract(uow, principal, contract_id)
+        read_status = contract.status.value
+        try:
+            event = contract.cancel(reason, uow.clock.today(), uow.clock.now())
+        except TransitionRefused as error:
+            raise _refused(error) from None
+        if not await save_contract(uow, contract, read_status):
+            raise conflict("Contract changed", "The contract changed meanwhile; try again")
+        uow.publish(event)
+        return contract
+
+    contract = await platform.database.transaction(work)
+    if contract.declaration.cancel_pending:
+        await cancel_declaration(platform, gateway_of(platform), contract.contract_id)
+        refreshed = await platform.db[CONTRACTS].find_one({"_id": contract_id})
+        if refreshed:
+            contract = contract_from(refreshed)
+    return contract
+
+
+def gateway_of(platform: Platform) -> EmploymentGateway:
+    gateway: EmploymentGateway = platform.extras["gateway"]
+    return gateway
+
+
+async def cancel_declaration(platform: Platform, gateway: EmploymentGateway,
+                             contract_id: str) -> bool:
+    """Cancel a cancelled contract's declaration with the gateway; False if it must wait."""
+    doc = await platform.db[CONTRACTS].find_one(
+        {"_id": contract_id, "declaration.cancel_pending": True})
+    if doc is None:
+        return False
+    reference = doc["declaration"]["reference"]
+    try:
+        await gateway.cancel(reference)
+    except GatewayUnavailable as error:
+        log.warning("declaration %s of contract %s not cancelled yet: %s",
+                    reference, contract_id, error)
+        return False
+
+    async def work(uow: UnitOfWork) -> bool:
+        result = await uow.db[CONTRACTS].update_one(
+            {"_id": contract_id, "declaration.cancel_pending": True},
+            {"$set": {"declaration.cancel_pending": False,
+                      "declaration.cancelled_at": uow.clock.now()}},
+            session=uow.session,
+        )
+        return result.modified_count == 1
+
+    return await platform.database.transaction(work)

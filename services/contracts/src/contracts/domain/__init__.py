@@ -1,0 +1,31 @@
+"""Pure rules of contracts: lifecycle, work days, clients, signing links, members."""
+
+from contracts.domain.clients import ClientDetails, ClientRefused, client_key, make_client
+from contracts.domain.contract import Contract
+from contracts.domain.declaration import EmploymentGateway, GatewayUnavailable
+from contracts.domain.lifecycle import ContractStatus, TransitionRefused
+from contracts.domain.members import KnownMember, member_after
+from contracts.domain.rules import ContractRules, PaymentTermRefused, payment_term
+from contracts.domain.signing import SigningRefused, issue_signing_link
+from contracts.domain.work_days import WorkDaysRefused, checked_work_days
+
+__all__ = [
+    "ClientDetails",
+    "ClientRefused",
+    "Contract",
+    "ContractRules",
+    "ContractStatus",
+    "EmploymentGateway",
+    "GatewayUnavailable",
+    "KnownMember",
+    "PaymentTermRefused",
+    "SigningRefused",
+    "TransitionRefused",
+    "WorkDaysRefused",
+    "checked_work_days",
+    "client_key",
+    "issue_signing_link",
+    "make_client",
+    "member_after",
+    "payment_term",
+]

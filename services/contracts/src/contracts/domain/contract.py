@@ -1,0 +1,200 @@
+"""The contract aggregate: a member's work for a client, from draft to completion.
+
+Each step checks the lifecycle and the dates, changes the contract and returns the public event
+it causes (if any), numbered with the contract's next version.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from smart_shared.events import (
+    Activity,
+    Client,
+    ContractCancelled,
+    ContractSigned,
+    EmploymentDeclared,
+    WorkCompleted,
+)
+from smart_shared.money import Money
+
+from contracts.domain.lifecycle import (
+    NOT_YET_BINDING,
+    ContractStatus,
+    TransitionRefused,
+    ensure_can_move,
+)
+from contracts.domain.signing import SigningLink, check_signing_link
+
+S = ContractStatus
+
+
+class SigningState(BaseModel):
+    token_hash: str
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class ClientSignature(BaseModel):
+    signed_at: datetime
+    ip: str
+
+
+class Declaration(BaseModel):
+    """The employment declaration to social security and its retries."""
+
+    reference: str | None = None
+    declared_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    cancel_pending: bool = False
+    cancelled_at: datetime | None = None
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(validate_assignment=False)
+
+    contract_id: str
+    branch: str
+    member_id: str
+    activity: Activity
+    client: Client
+    description: str
+    work_days: list[date]
+    amount_excl_vat: Money
+    expenses: Money
+    payment_term_days: int = Field(ge=0, le=60)
+    status: ContractStatus = S.DRAFT
+    version: int = Field(0, description="Version of the last event published for this contract.")
+    created_at: datetime
+    created_by: str
+    signing: SigningState | None = None
+    client_signature: ClientSignature | None = None
+    signed_at: datetime | None = None
+    validation_refused: str | None = None
+    traceparent: str | None = None
+    declaration: Declaration = Field(default_factory=Declaration)
+    completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def first_work_day(self) -> date:
+        return self.work_days[0]
+
+    @property
+    def last_work_day(self) -> date:
+        return self.work_days[-1]
+
+    def _next_version(self) -> int:
+        self.version += 1
+        return self.version
+
+    def submit(self, link: SigningLink, now: datetime) -> None:
+        """Ready for the client: a new signing link replaces any earlier one."""
+        ensure_can_move(self.status, S.SUBMITTED)
+        self.status = S.SUBMITTED
+        self.signing = SigningState(token_hash=link.token_hash, issued_at=now,
+                                    expires_at=link.expires_at)
+
+    def sign_by_client(self, token: str, ip: str, now: datetime,
+                       traceparent: str | None) -> None:
+        """The client signed through the link (``SigningRefused`` for a bad, used or expired
+        token). ``traceparent`` ties the later steps to this signature's trace."""
+        if self.status != S.SUBMITTED or self.signing is None:
+            raise TransitionRefused(self.status, S.SIGNED_BY_CLIENT,
+                                    f"a {self.status.value} contract cannot be signed by the client")
+        check_signing_link(self.signing.token_hash, token, self.signing.expires_at,
+                           self.signing.used_at, now)
+        self.signing.used_at = now
+        self.status = S.SIGNED_BY_CLIENT
+        self.client_signature = ClientSignature(signed_at=now, ip=ip)
+        self.traceparent = traceparent
+
+    def validate_for_smart(self, member_active: bool, today: date,
+                           now: datetime) -> ContractSigned | None:
+        """SMart's validation after the client's signature: the member is still active and the
+        work has not started. Refused → stays ``signed_by_client`` with the reason noted."""
+        ensure_can_move(self.status, S.SIGNED)
+        if not member_active:
+            self.validation_refused = "the member is not active"
+            return None
+        if self.first_work_day <= today:
+            self.validation_refused = "the first work day is no longer in the future"
+            return None
+        assert self.client_signature is not None
+        self.status = S.SIGNED
+        self.signed_at = now
+        self.validation_refused = None
+        return ContractSigned(
+            branch=self.branch, version=self._next_version(), occurred_at=now,
+            contract_id=self.contract_id, member_id=self.member_id, activity=self.activity,
+            client=self.client, description=self.description, work_days=self.work_days,
+            first_work_day=self.first_work_day, last_work_day=self.last_work_day,
+            amount_excl_vat=self.amount_excl_vat, expenses=self.expenses,
+            payment_term_days=self.payment_term_days,
+            client_signed_at=self.client_signature.signed_at, signed_at=now,
+        )
+
+    def declaration_failed(self, error: str, now: datetime, retry_at: datetime) -> None:
+        """The gateway refused or did not answer: try again at ``retry_at``."""
+        self.declaration.attempts += 1
+        self.declaration.last_error = error
+        self.declaration.next_attempt_at = retry_at
+
+    def record_declaration(self, reference: str, now: datetime) -> EmploymentDeclared:
+        """The gateway accepted the declaration under ``reference``."""
+        ensure_can_move(self.status, S.DECLARED)
+        self.status = S.DECLARED
+        self.declaration.attempts += 1
+        self.declaration.reference = reference
+        self.declaration.declared_at = now
+        self.declaration.last_error = None
+        self.declaration.next_attempt_at = None
+        return EmploymentDeclared(
+            branch=self.branch, version=self._next_version(), occurred_at=now,
+            contract_id=self.contract_id, member_id=self.member_id,
+            declaration_reference=reference, declared_at=now,
+        )
+
+    def is_declaration_late(self, today: date, alert_days: int) -> bool:
+        """Signed but still undeclared with the first work day at most ``alert_days`` away."""
+        return self.status == S.SIGNED and (self.first_work_day - today).days <= alert_days
+
+    def complete(self, today: date, now: datetime) -> WorkCompleted:
+        """The last work day is over."""
+        ensure_can_move(self.status, S.COMPLETED)
+        if today <= self.last_work_day:
+            raise TransitionRefused(self.status, S.COMPLETED,
+                                    "the last work day is not over yet")
+        self.status = S.COMPLETED
+        self.completed_at = now
+        return WorkCompleted(
+            branch=self.branch, version=self._next_version(), occurred_at=now,
+            contract_id=self.contract_id, member_id=self.member_id,
+            last_work_day=self.last_work_day, completed_at=now,
+        )
+
+    def cancel(self, reason: str, today: date, now: datetime) -> ContractCancelled:
+        """Cancelled; once SMart validated it, only before the first work day. A declaration
+        made is to be cancelled too (``declaration.cancel_pending``)."""
+        ensure_can_move(self.status, S.CANCELLED)
+        if self.status not in NOT_YET_BINDING and today >= self.first_work_day:
+            raise TransitionRefused(self.status, S.CANCELLED,
+                                    "the work has started: a contract is cancelled only before "
+                                    "its first work day")
+        if self.status == S.DECLARED:
+            self.declaration.cancel_pending = True
+        self.status = S.CANCELLED
+        self.cancelled_at = now
+        self.cancel_reason = reason
+        if self.signing and self.signing.used_at is None:
+            self.signing = None
+        return ContractCancelled(
+            branch=self.branch, version=self._next_version(), occurred_at=now,
+            contract_id=self.contract_id, member_id=self.member_id,
+            reason=reason, cancelled_at=now,
+        )

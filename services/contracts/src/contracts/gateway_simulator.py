@@ -1,0 +1,78 @@
+"""SIMULATOR of the social-security gateway (Dimona-like), for local runs, demos and tests.
+
+It is NOT the real gateway: it keeps its "declarations" in this service's own database
+(collection ``simulated_gateway_declarations``) and answers with references starting ``SIM-``.
+It can be told to fail, to exercise retries: environment variable
+``SMART_DECLARATION_SIMULATOR_FAILING=true`` at start, or ``PUT /v1/declaration-gateway-simulator``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from smart_shared.ids import new_id
+from smart_shared.mongo import Document
+
+from contracts.domain import GatewayUnavailable
+
+DECLARATIONS = "simulated_gateway_declarations"
+SETTINGS = "simulated_gateway_settings"
+FAILING_ENV = "SMART_DECLARATION_SIMULATOR_FAILING"
+
+
+class SimulatedSocialSecurityGateway:
+    """An ``EmploymentGateway`` that simulates the social-security gateway; replicas of the
+    service share its state through MongoDB, like they would share the real gateway."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._declarations = db[DECLARATIONS]
+        self._settings = db[SETTINGS]
+
+    async def start(self) -> None:
+        """Apply ``SMART_DECLARATION_SIMULATOR_FAILING`` when it is set."""
+        wanted = os.environ.get(FAILING_ENV)
+        if wanted is not None:
+            await self.set_failing(wanted.strip().lower() in ("1", "true", "yes"))
+
+    async def is_failing(self) -> bool:
+        doc = await self._settings.find_one({"_id": "simulator"})
+        return bool(doc and doc.get("failing"))
+
+    async def set_failing(self, failing: bool) -> None:
+        await self._settings.update_one({"_id": "simulator"}, {"$set": {"failing": failing}},
+                                        upsert=True)
+
+    async def declare(self, contract_id: str, member_id: str, branch: str,
+                      work_days: list[date]) -> str:
+        if await self.is_failing():
+            raise GatewayUnavailable("simulated social-security gateway outage")
+        doc = await self._declarations.find_one_and_update(
+            {"_id": contract_id},
+            {"$setOnInsert": {
+                "reference": f"SIM-{branch}-{new_id().replace('-', '')[-16:].upper()}",
+                "member_id": member_id,
+                "work_days": [day.isoformat() for day in work_days],
+                "declared_at": datetime.now(UTC),
+                "status": "declared",
+            }},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None
+        return str(doc["reference"])
+
+    async def cancel(self, reference: str) -> None:
+        if await self.is_failing():
+            raise GatewayUnavailable("simulated social-security gateway outage")
+        await self._declarations.update_one(
+            {"reference": reference},
+            {"$set": {"status": "cancelled", "cancelled_at": datetime.now(UTC)}},
+        )
+
+    async def status_of(self, contract_id: str) -> str | None:
+        """The simulated gateway's view of a contract's declaration (for tests and demos)."""
+        doc = await self._declarations.find_one({"_id": contract_id})
+        return str(doc["status"]) if doc else None

@@ -1,0 +1,47 @@
+"""The fund's rules: the ledger, the guarantee decision and a guarantee's life. No I/O."""
+
+from fund.domain.decision import (
+    Decision,
+    DeclineReason,
+    GuaranteePolicy,
+    GuaranteeRequest,
+    decide_guarantee,
+    salary_cost,
+)
+from fund.domain.guarantee import Guarantee, capital_injection, contribution
+from fund.domain.ledger import (
+    ACCOUNTS,
+    NORMAL_SIDE,
+    Account,
+    FloorBreached,
+    Ledger,
+    Transfer,
+    TransferKind,
+    balances_from,
+    check_floors,
+    is_balanced,
+    zero_balances,
+)
+
+__all__ = [
+    "ACCOUNTS",
+    "NORMAL_SIDE",
+    "Account",
+    "Decision",
+    "DeclineReason",
+    "FloorBreached",
+    "Guarantee",
+    "GuaranteePolicy",
+    "GuaranteeRequest",
+    "Ledger",
+    "Transfer",
+    "TransferKind",
+    "balances_from",
+    "capital_injection",
+    "check_floors",
+    "contribution",
+    "decide_guarantee",
+    "is_balanced",
+    "salary_cost",
+    "zero_balances",
+]

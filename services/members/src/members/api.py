@@ -1,0 +1,302 @@
+"""HTTP API of the members service (``/v1/members``).
+
+Registration is public: an applicant has no account yet. Everything else needs a token; a member
+sees and changes only themselves, staff only the members of their branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, get, patch, post
+from litestar.params import Parameter
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from smart_shared.auth import Principal
+from smart_shared.events import Event
+from smart_shared.events.catalogue import Activity, ActivityKind, Address, MemberStatus
+from smart_shared.http import Page, idempotent
+from smart_shared.ids import new_id
+from smart_shared.money import PositiveMoney
+from smart_shared.mongo import UnitOfWork
+from smart_shared.problems import Problem, conflict, invalid, not_found
+from smart_shared.rulepacks import UnknownRulePack, rule_pack
+from smart_shared.service import Platform
+from smart_shared.telemetry import current_traceparent
+
+from members import domain, store
+from members.domain import Member, NotNow, RuleBroken, Share, ShareRules, UnknownShare
+
+Text = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AddressIn(_Body):
+    street: Annotated[str, Field(min_length=1, max_length=200)]
+    postal_code: Annotated[str, Field(min_length=1, max_length=20)]
+    city: Text
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2.")]
+
+    def to_address(self) -> Address:
+        return Address(**self.model_dump())
+
+
+class ActivityIn(_Body):
+    name: Text = Field(description="E.g. 'musician', 'graphic designer'.")
+    kind: ActivityKind
+    joint_committee: Literal["304", "200"] = Field(
+        "200", description="'304' performing arts, '200' default.")
+
+    def to_activity(self) -> Activity:
+        return Activity(**self.model_dump())
+
+
+class Registration(_Body):
+    """An application to become a member of a branch."""
+
+    branch: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    first_name: Text
+    last_name: Text
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+    birth_date: date
+    national_id: Annotated[str, Field(
+        min_length=1, max_length=40,
+        description="BE: national number (be.nn); FR: NIR. Must match the birth date.")]
+    address: AddressIn
+    iban: Annotated[str, Field(min_length=1, max_length=50,
+                               description="Salary account, in a SEPA country.")]
+    account_holder: Annotated[str, Field(max_length=140)] | None = Field(
+        None, description="Defaults to the member's name.")
+    activities: Annotated[list[ActivityIn], Field(min_length=1, max_length=10)]
+
+
+class MemberChanges(_Body):
+    """The fields a member may change; leave out what stays the same."""
+
+    email: Annotated[str, Field(min_length=3, max_length=254)] | None = None
+    address: AddressIn | None = None
+    iban: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    account_holder: Annotated[str, Field(min_length=1, max_length=140)] | None = None
+    activities: Annotated[list[ActivityIn], Field(min_length=1, max_length=10)] | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> MemberChanges:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+
+class SharesSubscription(_Body):
+    count: int = Field(ge=1, le=10_000, description="Number of shares at the branch price.")
+
+
+class SharePayment(_Body):
+    amount: PositiveMoney = Field(description="The subscription total.")
+    paid_on: date | None = Field(None, description="Defaults to today.")
+
+
+class SharePaymentRecorded(BaseModel):
+    member_id: str
+    status: MemberStatus
+    activated: bool
+    share: Share
+
+
+def _problem(error: Exception) -> Problem:
+    if isinstance(error, RuleBroken):
+        errors = [{"field": field, "message": message} for field, message in error.errors]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return Problem(400, "Invalid request", detail, "validation", errors=errors)
+    if isinstance(error, NotNow):
+        return conflict(error.title, error.detail)
+    if isinstance(error, UnknownShare):
+        return not_found("Share", str(error))
+    raise error
+
+
+async def _transaction(platform: Platform, work: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
+    try:
+        return await platform.database.transaction(work)
+    except (RuleBroken, NotNow, UnknownShare) as error:
+        raise _problem(error) from None
+
+
+async def _member(uow: UnitOfWork, member_id: str, principal: Principal) -> Member:
+    member = await store.get(uow, member_id)
+    if member is None:
+        raise not_found("Member", member_id)
+    principal.require_member_or_staff(member.member_id, member.branch)
+    return member
+
+
+def _staff(principal: Principal) -> None:
+    principal.require("staff", "admin")
+
+
+async def _change(
+    platform: Platform, member_id: str, principal: Principal,
+    change: Callable[[Member, UnitOfWork], tuple[Member, Event | None]],
+) -> Member:
+    """Load, authorise, change, store and announce one member in one transaction."""
+
+    async def work(uow: UnitOfWork) -> Member:
+        member = await _member(uow, member_id, principal)
+        changed, event = change(member, uow)
+        if changed != member:
+            await store.save(uow, changed)
+        if event is not None:
+            uow.publish(event)
+        return changed
+
+    return await _transaction(platform, work)  # type: ignore[no-any-return]
+
+
+def _share_rules(branch: str, on: date) -> tuple[ShareRules, PositiveMoney]:
+    try:
+        pack = rule_pack(branch, on)
+    except UnknownRulePack as error:
+        raise conflict("No rule pack", str(error)) from None
+    price = PositiveMoney(amount=pack.common.share_price.value, currency=pack.currency)
+    return pack.section("members", ShareRules), price
+
+
+class MembersController(Controller):
+    path = "/v1/members"
+    tags = ["members"]
+
+    @post("/", summary="Register as an applicant (public)", security=[])
+    async def register(self, platform: Platform, data: Registration) -> Member:
+        """Public: the applicant has no account yet. The answer holds only their own data."""
+        if data.branch not in platform.settings.branches:
+            raise invalid("branch", f"this deployment serves {', '.join(platform.settings.branches)}")
+        applicant = domain.Applicant(
+            **data.model_dump(exclude={"address", "activities"}),
+            address=data.address.to_address(),
+            activities=[a.to_activity() for a in data.activities],
+        )
+        traceparent = current_traceparent()
+
+        async def work(uow: UnitOfWork) -> Member:
+            member, event = domain.register(applicant, new_id(), uow.clock.now(),
+                                            uow.clock.today())
+            await store.add(uow, member, traceparent)
+            uow.publish(event)
+            return member
+
+        try:
+            return await _transaction(platform, work)  # type: ignore[no-any-return]
+        except store.DuplicateNationalId:
+            raise conflict("Already a member", "Someone with this national id is already "
+                           f"registered in branch {data.branch}") from None
+
+    @get("/", summary="List the branch's members (staff)")
+    async def list_members(
+        self, platform: Platform, principal: Principal,
+        status: MemberStatus | None = None,
+        activity: Annotated[str | None, Parameter(max_length=100)] = None,
+        cursor: Annotated[str | None, Parameter(max_length=500)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+    ) -> Page[Member]:
+        _staff(principal)
+        name = domain.normalise_name(activity) if activity else None
+        members, next_cursor = await store.find(platform.db, principal.branch, status, name,
+                                                cursor, limit)
+        return Page[Member](items=members, next_cursor=next_cursor)
+
+    @get("/{member_id:str}", summary="One member (the member themselves or staff)")
+    async def show(self, platform: Platform, principal: Principal, member_id: str) -> Member:
+        return await _transaction(  # type: ignore[no-any-return]
+            platform, lambda uow: _member(uow, member_id, principal))
+
+    @patch("/{member_id:str}", summary="Change email, address, payout details or activities")
+    async def change(self, platform: Platform, principal: Principal, member_id: str,
+                     data: MemberChanges) -> Member:
+        changes = domain.Changes(
+            email=data.email, iban=data.iban, account_holder=data.account_holder,
+            address=data.address.to_address() if data.address else None,
+            activities=[a.to_activity() for a in data.activities] if data.activities else None,
+        )
+        return await _change(platform, member_id, principal,
+                             lambda member, uow: domain.update(member, changes, uow.clock.now()))
+
+    @post("/{member_id:str}/shares", summary="Subscribe cooperative shares")
+    async def subscribe(self, platform: Platform, principal: Principal, member_id: str,
+                        data: SharesSubscription) -> Share:
+        share_id = new_id()
+
+        def add_subscription(member: Member, uow: UnitOfWork) -> tuple[Member, None]:
+            rules, price = _share_rules(member.branch, uow.clock.today())
+            share = domain.subscription(share_id, data.count, price, rules, uow.clock.now())
+            return domain.subscribe(member, share), None
+
+        member = await _change(platform, member_id, principal, add_subscription)
+        return member.share(share_id)
+
+    @post("/{member_id:str}/shares/{share_id:str}/payment", status_code=200,
+          summary="Record a share payment (staff); the first paid share activates")
+    async def record_payment(
+        self, platform: Platform, principal: Principal, member_id: str, share_id: str,
+        data: SharePayment,
+        idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+    ) -> SharePaymentRecorded:
+        _staff(principal)
+
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            member = await _member(uow, member_id, principal)
+            today = uow.clock.today()
+            rules, _ = _share_rules(member.branch, today)
+            paid, activated = domain.record_share_payment(
+                member, share_id, data.amount, data.paid_on or today, today, uow.clock.now(),
+                principal.sub, rules)
+            await store.save(uow, paid)
+            if activated:
+                uow.publish(activated)
+            return SharePaymentRecorded(
+                member_id=member_id, status=paid.status, activated=activated is not None,
+                share=paid.share(share_id)).model_dump(mode="json")
+
+        try:
+            result, _ = await idempotent(
+                platform.database, idempotency_key, f"share-payment:{member_id}:{share_id}",
+                data.model_dump(mode="json"), work, required=False)
+        except (RuleBroken, NotNow, UnknownShare) as error:
+            raise _problem(error) from None
+        return SharePaymentRecorded.model_validate(result)
+
+    async def _staff_action(self, platform: Platform, principal: Principal, member_id: str,
+                            action: domain.StaffAction) -> Member:
+        _staff(principal)
+        return await _change(platform, member_id, principal,
+                             lambda member, uow: domain.change_status(member, action,
+                                                                      uow.clock.now()))
+
+    @post("/{member_id:str}/suspend", status_code=200, summary="Suspend an active member (staff)")
+    async def suspend(self, platform: Platform, principal: Principal, member_id: str) -> Member:
+        return await self._staff_action(platform, principal, member_id, "suspend")
+
+    @post("/{member_id:str}/reinstate", status_code=200,
+          summary="Reinstate a suspended member (staff)")
+    async def reinstate(self, platform: Platform, principal: Principal, member_id: str) -> Member:
+        return await self._staff_action(platform, principal, member_id, "reinstate")
+
+    @post("/{member_id:str}/leave", status_code=200, summary="Record a member's leaving (staff)")
+    async def leave(self, platform: Platform, principal: Principal, member_id: str) -> Member:
+        return await self._staff_action(platform, principal, member_id, "leave")
+
+    @post("/{member_id:str}/erasure", status_code=200,
+          summary="GDPR erasure (the member or staff): personal data pseudonymised")
+    async def erase(self, platform: Platform, principal: Principal, member_id: str) -> Member:
+        async def work(uow: UnitOfWork) -> Member:
+            member = await _member(uow, member_id, principal)
+            erased, event = domain.erase(member, uow.clock.now())
+            if event is not None:
+                await store.save(uow, erased)
+                await store.forget_sent_events(uow, member_id)
+                uow.publish(event)
+            return erased
+
+        return await _transaction(platform, work)  # type: ignore[no-any-return]

@@ -1,0 +1,218 @@
+"""HTTP in: salary simulations, salaries and payslips, payment runs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, get, post
+from litestar.params import Parameter
+from pydantic import BaseModel, ConfigDict
+
+from smart_shared.auth import Principal
+from smart_shared.events import ActivityKind, Branch, SalaryBreakdown
+from smart_shared.http import Page, find_page, idempotent
+from smart_shared.money import Money, NonNegativeMoney, PositiveMoney
+from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.problems import invalid, not_found
+from smart_shared.rulepacks import UnknownRulePack
+from smart_shared.service import Platform
+
+from payroll.domain import SalaryNotPayable, compute_salary, salary_rules
+from payroll.payment_runs import confirm_payment_run, open_payment_run
+from payroll.payslip import payslip_pdf
+from payroll.store import MEMBERS, PAYMENT_RUNS, SALARIES
+
+SalaryStatus = Literal["due", "in_run", "paid"]
+
+
+class SimulationRequest(BaseModel):
+    """What would a contract pay? Same computation as the real salary."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    branch: Branch
+    activity_kind: ActivityKind
+    amount_excl_vat: PositiveMoney
+    expenses: NonNegativeMoney = NonNegativeMoney(amount="0.00")  # type: ignore[arg-type]
+    on: date | None = None
+
+
+class SalaryView(BaseModel):
+    salary_id: str
+    branch: str
+    contract_id: str
+    member_id: str
+    guaranteed: bool
+    pay_date: date
+    status: SalaryStatus
+    breakdown: SalaryBreakdown
+    payment_run_id: str | None = None
+    paid_on: date | None = None
+
+    @classmethod
+    def of(cls, doc: Document) -> SalaryView:
+        return cls(salary_id=doc["_id"], payment_run_id=doc.get("payment_run_id"),
+                   paid_on=doc.get("paid_on"), **{k: doc[k] for k in (
+                       "branch", "contract_id", "member_id", "guaranteed", "pay_date", "status",
+                       "breakdown")})
+
+
+class PaymentRunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pay_date: date
+
+
+class RunItem(BaseModel):
+    salary_id: str
+    contract_id: str
+    member_id: str
+    amount: Money
+    iban: str
+    holder_name: str
+    end_to_end_id: str
+
+
+class PaymentRunView(BaseModel):
+    payment_run_id: str
+    branch: str
+    pay_date: date
+    execution_date: date
+    status: Literal["open", "confirmed"]
+    count: int
+    total: Money
+    items: list[RunItem]
+    excluded: list[dict[str, str]]
+
+    @classmethod
+    def of(cls, doc: Document) -> PaymentRunView:
+        return cls(payment_run_id=doc["_id"], **{k: doc[k] for k in (
+            "branch", "pay_date", "execution_date", "status", "count", "total", "items",
+            "excluded")})
+
+
+class SimulationController(Controller):
+    path = "/v1/simulations"
+    tags = ["simulations"]
+
+    @post(status_code=200, summary="Simulate the salary of a contract")
+    async def simulate(self, data: SimulationRequest, platform: Platform,
+                       principal: Principal) -> SalaryBreakdown:
+        """The breakdown a contract of this amount would pay, by the branch's rule pack."""
+        try:
+            rules = salary_rules(data.branch, data.on or platform.clock.today())
+        except UnknownRulePack as missing:
+            raise invalid("branch", str(missing)) from None
+        try:
+            return compute_salary(rules, data.amount_excl_vat, data.expenses, data.activity_kind)
+        except SalaryNotPayable as refused:
+            raise invalid(refused.field, refused.message) from None
+
+
+async def _visible_salary(platform: Platform, principal: Principal, salary_id: str) -> Document:
+    doc = await platform.db[SALARIES].find_one({"_id": salary_id})
+    if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
+        raise not_found("Salary", salary_id)
+    return doc
+
+
+class SalaryController(Controller):
+    path = "/v1/salaries"
+    tags = ["salaries"]
+
+    @get(summary="List salaries (a member's own; staff: their branch)")
+    async def list_salaries(
+        self, platform: Platform, principal: Principal,
+        member_id: str | None = None, status: SalaryStatus | None = None,
+        cursor: str | None = None, limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+    ) -> Page[SalaryView]:
+        query: dict[str, Any] = {"branch": principal.branch}
+        if principal.role == "member":
+            if member_id is not None and member_id != principal.member_id:
+                raise invalid("member_id", "a member may only list their own salaries")
+            query["member_id"] = principal.member_id
+        elif member_id is not None:
+            query["member_id"] = member_id
+        if status is not None:
+            query["status"] = status
+        docs, next_cursor = await find_page(platform.db, SALARIES, query, cursor, limit)
+        return Page[SalaryView](items=[SalaryView.of(d) for d in docs], next_cursor=next_cursor)
+
+    @get("/{salary_id:str}", summary="One salary")
+    async def get_salary(self, salary_id: str, platform: Platform,
+                         principal: Principal) -> SalaryView:
+        return SalaryView.of(await _visible_salary(platform, principal, salary_id))
+
+    @get("/{salary_id:str}/payslip.pdf", summary="The payslip as PDF", media_type="application/pdf")
+    async def payslip(self, salary_id: str, platform: Platform,
+                      principal: Principal) -> Response[bytes]:
+        doc = await _visible_salary(platform, principal, salary_id)
+        member = await platform.db[MEMBERS].find_one({"_id": doc["member_id"]})
+        holder = (member or {}).get("payout") or {}
+        last_work_day = date.fromisoformat(doc["last_work_day"])
+        employer = salary_rules(doc["branch"], last_work_day).payroll.payer.name.value
+        return Response(
+            payslip_pdf(doc, employer, holder.get("holder_name")),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="payslip-{salary_id}.pdf"'},
+        )
+
+
+def _require_staff(principal: Principal) -> None:
+    principal.require("staff", "admin")
+
+
+async def _branch_run(platform: Platform, principal: Principal, run_id: str) -> Document:
+    _require_staff(principal)
+    doc = await platform.db[PAYMENT_RUNS].find_one({"_id": run_id})
+    if doc is None or doc["branch"] != principal.branch:
+        raise not_found("Payment run", run_id)
+    return doc
+
+
+class PaymentRunController(Controller):
+    path = "/v1/payment-runs"
+    tags = ["payment runs"]
+
+    @post(summary="Gather every due, unpaid salary up to a pay date into a payment run")
+    async def open_run(
+        self, data: PaymentRunRequest, platform: Platform, principal: Principal,
+        idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+    ) -> PaymentRunView:
+        _require_staff(principal)
+
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            run = await open_payment_run(uow, principal.branch, data.pay_date, principal.sub)
+            return PaymentRunView.of(run).model_dump(mode="json")
+
+        result, _ = await idempotent(platform.database, idempotency_key,
+                                     f"payment-run:{principal.branch}",
+                                     data.model_dump(mode="json"), work, required=False)
+        return PaymentRunView.model_validate(result)
+
+    @get("/{run_id:str}", summary="One payment run")
+    async def get_run(self, run_id: str, platform: Platform,
+                      principal: Principal) -> PaymentRunView:
+        return PaymentRunView.of(await _branch_run(platform, principal, run_id))
+
+    @get("/{run_id:str}/pain.001.xml", summary="The SEPA credit transfer file (pain.001.001.09)",
+         media_type="application/xml")
+    async def payment_file(self, run_id: str, platform: Platform,
+                           principal: Principal) -> Response[bytes]:
+        doc = await _branch_run(platform, principal, run_id)
+        return Response(
+            doc["pain001"].encode(), media_type="application/xml",
+            headers={"Content-Disposition": f'attachment; filename="pain001-{run_id}.xml"'},
+        )
+
+    @post("/{run_id:str}/confirm", status_code=200,
+          summary="The bank executed the run: every salary in it is paid, once")
+    async def confirm(self, run_id: str, platform: Platform,
+                      principal: Principal) -> PaymentRunView:
+        run = await _branch_run(platform, principal, run_id)
+
+        async def work(uow: UnitOfWork) -> Document:
+            return await confirm_payment_run(uow, run)
+
+        return PaymentRunView.of(await platform.database.transaction(work))

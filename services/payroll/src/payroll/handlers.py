@@ -1,0 +1,171 @@
+"""Events in: keep the projections payroll needs and decide each salary once all facts are in.
+
+Contracts, guarantees and invoices come on different topics, so their order is not guaranteed:
+every handler records its fact on the contract document, then asks whether the salary can now be
+decided.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smart_shared.consumer import EventHandlers
+from smart_shared.events import (
+    ContractCancelled,
+    ContractSigned,
+    GuaranteeDeclined,
+    GuaranteeGranted,
+    InvoiceIssued,
+    InvoicePaid,
+    MemberActivated,
+    MemberErased,
+    MemberUpdated,
+    WorkCompleted,
+)
+from smart_shared.mongo import UnitOfWork
+from smart_shared.telemetry import current_traceparent
+
+from payroll.salaries import decide_salary
+from payroll.store import CONTRACTS, INVOICES, MEMBERS
+
+handlers = EventHandlers()
+
+
+async def _record(uow: UnitOfWork, contract_id: str, branch: str, member_id: str,
+                  facts: dict[str, Any]) -> None:
+    await uow.db[CONTRACTS].update_one(
+        {"_id": contract_id},
+        {"$set": facts, "$setOnInsert": {"branch": branch, "member_id": member_id}},
+        upsert=True,
+        session=uow.session,
+    )
+
+
+# ------------------------------------------------------------------------------------ members
+
+
+async def _project_member(uow: UnitOfWork, member_id: str, version: int,
+                          facts: dict[str, Any]) -> None:
+    members = uow.db[MEMBERS]
+    current = await members.find_one({"_id": member_id}, {"version": 1}, session=uow.session)
+    if current is not None and current.get("version", 0) >= version:
+        return  # a stale or repeated update
+    await members.update_one(
+        {"_id": member_id}, {"$set": {**facts, "version": version}}, upsert=True,
+        session=uow.session,
+    )
+
+
+@handlers.on(MemberActivated)
+async def remember_activated_member(event: MemberActivated, uow: UnitOfWork) -> None:
+    await _project_member(uow, event.member_id, event.version, {
+        "branch": event.branch,
+        "payout": event.payout.model_dump(mode="json"),
+        "activities": [a.model_dump(mode="json") for a in event.activities],
+        "erased": False,
+    })
+
+
+@handlers.on(MemberUpdated)
+async def remember_member_update(event: MemberUpdated, uow: UnitOfWork) -> None:
+    await _project_member(uow, event.member_id, event.version, {
+        "branch": event.branch,
+        "status": event.status,
+        "payout": event.payout.model_dump(mode="json"),
+        "activities": [a.model_dump(mode="json") for a in event.activities],
+        "erased": event.status == "erased",
+    })
+
+
+@handlers.on(MemberErased)
+async def forget_erased_member(event: MemberErased, uow: UnitOfWork) -> None:
+    # salaries and payment runs stay: payroll records must be kept by law
+    await _project_member(uow, event.member_id, event.version, {
+        "branch": event.branch, "status": "erased", "payout": None, "activities": [],
+        "erased": True,
+    })
+
+
+# ---------------------------------------------------------------------------------- contracts
+
+
+@handlers.on(ContractSigned)
+async def remember_signed_contract(event: ContractSigned, uow: UnitOfWork) -> None:
+    await _record(uow, event.contract_id, event.branch, event.member_id, {
+        "signed": True,
+        "activity_kind": event.activity.kind,
+        "activity": event.activity.model_dump(mode="json"),
+        "amount_excl_vat": event.amount_excl_vat.model_dump(mode="json"),
+        "expenses": event.expenses.model_dump(mode="json"),
+        "first_work_day": event.first_work_day.isoformat(),
+        "last_work_day": event.last_work_day.isoformat(),
+        "signed_traceparent": current_traceparent(),
+    })
+    await decide_salary(uow, event.contract_id)
+
+
+@handlers.on(WorkCompleted)
+async def compute_salary_of_completed_work(event: WorkCompleted, uow: UnitOfWork) -> None:
+    await _record(uow, event.contract_id, event.branch, event.member_id, {
+        "completed": True,
+        "last_work_day": event.last_work_day.isoformat(),
+        "completed_at": event.completed_at,
+        "traceparent": current_traceparent(),
+    })
+    await decide_salary(uow, event.contract_id)
+
+
+@handlers.on(ContractCancelled)
+async def drop_cancelled_contract(event: ContractCancelled, uow: UnitOfWork) -> None:
+    await _record(uow, event.contract_id, event.branch, event.member_id, {
+        "cancelled": True, "cancelled_at": event.cancelled_at,
+    })
+
+
+# --------------------------------------------------------------------------------------- fund
+
+
+@handlers.on(GuaranteeGranted, GuaranteeDeclined)
+async def remember_guarantee_decision(
+    event: GuaranteeGranted | GuaranteeDeclined, uow: UnitOfWork
+) -> None:
+    contract = await uow.db[CONTRACTS].find_one(
+        {"_id": event.contract_id}, {"guarantee_version": 1}, session=uow.session
+    )
+    if contract is not None and contract.get("guarantee_version", 0) >= event.version:
+        return
+    decision = "granted" if isinstance(event, GuaranteeGranted) else "declined"
+    await _record(uow, event.contract_id, event.branch, event.member_id, {
+        "guarantee": decision, "guarantee_version": event.version,
+    })
+    await decide_salary(uow, event.contract_id)
+
+
+# ------------------------------------------------------------------------------------ billing
+
+
+@handlers.on(InvoiceIssued)
+async def link_invoice_to_contract(event: InvoiceIssued, uow: UnitOfWork) -> None:
+    await uow.db[INVOICES].update_one(
+        {"_id": event.invoice_id},
+        {"$set": {"contract_id": event.contract_id, "branch": event.branch,
+                  "number": event.number}},
+        upsert=True, session=uow.session,
+    )
+    await _record(uow, event.contract_id, event.branch, event.member_id,
+                  {"invoice_id": event.invoice_id})
+
+
+@handlers.on(InvoicePaid)
+async def release_salary_of_paid_invoice(event: InvoicePaid, uow: UnitOfWork) -> None:
+    await uow.db[INVOICES].update_one(
+        {"_id": event.invoice_id},
+        {"$set": {"contract_id": event.contract_id, "branch": event.branch,
+                  "paid_on": event.paid_on.isoformat()}},
+        upsert=True, session=uow.session,
+    )
+    await _record(uow, event.contract_id, event.branch, event.member_id, {
+        "invoice_id": event.invoice_id, "invoice_paid": True,
+        "invoice_paid_on": event.paid_on.isoformat(),
+    })
+    await decide_salary(uow, event.contract_id)

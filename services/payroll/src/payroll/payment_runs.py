@@ -1,0 +1,135 @@
+"""Payment runs: gather due salaries into one SEPA file, then confirm them paid."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pymongo import ReturnDocument
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
+from smart_shared.events import SalaryPaid
+from smart_shared.ids import new_id
+from smart_shared.money import Money
+from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.problems import conflict
+
+from payroll.domain import salary_rules
+from payroll.payment_file import Transfer, credit_transfer_file
+from payroll.store import MEMBERS, PAYMENT_RUNS, SALARIES
+
+
+def _payable_to(member: Document | None) -> tuple[str, str] | str:
+    """(iban, holder) or the reason the salary cannot be paid by transfer yet."""
+    if member is None or not member.get("payout"):
+        return "erased member" if member and member.get("erased") else "no payout details known"
+    try:
+        iban = IBAN(member["payout"]["iban"])
+    except SchwiftyException:
+        return "payout IBAN is not valid"
+    return str(iban.compact), str(member["payout"]["holder_name"])
+
+
+async def open_payment_run(uow: UnitOfWork, branch: str, pay_date: date, opened_by: str) -> Document:
+    """Claim every due salary of ``branch`` payable on or before ``pay_date`` into a new run
+    (conditional updates in this transaction: a salary is never in two runs) and build its
+    pain.001 file. Salaries without usable payout details stay due and are listed as excluded."""
+    run_id = new_id()
+    due = await uow.db[SALARIES].find(
+        {"branch": branch, "status": "due", "pay_date": {"$lte": pay_date.isoformat()}},
+        session=uow.session,
+    ).sort("_id", 1).to_list(None)
+    items: list[dict[str, Any]] = []
+    excluded: list[dict[str, str]] = []
+    for salary in due:
+        member = await uow.db[MEMBERS].find_one({"_id": salary["member_id"]}, session=uow.session)
+        payee = _payable_to(member)
+        if isinstance(payee, str):
+            excluded.append({"salary_id": salary["_id"], "reason": payee})
+            continue
+        claimed = await uow.db[SALARIES].update_one(
+            {"_id": salary["_id"], "status": "due"},
+            {"$set": {"status": "in_run", "payment_run_id": run_id}},
+            session=uow.session,
+        )
+        if claimed.modified_count != 1:
+            continue
+        iban, holder = payee
+        items.append({
+            "salary_id": salary["_id"],
+            "contract_id": salary["contract_id"],
+            "member_id": salary["member_id"],
+            "amount": salary["breakdown"]["paid"],
+            "iban": iban,
+            "holder_name": holder,
+            "end_to_end_id": salary["_id"].replace("-", ""),
+        })
+    if not items:
+        raise conflict("Nothing to pay",
+                       f"No due salary of branch {branch} with a pay date on or before "
+                       f"{pay_date.isoformat()} can be paid by transfer")
+    today = uow.clock.today()
+    execution_date = max(pay_date, today)
+    payer = salary_rules(branch, execution_date).payroll.payer
+    transfers = [
+        Transfer(item["end_to_end_id"], item["holder_name"], item["iban"],
+                 Decimal(item["amount"]["amount"]), f"SMart salary {item['contract_id']}")
+        for item in items
+    ]
+    total = sum((Money.model_validate(item["amount"]) for item in items), Money.zero())
+    run: dict[str, Any] = {
+        "_id": run_id,
+        "branch": branch,
+        "pay_date": pay_date.isoformat(),
+        "execution_date": execution_date.isoformat(),
+        "status": "open",
+        "items": items,
+        "excluded": excluded,
+        "count": len(items),
+        "total": total.model_dump(mode="json"),
+        "opened_by": opened_by,
+        "opened_at": uow.clock.now(),
+        "confirmed_at": None,
+        "pain001": credit_transfer_file(payer, execution_date, transfers).decode(),
+    }
+    await uow.db[PAYMENT_RUNS].insert_one(run, session=uow.session)
+    return run
+
+
+async def confirm_payment_run(uow: UnitOfWork, run: Document) -> Document:
+    """The bank executed the run: each salary in it is paid (``SalaryPaid``) exactly once.
+    Confirming a confirmed run changes nothing."""
+    confirmed = await uow.db[PAYMENT_RUNS].find_one_and_update(
+        {"_id": run["_id"], "status": "open"},
+        {"$set": {"status": "confirmed", "confirmed_at": uow.clock.now()}},
+        session=uow.session, return_document=ReturnDocument.AFTER,
+    )
+    if confirmed is None:
+        current = await uow.db[PAYMENT_RUNS].find_one({"_id": run["_id"]}, session=uow.session)
+        return current or run
+    paid_on = uow.clock.today()
+    for item in confirmed["items"]:
+        salary = await uow.db[SALARIES].find_one_and_update(
+            {"_id": item["salary_id"], "status": "in_run", "payment_run_id": run["_id"]},
+            {"$set": {"status": "paid", "paid_on": paid_on.isoformat(),
+                      "end_to_end_id": item["end_to_end_id"]},
+             "$inc": {"version": 1}},
+            session=uow.session, return_document=ReturnDocument.AFTER,
+        )
+        if salary is None:
+            continue
+        uow.publish(SalaryPaid(
+            branch=salary["branch"],
+            version=salary["version"],
+            occurred_at=uow.clock.now(),
+            salary_id=salary["_id"],
+            contract_id=salary["contract_id"],
+            member_id=salary["member_id"],
+            amount=Money.model_validate(item["amount"]),
+            paid_on=paid_on,
+            payment_run_id=run["_id"],
+            end_to_end_id=item["end_to_end_id"],
+        ))
+    return confirmed

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smart_shared.settings import Settings
+from smart_shared.testing import Infrastructure, unique_name
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture
+def toy_settings(infrastructure: Infrastructure) -> Iterator[Settings]:
+    """Settings of a private deployment: own database, consumer group and topic namespace."""
+    yield Settings(  # type: ignore[call-arg]
+        SMART_SERVICE="toy",
+        SMART_MONGODB_DATABASE=unique_name("toy"),
+        SMART_DEPLOYMENT=unique_name("d"),
+        SMART_TOPIC_NAMESPACE=unique_name("t") + ".",
+        SMART_CLOCK="system",
+        SMART_BRANCHES="BE",
+        SMART_LOCAL_TRACES="false",
+        SMART_CONSUMER_MAX_RETRIES="1",
+        KAFKA_BOOTSTRAP_SERVERS=infrastructure.kafka_bootstrap_servers,
+        MONGODB_URI=infrastructure.mongodb_uri,
+    )
+
+
+def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that gives a child process the same private deployment."""
+    import os
+
+    env = dict(os.environ)
+    env.update({
+        "SMART_SERVICE": settings.service,
+        "SMART_MONGODB_DATABASE": settings.database_name,
+        "SMART_DEPLOYMENT": settings.deployment,
+        "SMART_TOPIC_NAMESPACE": settings.topic_namespace,
+        "SMART_CLOCK": settings.clock,
+        "SMART_BRANCHES": ",".join(settings.branches),
+        "SMART_LOCAL_TRACES": "false",
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "MONGODB_URI": settings.mongodb_uri,
+    })
+    env.update(extra)
+    return env
