@@ -49,7 +49,7 @@ async def find_page(
     """Documents after ``cursor`` in ``sort_field`` order (ascending, unique field), one page."""
     if not 1 <= limit <= 500:
         raise invalid("limit", "must be between 1 and 500")
-    db = uow_or_db.db if hasattr(uow_or_db, "db") else uow_or_db
+    db = uow_or_db.db if isinstance(uow_or_db, UnitOfWork | Database) else uow_or_db
     after = decode_cursor(cursor)
     if after is not None:
         query = {"$and": [query, {sort_field: {"$gt": after}}]}

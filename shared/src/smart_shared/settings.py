@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -19,7 +19,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
     service: str = Field("", alias="SMART_SERVICE")
-    branches: list[str] = Field(default_factory=lambda: ["BE", "FR"], alias="SMART_BRANCHES")
+    branches: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["BE", "FR"], alias="SMART_BRANCHES"
+    )
     deployment: str = Field("local", alias="SMART_DEPLOYMENT")
     host: str = Field("127.0.0.1", alias="SMART_SERVICE_HOST")
     port: int = Field(8000, alias="SMART_SERVICE_PORT")
@@ -73,8 +75,14 @@ class Settings(BaseSettings):
     @field_validator("branches", mode="before")
     @classmethod
     def _split_branches(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().startswith("["):
+            import json
+
+            value = json.loads(value)
         if isinstance(value, str):
-            return [b.strip().upper() for b in value.split(",") if b.strip()]
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(b).strip().upper() for b in value if str(b).strip()]
         return value
 
     @field_validator("branches")
