@@ -36,7 +36,6 @@ from fund.domain import (
     Transfer,
     contribution,
     decide_guarantee,
-    salary_cost,
 )
 from fund.rules import contribution_rate, guarantee_policy
 
@@ -138,9 +137,7 @@ async def advance_salary_cost(event: SalaryDue, uow: UnitOfWork) -> None:
         return
     guarantee = store.guarantee_from(doc)
     before = guarantee.exposure
-    cost = salary_cost(event.breakdown.amount_excl_vat.amount,
-                       event.breakdown.fee.amount / event.breakdown.amount_excl_vat.amount) \
-        if event.breakdown.amount_excl_vat.is_positive else None
+    cost = event.breakdown.amount_excl_vat.amount - event.breakdown.fee.amount
     transfers = guarantee.advance(event.salary_id, cost)
     if not transfers:
         return
@@ -149,8 +146,8 @@ async def advance_salary_cost(event: SalaryDue, uow: UnitOfWork) -> None:
     version = _version(doc)
     common: dict[str, Any] = dict(branch=event.branch, occurred_at=uow.clock.now(),
                                   contract_id=event.contract_id, member_id=guarantee.member_id)
-    advance = next(t for t in transfers if t.kind in ("advance", "release"))
-    if guarantee.advanced > 0:
+    advance = _of_kind(transfers, "advance")
+    if advance:
         uow.publish(AdvancePaid(**common, version=version, salary_id=event.salary_id,
                                 amount=_money(guarantee.advanced), transfer_id=advance.id))
     loss = _of_kind(transfers, "loss")

@@ -153,10 +153,9 @@ async def find_guarantee(uow: UnitOfWork, contract_id: str) -> Document | None:
 
 def guarantee_from(doc: Document) -> Guarantee:
     names = {f.name for f in fields(Guarantee)}
-    values = {k: (dec(v) if k in _GUARANTEE_DECIMALS else v)
-              for k, v in doc.items() if k in names}
-    return Guarantee(contract_id=doc["_id"], **{k: v for k, v in values.items()
-                                                 if k != "contract_id"})
+    values: dict[str, Any] = {k: (dec(v) if k in _GUARANTEE_DECIMALS else v)
+                              for k, v in doc.items() if k in names and k != "contract_id"}
+    return Guarantee(contract_id=doc["_id"], **values)
 
 
 def guarantee_fields(guarantee: Guarantee) -> Document:

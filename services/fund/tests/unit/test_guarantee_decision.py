@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from fund.domain import GuaranteeRequest, decide_guarantee, salary_cost
 from fund.rules import guarantee_policy
 
@@ -17,7 +16,8 @@ SIGNED = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
 def amount_costing(cost: Decimal) -> Decimal:
     """An amount excl. VAT whose salary cost is exactly ``cost`` under the BE fee."""
-    for cents in range(int(cost / (1 - BE.fee_rate) * 100) - 5, int(cost / (1 - BE.fee_rate) * 100) + 5):
+    guess = int(cost / (1 - BE.fee_rate) * 100)
+    for cents in range(guess - 5, guess + 5):
         amount = Decimal(cents) / 100
         if salary_cost(amount, BE.fee_rate) == cost:
             return amount
@@ -93,7 +93,8 @@ def test_the_free_balance_must_cover_the_salary_cost_to_the_cent() -> None:
 
 def test_france_has_its_own_caps() -> None:
     assert FR.client_cap == Decimal("20000.00") and FR.member_cap == Decimal("12000.00")
-    over = decide_guarantee(request(member_exposure=FR.member_cap - Decimal("915.00") + Decimal("0.01")), FR)
+    one_cent_over = FR.member_cap - Decimal("915.00") + Decimal("0.01")
+    over = decide_guarantee(request(member_exposure=one_cent_over), FR)
     assert over.reason == "member_cap_exceeded"
 
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from fund.domain import (
     ACCOUNTS,
     FloorBreached,
@@ -19,6 +16,8 @@ from fund.domain import (
     contribution,
     is_balanced,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 BRANCH = "BE"
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("20000"), places=2)

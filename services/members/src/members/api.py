@@ -168,11 +168,13 @@ class MembersController(Controller):
     path = "/v1/members"
     tags = ["members"]
 
-    @post("/", summary="Register as an applicant (public)", security=[])
+    @post("/", summary="Register as an applicant (public)",
+          security=[{}])
     async def register(self, platform: Platform, data: Registration) -> Member:
         """Public: the applicant has no account yet. The answer holds only their own data."""
         if data.branch not in platform.settings.branches:
-            raise invalid("branch", f"this deployment serves {', '.join(platform.settings.branches)}")
+            served = ", ".join(platform.settings.branches)
+            raise invalid("branch", f"this deployment serves {served}")
         applicant = domain.Applicant(
             **data.model_dump(exclude={"address", "activities"}),
             address=data.address.to_address(),
@@ -203,7 +205,7 @@ class MembersController(Controller):
     ) -> Page[Member]:
         _staff(principal)
         name = domain.normalise_name(activity) if activity else None
-        members, next_cursor = await store.find(platform.db, principal.branch, status, name,
+        members, next_cursor = await store.find(platform.database, principal.branch, status, name,
                                                 cursor, limit)
         return Page[Member](items=members, next_cursor=next_cursor)
 

@@ -14,7 +14,7 @@ PORT = 8001
 
 def create_service(settings: Settings | None = None) -> Service:
     """The members service, with the deployment's settings (or the environment's)."""
-    settings = settings or Settings(SMART_SERVICE="members")  # type: ignore[call-arg]
+    settings = settings or Settings(SMART_SERVICE="members")
     if "port" not in settings.model_fields_set:
         settings.port = PORT
     return build_service("members", controllers=[MembersController], handlers=handlers,

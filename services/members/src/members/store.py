@@ -7,14 +7,12 @@ erased person no longer blocks anyone (nor can be found by number) and may regis
 
 from __future__ import annotations
 
-from typing import Any
-
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from smart_shared.events.catalogue import MemberStatus
 from smart_shared.http import find_page
-from smart_shared.mongo import OUTBOX, Document, UnitOfWork
+from smart_shared.mongo import OUTBOX, Database, Document, UnitOfWork
 
 from members.domain import Member, national_id_key
 
@@ -93,7 +91,7 @@ async def forget_sent_events(uow: UnitOfWork, member_id: str) -> int:
     return int(result.deleted_count)
 
 
-async def find(db: Any, branch: str, status: MemberStatus | None, activity: str | None,
+async def find(database: Database, branch: str, status: MemberStatus | None, activity: str | None,
                cursor: str | None, limit: int) -> tuple[list[Member], str | None]:
     """One page of a branch's members, oldest first."""
     query: Document = {"branch": branch}
@@ -101,5 +99,7 @@ async def find(db: Any, branch: str, status: MemberStatus | None, activity: str 
         query["status"] = status
     if activity:
         query["activities.name"] = activity
-    docs, next_cursor = await find_page(db, MEMBERS, query, cursor, limit)
+    # find_page takes anything with a ``.db``; an AsyncDatabase would answer ``.db`` with a
+    # collection of that name, so the platform's Database is passed
+    docs, next_cursor = await find_page(database, MEMBERS, query, cursor, limit)
     return [from_document(doc) for doc in docs], next_cursor

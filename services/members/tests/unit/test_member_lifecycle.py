@@ -1,10 +1,6 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from smart_shared.events.catalogue import Activity, Address, MemberActivated, MemberUpdated
-from smart_shared.money import Money
-from smart_shared.rulepacks import rule_pack
-
 from members.domain import (
     Applicant,
     Changes,
@@ -20,6 +16,9 @@ from members.domain import (
     subscription,
     update,
 )
+from smart_shared.events.catalogue import Activity, Address, MemberActivated, MemberUpdated
+from smart_shared.money import Money
+from smart_shared.rulepacks import rule_pack
 
 AT = datetime(2026, 3, 2, 10, tzinfo=UTC)
 TODAY = date(2026, 3, 2)

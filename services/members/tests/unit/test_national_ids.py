@@ -1,7 +1,6 @@
 from datetime import date
 
 import pytest
-
 from members.domain import RuleBroken, national_id_key, validate_national_id
 
 

@@ -1,5 +1,4 @@
 import pytest
-
 from members.domain import RuleBroken, validate_iban
 
 

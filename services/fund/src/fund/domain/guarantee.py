@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from fund.domain.ledger import Transfer
+from fund.domain.ledger import Transfer, TransferKind
 
 ZERO = Decimal("0.00")
 Reservation = Literal["none", "pending", "posted", "voided"]
@@ -49,9 +49,11 @@ class Guarantee:
         """What the fund stands to lose on this contract (counts against the caps)."""
         return self.reserved + self.outstanding_advance
 
-    def _transfer(self, kind: str, amount: Decimal, **extra: str | None) -> Transfer:
-        return Transfer(id=f"{kind}:{self.contract_id}", branch=self.branch, kind=kind,  # type: ignore[arg-type]
-                        amount=amount, contract_id=self.contract_id, **extra)  # type: ignore[arg-type]
+    def _transfer(self, kind: TransferKind, amount: Decimal, pending_id: str | None = None,
+                  reference: str | None = None) -> Transfer:
+        return Transfer(id=f"{kind}:{self.contract_id}", branch=self.branch, kind=kind,
+                        amount=amount, contract_id=self.contract_id, pending_id=pending_id,
+                        reference=reference)
 
     def reserve(self) -> list[Transfer]:
         """Earmark the salary cost on the free balance (the pending half of the reservation)."""

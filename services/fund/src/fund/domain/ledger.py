@@ -28,7 +28,9 @@ TransferKind = Literal[
     "loss_recovery",  # a written-off debt was paid after all
 ]
 
-ACCOUNTS: tuple[Account, ...] = ("capital", "free", "reserved", "advances", "contributions", "losses")
+ACCOUNTS: tuple[Account, ...] = (
+    "capital", "free", "reserved", "advances", "contributions", "losses",
+)
 
 NORMAL_SIDE: dict[Account, Side] = {
     "capital": "credit",        # equity

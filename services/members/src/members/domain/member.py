@@ -154,7 +154,7 @@ def register(applicant: Applicant, member_id: str, at: datetime,
         birth_date=applicant.birth_date, national_id=str(values["national_id"]),
         address=applicant.address,
         payout=PayoutDetails(iban=str(values["iban"]), holder_name=holder),
-        activities=values["activities"],  # type: ignore[arg-type]
+        activities=values["activities"],
         registered_at=at,
     )
     event = MemberRegistered(member_id=member_id, branch=member.branch, version=1,

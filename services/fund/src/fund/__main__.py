@@ -1,0 +1,5 @@
+from smart_shared.service import run
+
+from fund.app import service
+
+run(service)
