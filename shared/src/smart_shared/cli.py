@@ -133,6 +133,20 @@ def cmd_schemas(args: argparse.Namespace) -> None:
     print(f"wrote {len(written)} schemas to {args.out}")
 
 
+def cmd_trace(args: argparse.Namespace) -> None:
+    from smart_shared.traces import read_spans, render_tree, services_in, spans_of, trace_ids_for
+
+    folder = Settings().home / "traces"
+    spans = list(read_spans(folder))
+    trace_ids = trace_ids_for(spans, args.aggregate_id)
+    if not trace_ids:
+        raise SystemExit(f"no recorded span mentions {args.aggregate_id} in {folder}")
+    for trace_id in trace_ids:
+        trace = spans_of(spans, trace_id)
+        print(f"trace {trace_id}: {len(trace)} spans across {', '.join(sorted(services_in(trace)))}")
+        print(render_tree(trace))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="smart", description="SMart platform tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +170,9 @@ def main(argv: list[str] | None = None) -> None:
     schemas = sub.add_parser("schemas", help="export the events' JSON Schemas")
     schemas.add_argument("--out", default="docs/events")
 
+    trace = sub.add_parser("trace", help="print the trace of a contract (or any aggregate)")
+    trace.add_argument("aggregate_id")
+
     args = parser.parse_args(argv)
     if args.command == "token":
         cmd_token(args)
@@ -165,6 +182,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(cmd_dlq(args))
     elif args.command == "schemas":
         cmd_schemas(args)
+    elif args.command == "trace":
+        cmd_trace(args)
 
 
 if __name__ == "__main__":

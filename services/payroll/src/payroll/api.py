@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 from pydantic import BaseModel, ConfigDict
-
 from smart_shared.auth import Principal
 from smart_shared.events import ActivityKind, Branch, SalaryBreakdown
 from smart_shared.http import Page, find_page, idempotent
@@ -34,7 +34,7 @@ class SimulationRequest(BaseModel):
     branch: Branch
     activity_kind: ActivityKind
     amount_excl_vat: PositiveMoney
-    expenses: NonNegativeMoney = NonNegativeMoney(amount="0.00")  # type: ignore[arg-type]
+    expenses: NonNegativeMoney = NonNegativeMoney(amount=Decimal("0.00"))
     on: date | None = None
 
 
@@ -136,16 +136,17 @@ class SalaryController(Controller):
             query["member_id"] = member_id
         if status is not None:
             query["status"] = status
-        docs, next_cursor = await find_page(platform.db, SALARIES, query, cursor, limit)
+        # find_page takes the Database (it reads `.db`; an AsyncDatabase would answer any attribute)
+        docs, next_cursor = await find_page(platform.database, SALARIES, query, cursor, limit)
         return Page[SalaryView](items=[SalaryView.of(d) for d in docs], next_cursor=next_cursor)
 
     @get("/{salary_id:str}", summary="One salary")
-    async def get_salary(self, salary_id: str, platform: Platform,
+    async def get_salary(self, salary_id: FromPath[str], platform: Platform,
                          principal: Principal) -> SalaryView:
         return SalaryView.of(await _visible_salary(platform, principal, salary_id))
 
     @get("/{salary_id:str}/payslip.pdf", summary="The payslip as PDF", media_type="application/pdf")
-    async def payslip(self, salary_id: str, platform: Platform,
+    async def payslip(self, salary_id: FromPath[str], platform: Platform,
                       principal: Principal) -> Response[bytes]:
         doc = await _visible_salary(platform, principal, salary_id)
         member = await platform.db[MEMBERS].find_one({"_id": doc["member_id"]})
@@ -192,13 +193,13 @@ class PaymentRunController(Controller):
         return PaymentRunView.model_validate(result)
 
     @get("/{run_id:str}", summary="One payment run")
-    async def get_run(self, run_id: str, platform: Platform,
+    async def get_run(self, run_id: FromPath[str], platform: Platform,
                       principal: Principal) -> PaymentRunView:
         return PaymentRunView.of(await _branch_run(platform, principal, run_id))
 
     @get("/{run_id:str}/pain.001.xml", summary="The SEPA credit transfer file (pain.001.001.09)",
          media_type="application/xml")
-    async def payment_file(self, run_id: str, platform: Platform,
+    async def payment_file(self, run_id: FromPath[str], platform: Platform,
                            principal: Principal) -> Response[bytes]:
         doc = await _branch_run(platform, principal, run_id)
         return Response(
@@ -208,7 +209,7 @@ class PaymentRunController(Controller):
 
     @post("/{run_id:str}/confirm", status_code=200,
           summary="The bank executed the run: every salary in it is paid, once")
-    async def confirm(self, run_id: str, platform: Platform,
+    async def confirm(self, run_id: FromPath[str], platform: Platform,
                       principal: Principal) -> PaymentRunView:
         run = await _branch_run(platform, principal, run_id)
 

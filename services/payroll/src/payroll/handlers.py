@@ -68,12 +68,13 @@ async def remember_activated_member(event: MemberActivated, uow: UnitOfWork) -> 
 
 @handlers.on(MemberUpdated)
 async def remember_member_update(event: MemberUpdated, uow: UnitOfWork) -> None:
+    erased = event.status == "erased"
     await _project_member(uow, event.member_id, event.version, {
         "branch": event.branch,
         "status": event.status,
-        "payout": event.payout.model_dump(mode="json"),
-        "activities": [a.model_dump(mode="json") for a in event.activities],
-        "erased": event.status == "erased",
+        "payout": None if erased else event.payout.model_dump(mode="json"),
+        "activities": [] if erased else [a.model_dump(mode="json") for a in event.activities],
+        "erased": erased,
     })
 
 
@@ -99,7 +100,6 @@ async def remember_signed_contract(event: ContractSigned, uow: UnitOfWork) -> No
         "expenses": event.expenses.model_dump(mode="json"),
         "first_work_day": event.first_work_day.isoformat(),
         "last_work_day": event.last_work_day.isoformat(),
-        "signed_traceparent": current_traceparent(),
     })
     await decide_salary(uow, event.contract_id)
 
@@ -125,20 +125,27 @@ async def drop_cancelled_contract(event: ContractCancelled, uow: UnitOfWork) -> 
 # --------------------------------------------------------------------------------------- fund
 
 
-@handlers.on(GuaranteeGranted, GuaranteeDeclined)
-async def remember_guarantee_decision(
-    event: GuaranteeGranted | GuaranteeDeclined, uow: UnitOfWork
-) -> None:
+async def _remember_decision(uow: UnitOfWork, event: GuaranteeGranted | GuaranteeDeclined,
+                             decision: str) -> None:
     contract = await uow.db[CONTRACTS].find_one(
         {"_id": event.contract_id}, {"guarantee_version": 1}, session=uow.session
     )
     if contract is not None and contract.get("guarantee_version", 0) >= event.version:
         return
-    decision = "granted" if isinstance(event, GuaranteeGranted) else "declined"
     await _record(uow, event.contract_id, event.branch, event.member_id, {
         "guarantee": decision, "guarantee_version": event.version,
     })
     await decide_salary(uow, event.contract_id)
+
+
+@handlers.on(GuaranteeGranted)
+async def pay_guaranteed_salary_on_time(event: GuaranteeGranted, uow: UnitOfWork) -> None:
+    await _remember_decision(uow, event, "granted")
+
+
+@handlers.on(GuaranteeDeclined)
+async def wait_for_the_client_without_guarantee(event: GuaranteeDeclined, uow: UnitOfWork) -> None:
+    await _remember_decision(uow, event, "declined")
 
 
 # ------------------------------------------------------------------------------------ billing

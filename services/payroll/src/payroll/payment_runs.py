@@ -9,7 +9,6 @@ from typing import Any
 from pymongo import ReturnDocument
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
-
 from smart_shared.events import SalaryPaid
 from smart_shared.ids import new_id
 from smart_shared.money import Money
@@ -32,7 +31,9 @@ def _payable_to(member: Document | None) -> tuple[str, str] | str:
     return str(iban.compact), str(member["payout"]["holder_name"])
 
 
-async def open_payment_run(uow: UnitOfWork, branch: str, pay_date: date, opened_by: str) -> Document:
+async def open_payment_run(
+    uow: UnitOfWork, branch: str, pay_date: date, opened_by: str
+) -> Document:
     """Claim every due salary of ``branch`` payable on or before ``pay_date`` into a new run
     (conditional updates in this transaction: a salary is never in two runs) and build its
     pain.001 file. Salaries without usable payout details stay due and are listed as excluded."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fpdf import FPDF
-
 from smart_shared.mongo import Document
 
 LINES = (

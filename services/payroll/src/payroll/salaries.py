@@ -24,7 +24,9 @@ def _ready(contract: Document) -> bool:
     if not contract.get("signed") or not contract.get("completed"):
         return False
     guarantee = contract.get("guarantee")
-    return guarantee == "granted" or (guarantee == "declined" and bool(contract.get("invoice_paid")))
+    if guarantee == "granted":
+        return True
+    return guarantee == "declined" and bool(contract.get("invoice_paid"))
 
 
 async def decide_salary(uow: UnitOfWork, contract_id: str) -> str | None:

@@ -5,7 +5,6 @@ invoice)."""
 from __future__ import annotations
 
 from pymongo.asynchronous.database import AsyncDatabase
-
 from smart_shared.mongo import Document
 
 MEMBERS = "members"

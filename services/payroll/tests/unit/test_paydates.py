@@ -1,7 +1,6 @@
 from datetime import date
 
 import pytest
-
 from payroll.domain import is_working_day, working_days_after
 
 

@@ -4,7 +4,6 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from payroll.domain import SalaryNotPayable, compute_salary, salary_rules
 from smart_shared.events import ActivityKind
 from smart_shared.money import Money
@@ -39,15 +38,15 @@ def test_expenses_are_repaid_untaxed_on_top_of_the_net() -> None:
 def test_other_activities_pay_employee_contributions_on_the_plain_gross() -> None:
     salary = compute_salary(BE, Money.of("1000.00"), Money.zero(), "other")
 
-    assert salary.employee_contributions == Money.of("97.76")  # 748.00 × 0.1307
-    assert salary.withholding_tax == Money.of("114.77")  # 650.24 × 0.1765 from the pack
+    assert salary.employee_contributions == Money.of("97.76")  # 748.00 * 0.1307
+    assert salary.withholding_tax == Money.of("114.77")  # 650.24 * 0.1765 from the pack
 
 
 def test_manual_workers_pay_on_108_percent_like_artists_but_with_the_packs_withholding() -> None:
     salary = compute_salary(BE, Money.of("1000.00"), Money.zero(), "manual")
 
     assert salary.employee_contributions == Money.of("105.58")
-    assert salary.withholding_tax == Money.of("113.39")  # 642.42 × 0.1765
+    assert salary.withholding_tax == Money.of("113.39")  # 642.42 * 0.1765
 
 
 def test_france_keeps_8_5_percent_and_withholds_by_the_neutral_rate_grid() -> None:
@@ -56,7 +55,7 @@ def test_france_keeps_8_5_percent_and_withholds_by_the_neutral_rate_grid() -> No
     assert salary.rule_pack == "FR-2026"
     assert salary.fee == Money.of("425.00")
     assert salary.gross == Money.of("3151.41")  # 4475.00 / 1.42
-    assert salary.employee_contributions == Money.of("693.31")  # × 0.22
+    assert salary.employee_contributions == Money.of("693.31")  # * 0.22
     assert salary.withholding_tax == Money.of("130.28")  # 2458.10 falls in the 5.3 % bracket
 
 

@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from smart_shared.events import ActivityKind
 from smart_shared.money import ExactDecimal
 from smart_shared.rulepacks import Sourced, SourcedDecimal, SourcedInt, rule_pack
@@ -65,7 +64,7 @@ class PayrollSection(_Rules):
         if not 0 <= self.employer_contribution_rate.value < 1:
             raise ValueError("employer_contribution_rate must be at least 0 and below 1")
         for kind in ("artistic", "manual", "other"):
-            activity = self.activities.get(kind)  # type: ignore[call-overload]
+            activity = self.activities.get(kind)
             if activity is None:
                 raise ValueError(f"activities.{kind} is missing")
             if activity.social_base_rate.value * self.employee_contribution_rate.value >= 1:

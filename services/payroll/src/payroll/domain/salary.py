@@ -28,8 +28,8 @@ def compute_salary(
     """Split the amount invoiced into fee, expenses, employer and employee contributions,
     withholding tax and net pay; every part rounded half-up to the cent, all adding back."""
     currency = rules.currency
-    for name, money in (("amount_excl_vat", amount_excl_vat), ("expenses", expenses)):
-        if money.currency != currency:
+    for name, given in (("amount_excl_vat", amount_excl_vat), ("expenses", expenses)):
+        if given.currency != currency:
             raise SalaryNotPayable(name, f"must be in {currency}")
     if amount_excl_vat.amount <= 0:
         raise SalaryNotPayable("amount_excl_vat", "must be greater than zero")

@@ -1,0 +1,186 @@
+"""A payroll service on the genuine Kafka and MongoDB, fed events as the other services would."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from payroll.app import build
+from smart_shared.auth import Role, mint_token
+from smart_shared.events import (
+    PAYROLL_TOPIC,
+    Activity,
+    Address,
+    Client,
+    ContractCancelled,
+    ContractSigned,
+    Event,
+    GuaranteeDeclined,
+    GuaranteeGranted,
+    InvoiceIssued,
+    InvoicePaid,
+    MemberActivated,
+    MemberErased,
+    MemberUpdated,
+    PayoutDetails,
+    WorkCompleted,
+    decode,
+    encode,
+    header_map,
+)
+from smart_shared.ids import new_id
+from smart_shared.money import Money
+from smart_shared.service import Service
+from smart_shared.settings import Settings
+from smart_shared.testing import serving, unique_name
+
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+ARTIST = Activity(name="musician", kind="artistic", joint_committee="304")
+
+
+@dataclass
+class Payroll:
+    """The running service, a producer standing in for the other services, and what it published."""
+
+    service: Service
+    settings: Settings
+    url: str
+    producer: AIOKafkaProducer
+    published: list[Event] = field(default_factory=list)
+
+    async def send(self, *events: Event) -> None:
+        for event in events:
+            key, value, headers = encode(event, new_id(), None)
+            await self.producer.send_and_wait(
+                self.settings.topic(event.topic), value, key=key, headers=headers
+            )
+
+    def client(self, role: Role, branch: str = "BE", member_id: str | None = None
+               ) -> httpx.AsyncClient:
+        token = mint_token(self.settings, role, branch, member_id=member_id)
+        return httpx.AsyncClient(base_url=self.url, timeout=20,
+                                 headers={"Authorization": f"Bearer {token}"})
+
+    def salaries_due(self, contract_id: str) -> list[Any]:
+        return [e for e in self.published
+                if type(e).__name__ == "SalaryDue" and e.contract_id == contract_id]  # type: ignore[attr-defined]
+
+    def salaries_paid(self, salary_id: str) -> list[Any]:
+        return [e for e in self.published
+                if type(e).__name__ == "SalaryPaid" and e.salary_id == salary_id]  # type: ignore[attr-defined]
+
+
+@contextlib.asynccontextmanager
+async def running_payroll() -> AsyncIterator[Payroll]:
+    settings = Settings(  # type: ignore[call-arg]
+        SMART_MONGODB_DATABASE=unique_name("payroll"), SMART_DEPLOYMENT=unique_name("t"),
+        SMART_TOPIC_NAMESPACE=unique_name("t") + ".", SMART_CLOCK="shared",
+        SMART_CLOCK_ID=unique_name("clock"), SMART_LOCAL_TRACES=False,
+    )
+    service = build(settings)
+    async with serving(service.app) as url:
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+        consumer = AIOKafkaConsumer(
+            settings.topic(PAYROLL_TOPIC), bootstrap_servers=settings.kafka_bootstrap_servers,
+            auto_offset_reset="earliest", group_id=unique_name("reader"),
+        )
+        await producer.start()
+        await consumer.start()
+        payroll = Payroll(service, settings, url, producer)
+
+        async def read() -> None:
+            async for record in consumer:
+                payroll.published.append(decode(header_map(record.headers), record.value)[1])
+
+        reader = asyncio.create_task(read())
+        try:
+            yield payroll
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+            await consumer.stop()
+            await producer.stop()
+            await service.platform.db.client.drop_database(settings.database_name)  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------- events of other services
+
+
+def member_activated(member_id: str, iban: str, branch: str = "BE", version: int = 1,
+                     holder: str = "Zoë Dupont") -> MemberActivated:
+    return MemberActivated(branch=branch, version=version, occurred_at=NOW, member_id=member_id,
+                           activities=[ARTIST], payout=PayoutDetails(iban=iban, holder_name=holder))
+
+
+def member_updated(member_id: str, iban: str, version: int, branch: str = "BE") -> MemberUpdated:
+    return MemberUpdated(branch=branch, version=version, occurred_at=NOW, member_id=member_id,
+                         status="active", activities=[ARTIST],
+                         payout=PayoutDetails(iban=iban, holder_name="Zoë Dupont"),
+                         changed=["payout"])
+
+
+def member_erased(member_id: str, version: int, branch: str = "BE") -> MemberErased:
+    return MemberErased(branch=branch, version=version, occurred_at=NOW, member_id=member_id)
+
+
+def contract_signed(contract_id: str, member_id: str, last_work_day: date, amount: str = "1000.00",
+                    expenses: str = "0.00", branch: str = "BE",
+                    activity: Activity = ARTIST) -> ContractSigned:
+    client = Client(client_key="BE0123456749", name="Théâtre du Parc", kind="business",
+                    country="BE", email="billing@example.org", vat_number="BE0123456749",
+                    address=Address(street="Rue de la Loi 1", postal_code="1000",
+                                    city="Bruxelles", country="BE"))
+    return ContractSigned(
+        branch=branch, version=3, occurred_at=NOW, contract_id=contract_id, member_id=member_id,
+        activity=activity, client=client, description="Concert", work_days=[last_work_day],
+        first_work_day=last_work_day, last_work_day=last_work_day,
+        amount_excl_vat=Money.of(amount), expenses=Money.of(expenses), payment_term_days=30,
+        client_signed_at=NOW, signed_at=NOW,
+    )
+
+
+def work_completed(contract_id: str, member_id: str, last_work_day: date,
+                   branch: str = "BE") -> WorkCompleted:
+    return WorkCompleted(branch=branch, version=5, occurred_at=NOW, contract_id=contract_id,
+                         member_id=member_id, last_work_day=last_work_day, completed_at=NOW)
+
+
+def contract_cancelled(contract_id: str, member_id: str) -> ContractCancelled:
+    return ContractCancelled(branch="BE", version=4, occurred_at=NOW, contract_id=contract_id,
+                             member_id=member_id, reason="client withdrew", cancelled_at=NOW)
+
+
+def guarantee_granted(contract_id: str, member_id: str, branch: str = "BE") -> GuaranteeGranted:
+    return GuaranteeGranted(branch=branch, version=1, occurred_at=NOW, contract_id=contract_id,
+                            member_id=member_id, client_key="BE0123456749",
+                            amount=Money.of("935.00"))
+
+
+def guarantee_declined(contract_id: str, member_id: str) -> GuaranteeDeclined:
+    return GuaranteeDeclined(branch="BE", version=1, occurred_at=NOW, contract_id=contract_id,
+                             member_id=member_id, reason="client_cap_exceeded",
+                             detail="client exposure above EUR 25,000")
+
+
+def invoice_issued(invoice_id: str, contract_id: str, member_id: str) -> InvoiceIssued:
+    return InvoiceIssued(
+        branch="BE", version=1, occurred_at=NOW, invoice_id=invoice_id, contract_id=contract_id,
+        member_id=member_id, number="BE-2026-000001", issue_date=date(2026, 3, 3),
+        due_date=date(2026, 4, 2), client_key="BE0123456749", client_kind="business",
+        amount_excl_vat=Money.of("1000.00"), vat_rate="0.21", vat_amount=Money.of("210.00"),  # type: ignore[arg-type]
+        total=Money.of("1210.00"), reverse_charge=False,
+    )
+
+
+def invoice_paid(invoice_id: str, contract_id: str, member_id: str) -> InvoicePaid:
+    return InvoicePaid(branch="BE", version=3, occurred_at=NOW, invoice_id=invoice_id,
+                       contract_id=contract_id, member_id=member_id,
+                       amount_excl_vat=Money.of("1000.00"), total=Money.of("1210.00"),
+                       paid_on=date(2026, 4, 1))
