@@ -20,7 +20,9 @@ def book_xix_damages(balance: Decimal, tiers: BookXixDamages) -> Decimal:
     if balance <= tiers.flat_up_to.value:
         amount = tiers.flat_amount.value
     elif balance <= tiers.middle_up_to.value:
-        amount = tiers.middle_base.value + (balance - tiers.flat_up_to.value) * tiers.middle_rate.value
+        above = balance - tiers.flat_up_to.value
+        amount = tiers.middle_base.value + above * tiers.middle_rate.value
     else:
-        amount = tiers.upper_base.value + (balance - tiers.middle_up_to.value) * tiers.upper_rate.value
+        above = balance - tiers.middle_up_to.value
+        amount = tiers.upper_base.value + above * tiers.upper_rate.value
     return round2(min(amount, tiers.ceiling.value))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from smart_shared.money import round2
 
@@ -61,7 +62,7 @@ def late_interest(
 ) -> Decimal:
     """Interest for every day from ``accrues_from`` to ``until`` inclusive, rounded once at the end.
 
-    Each day bears ``balance that day × yearly rate that day / 365``; a payment reduces the base
+    Each day bears ``balance that day * yearly rate that day / 365``; a payment reduces the base
     from its own date, and a rate change (each half-year) applies from its first day.
     """
     if until < accrues_from:
@@ -72,7 +73,7 @@ def late_interest(
     breaks.update(p.starts_on for p in rates if accrues_from < p.starts_on < end)
     edges = sorted(breaks)
     total = Decimal(0)
-    for start, stop in zip(edges, edges[1:], strict=False):
+    for start, stop in pairwise(edges):
         days = Decimal((stop - start).days)
         total += balance_on(start, opening, changes) * rate_on(start, rates) * days / DAYS_IN_YEAR
     return round2(total)

@@ -46,8 +46,9 @@ SUBJECTS: dict[Language, dict[ReminderLevel, str]] = {
 
 BODIES: dict[Language, dict[ReminderLevel, str]] = {
     "fr": {
-        "reminder_1": "Sauf erreur de notre part, la facture {number} échue le {due} reste impayée. "
-                      "Ce rappel est gratuit. Merci de régler le solde dans les {days} jours.",
+        "reminder_1": "Sauf erreur de notre part, la facture {number} échue le {due} reste "
+                      "impayée. Ce rappel est gratuit. Merci de régler le solde dans les {days} "
+                      "jours.",
         "reminder_2": "Malgré notre rappel, la facture {number} échue le {due} reste impayée. "
                       "Merci de régler le montant ci-dessous dans les {days} jours.",
         "formal_notice": "Par la présente, nous vous mettons en demeure de payer la facture "

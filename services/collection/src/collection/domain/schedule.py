@@ -52,7 +52,7 @@ def _public_holidays(country: str, year: int) -> frozenset[date]:
 
 
 def next_working_day(day: date, country: str) -> date:
-    """The first Monday–Friday after ``day`` that is not a public holiday in ``country``."""
+    """The first Monday-Friday after ``day`` that is not a public holiday in ``country``."""
     candidate = day + timedelta(days=1)
     while candidate.weekday() >= 5 or candidate in _public_holidays(country, candidate.year):
         candidate += timedelta(days=1)

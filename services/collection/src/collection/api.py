@@ -1,0 +1,105 @@
+"""HTTP: staff follow their branch's dunning cases, agree payment plans and write debts off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from smart_shared.auth import Principal
+from smart_shared.http import Page, find_page, idempotent
+from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.problems import Problem, invalid, not_found
+from smart_shared.service import Platform
+
+from collection.cases import agree_plan, write_off
+from collection.domain import LEVELS, Instalment, plan_errors
+from collection.store import CASES, STATUSES, amount, find_case
+from collection.views import (
+    CaseSummary,
+    CaseView,
+    PaymentPlanRequest,
+    WriteOffRequest,
+    case_summary,
+    case_view,
+)
+
+
+async def _case_in_reach(uow: UnitOfWork, case_id: str, principal: Principal) -> Document:
+    doc = await find_case(uow, case_id)
+    if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
+        raise not_found("Case", case_id)
+    return doc
+
+
+class CaseController(Controller):
+    path = "/v1/cases"
+    tags = ["cases"]
+
+    @get("/", summary="Dunning cases of the caller's branch (staff)")
+    async def list_cases(
+        self,
+        platform: Platform,
+        principal: Principal,
+        status: str | None = None,
+        level: str | None = None,
+        cursor: str | None = None,
+        limit: int = Parameter(default=50, ge=1, le=500),
+    ) -> Page[CaseSummary]:
+        principal.require("staff", "admin", "service")
+        query: dict[str, Any] = {"branch": principal.branch}
+        if status is not None:
+            if status not in STATUSES:
+                raise invalid("status", f"must be one of {', '.join(STATUSES)}")
+            query["status"] = status
+        if level is not None:
+            if level not in (*LEVELS, "none"):
+                raise invalid("level", f"must be one of {', '.join((*LEVELS, 'none'))}")
+            query["level"] = None if level == "none" else level
+        docs, next_cursor = await find_page(platform.database, CASES, query, cursor, limit)
+        return Page[CaseSummary](items=[case_summary(d) for d in docs], next_cursor=next_cursor)
+
+    @get("/{case_id:str}", summary="One case with its full timeline")
+    async def show_case(self, platform: Platform, principal: Principal,
+                        case_id: str) -> CaseView:
+        doc = await platform.db[CASES].find_one({"_id": case_id})
+        if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
+            raise not_found("Case", case_id)
+        return case_view(doc)
+
+    @post("/{case_id:str}/payment-plan", summary="Agree a payment plan: pauses the schedule")
+    async def agree_payment_plan(self, platform: Platform, principal: Principal, case_id: str,
+                                 data: PaymentPlanRequest) -> CaseView:
+        principal.require("staff", "admin")
+        plan = [Instalment(i.due_on, i.amount.amount) for i in data.instalments]
+
+        async def agree(uow: UnitOfWork) -> CaseView:
+            doc = await _case_in_reach(uow, case_id, principal)
+            currencies = {i.amount.currency for i in data.instalments}
+            if currencies != {doc["currency"]}:
+                raise invalid("instalments", f"amounts must be in {doc['currency']}")
+            errors = plan_errors(plan, amount(doc["balance"]), uow.clock.today())
+            if errors:
+                detail = "; ".join(f"{field}: {message}" for field, message in errors)
+                raise Problem(400, "Invalid payment plan", detail, "validation",
+                              errors=[{"field": f, "message": m} for f, m in errors])
+            await agree_plan(uow, doc, plan)
+            return case_view(await _case_in_reach(uow, case_id, principal))
+
+        return await platform.database.transaction(agree)
+
+    @post("/{case_id:str}/write-off", summary="Write the debt off (DebtWrittenOff)")
+    async def write_off_debt(self, platform: Platform, principal: Principal, case_id: str,
+                             data: WriteOffRequest,
+                             idempotency_key: str | None = Parameter(
+                                 header="Idempotency-Key", default=None)) -> CaseView:
+        principal.require("staff", "admin")
+
+        async def abandon(uow: UnitOfWork) -> dict[str, Any]:
+            doc = await _case_in_reach(uow, case_id, principal)
+            await write_off(uow, doc, data.reason.strip(), principal.sub)
+            return case_view(await _case_in_reach(uow, case_id, principal)).model_dump(mode="json")
+
+        result, _ = await idempotent(platform.database, idempotency_key, f"write-off:{case_id}",
+                                     data.model_dump(mode="json"), abandon, required=False)
+        return CaseView.model_validate(result)

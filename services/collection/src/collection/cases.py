@@ -1,0 +1,351 @@
+"""Use cases of a dunning case: open it, take the schedule's steps, follow payments, pause it
+with a payment plan, write it off. Each runs inside the caller's unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from smart_shared.events.catalogue import DebtOverdue, DebtRecovered, DebtWrittenOff, ReminderSent
+from smart_shared.ids import new_id
+from smart_shared.money import Money
+from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.problems import conflict
+from smart_shared.telemetry import continue_trace, current_traceparent
+
+from collection.domain import (
+    CaseState,
+    DebtorRules,
+    Instalment,
+    LetterFacts,
+    TakenStep,
+    claim_at,
+    collection_rules,
+    first_unkept,
+    missed_instalment,
+    planned_step,
+    render_letter,
+    step_due,
+)
+from collection.store import (
+    ACTIVE,
+    CASES,
+    INVOICES,
+    amount,
+    balance_changes,
+    case_state,
+    claim_document,
+    day,
+    find_case_by_invoice,
+    instalments,
+    last_claim,
+    timeline_entry,
+)
+
+BalanceKind = Literal["payment", "credit_note", "paid"]
+
+
+@dataclass(frozen=True)
+class BalanceFact:
+    """What billing told us: after this event (``version``) the invoice's balance is ``balance``."""
+
+    invoice_id: str
+    branch: str
+    version: int
+    on: date
+    balance: Decimal
+    kind: BalanceKind
+    credit: Decimal | None = None
+    detail: str | None = None
+
+
+def rules_for(doc: Document) -> DebtorRules:
+    return collection_rules(doc["branch"], day(doc["opened_on"])).for_debtor(doc["client"]["kind"])
+
+
+def next_step_on(state: CaseState, rules: DebtorRules) -> str | None:
+    planned = planned_step(state, rules)
+    return planned.on.isoformat() if planned else None
+
+
+def money(value: Decimal, doc: Document) -> Money:
+    return Money(amount=value, currency=doc["currency"])
+
+
+# ------------------------------------------------------------------------------------ opening
+
+
+def paid_since(opening: Decimal, changes: list[Document]) -> Decimal:
+    """How much of ``opening`` payments (not credit notes) took away, change after change."""
+    paid, balance = Decimal(0), opening
+    for change in changes:
+        new = Decimal(change["balance"])
+        if change["kind"] != "credit_note":
+            paid += max(balance - new, Decimal(0))
+        balance = new
+    return paid
+
+
+async def open_case(uow: UnitOfWork, event: DebtOverdue) -> None:
+    """Open the dunning case of an overdue invoice, once, unless it was paid in the meantime."""
+    if await find_case_by_invoice(uow, event.invoice_id):
+        return
+    facts = await uow.db[INVOICES].find_one({"_id": event.invoice_id}, session=uow.session) or {}
+    if facts.get("paid"):
+        return
+    later = [c for c in facts.get("changes", []) if c["version"] > event.version]
+    balance = Decimal(later[-1]["balance"]) if later else event.outstanding.amount
+    if balance <= 0:
+        return
+    today = uow.clock.today()
+    doc: Document = {
+        "_id": new_id(),
+        "invoice_id": event.invoice_id,
+        "contract_id": event.contract_id,
+        "member_id": event.member_id,
+        "branch": event.branch,
+        "currency": event.outstanding.currency,
+        "invoice_number": event.number,
+        "issue_date": event.issue_date.isoformat(),
+        "due_date": event.due_date.isoformat(),
+        "total": str(event.total.amount),
+        "client": {
+            "name": event.client.name,
+            "kind": event.client.kind,
+            "language": event.client.language,
+            "client_key": event.client.client_key,
+        },
+        "principal": str(event.outstanding.amount),
+        "balance": str(balance),
+        "billing_version": max([event.version, *(c["version"] for c in later)]),
+        "balance_changes": [
+            {k: c[k] for k in ("version", "on", "balance", "kind")} for c in later
+        ],
+        "credit": later[-1].get("credit") if later else None,
+        "recovered_principal": str(paid_since(event.outstanding.amount, later)),
+        "status": "open",
+        "level": None,
+        "steps": [],
+        "last_claim": None,
+        "plan": None,
+        "version": 0,
+        "traceparent": current_traceparent(),
+        "opened_on": today.isoformat(),
+        "closed_on": None,
+        "timeline": [timeline_entry(uow, "opened", detail=(
+            f"Invoice {event.number} overdue since {event.due_date.isoformat()}: "
+            f"{balance} {event.outstanding.currency} outstanding"))],
+    }
+    doc["next_step_on"] = next_step_on(case_state(doc), rules_for(doc))
+    await uow.db[CASES].insert_one(doc, session=uow.session)
+
+
+# ------------------------------------------------------------------------------- the schedule
+
+
+async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
+    """Take the schedule's step due today for an open case; 1 if a step was taken."""
+    doc = await uow.db[CASES].find_one({"_id": case_id, "status": "open"}, session=uow.session)
+    if doc is None:
+        return 0
+    today = uow.clock.today()
+    rules = rules_for(doc)
+    state = case_state(doc)
+    level = step_due(state, today, rules)
+    if level is None:
+        planned = next_step_on(state, rules)
+        if planned != doc.get("next_step_on"):
+            await uow.db[CASES].update_one({"_id": case_id}, {"$set": {"next_step_on": planned}},
+                                           session=uow.session)
+        return 0
+    claim = claim_at(state, level, today, amount(doc["principal"]), balance_changes(doc), rules)
+    language = doc["client"]["language"]
+    text = render_letter(level, language, LetterFacts(
+        doc["client"]["name"], doc["invoice_number"], day(doc["due_date"]), claim))
+    after = CaseState(state.branch, state.kind, state.due_date,
+                      (*state.steps, TakenStep(level, today)))
+    version = doc["version"] + 1
+    changes: Document = {
+        "level": level,
+        "last_claim": claim_document(claim),
+        "next_step_on": next_step_on(after, rules),
+        "version": version,
+    }
+    entries = [timeline_entry(uow, "reminder_sent", level=level, language=language, text=text,
+                              amounts=claim_document(claim))]
+    with continue_trace("collection step", doc.get("traceparent"), **{"smart.case_id": case_id,
+                                                                      "smart.level": level}):
+        uow.publish(ReminderSent(
+            branch=doc["branch"], version=version, occurred_at=uow.clock.now(),
+            invoice_id=doc["invoice_id"], contract_id=doc["contract_id"], case_id=case_id,
+            level=level, outstanding=money(claim.outstanding, doc),
+            interest=money(claim.interest, doc), compensation=money(claim.compensation, doc),
+            total_claimed=money(claim.total, doc), language=language, sent_on=today,
+        ))
+        if level == "write_off_proposed":
+            reason = (f"Automatic write-off {rules.schedule.day_of(level)} days after the due "
+                      f"date: collection failed")
+            version += 1
+            uow.publish(written_off_event(uow, doc, version, reason))
+            changes.update(status="written_off", next_step_on=None, version=version,
+                           closed_on=today.isoformat())
+            entries.append(timeline_entry(uow, "written_off", detail=reason,
+                                          amounts={"principal": doc["balance"]}))
+    result = await uow.db[CASES].update_one(
+        {"_id": case_id, "version": doc["version"], "status": "open"},
+        {"$set": changes, "$push": {"steps": {"level": level, "on": today.isoformat()},
+                                    "timeline": {"$each": entries}}},
+        session=uow.session,
+    )
+    if result.modified_count != 1:
+        raise RuntimeError(f"case {case_id} changed while its step was taken")
+    return 1
+
+
+def written_off_event(uow: UnitOfWork, doc: Document, version: int, reason: str) -> DebtWrittenOff:
+    return DebtWrittenOff(
+        branch=doc["branch"], version=version, occurred_at=uow.clock.now(),
+        invoice_id=doc["invoice_id"], contract_id=doc["contract_id"], case_id=doc["_id"],
+        member_id=doc["member_id"], amount=money(amount(doc["balance"]), doc), reason=reason,
+        written_off_on=uow.clock.today(),
+    )
+
+
+# ----------------------------------------------------------------------------------- payments
+
+
+async def record_balance(uow: UnitOfWork, fact: BalanceFact) -> None:
+    """Remember billing's balance for the invoice and apply it to its active case, if any."""
+    facts = await uow.db[INVOICES].find_one({"_id": fact.invoice_id}, session=uow.session)
+    facts = facts or {"_id": fact.invoice_id, "branch": fact.branch, "changes": [], "paid": False}
+    if any(c["version"] == fact.version for c in facts["changes"]):
+        return
+    change = {"version": fact.version, "on": fact.on.isoformat(), "balance": str(fact.balance),
+              "kind": fact.kind, "credit": None if fact.credit is None else str(fact.credit)}
+    facts["changes"] = sorted([*facts["changes"], change], key=lambda c: c["version"])
+    if fact.kind == "paid" or (fact.balance == 0 and fact.kind == "payment"):
+        facts["paid"] = True
+    await uow.db[INVOICES].replace_one({"_id": fact.invoice_id}, facts, upsert=True,
+                                       session=uow.session)
+    doc = await find_case_by_invoice(uow, fact.invoice_id)
+    if doc is None or doc["status"] not in ACTIVE or fact.version <= doc["billing_version"]:
+        return
+    await apply_to_case(uow, doc, fact)
+
+
+async def apply_to_case(uow: UnitOfWork, doc: Document, fact: BalanceFact) -> None:
+    previous = amount(doc["balance"])
+    balance = max(fact.balance, Decimal(0))
+    recovered = amount(doc["recovered_principal"])
+    if fact.kind != "credit_note":
+        recovered += max(previous - balance, Decimal(0))
+    sets: Document = {"balance": str(balance), "billing_version": fact.version,
+                      "recovered_principal": str(recovered)}
+    if fact.credit is not None:
+        sets["credit"] = str(fact.credit)
+    label = {"payment": "payment_received", "credit_note": "credit_note",
+             "paid": "invoice_paid"}[fact.kind]
+    entries = [timeline_entry(uow, label, detail=fact.detail,
+                              amounts={"balance": str(balance)})]
+    if balance == 0:
+        today = uow.clock.today()
+        sets.update(next_step_on=None, closed_on=today.isoformat())
+        if fact.kind == "credit_note":
+            sets["status"] = "credited"
+            entries.append(timeline_entry(uow, "closed", detail="Credited in full: nothing due"))
+        else:
+            sets["status"] = "recovered"
+            credit = fact.credit if fact.credit is not None else amount(doc.get("credit"))
+            claim = last_claim(doc)
+            beyond = min(credit, claim.beyond_principal) if claim else Decimal("0.00")
+            sets["version"] = doc["version"] + 1
+            uow.publish(DebtRecovered(
+                branch=doc["branch"], version=sets["version"], occurred_at=uow.clock.now(),
+                invoice_id=doc["invoice_id"], contract_id=doc["contract_id"], case_id=doc["_id"],
+                principal=money(recovered, doc), beyond_principal=money(beyond, doc),
+                closed_on=today,
+            ))
+            entries.append(timeline_entry(uow, "recovered", amounts={
+                "principal": str(recovered), "beyond_principal": str(beyond)}))
+    await uow.db[CASES].update_one(
+        {"_id": doc["_id"]},
+        {"$set": sets,
+         "$push": {"balance_changes": {"version": fact.version, "on": fact.on.isoformat(),
+                                       "balance": str(balance), "kind": fact.kind},
+                   "timeline": {"$each": entries}}},
+        session=uow.session,
+    )
+
+
+# ---------------------------------------------------------------------- plans and write-offs
+
+
+def require_active(doc: Document) -> None:
+    if doc["status"] not in ACTIVE:
+        raise conflict("Case closed", f"The case is {doc['status']}; nothing more can be done")
+
+
+async def agree_plan(uow: UnitOfWork, doc: Document, plan: list[Instalment]) -> None:
+    """Pause the schedule while the client pays by instalments (checked beforehand)."""
+    require_active(doc)
+    stored = {
+        "instalments": [{"due_on": i.due_on.isoformat(), "amount": str(i.amount)} for i in plan],
+        "opening_balance": doc["balance"],
+        "agreed_on": uow.clock.today().isoformat(),
+        "status": "running",
+        "check_on": (plan[0].due_on + timedelta(days=1)).isoformat(),
+    }
+    await uow.db[CASES].update_one(
+        {"_id": doc["_id"]},
+        {"$set": {"status": "paused", "plan": stored},
+         "$push": {"timeline": timeline_entry(uow, "payment_plan", detail=(
+             f"{len(plan)} instalments agreed, last on {plan[-1].due_on.isoformat()}"),
+             amounts={"total": doc["balance"]})}},
+        session=uow.session,
+    )
+
+
+async def check_plan(uow: UnitOfWork, case_id: str) -> int:
+    """Resume the schedule when an instalment was missed; 1 if it was resumed."""
+    doc = await uow.db[CASES].find_one({"_id": case_id, "status": "paused"}, session=uow.session)
+    if doc is None or not doc.get("plan"):
+        return 0
+    plan = instalments(doc)
+    paid = amount(doc["plan"]["opening_balance"]) - amount(doc["balance"])
+    today = uow.clock.today()
+    missed = missed_instalment(plan, paid, today)
+    if missed is None:
+        unkept = first_unkept(plan, paid)
+        check_on = (unkept.due_on + timedelta(days=1)).isoformat() if unkept else None
+        await uow.db[CASES].update_one({"_id": case_id}, {"$set": {"plan.check_on": check_on}},
+                                       session=uow.session)
+        return 0
+    resumed = CaseState(doc["branch"], doc["client"]["kind"], day(doc["due_date"]),
+                        case_state(doc).steps)
+    await uow.db[CASES].update_one(
+        {"_id": case_id, "status": "paused"},
+        {"$set": {"status": "open", "plan.status": "missed", "plan.check_on": None,
+                  "next_step_on": next_step_on(resumed, rules_for(doc))},
+         "$push": {"timeline": timeline_entry(uow, "payment_plan_missed", detail=(
+             f"Instalment of {missed.amount} due on {missed.due_on.isoformat()} not paid "
+             f"(paid {paid} since the plan began): the schedule resumes"))}},
+        session=uow.session,
+    )
+    return 1
+
+
+async def write_off(uow: UnitOfWork, doc: Document, reason: str, by: str) -> None:
+    """Abandon the debt: the fund absorbs the loss and billing credits the invoice."""
+    require_active(doc)
+    version = doc["version"] + 1
+    uow.publish(written_off_event(uow, doc, version, reason))
+    await uow.db[CASES].update_one(
+        {"_id": doc["_id"], "status": doc["status"]},
+        {"$set": {"status": "written_off", "version": version, "next_step_on": None,
+                  "closed_on": uow.clock.today().isoformat()},
+         "$push": {"timeline": timeline_entry(uow, "written_off", detail=f"{reason} (by {by})",
+                                              amounts={"principal": doc["balance"]})}},
+        session=uow.session,
+    )

@@ -1,0 +1,48 @@
+"""Events in: billing's overdue invoices, payments and credit notes drive the dunning cases."""
+
+from __future__ import annotations
+
+from smart_shared.consumer import EventHandlers
+from smart_shared.events.catalogue import (
+    CreditNoteIssued,
+    DebtOverdue,
+    InvoicePaid,
+    PaymentReceived,
+)
+from smart_shared.money import Money
+from smart_shared.mongo import UnitOfWork
+
+from collection.cases import BalanceFact, open_case, record_balance
+
+handlers = EventHandlers()
+
+
+@handlers.on(DebtOverdue)
+async def open_dunning_case(event: DebtOverdue, uow: UnitOfWork) -> None:
+    await open_case(uow, event)
+
+
+@handlers.on(PaymentReceived)
+async def follow_payment(event: PaymentReceived, uow: UnitOfWork) -> None:
+    await record_balance(uow, BalanceFact(
+        event.invoice_id, event.branch, event.version, event.received_on,
+        event.balance_due.amount, "payment", credit=event.credit.amount,
+        detail=f"Payment {event.payment_id} of {event.amount} received",
+    ))
+
+
+@handlers.on(InvoicePaid)
+async def close_paid_invoice(event: InvoicePaid, uow: UnitOfWork) -> None:
+    await record_balance(uow, BalanceFact(
+        event.invoice_id, event.branch, event.version, event.paid_on,
+        Money.zero(event.total.currency).amount, "paid", detail="Invoice paid in full",
+    ))
+
+
+@handlers.on(CreditNoteIssued)
+async def follow_credit_note(event: CreditNoteIssued, uow: UnitOfWork) -> None:
+    await record_balance(uow, BalanceFact(
+        event.invoice_id, event.branch, event.version, event.issue_date,
+        event.balance_due.amount, "credit_note",
+        detail=f"Credit note {event.number} of {event.amount}: {event.reason}",
+    ))

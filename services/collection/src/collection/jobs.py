@@ -1,0 +1,50 @@
+"""Time-driven work: the schedule's steps and the payment plans' instalment checks."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+
+from smart_shared.mongo import UnitOfWork
+from smart_shared.scheduler import ScheduledJob
+from smart_shared.service import Platform
+
+from collection.cases import check_plan, take_due_step
+from collection.store import CASES
+
+BATCH = 200
+
+
+async def _each(platform: Platform, query: dict[str, object],
+                change: Callable[[UnitOfWork, str], Awaitable[int]]) -> int:
+    ids = [doc["_id"] async for doc in platform.db[CASES].find(query, {"_id": 1}).limit(BATCH)]
+    made = 0
+    for case_id in ids:
+        made += await platform.database.transaction(partial(_one, change, case_id))
+    return made
+
+
+async def _one(change: Callable[[UnitOfWork, str], Awaitable[int]], case_id: str,
+               uow: UnitOfWork) -> int:
+    return await change(uow, case_id)
+
+
+async def take_due_steps(platform: Platform) -> int:
+    """Send every reminder due by the platform clock (one step per case per run)."""
+    today = platform.clock.today().isoformat()
+    return await _each(platform, {"status": "open", "next_step_on": {"$lte": today}},
+                       take_due_step)
+
+
+async def check_payment_plans(platform: Platform) -> int:
+    """Resume the schedule of cases whose payment plan missed an instalment."""
+    today = platform.clock.today().isoformat()
+    return await _each(platform, {"status": "paused", "plan.check_on": {"$lte": today}},
+                       check_plan)
+
+
+def jobs(platform: Platform) -> list[ScheduledJob]:
+    return [
+        ScheduledJob("collection-payment-plans", partial(check_payment_plans, platform)),
+        ScheduledJob("collection-steps", partial(take_due_steps, platform)),
+    ]

@@ -1,0 +1,104 @@
+"""MongoDB documents of the collection service: dunning cases and the invoices' payment facts.
+
+``cases`` holds one dunning case per overdue invoice (unique ``invoice_id``). ``invoices`` keeps
+what billing told us about payments and credit notes of any invoice, whether or not a case is open
+yet, so that events arriving in any order give the same result. Amounts are decimal strings,
+days ISO dates (``YYYY-MM-DD``, which sort as dates).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from smart_shared.mongo import Document, UnitOfWork
+
+from collection.domain import BalanceChange, CaseState, Claim, Instalment, TakenStep
+
+CASES = "cases"
+INVOICES = "invoices"
+
+ACTIVE = ("open", "paused")
+STATUSES = ("open", "paused", "recovered", "written_off", "credited")
+
+
+async def create_indexes(db: AsyncDatabase[Document]) -> None:
+    """One case per invoice; the scheduler's and the list's look-ups."""
+    await db[CASES].create_index("invoice_id", unique=True, name="one_case_per_invoice")
+    await db[CASES].create_index(
+        [("status", ASCENDING), ("next_step_on", ASCENDING)], name="steps_due"
+    )
+    await db[CASES].create_index(
+        [("status", ASCENDING), ("plan.check_on", ASCENDING)], name="plans_to_check"
+    )
+    await db[CASES].create_index(
+        [("branch", ASCENDING), ("status", ASCENDING), ("level", ASCENDING), ("_id", ASCENDING)],
+        name="staff_list",
+    )
+
+
+def day(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def amount(value: str | None) -> Decimal:
+    return Decimal(value) if value is not None else Decimal("0.00")
+
+
+def case_state(doc: Document) -> CaseState:
+    """The schedule's view of a stored case."""
+    return CaseState(
+        branch=doc["branch"],
+        kind=doc["client"]["kind"],
+        due_date=day(doc["due_date"]),
+        steps=tuple(TakenStep(s["level"], day(s["on"])) for s in doc.get("steps", [])),
+        paused=doc["status"] == "paused",
+        closed=doc["status"] not in ACTIVE,
+    )
+
+
+def balance_changes(doc: Document) -> list[BalanceChange]:
+    """Payments and credit notes after the case opened, in billing's order."""
+    return [BalanceChange(day(change["on"]), amount(change["balance"]))
+            for change in doc.get("balance_changes", [])]
+
+
+def claim_document(claim: Claim) -> dict[str, str]:
+    return {
+        "outstanding": str(claim.outstanding),
+        "interest": str(claim.interest),
+        "compensation": str(claim.compensation),
+        "total": str(claim.total),
+    }
+
+
+def last_claim(doc: Document) -> Claim | None:
+    stored = doc.get("last_claim")
+    if not stored:
+        return None
+    return Claim(amount(stored["outstanding"]), amount(stored["interest"]),
+                 amount(stored["compensation"]))
+
+
+def instalments(doc: Document) -> list[Instalment]:
+    plan = doc.get("plan") or {}
+    return [Instalment(day(i["due_on"]), amount(i["amount"])) for i in plan.get("instalments", [])]
+
+
+def timeline_entry(uow: UnitOfWork, kind: str, **details: Any) -> Document:
+    """One line of a case's history, stamped with the platform clock."""
+    now: datetime = uow.clock.now()
+    entry: Document = {"at": now, "on": uow.clock.today().isoformat(), "kind": kind}
+    entry.update({k: v for k, v in details.items() if v is not None})
+    return entry
+
+
+async def find_case_by_invoice(uow: UnitOfWork, invoice_id: str) -> Document | None:
+    return await uow.db[CASES].find_one({"invoice_id": invoice_id}, session=uow.session)
+
+
+async def find_case(uow: UnitOfWork, case_id: str) -> Document | None:
+    return await uow.db[CASES].find_one({"_id": case_id}, session=uow.session)

@@ -1,0 +1,271 @@
+"""The collection service end to end on real Kafka and MongoDB: cases, reminders, payments,
+payment plans, write-offs and bad input."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+from smart_shared.events.catalogue import (
+    DebtRecovered,
+    DebtWrittenOff,
+    InvoicePaid,
+    ReminderSent,
+)
+from smart_shared.money import Money
+from smart_shared.testing import eventually
+
+if TYPE_CHECKING:
+    from conftest import Collection  # type: ignore[import-not-found]
+
+pytestmark = pytest.mark.integration
+
+
+async def test_an_overdue_invoice_opens_one_case_even_when_the_event_comes_again(
+        collection: Collection) -> None:
+    invoice, overdue = collection.overdue()
+    event_id = await collection.send(overdue)
+    await collection.send(overdue, event_id)   # redelivery of the same event
+    await collection.send(overdue)             # the same fact published twice
+    case = await collection.opened(invoice.invoice_id)
+    later, second = collection.overdue()       # a later event proves the others were consumed
+    await collection.send(second)
+    await collection.opened(later.invoice_id)
+    assert await collection.db["cases"].count_documents({"invoice_id": invoice.invoice_id}) == 1
+    assert case["status"] == "open" and case["principal"] == "1000.00"
+    assert case["client"] == {"name": "Atelier Lumière", "kind": "business", "language": "fr",
+                              "client_key": overdue.client.client_key}
+    assert case["next_step_on"] == (invoice.due_date + timedelta(days=7)).isoformat()
+    assert case["traceparent"]
+
+
+async def test_reminders_follow_the_clock_and_a_payment_stops_them(
+        collection: Collection) -> None:
+    invoice, overdue = collection.overdue(language="fr")
+    await collection.send(overdue)
+    case = await collection.opened(invoice.invoice_id)
+    due = invoice.due_date
+
+    for offset in (6, 7, 8, 20, 21, 35, 36):
+        await collection.advance_to(due + timedelta(days=offset))
+
+    async def three() -> list[ReminderSent] | None:
+        sent = collection.events_of(invoice.invoice_id, ReminderSent)
+        return sent if len(sent) >= 3 else None
+
+    sent = await eventually(three)
+    assert [(r.level, r.sent_on - due) for r in sent] == [
+        ("reminder_1", timedelta(days=7)), ("reminder_2", timedelta(days=21)),
+        ("formal_notice", timedelta(days=35))]
+    assert [r.version for r in sent] == [1, 2, 3]
+    notice = sent[2]
+    interest = (Decimal("1000") * Decimal("0.105") * 35 / 365).quantize(Decimal("0.01"))
+    assert notice.interest == Money(amount=interest)
+    assert notice.compensation == Money(amount="40.00")
+    assert notice.total_claimed == Money(amount=Decimal("1040.00") + interest)
+    assert {r.language for r in sent} == {"fr"}
+
+    # the client pays everything claimed: principal, interest and compensation
+    await collection.send(collection.payment(invoice, str(notice.total_claimed.amount), "0.00",
+                                             credit=str(notice.total_claimed.amount - 1000)))
+
+    async def recovered() -> list[DebtRecovered] | None:
+        return collection.events_of(invoice.invoice_id, DebtRecovered) or None
+
+    [closed] = await eventually(recovered)
+    assert closed.principal == Money(amount="1000.00")
+    assert closed.beyond_principal == Money(amount=Decimal("40.00") + interest)
+    assert closed.version == 4
+    # billing's InvoicePaid comes after: nothing more happens
+    invoice.version += 1
+    await collection.send(InvoicePaid(
+        branch="BE", version=invoice.version, occurred_at=collection.clock.now(),
+        invoice_id=invoice.invoice_id, contract_id=invoice.contract_id,
+        member_id=invoice.member_id, amount_excl_vat=Money(amount="826.45"),
+        total=Money(amount="1000.00"), paid_on=collection.today()))
+
+    for offset in (60, 61, 180, 181):
+        await collection.advance_to(due + timedelta(days=offset))
+    async with collection.http() as http:
+        answer = await http.get(f"/v1/cases/{case['_id']}", headers=collection.headers())
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["status"] == "recovered" and body["outstanding"]["amount"] == "0.00"
+    kinds = [entry["kind"] for entry in body["timeline"]]
+    assert kinds == ["opened", "reminder_sent", "reminder_sent", "reminder_sent",
+                     "payment_received", "recovered"]
+    assert body["timeline"][3]["text"].startswith("Mise en demeure")
+    assert "Indemnité: 40,00 EUR" in body["timeline"][3]["text"]
+    assert len(collection.events_of(invoice.invoice_id, ReminderSent)) == 3
+    assert len(collection.events_of(invoice.invoice_id, DebtRecovered)) == 1
+    # the scheduled steps continue the trace of the DebtOverdue handling that opened the case
+    assert collection.trace_ids_of(invoice.invoice_id, ReminderSent) == {
+        case["traceparent"].split("-")[1]}
+
+
+async def test_a_payment_plan_pauses_the_schedule_and_a_missed_instalment_resumes_it(
+        collection: Collection) -> None:
+    invoice, overdue = collection.overdue(kind="consumer", language="nl")
+    await collection.send(overdue)
+    case = await collection.opened(invoice.invoice_id)
+    due = invoice.due_date
+    await collection.advance_to(due + timedelta(days=7))
+    await eventually(lambda: _count(collection, invoice.invoice_id, 1))
+
+    first, second = collection.today() + timedelta(days=5), collection.today() + timedelta(days=20)
+    async with collection.http() as http:
+        answer = await http.post(f"/v1/cases/{case['_id']}/payment-plan",
+                                 headers=collection.headers(), json={"instalments": [
+                                     {"due_on": first.isoformat(),
+                                      "amount": {"amount": "400.00", "currency": "EUR"}},
+                                     {"due_on": second.isoformat(),
+                                      "amount": {"amount": "600.00", "currency": "EUR"}}]})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["status"] == "paused"
+
+    await collection.send(collection.payment(invoice, "400.00", "600.00"))
+    await eventually(lambda: _balance(collection, invoice.invoice_id, "600.00"))
+    for offset in (22, 25, 27):   # reminder 2 would be due from day 22: paused; 27 is the last
+        await collection.advance_to(due + timedelta(days=offset))
+    assert (await collection.case_of(invoice.invoice_id))["status"] == "paused"  # type: ignore[index]
+
+    await collection.advance_to(second + timedelta(days=1))   # second instalment missed
+    await eventually(lambda: _count(collection, invoice.invoice_id, 2))
+    reminder = collection.events_of(invoice.invoice_id, ReminderSent)[1]
+    assert reminder.level == "reminder_2" and reminder.language == "nl"
+    assert reminder.outstanding == Money(amount="600.00")
+    assert reminder.compensation == Money(amount="70.00")   # Book XIX on 600: 65 + 5 % of 100
+    doc = await collection.case_of(invoice.invoice_id)
+    assert doc is not None and doc["status"] == "open" and doc["plan"]["status"] == "missed"
+    kinds = [entry["kind"] for entry in doc["timeline"]]
+    assert kinds.index("payment_plan") < kinds.index("payment_plan_missed") < len(kinds) - 1
+    assert doc["timeline"][-1]["text"].startswith("Tweede betalingsherinnering")
+
+
+async def test_staff_write_off_publishes_debt_written_off_once(collection: Collection) -> None:
+    invoice, overdue = collection.overdue(total="2500.00")
+    await collection.send(overdue)
+    case = await collection.opened(invoice.invoice_id)
+    async with collection.http() as http:
+        url = f"/v1/cases/{case['_id']}/write-off"
+        as_member = await http.post(url, json={"reason": "Client bankrupt"},
+                                    headers=collection.headers("member",
+                                                               member_id=invoice.member_id))
+        assert as_member.status_code == 403
+        answer = await http.post(url, json={"reason": "Client bankrupt"},
+                                 headers={**collection.headers(), "Idempotency-Key": "wo-1"})
+        assert answer.status_code == 201, answer.text
+        again = await http.post(url, json={"reason": "Client bankrupt"},
+                                headers={**collection.headers(), "Idempotency-Key": "wo-1"})
+        assert again.json() == answer.json()
+        twice = await http.post(url, json={"reason": "Client bankrupt"},
+                                headers=collection.headers())
+        assert twice.status_code == 409
+    assert answer.json()["status"] == "written_off"
+
+    async def written_off() -> list[DebtWrittenOff] | None:
+        return collection.events_of(invoice.invoice_id, DebtWrittenOff) or None
+
+    [event] = await eventually(written_off)
+    assert (event.member_id, event.contract_id, event.case_id) == (
+        invoice.member_id, invoice.contract_id, case["_id"])
+    assert event.amount == Money(amount="2500.00") and event.reason == "Client bankrupt"
+    await collection.advance_to(invoice.due_date + timedelta(days=7))
+    assert collection.events_of(invoice.invoice_id, ReminderSent) == []
+    assert len(collection.events_of(invoice.invoice_id, DebtWrittenOff)) == 1
+
+
+async def test_the_schedule_writes_the_debt_off_by_itself_after_180_days(
+        collection: Collection) -> None:
+    invoice, overdue = collection.overdue(days_late=179)   # all earlier steps are overdue too
+    await collection.send(overdue)
+    await collection.opened(invoice.invoice_id)
+    start = collection.today()
+    for offset in range(0, 5):
+        await collection.advance_to(start + timedelta(days=offset))
+
+    async def written_off() -> list[DebtWrittenOff] | None:
+        return collection.events_of(invoice.invoice_id, DebtWrittenOff) or None
+
+    [event] = await eventually(written_off)
+    levels = [r.level for r in collection.events_of(invoice.invoice_id, ReminderSent)]
+    assert levels == ["reminder_1", "reminder_2", "formal_notice", "legal_handover",
+                      "write_off_proposed"]
+    assert event.version == 6 and event.reason.startswith("Automatic write-off 180 days")
+
+
+async def test_a_payment_that_arrives_before_the_overdue_event_never_opens_a_case(
+        collection: Collection) -> None:
+    invoice, overdue = collection.overdue()
+    await collection.send(collection.payment(invoice, "1000.00", "0.00", version=3))
+    await collection.send(overdue)   # version 2: older than the payment
+    marker, marker_overdue = collection.overdue()
+    await collection.send(marker_overdue)
+    await collection.opened(marker.invoice_id)
+    assert await collection.case_of(invoice.invoice_id) is None
+
+
+async def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(
+        collection: Collection) -> None:
+    invoice, overdue = collection.overdue()
+    reminded_invoice, reminded_overdue = collection.overdue(days_late=7)
+    await collection.send(overdue)
+    await collection.send(reminded_overdue)
+    case = await collection.opened(invoice.invoice_id)
+    reminded_case = await collection.opened(reminded_invoice.invoice_id)
+    await collection.advance_to(collection.today())
+    await eventually(lambda: _count(collection, reminded_invoice.invoice_id, 1))
+    url = f"/v1/cases/{case['_id']}"
+    staff = collection.headers()
+    tomorrow = (collection.today() + timedelta(days=1)).isoformat()
+    async with collection.http() as http:
+        not_adding_up = await http.post(f"{url}/payment-plan", headers=staff, json={
+            "instalments": [{"due_on": tomorrow, "amount": {"amount": "10.00"}}]})
+        float_amount = await http.post(f"{url}/payment-plan", headers=staff, json={
+            "instalments": [{"due_on": tomorrow, "amount": {"amount": 1000.0}}]})
+        extra_field = await http.post(f"{url}/write-off", headers=staff,
+                                      json={"reason": "gone", "amount": "1"})
+        no_reason = await http.post(f"{url}/write-off", headers=staff, json={})
+        bad_status = await http.get("/v1/cases?status=lost", headers=staff)
+        bad_level = await http.get("/v1/cases?level=final", headers=staff)
+        bad_limit = await http.get("/v1/cases?limit=0", headers=staff)
+        unknown = await http.get("/v1/cases/nope", headers=staff)
+        other_branch = await http.get(url, headers=collection.headers(branch="FR"))
+        anonymous = await http.get("/v1/cases")
+        listed = await http.get("/v1/cases?status=open&level=none&limit=500", headers=staff)
+        reminded = await http.get("/v1/cases?level=reminder_1&limit=500", headers=staff)
+        first_page = await http.get("/v1/cases?limit=1", headers=staff)
+        cursor = first_page.json()["next_cursor"]
+        second_page = await http.get(f"/v1/cases?limit=1&cursor={cursor}", headers=staff)
+        bad_cursor = await http.get("/v1/cases?cursor=%%%", headers=staff)
+
+    for answer, field in ((not_adding_up, "instalments"), (float_amount, "amount"),
+                          (bad_cursor, "cursor"),
+                          (extra_field, "amount"), (no_reason, "reason"),
+                          (bad_status, "status"), (bad_level, "level"), (bad_limit, "limit")):
+        assert answer.status_code == 400, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert any(field in error["field"] for error in answer.json()["errors"]), answer.json()
+    assert (unknown.status_code, other_branch.status_code, anonymous.status_code) == (404, 404, 401)
+    assert listed.status_code == 200
+    assert case["_id"] in [item["case_id"] for item in listed.json()["items"]]
+    assert {item["level"] for item in listed.json()["items"]} == {None}
+    assert reminded_case["_id"] not in [item["case_id"] for item in listed.json()["items"]]
+    assert {item["level"] for item in reminded.json()["items"]} == {"reminder_1"}
+    assert reminded_case["_id"] in [item["case_id"] for item in reminded.json()["items"]]
+    assert cursor and first_page.json()["items"] != second_page.json()["items"]
+    assert len(second_page.json()["items"]) == 1
+    doc = await collection.case_of(invoice.invoice_id)
+    assert doc is not None and doc["status"] == "open" and doc["plan"] is None
+    assert doc["timeline"] == case["timeline"]
+
+
+async def _count(collection: Collection, invoice_id: str, n: int) -> bool:
+    return len(collection.events_of(invoice_id, ReminderSent)) >= n
+
+
+async def _balance(collection: Collection, invoice_id: str, balance: str) -> bool:
+    doc = await collection.case_of(invoice_id)
+    return doc is not None and doc["balance"] == balance
