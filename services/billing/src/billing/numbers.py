@@ -25,6 +25,7 @@ async def next_sequence(uow: UnitOfWork, series: Series, branch: str, year: int)
         return_document=ReturnDocument.AFTER,
         session=uow.session,
     )
+    assert counter is not None  # an upsert returning the document after it always finds one
     return int(counter["sequence"])
 
 

@@ -1,1 +1,1 @@
-"""Billing's pure rules: invoices, numbering, VAT, structured communication, balances, statements."""
+"""Billing's pure rules: invoices, numbers, VAT, structured communication, balances, camt.053."""

@@ -1,7 +1,7 @@
 """An invoice's account: what was invoiced, paid and credited, and what remains.
 
 Everything is kept as totals of exact amounts, so the balance always adds up:
-``total − credited − paid = balance_due − credit``.
+``total - credited - paid = balance_due - credit``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal
 
-PaymentOutcome = Literal["partially_paid", "paid", "overpaid"]
+PaymentOutcome = Literal["partially_paid", "matched", "overpaid"]
 ZERO = Decimal("0.00")
 
 
@@ -66,4 +66,4 @@ def payment_outcome(before: Account, after: Account) -> PaymentOutcome:
         return "partially_paid"
     if after.credit > before.credit:
         return "overpaid"
-    return "paid"
+    return "matched"

@@ -46,7 +46,7 @@ def normalise_reference(text: str) -> str:
     return format_reference(digits)
 
 
-_CANDIDATE = re.compile(r"(?:\+\+\+|\*\*\*)?\s*(\d{3})\s*/?\s*(\d{4})\s*/?\s*(\d{5})\s*(?:\+\+\+|\*\*\*)?")
+_CANDIDATE = re.compile(r"(?<!\d)(\d{3})\s*/?\s*(\d{4})\s*/?\s*(\d{5})(?!\d)")
 
 
 def find_reference(text: str | None) -> str | None:

@@ -1,0 +1,298 @@
+"""HTTP in → billing's use cases: invoices, documents, credit notes, payments, statements."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+from pydantic import BaseModel, ConfigDict, Field
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from smart_shared.auth import Principal
+from smart_shared.http import Page, find_page, idempotent
+from smart_shared.money import PositiveMoney
+from smart_shared.mongo import UnitOfWork
+from smart_shared.problems import Problem, conflict, invalid, not_found
+from smart_shared.service import Platform
+
+from billing.credit_notes import issue_credit_note
+from billing.documents import invoice_pdf, invoice_ubl
+from billing.domain.balance import CreditTooLarge
+from billing.domain.camt053 import UnreadableStatement, parse_statement
+from billing.domain.structured_reference import InvalidStructuredReference, normalise_reference
+from billing.payments import IncomingPayment, book_payment, find_invoice, receive_payment
+from billing.statements import import_statement
+from billing.store import CREDIT_NOTES, INVOICES, PAYMENTS, UNMATCHED, Invoice, jsonable
+
+IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key", required=False)]
+STATUSES = ("open", "paid", "credited")
+MAX_STATEMENT_BYTES = 5_000_000
+
+
+class PaymentIn(BaseModel):
+    """A payment received on the branch's account, matched by invoice id or communication."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: PositiveMoney
+    received_on: date
+    payer_iban: str = Field(min_length=5, max_length=42)
+    payer_name: str | None = Field(None, max_length=140)
+    invoice_id: str | None = Field(None, min_length=1, max_length=64)
+    structured_reference: str | None = Field(None, max_length=40)
+
+
+class CreditNoteIn(BaseModel):
+    """A credit note: the given amount incl. VAT, or all that remains invoiced when omitted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: PositiveMoney | None = None
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class AssignmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    invoice_id: str = Field(min_length=1, max_length=64)
+
+
+def _valid_iban(value: str) -> str:
+    try:
+        return str(IBAN(value).compact)
+    except SchwiftyException as error:
+        raise invalid("payer_iban", f"is not a valid IBAN ({error})") from None
+
+
+async def _visible_invoice(platform: Platform, principal: Principal, invoice_id: str) -> Invoice:
+    doc = await platform.db[INVOICES].find_one({"_id": invoice_id})
+    if doc is None or not principal.sees(doc.get("member_id"), doc["branch"]):
+        raise not_found("Invoice", invoice_id)
+    return Invoice.model_validate(doc)
+
+
+def _invoice_view(invoice: Invoice) -> dict[str, Any]:
+    return invoice.model_dump(mode="json")
+
+
+async def _pdf_response(platform: Platform, principal: Principal, invoice_id: str) -> Response[Any]:
+    invoice = await _visible_invoice(platform, principal, invoice_id)
+    return Response(invoice_pdf(invoice), media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{invoice.number}.pdf"'})
+
+
+async def _ubl_response(platform: Platform, principal: Principal, invoice_id: str) -> Response[Any]:
+    invoice = await _visible_invoice(platform, principal, invoice_id)
+    return Response(invoice_ubl(invoice), media_type="application/xml", headers={
+        "Content-Disposition": f'inline; filename="{invoice.number}.xml"'})
+
+
+class InvoiceController(Controller):
+    path = "/v1/invoices"
+    tags = ["invoices"]
+
+    @get("/", summary="Invoices: a member's own, or the branch's for staff")
+    async def list_invoices(
+        self, platform: Platform, principal: Principal,
+        contract_id: str | None = None, status: str | None = None, client: str | None = None,
+        cursor: str | None = None, limit: int = Parameter(default=50, ge=1, le=500),
+    ) -> Page[dict[str, Any]]:
+        query: dict[str, Any] = {"branch": principal.branch}
+        if principal.role == "member":
+            query["member_id"] = principal.member_id
+        if contract_id:
+            query["contract_id"] = contract_id
+        if status:
+            if status not in STATUSES:
+                raise invalid("status", f"must be one of {', '.join(STATUSES)}")
+            query["status"] = status
+        if client:
+            query["client.client_key"] = client
+        docs, next_cursor = await find_page(platform.db, INVOICES, query, cursor, limit)
+        items = [_invoice_view(Invoice.model_validate(doc)) for doc in docs]
+        return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
+
+    @get("/{invoice_id:str}", summary="One invoice with its payments and credit notes "
+         "(append .pdf or .xml for the documents)")
+    async def get_invoice(
+        self, platform: Platform, principal: Principal, invoice_id: str
+    ) -> Response[Any]:
+        if invoice_id.endswith(".pdf"):
+            return await _pdf_response(platform, principal, invoice_id[:-4])
+        if invoice_id.endswith(".xml"):
+            return await _ubl_response(platform, principal, invoice_id[:-4])
+        invoice = await _visible_invoice(platform, principal, invoice_id)
+        payments = await platform.db[PAYMENTS].find({"invoice_id": invoice_id}).sort(
+            "_id", 1).to_list(None)
+        credit_notes = await platform.db[CREDIT_NOTES].find({"invoice_id": invoice_id}).sort(
+            "_id", 1).to_list(None)
+        view = _invoice_view(invoice)
+        view["payments"] = [
+            {"payment_id": p["_id"], "amount": {"amount": p["amount"], "currency": p["currency"]},
+             "received_on": p["received_on"], "source": p["source"]} for p in payments
+        ]
+        view["credit_notes"] = [
+            {"credit_note_id": c["_id"], "number": c["number"], "issue_date": c["issue_date"],
+             "amount": {"amount": c["amount"], "currency": c["currency"]}, "reason": c["reason"]}
+            for c in credit_notes
+        ]
+        return Response(view)
+
+    @get("/{invoice_id:str}/pdf", summary="The invoice as PDF, with an EPC QR code to pay")
+    async def pdf(
+        self, platform: Platform, principal: Principal, invoice_id: str
+    ) -> Response[Any]:
+        return await _pdf_response(platform, principal, invoice_id)
+
+    @get("/{invoice_id:str}/ubl", summary="The invoice as Peppol BIS Billing 3.0 UBL XML")
+    async def ubl(
+        self, platform: Platform, principal: Principal, invoice_id: str
+    ) -> Response[Any]:
+        return await _ubl_response(platform, principal, invoice_id)
+
+    @post("/{invoice_id:str}/credit-notes", summary="Credit all or part of an invoice (staff)")
+    async def credit(
+        self, platform: Platform, principal: Principal, invoice_id: str, data: CreditNoteIn,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[dict[str, Any]]:
+        principal.require("staff", "admin")
+        await _visible_invoice(platform, principal, invoice_id)
+
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            invoice = await find_invoice(uow, principal.branch, invoice_id=invoice_id)
+            if invoice is None:
+                raise not_found("Invoice", invoice_id)
+            if data.amount and data.amount.currency != invoice.currency:
+                raise invalid("amount.currency", f"the invoice is in {invoice.currency}")
+            amount = data.amount.amount if data.amount else invoice.account.creditable
+            if amount <= 0:
+                raise conflict("Nothing to credit", "The invoice is already fully credited")
+            try:
+                return await issue_credit_note(uow, invoice, amount, data.reason, None)
+            except CreditTooLarge as error:
+                raise invalid("amount", str(error)) from None
+
+        result, replayed = await idempotent(platform.database, idempotency_key,
+                                            f"credit-note:{invoice_id}",
+                                            data.model_dump(mode="json"), work)
+        return Response(result, status_code=201,
+                        headers={"Idempotent-Replayed": str(replayed).lower()})
+
+
+class PaymentController(Controller):
+    path = "/v1/payments"
+    tags = ["payments"]
+
+    @post("/", summary="Book a payment received (staff; Idempotency-Key required)")
+    async def receive(
+        self, platform: Platform, principal: Principal, data: PaymentIn,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[dict[str, Any]]:
+        principal.require("staff", "admin")
+        if bool(data.invoice_id) == bool(data.structured_reference):
+            raise invalid("invoice_id", "give either invoice_id or structured_reference")
+        reference = None
+        if data.structured_reference:
+            try:
+                reference = normalise_reference(data.structured_reference)
+            except InvalidStructuredReference as error:
+                raise invalid("structured_reference", str(error)) from None
+        if data.received_on > platform.clock.today():
+            raise invalid("received_on", "is in the future")
+        payment = IncomingPayment(
+            branch=principal.branch, amount=data.amount.amount, currency=data.amount.currency,
+            received_on=data.received_on, payer_iban=_valid_iban(data.payer_iban),
+            payer_name=data.payer_name, reference=reference, source="api",
+        )
+
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            return await receive_payment(uow, payment, data.invoice_id)
+
+        result, replayed = await idempotent(platform.database, idempotency_key,
+                                            f"payment:{principal.branch}",
+                                            data.model_dump(mode="json"), work)
+        return Response(result, status_code=201,
+                        headers={"Idempotent-Replayed": str(replayed).lower()})
+
+    @get("/unmatched", summary="Payments that matched no invoice, parked for staff")
+    async def unmatched(
+        self, platform: Platform, principal: Principal, cursor: str | None = None,
+        limit: int = Parameter(default=50, ge=1, le=500),
+    ) -> Page[dict[str, Any]]:
+        principal.require("staff", "admin")
+        docs, next_cursor = await find_page(
+            platform.db, UNMATCHED, {"branch": principal.branch, "status": "parked"},
+            cursor, limit)
+        items = [jsonable({**doc, "payment_id": doc.pop("_id")}) for doc in docs]
+        return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
+
+    @post("/unmatched/{payment_id:str}/assign", summary="Book a parked payment on an invoice")
+    async def assign(
+        self, platform: Platform, principal: Principal, payment_id: str, data: AssignmentIn,
+    ) -> Response[dict[str, Any]]:
+        principal.require("staff", "admin")
+
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            parked = await uow.db[UNMATCHED].find_one(
+                {"_id": payment_id, "branch": principal.branch}, session=uow.session)
+            if parked is None:
+                raise not_found("Parked payment", payment_id)
+            if parked["status"] != "parked":
+                raise conflict("Already assigned", f"Payment {payment_id} was booked before")
+            invoice = await find_invoice(uow, principal.branch, invoice_id=data.invoice_id)
+            if invoice is None:
+                raise invalid("invoice_id", "no invoice of your branch has this id")
+            if parked["currency"] != invoice.currency:
+                raise invalid("invoice_id", f"the invoice is in {invoice.currency}")
+            await uow.db[UNMATCHED].update_one(
+                {"_id": payment_id, "status": "parked"},
+                {"$set": {"status": "assigned", "invoice_id": invoice.invoice_id,
+                          "assigned_by": principal.sub}}, session=uow.session)
+            return await book_payment(uow, invoice, IncomingPayment(
+                branch=principal.branch, amount=Decimal(parked["amount"]),
+                currency=parked["currency"], received_on=date.fromisoformat(parked["received_on"]),
+                payer_iban=parked["payer_iban"], payer_name=parked["payer_name"],
+                reference=parked["reference"], source=f"assigned:{payment_id}",
+            ))
+
+        return Response(await platform.database.transaction(work), status_code=201)
+
+
+class BankStatementController(Controller):
+    path = "/v1/bank-statements"
+    tags = ["payments"]
+
+    @post("/", summary="Import a camt.053 statement (XML body, or multipart field 'file')")
+    async def import_camt053(
+        self, request: Request[Any, Any, Any], platform: Platform, principal: Principal,
+    ) -> Response[dict[str, Any]]:
+        principal.require("staff", "admin")
+        content = await _statement_bytes(request)
+        try:
+            statement = parse_statement(content)
+        except UnreadableStatement as error:
+            raise invalid("statement", str(error)) from None
+
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            return await import_statement(uow, principal.branch, statement)
+
+        return Response(await platform.database.transaction(work), status_code=201)
+
+
+async def _statement_bytes(request: Request[Any, Any, Any]) -> bytes:
+    if request.content_type[0] == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or not hasattr(upload, "read"):
+            raise invalid("file", "attach the camt.053 file as the multipart field 'file'")
+        content = await upload.read()
+    else:
+        content = await request.body()
+    if not content:
+        raise invalid("statement", "the body is empty: send the camt.053 XML")
+    if len(content) > MAX_STATEMENT_BYTES:
+        raise Problem(413, "Statement too large", "Split the statement", "too-large")
+    return bytes(content)

@@ -1,0 +1,6 @@
+"""The invoice as documents: PDF with an EPC QR code, and Peppol BIS Billing 3.0 UBL."""
+
+from billing.documents.pdf import invoice_pdf
+from billing.documents.ubl import invoice_ubl
+
+__all__ = ["invoice_pdf", "invoice_ubl"]

@@ -1,0 +1,142 @@
+"""The invoice as Peppol BIS Billing 3.0 UBL 2.1 XML (EN 16931)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+from billing.store import Invoice
+
+CUSTOMIZATION_ID = (
+    "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+)
+PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+
+ET.register_namespace("", INVOICE_NS)
+ET.register_namespace("cac", CAC)
+ET.register_namespace("cbc", CBC)
+
+# Peppol Electronic Address Scheme codes for VAT numbers; other buyers are reached by email (EM)
+VAT_ENDPOINT_SCHEMES = {"BE": "9925", "FR": "9957", "DE": "9930", "NL": "9944", "LU": "9938",
+                        "IT": "9906", "ES": "9920", "AT": "9914", "IE": "9935", "PT": "9946"}
+EXEMPTION_CODES = {"AE": "VATEX-EU-AE", "O": "VATEX-EU-O"}
+
+
+def _cac(parent: ET.Element, name: str) -> ET.Element:
+    return ET.SubElement(parent, f"{{{CAC}}}{name}")
+
+
+def _cbc(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{CBC}}}{tag}", attributes)
+    element.text = text
+    return element
+
+
+def _money(parent: ET.Element, name: str, amount: Decimal, currency: str) -> None:
+    _cbc(parent, name, f"{amount:.2f}", currencyID=currency)
+
+
+def _address(party: ET.Element, street: str, city: str, postal_code: str, country: str) -> None:
+    address = _cac(party, "PostalAddress")
+    _cbc(address, "StreetName", street)
+    _cbc(address, "CityName", city)
+    _cbc(address, "PostalZone", postal_code)
+    _cbc(_cac(address, "Country"), "IdentificationCode", country)
+
+
+def _tax_category(parent: ET.Element, name: str, invoice: Invoice) -> None:
+    category = _cac(parent, name)
+    _cbc(category, "ID", invoice.vat_category)
+    if invoice.vat_category != "O":
+        _cbc(category, "Percent", f"{invoice.vat_rate * 100:.2f}".rstrip("0").rstrip("."))
+    if name == "TaxCategory" and invoice.vat_category in EXEMPTION_CODES:
+        _cbc(category, "TaxExemptionReasonCode", EXEMPTION_CODES[invoice.vat_category])
+        if invoice.vat_mention:
+            _cbc(category, "TaxExemptionReason", invoice.vat_mention)
+    _cbc(_cac(category, "TaxScheme"), "ID", "VAT")
+
+
+def _seller(root: ET.Element, invoice: Invoice) -> None:
+    seller = invoice.seller
+    party = _cac(_cac(root, "AccountingSupplierParty"), "Party")
+    _cbc(party, "EndpointID", seller.vat_number, schemeID=seller.peppol_scheme)
+    _cbc(_cac(party, "PartyName"), "Name", seller.name)
+    _address(party, seller.street, seller.city, seller.postal_code, seller.country)
+    tax = _cac(party, "PartyTaxScheme")
+    _cbc(tax, "CompanyID", seller.vat_number)
+    _cbc(_cac(tax, "TaxScheme"), "ID", "VAT")
+    legal = _cac(party, "PartyLegalEntity")
+    _cbc(legal, "RegistrationName", seller.name)
+    _cbc(legal, "CompanyID", seller.company_id)
+
+
+def _buyer(root: ET.Element, invoice: Invoice) -> None:
+    client = invoice.client
+    party = _cac(_cac(root, "AccountingCustomerParty"), "Party")
+    scheme = VAT_ENDPOINT_SCHEMES.get(client.country) if client.vat_number else None
+    if scheme and client.vat_number:
+        _cbc(party, "EndpointID", client.vat_number, schemeID=scheme)
+    else:
+        _cbc(party, "EndpointID", client.email, schemeID="EM")
+    _cbc(_cac(party, "PartyName"), "Name", client.name)
+    _address(party, client.address.street, client.address.city, client.address.postal_code,
+             client.address.country)
+    if client.vat_number:
+        tax = _cac(party, "PartyTaxScheme")
+        _cbc(tax, "CompanyID", client.vat_number)
+        _cbc(_cac(tax, "TaxScheme"), "ID", "VAT")
+    _cbc(_cac(party, "PartyLegalEntity"), "RegistrationName", client.name)
+    _cbc(_cac(party, "Contact"), "ElectronicMail", client.email)
+
+
+def invoice_ubl(invoice: Invoice) -> bytes:
+    """The invoice in UBL 2.1 with the mandatory Peppol BIS Billing 3.0 elements."""
+    currency = invoice.currency
+    root = ET.Element(f"{{{INVOICE_NS}}}Invoice")
+    _cbc(root, "CustomizationID", CUSTOMIZATION_ID)
+    _cbc(root, "ProfileID", PROFILE_ID)
+    _cbc(root, "ID", invoice.number)
+    _cbc(root, "IssueDate", invoice.issue_date.isoformat())
+    _cbc(root, "DueDate", invoice.due_date.isoformat())
+    _cbc(root, "InvoiceTypeCode", "380")
+    if invoice.vat_mention:
+        _cbc(root, "Note", invoice.vat_mention)
+    _cbc(root, "DocumentCurrencyCode", currency)
+    _cbc(root, "BuyerReference", invoice.contract_id)
+    _seller(root, invoice)
+    _buyer(root, invoice)
+    means = _cac(root, "PaymentMeans")
+    _cbc(means, "PaymentMeansCode", "58", name="SEPA credit transfer")
+    _cbc(means, "PaymentID", invoice.structured_reference or invoice.number)
+    account = _cac(means, "PayeeFinancialAccount")
+    _cbc(account, "ID", invoice.seller.iban)
+    _cbc(account, "Name", invoice.seller.name)
+    _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", invoice.seller.bic)
+    _cbc(_cac(root, "PaymentTerms"), "Note",
+         f"Payable by {invoice.due_date.isoformat()}")
+    tax_total = _cac(root, "TaxTotal")
+    _money(tax_total, "TaxAmount", invoice.vat_amount, currency)
+    subtotal = _cac(tax_total, "TaxSubtotal")
+    _money(subtotal, "TaxableAmount", invoice.amount_excl_vat, currency)
+    _money(subtotal, "TaxAmount", invoice.vat_amount, currency)
+    _tax_category(subtotal, "TaxCategory", invoice)
+    totals = _cac(root, "LegalMonetaryTotal")
+    _money(totals, "LineExtensionAmount", invoice.amount_excl_vat, currency)
+    _money(totals, "TaxExclusiveAmount", invoice.amount_excl_vat, currency)
+    _money(totals, "TaxInclusiveAmount", invoice.total, currency)
+    _money(totals, "PayableAmount", invoice.total, currency)
+    for position, line in enumerate(invoice.lines, start=1):
+        element = _cac(root, "InvoiceLine")
+        _cbc(element, "ID", str(position))
+        _cbc(element, "InvoicedQuantity", "1", unitCode="C62")
+        _money(element, "LineExtensionAmount", line.amount_excl_vat, currency)
+        item = _cac(element, "Item")
+        days = ", ".join(day.isoformat() for day in line.work_days)
+        _cbc(item, "Description", f"{line.description} (work days: {days})")
+        _cbc(item, "Name", line.description[:100] or "Services")
+        _tax_category(item, "ClassifiedTaxCategory", invoice)
+        _money(_cac(element, "Price"), "PriceAmount", line.amount_excl_vat, currency)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))

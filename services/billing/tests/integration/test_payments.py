@@ -1,0 +1,196 @@
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from smart_shared.events.catalogue import (
+    CreditNoteIssued,
+    DebtWrittenOff,
+    InvoicePaid,
+    PaymentReceived,
+)
+from smart_shared.ids import new_id
+from smart_shared.money import Money
+from smart_shared.testing import eventually
+
+from ..unit.sample_statements import entry, statement
+from .conftest import Billing, contract_signed, invoice_of, work_completed
+
+pytestmark = pytest.mark.integration
+IBAN = "BE71096123456769"
+
+
+async def an_invoice(billing: Billing, amount: str = "1000.00") -> dict[str, Any]:
+    contract_id = new_id()
+    await billing.send(contract_signed(contract_id, amount=amount))
+    await billing.send(work_completed(contract_id))
+    return await eventually(lambda: invoice_of(billing, contract_id))  # type: ignore[no-any-return]
+
+
+def payment(amount: str, **match: str) -> dict[str, Any]:
+    return {"amount": {"amount": amount, "currency": "EUR"},
+            "received_on": date.today().isoformat(), "payer_iban": IBAN, **match}
+
+
+async def stored(billing: Billing) -> tuple[int, int]:
+    return (await billing.db["payments"].count_documents({}),
+            await billing.db["unmatched_payments"].count_documents({}))
+
+
+async def test_a_payment_in_two_parts_is_received_twice_then_paid_once(billing: Billing) -> None:
+    invoice = await an_invoice(billing)  # 1210.00 incl. VAT
+    async with billing.client() as http:
+        first = await http.post("/v1/payments", json=payment("210.00", invoice_id=invoice["_id"]),
+                                headers={"Idempotency-Key": new_id()})
+        assert first.status_code == 201, first.text
+        assert first.json()["outcome"] == "partially_paid"
+        assert first.json()["balance_due"] == "1000.00"
+        second = await http.post(
+            "/v1/payments",
+            json=payment("1000.00", structured_reference=invoice["structured_reference"]),
+            headers={"Idempotency-Key": new_id()})
+        assert second.json()["outcome"] == "matched", second.text
+    paid = await eventually(lambda: _some(billing.published.of(InvoicePaid, invoice["_id"])))
+    received = billing.published.of(PaymentReceived, invoice["_id"])
+    assert [str(e.amount.amount) for e in received] == ["210.00", "1000.00"]
+    assert [str(e.balance_due.amount) for e in received] == ["1000.00", "0.00"]
+    assert [e.version for e in received] == [2, 3] and paid[0].version == 4
+    assert str(paid[0].total.amount) == "1210.00"
+    doc = await invoice_of(billing, invoice["contract_id"])
+    assert doc is not None and doc["status"] == "paid" and doc["balance_due"] == "0.00"
+
+
+async def _some(items: list[Any]) -> list[Any]:
+    return items
+
+
+async def test_the_same_idempotency_key_books_once(billing: Billing) -> None:
+    invoice = await an_invoice(billing)
+    key = new_id()
+    async with billing.client() as http:
+        body = payment("100.00", invoice_id=invoice["_id"])
+        first = await http.post("/v1/payments", json=body, headers={"Idempotency-Key": key})
+        again = await http.post("/v1/payments", json=body, headers={"Idempotency-Key": key})
+        assert first.json() == again.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+        other = await http.post("/v1/payments", json=payment("1.00", invoice_id=invoice["_id"]),
+                                headers={"Idempotency-Key": key})
+        assert other.status_code == 422
+        detail = (await http.get(f"/v1/invoices/{invoice['_id']}")).json()
+    assert len(detail["payments"]) == 1 and detail["balance_due"] == "1110.00"
+
+
+async def test_an_overpayment_stays_as_credit_and_an_unknown_reference_is_parked(
+    billing: Billing,
+) -> None:
+    invoice = await an_invoice(billing, "100.00")
+    async with billing.client() as http:
+        over = await http.post("/v1/payments", json=payment("150.00", invoice_id=invoice["_id"]),
+                               headers={"Idempotency-Key": new_id()})
+        assert (over.json()["outcome"], over.json()["credit"]) == ("overpaid", "29.00")
+        unknown = await http.post(
+            "/v1/payments", json=payment("42.00", structured_reference="+++000/0000/00097+++"),
+            headers={"Idempotency-Key": new_id()})
+        assert unknown.json()["outcome"] == "unmatched"
+        parked = (await http.get("/v1/payments/unmatched")).json()["items"]
+        assert unknown.json()["payment_id"] in {p["payment_id"] for p in parked}
+
+
+async def test_a_camt053_statement_is_booked_line_by_line_and_only_once(billing: Billing) -> None:
+    exact = await an_invoice(billing, "100.00")
+    partial = await an_invoice(billing, "100.00")
+    over = await an_invoice(billing, "100.00")
+    content = statement(f"STMT-{new_id()}", [
+        entry(f"A{new_id()[-8:]}", Decimal("121.00"), exact["structured_reference"]),
+        entry(f"B{new_id()[-8:]}", Decimal("21.00"), None,
+              unstructured=f"facture {partial['structured_reference']}"),
+        entry(f"C{new_id()[-8:]}", Decimal("200.00"), over["structured_reference"]),
+        entry(f"D{new_id()[-8:]}", Decimal("55.55"), "+++000/0000/00097+++"),
+        entry(f"E{new_id()[-8:]}", Decimal("9.99"), None, credit=False),
+    ])
+    async with billing.client() as http:
+        headers = {"Content-Type": "application/xml"}
+        first = await http.post("/v1/bank-statements", content=content, headers=headers)
+        assert first.status_code == 201, first.text
+        outcomes = [line["outcome"] for line in first.json()["lines"]]
+        assert outcomes == ["matched", "partially_paid", "overpaid", "unmatched", "not_a_credit"]
+        booked = await stored(billing)
+        again = await http.post("/v1/bank-statements", content=content, headers=headers)
+        assert [line["outcome"] for line in again.json()["lines"]] == [
+            "already_booked"] * 4 + ["not_a_credit"]
+        assert await stored(billing) == booked
+    for invoice, balance, credit in ((exact, "0.00", "0.00"), (partial, "100.00", "0.00"),
+                                     (over, "0.00", "79.00")):
+        doc = await invoice_of(billing, invoice["contract_id"])
+        assert doc is not None and (doc["balance_due"], doc["credit"]) == (balance, credit)
+    paid = await eventually(lambda: _some(billing.published.of(InvoicePaid, over["_id"])))
+    assert len(paid) == 1
+
+
+async def test_bad_inputs_are_refused_naming_the_field_and_store_nothing(
+    billing: Billing,
+) -> None:
+    invoice = await an_invoice(billing)
+    before = await stored(billing)
+    cases = [
+        ({**payment("10.00", invoice_id=invoice["_id"]),
+          "amount": {"amount": 10.5, "currency": "EUR"}}, "amount"),
+        (payment("-5.00", invoice_id=invoice["_id"]), "amount"),
+        (payment("10.001", invoice_id=invoice["_id"]), "amount"),
+        ({**payment("10.00", invoice_id=invoice["_id"]), "payer_iban": "BE00 1234"},
+         "payer_iban"),
+        (payment("10.00", structured_reference="+++123/4567/89003+++"), "structured_reference"),
+        (payment("10.00"), "invoice_id"),
+        ({**payment("10.00", invoice_id=invoice["_id"]), "received_on": "2026-02-30"},
+         "received_on"),
+        ({**payment("10.00", invoice_id=invoice["_id"]), "surprise": 1}, "surprise"),
+    ]
+    async with billing.client() as http:
+        for body, field in cases:
+            answer = await http.post("/v1/payments", json=body,
+                                     headers={"Idempotency-Key": new_id()})
+            assert answer.status_code == 400, (field, answer.text)
+            assert answer.headers["content-type"].startswith("application/problem+json")
+            assert any(field in e["field"] for e in answer.json()["errors"]), (field, answer.text)
+        missing_key = await http.post("/v1/payments", json=payment("1.00",
+                                                                   invoice_id=invoice["_id"]))
+        assert missing_key.status_code == 400
+        assert missing_key.json()["errors"][0]["field"] == "Idempotency-Key"
+        bad_xml = await http.post("/v1/bank-statements", content=b"<!DOCTYPE x []><Document/>",
+                                  headers={"Content-Type": "application/xml"})
+        assert bad_xml.status_code == 400 and bad_xml.json()["errors"][0]["field"] == "statement"
+        too_much = await http.post(f"/v1/invoices/{invoice['_id']}/credit-notes",
+                                   json={"amount": {"amount": "5000.00"}, "reason": "oops"},
+                                   headers={"Idempotency-Key": new_id()})
+        assert too_much.status_code == 400 and too_much.json()["errors"][0]["field"] == "amount"
+    async with billing.client("member", member_id="member-1") as http:
+        forbidden = await http.post("/v1/payments", json=payment("1.00", invoice_id=invoice["_id"]),
+                                    headers={"Idempotency-Key": new_id()})
+        assert forbidden.status_code == 403
+    assert await stored(billing) == before
+    assert await billing.db["credit_notes"].count_documents({"invoice_id": invoice["_id"]}) == 0
+
+
+async def test_credit_notes_by_staff_and_for_a_written_off_debt(billing: Billing) -> None:
+    invoice = await an_invoice(billing)
+    key = new_id()
+    async with billing.client() as http:
+        body = {"amount": {"amount": "210.00", "currency": "EUR"}, "reason": "Discount agreed"}
+        url = f"/v1/invoices/{invoice['_id']}/credit-notes"
+        partial = await http.post(url, json=body, headers={"Idempotency-Key": key})
+        replay = await http.post(url, json=body, headers={"Idempotency-Key": key})
+        assert partial.status_code == 201, partial.text
+        assert partial.json() == replay.json()
+        assert partial.json()["number"].startswith(f"BE-CN-{date.today().year}-")
+    await billing.send(DebtWrittenOff(
+        branch="BE", version=7, occurred_at=datetime.now(UTC), invoice_id=invoice["_id"],
+        contract_id=invoice["contract_id"], case_id="case-1", member_id="member-1",
+        amount=Money(amount=Decimal("1000.00")), reason="collection failed",
+        written_off_on=date.today()))
+    await eventually(lambda: _some(billing.published.of(CreditNoteIssued, invoice["_id"])[1:]))
+    staff, written_off = billing.published.of(CreditNoteIssued, invoice["_id"])
+    assert str(staff.balance_due.amount) == "1000.00"
+    assert str(written_off.amount.amount) == "1000.00" and written_off.balance_due.is_zero
+    assert int(written_off.number[-6:]) == int(staff.number[-6:]) + 1
+    doc = await invoice_of(billing, invoice["contract_id"])
+    assert doc is not None and doc["status"] == "credited" and doc["balance_due"] == "0.00"

@@ -1,0 +1,17 @@
+import pytest
+from billing.domain.numbering import counter_id, credit_note_number, invoice_number, number_for
+
+
+def test_invoice_numbers_are_branch_year_and_six_digits() -> None:
+    assert invoice_number("BE", 2026, 1) == "BE-2026-000001"
+    assert invoice_number("FR", 2027, 123456) == "FR-2027-123456"
+
+
+def test_credit_note_numbers_have_their_own_series() -> None:
+    assert credit_note_number("BE", 2026, 3) == "BE-CN-2026-000003"
+    assert counter_id("credit_note", "BE", 2026) != counter_id("invoice", "BE", 2026)
+
+
+def test_sequences_start_at_one() -> None:
+    with pytest.raises(ValueError):
+        number_for("invoice", "BE", 2026, 0)

@@ -1,0 +1,87 @@
+from datetime import date
+from decimal import Decimal
+
+from billing.domain.invoice import due_date, invoice_amounts, invoice_terms
+from billing.domain.rules import billing_rules
+from billing.domain.vat import decide_vat
+from smart_shared.events.catalogue import Address, Client
+
+RULES = billing_rules("BE", date(2026, 3, 1))
+RATE = Decimal("0.21")
+
+
+def client(kind: str = "business", country: str = "BE", vat: str | None = "BE0417497106") -> Client:
+    return Client(
+        client_key=vat or "consumer-key", name="Client", kind=kind, country=country,  # type: ignore[arg-type]
+        email="c@example.com", vat_number=vat,
+        address=Address(street="Rue 1", postal_code="1000", city="City", country=country),
+    )
+
+
+def test_a_belgian_business_pays_21_percent() -> None:
+    vat = decide_vat("BE", client(), RATE, "rc", "out")
+    assert (vat.rate, vat.category, vat.reverse_charge, vat.mention) == (RATE, "S", False, None)
+
+
+def test_an_eu_business_with_a_foreign_vat_number_is_reverse_charged_with_the_mention() -> None:
+    vat = decide_vat("BE", client(country="NL", vat="NL004495445B01"), RATE, "rc", "out")
+    assert (vat.rate, vat.category, vat.reverse_charge, vat.mention) == (0, "AE", True, "rc")
+
+
+def test_a_greek_vat_number_counts_as_another_member_state() -> None:
+    vat = decide_vat("BE", client(country="GR", vat="EL094259216"), RATE, "rc", "out")
+    assert vat.reverse_charge
+
+
+def test_a_consumer_pays_the_branch_rate_wherever_they_live() -> None:
+    vat = decide_vat("BE", client("consumer", "FR", None), RATE, "rc", "out")
+    assert (vat.rate, vat.reverse_charge) == (RATE, False)
+
+
+def test_an_eu_business_without_a_vat_number_pays_the_branch_rate() -> None:
+    vat = decide_vat("BE", client(country="DE", vat=None), RATE, "rc", "out")
+    assert (vat.rate, vat.reverse_charge) == (RATE, False)
+
+
+def test_a_business_outside_the_eu_is_outside_the_scope() -> None:
+    vat = decide_vat("BE", client(country="CH", vat=None), RATE, "rc", "out")
+    assert (vat.rate, vat.category, vat.mention) == (0, "O", "out")
+
+
+def test_france_charges_20_percent_and_reverse_charges_a_belgian_business() -> None:
+    rules = billing_rules("FR", date(2026, 3, 1))
+    fr = decide_vat("FR", client(country="FR", vat="FR40303265045"), Decimal("0.20"), "rc", "out")
+    be = decide_vat("FR", client(), Decimal("0.20"), "rc", "out")
+    assert fr.rate == Decimal("0.20") and be.reverse_charge
+    assert "283-2" in rules.reverse_charge_mention.value
+
+
+def test_vat_is_rounded_half_up_to_the_cent() -> None:
+    vat = decide_vat("BE", client(), RATE, "rc", "out")
+    amounts = invoice_amounts(Decimal("100.50"), vat)
+    assert amounts.vat_amount == Decimal("21.11")  # 21.105 → 21.11
+    assert amounts.total == Decimal("121.61")
+
+
+def test_due_date_is_issue_date_plus_the_contract_term_capped_at_60_days() -> None:
+    assert due_date(date(2026, 3, 1), 30, RULES) == date(2026, 3, 31)
+    assert due_date(date(2026, 3, 1), None, RULES) == date(2026, 3, 31)
+    assert due_date(date(2026, 3, 1), 90, RULES) == date(2026, 4, 30)
+
+
+def test_belgian_terms_carry_number_and_structured_communication() -> None:
+    terms = invoice_terms("BE", 7, date(2026, 5, 4), client(), Decimal("1000.00"), 45,
+                          RULES, RATE)
+    assert terms.number == "BE-2026-000007"
+    assert terms.due_date == date(2026, 6, 18)
+    assert terms.amounts.total == Decimal("1210.00")
+    assert terms.structured_reference == "+++202/6000/00701+++"
+
+
+def test_french_invoices_have_no_belgian_communication() -> None:
+    rules = billing_rules("FR", date(2026, 5, 4))
+    terms = invoice_terms("FR", 1, date(2026, 5, 4), client(country="FR", vat="FR40303265045"),
+                          Decimal("100.00"), 30, rules, Decimal("0.20"))
+    assert terms.structured_reference is None
+    assert terms.number == "FR-2026-000001"
+    assert terms.amounts.vat_amount == Decimal("20.00")
