@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
+from urllib.parse import quote
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Litestar, Request, get, post, put
+from litestar.enums import ScopeType
 from litestar.params import Parameter
-from opentelemetry import trace
+from litestar.types import Receive, Scope, Send
 from pydantic import BaseModel, ConfigDict
 from smart_shared.auth import Principal
 from smart_shared.http import Page, find_page
@@ -52,13 +54,25 @@ class SimulatorState(BaseModel):
     failing: bool
 
 
-def _hide_token_in_trace(request: Request[Any, Any, Any]) -> None:
-    # the token is the client's authority: keep it out of exported spans
-    span = trace.get_current_span()
-    route = SIGN_ROUTE
-    for attribute in ("http.target", "http.url", "url.path", "url.full", "http.route"):
-        span.set_attribute(attribute, route)
-    span.update_name(f"{request.method} {route}")
+SIGNING_TOKEN_SCOPE_KEY = "smart.signing_token"
+_SIGN_PREFIX = SIGN_ROUTE.removesuffix("{token}")
+
+
+def keep_signing_tokens_out_of_paths(app: Litestar) -> None:
+    """Move the token of ``POST /v1/contracts/sign/{token}`` out of the request path before
+    anything sees it, so it never reaches span names, span attributes, metrics or logs: they
+    all read the path ``/v1/contracts/sign/{token}`` literally."""
+    inner = app.asgi_handler
+
+    async def handler(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and scope["path"].startswith(_SIGN_PREFIX):
+            rewritten: dict[str, Any] = dict(scope)
+            rewritten.update(path=SIGN_ROUTE, raw_path=quote(SIGN_ROUTE).encode())
+            rewritten[SIGNING_TOKEN_SCOPE_KEY] = scope["path"][len(_SIGN_PREFIX):]
+            scope = cast(Scope, rewritten)
+        await inner(scope, receive, send)
+
+    app.asgi_handler = handler
 
 
 class ContractController(Controller):
@@ -88,7 +102,7 @@ class ContractController(Controller):
             query["member_id"] = member_id
         if status is not None:
             query["status"] = status.value
-        docs, next_cursor = await find_page(platform.db, CONTRACTS, query, cursor, limit)
+        docs, next_cursor = await find_page(platform.database, CONTRACTS, query, cursor, limit)
         return Page(items=[contract_view(contract_from(doc)) for doc in docs],
                     next_cursor=next_cursor)
 
@@ -106,7 +120,7 @@ class ContractController(Controller):
             "status": ContractStatus.SIGNED.value,
             "first_work_day": {"$lte": (today + timedelta(days=alert_days)).isoformat()},
         }
-        docs, next_cursor = await find_page(platform.db, CONTRACTS, query, cursor, limit)
+        docs, next_cursor = await find_page(platform.database, CONTRACTS, query, cursor, limit)
         return Page(items=[contract_view(contract_from(doc)) for doc in docs],
                     next_cursor=next_cursor)
 
@@ -138,7 +152,7 @@ class ContractController(Controller):
           "authority)", status_code=200, security=[])
     async def sign(self, token: str, request: Request[Any, Any, Any],
                    platform: Platform) -> dict[str, Any]:
-        _hide_token_in_trace(request)
+        token = str(request.scope.get(SIGNING_TOKEN_SCOPE_KEY, token))
         if not 20 <= len(token) <= 100:
             raise invalid("token", "is not a signing link token")
         ip = request.client.host if request.client else "unknown"

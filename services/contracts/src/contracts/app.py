@@ -7,7 +7,11 @@ import os
 from smart_shared.service import Platform, Service, build_service
 from smart_shared.settings import Settings
 
-from contracts.api import ContractController, GatewaySimulatorController
+from contracts.api import (
+    ContractController,
+    GatewaySimulatorController,
+    keep_signing_tokens_out_of_paths,
+)
 from contracts.gateway_simulator import SimulatedSocialSecurityGateway
 from contracts.handlers import handlers
 from contracts.jobs import contract_jobs
@@ -26,10 +30,10 @@ async def connect_gateway(platform: Platform) -> None:
 def build(settings: Settings | None = None) -> Service:
     """The contracts service (tests pass their own isolated settings)."""
     if settings is None:
-        settings = Settings(SMART_SERVICE="contracts")  # type: ignore[call-arg]
+        settings = Settings(SMART_SERVICE="contracts")
         if "SMART_SERVICE_PORT" not in os.environ:
             settings.port = PORT
-    return build_service(
+    built = build_service(
         "contracts",
         controllers=[ContractController, GatewaySimulatorController],
         handlers=handlers,
@@ -38,6 +42,8 @@ def build(settings: Settings | None = None) -> Service:
         on_start=connect_gateway,
         settings=settings,
     )
+    keep_signing_tokens_out_of_paths(built.app)
+    return built
 
 
 service = build()

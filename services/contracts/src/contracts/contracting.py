@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -33,8 +34,14 @@ from contracts.domain import (
     payment_term,
 )
 from contracts.domain.signing import SigningLink, hash_token
-from contracts.store import CONTRACTS, contract_from, insert_contract, load_contract, \
-    load_member, save_contract
+from contracts.store import (
+    CONTRACTS,
+    contract_from,
+    insert_contract,
+    load_contract,
+    load_member,
+    save_contract,
+)
 
 log = logging.getLogger("contracts")
 
@@ -53,7 +60,8 @@ class NewContract(BaseModel):
                                                   max_length=4000)]
     work_days: list[date] = Field(min_length=1, max_length=366)
     amount_excl_vat: PositiveMoney
-    expenses: NonNegativeMoney = Field(default_factory=lambda: NonNegativeMoney.zero())
+    expenses: NonNegativeMoney = Field(
+        default_factory=lambda: NonNegativeMoney(amount=Decimal("0.00")))
     payment_term_days: int | None = Field(None, ge=0, le=365)
 
 
@@ -83,8 +91,6 @@ def _currency_checked(body: NewContract, currency: str) -> None:
         raise invalid("amount_excl_vat.currency", f"must be {currency}")
     if body.expenses.currency != currency:
         raise invalid("expenses.currency", f"must be {currency}")
-    if body.expenses >= body.amount_excl_vat:
-        raise invalid("expenses", "must be less than the amount excl. VAT")
 
 
 async def draft_contract(platform: Platform, principal: Principal, body: NewContract) -> Contract:
@@ -94,6 +100,9 @@ async def draft_contract(platform: Platform, principal: Principal, body: NewCont
         raise invalid("member_id", "is required when staff draft a contract")
     if principal.role == "member" and member_id != principal.member_id:
         raise forbidden("A member drafts contracts only for themselves")
+    if body.expenses.currency == body.amount_excl_vat.currency and \
+            body.expenses >= body.amount_excl_vat:
+        raise invalid("expenses", "must be less than the amount excl. VAT")
 
     async def work(uow: UnitOfWork) -> Contract:
         member = await load_member(uow, member_id)

@@ -85,8 +85,9 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
     await contracts.create_index([("branch", 1), ("member_id", 1), ("_id", 1)],
                                  name="by_member")
     await contracts.create_index([("branch", 1), ("status", 1), ("_id", 1)], name="by_status")
-    await contracts.create_index("signing.token_hash", name="by_signing_token", unique=True,
-                                 partialFilterExpression={"signing.token_hash": {"$type": "string"}})
+    await contracts.create_index(
+        "signing.token_hash", name="by_signing_token", unique=True,
+        partialFilterExpression={"signing.token_hash": {"$type": "string"}})
     await contracts.create_index([("status", 1), ("declaration.next_attempt_at", 1)],
                                  name="due_declaration")
     await contracts.create_index([("status", 1), ("last_work_day", 1)], name="due_completion")

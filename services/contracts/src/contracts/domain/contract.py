@@ -105,8 +105,9 @@ class Contract(BaseModel):
         """The client signed through the link (``SigningRefused`` for a bad, used or expired
         token). ``traceparent`` ties the later steps to this signature's trace."""
         if self.status != S.SUBMITTED or self.signing is None:
-            raise TransitionRefused(self.status, S.SIGNED_BY_CLIENT,
-                                    f"a {self.status.value} contract cannot be signed by the client")
+            raise TransitionRefused(
+                self.status, S.SIGNED_BY_CLIENT,
+                f"a {self.status.value} contract cannot be signed by the client")
         check_signing_link(self.signing.token_hash, token, self.signing.expires_at,
                            self.signing.used_at, now)
         self.signing.used_at = now

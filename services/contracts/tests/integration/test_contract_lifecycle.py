@@ -1,0 +1,623 @@
+"""Contracts through the running service, against the genuine Kafka and MongoDB."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from contracts.app import build
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from smart_shared.auth import mint_token
+from smart_shared.events import (
+    CONTRACTS_TOPIC,
+    Activity,
+    ContractCancelled,
+    ContractSigned,
+    EmploymentDeclared,
+    Envelope,
+    Event,
+    MemberActivated,
+    MemberErased,
+    MemberUpdated,
+    PayoutDetails,
+    WorkCompleted,
+    decode,
+    encode,
+    header_map,
+)
+from smart_shared.ids import new_id
+from smart_shared.service import Service
+from smart_shared.settings import Settings
+from smart_shared.testing import eventually, serving, unique_name
+
+pytestmark = pytest.mark.integration
+
+MUSICIAN = Activity(name="musician", kind="artistic", joint_committee="304")
+PAYOUT = PayoutDetails(iban="BE68539007547034", holder_name="Test Member")
+
+
+@dataclass
+class Platform:
+    service: Service
+    url: str
+    settings: Settings
+    producer: AIOKafkaProducer
+    published: list[tuple[Envelope, Event]] = field(default_factory=list)
+
+    @property
+    def today(self) -> date:
+        assert self.service.platform is not None
+        return self.service.platform.clock.today()
+
+    @property
+    def db(self) -> Any:
+        assert self.service.platform is not None
+        return self.service.platform.db
+
+    def member_token(self, member_id: str) -> dict[str, str]:
+        token = mint_token(self.settings, "member", "BE", member_id=member_id)
+        return {"Authorization": f"Bearer {token}"}
+
+    def staff_token(self, branch: str = "BE") -> dict[str, str]:
+        return {"Authorization": f"Bearer {mint_token(self.settings, 'staff', branch)}"}
+
+    async def send(self, event: Event) -> None:
+        key, value, headers = encode(event, new_id(), None)
+        await self.producer.send_and_wait(self.settings.topic(event.topic), value, key=key,
+                                          headers=headers)
+
+    async def active_member(self, activities: list[Activity] | None = None) -> str:
+        member_id = new_id()
+        await self.send(MemberActivated(branch="BE", version=2, occurred_at=datetime.now(UTC),
+                                        member_id=member_id, activities=activities or [MUSICIAN],
+                                        payout=PAYOUT))
+        await eventually(lambda: self.db["members"].find_one({"_id": member_id}))
+        return member_id
+
+    def events(self, contract_id: str, kind: type[Event] | None = None) -> list[Event]:
+        return [event for _, event in self.published
+                if event.aggregate_id == contract_id and (kind is None or isinstance(event, kind))]
+
+    def envelopes(self, contract_id: str) -> list[Envelope]:
+        return [env for env, event in self.published if event.aggregate_id == contract_id]
+
+    async def tick(self) -> None:
+        assert self.service.platform is not None and self.service.platform.scheduler is not None
+        await self.service.platform.scheduler.tick()
+
+    async def advance(self, delta: timedelta) -> None:
+        assert self.service.platform is not None
+        await self.service.platform.clock.advance(delta)  # type: ignore[attr-defined]
+
+
+def isolated_settings() -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        SMART_SERVICE="contracts", SMART_BRANCHES="BE",
+        SMART_MONGODB_DATABASE=unique_name("contracts"), SMART_DEPLOYMENT=unique_name("t"),
+        SMART_TOPIC_NAMESPACE=unique_name("t") + ".", SMART_CLOCK="shared",
+        SMART_CLOCK_ID=unique_name("clock"), SMART_LOCAL_TRACES=False,
+    )
+
+
+async def _collect(consumer: AIOKafkaConsumer, into: list[tuple[Envelope, Event]]) -> None:
+    async for record in consumer:
+        into.append(decode(header_map(record.headers), record.value))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def platform(infrastructure: Any) -> AsyncIterator[Platform]:
+    settings = isolated_settings()
+    service = build(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    await producer.start()
+    async with serving(service.app) as url:
+        consumer = AIOKafkaConsumer(settings.topic(CONTRACTS_TOPIC), group_id=None,
+                                    bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+                                    auto_offset_reset="earliest")
+        await consumer.start()
+        world = Platform(service, url, settings, producer)
+        collector = asyncio.create_task(_collect(consumer, world.published))
+        try:
+            yield world
+        finally:
+            collector.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await collector
+            await consumer.stop()
+            await producer.stop()
+    assert service.platform is not None
+    with contextlib.suppress(Exception):
+        await service.platform.database.client.drop_database(settings.database_name)
+
+
+def new_contract(member_id: str | None, first_day: date, days: int = 2,
+                 **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "activity": "musician",
+        "client": {
+            "name": "Acme SA", "kind": "business", "country": "BE", "email": "ap@acme.be",
+            "address": {"street": "Rue Haute 1", "postal_code": "1000", "city": "Bruxelles",
+                        "country": "BE"},
+            "vat_number": "BE 0403.170.701", "language": "fr",
+        },
+        "description": "Two concerts",
+        "work_days": [(first_day + timedelta(days=i)).isoformat() for i in range(days)],
+        "amount_excl_vat": {"amount": "1000.00", "currency": "EUR"},
+        "expenses": {"amount": "50.00", "currency": "EUR"},
+    }
+    if member_id:
+        body["member_id"] = member_id
+    body.update(changes)
+    return body
+
+
+async def signed_contract(world: Platform, http: httpx.AsyncClient, member_id: str,
+                          first_day: date, days: int = 2) -> str:
+    headers = world.member_token(member_id)
+    created = await http.post("/v1/contracts", json=new_contract(None, first_day, days),
+                              headers=headers)
+    assert created.status_code == 201, created.text
+    contract_id = str(created.json()["contract_id"])
+    submitted = await http.post(f"/v1/contracts/{contract_id}/submit", headers=headers)
+    assert submitted.status_code == 200, submitted.text
+    signed = await http.post(submitted.json()["signing_path"])
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["status"] == "signed"
+    return contract_id
+
+
+async def settle() -> None:
+    """Give the relay time to publish anything it still might (to prove nothing more comes)."""
+    await asyncio.sleep(1.5)
+
+
+async def test_a_client_signature_publishes_contract_signed_once_and_the_link_works_once(
+    platform: Platform,
+) -> None:
+    member_id = await platform.active_member()
+    headers = platform.member_token(member_id)
+    first_day = platform.today + timedelta(days=10)
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        created = await http.post("/v1/contracts", json=new_contract(None, first_day),
+                                  headers=headers)
+        assert created.status_code == 201, created.text
+        contract = created.json()
+        assert contract["status"] == "draft"
+        assert contract["client"]["client_key"] == "BE0403170701"
+        assert contract["payment_term_days"] == 30
+        contract_id = contract["contract_id"]
+
+        submitted = await http.post(f"/v1/contracts/{contract_id}/submit", headers=headers)
+        assert submitted.status_code == 200, submitted.text
+        token = submitted.json()["signing_token"]
+        stored = await platform.db["contracts"].find_one({"_id": contract_id})
+        assert token not in str(stored)
+
+        signed = await http.post(f"/v1/contracts/sign/{token}")
+        assert signed.status_code == 200, signed.text
+        assert signed.json()["status"] == "signed"
+
+        again = await http.post(f"/v1/contracts/sign/{token}")
+        assert again.status_code == 410
+        assert again.headers["content-type"].startswith("application/problem+json")
+
+        shown = (await http.get(f"/v1/contracts/{contract_id}", headers=headers)).json()
+        assert shown["status"] in ("signed", "declared")
+        assert shown["client_signature"]["ip"] == "127.0.0.1"
+        assert "signing" not in shown and "token_hash" not in str(shown)
+
+    await eventually(lambda: _async(platform.events(contract_id, ContractSigned)))
+    await settle()
+    [event] = platform.events(contract_id, ContractSigned)
+    assert isinstance(event, ContractSigned)
+    assert event.version == 1 and event.branch == "BE"
+    assert event.first_work_day == first_day
+    assert event.amount_excl_vat.amount == 1000 and event.expenses.amount == 50
+    assert event.client.vat_number == "BE0403170701"
+    assert event.activity == MUSICIAN
+
+
+async def test_an_unknown_token_is_refused(platform: Platform) -> None:
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        response = await http.post("/v1/contracts/sign/" + "x" * 43)
+    assert response.status_code == 404
+    assert response.json()["type"].endswith("signing-link-unknown")
+
+
+async def test_an_expired_signing_link_is_refused(platform: Platform) -> None:
+    member_id = await platform.active_member()
+    headers = platform.member_token(member_id)
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        created = await http.post(
+            "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=40)),
+            headers=headers)
+        contract_id = created.json()["contract_id"]
+        submitted = await http.post(f"/v1/contracts/{contract_id}/submit", headers=headers)
+        await platform.advance(timedelta(days=14, minutes=1))
+        response = await http.post(submitted.json()["signing_path"])
+        assert response.status_code == 410
+        assert response.json()["type"].endswith("signing-link-expired")
+        shown = (await http.get(f"/v1/contracts/{contract_id}", headers=headers)).json()
+    assert shown["status"] == "submitted"
+    assert platform.events(contract_id) == []
+
+
+async def test_contracts_of_an_inactive_or_unknown_member_are_refused(platform: Platform) -> None:
+    member_id = await platform.active_member()
+    await platform.send(MemberUpdated(branch="BE", version=3, occurred_at=datetime.now(UTC),
+                                      member_id=member_id, status="suspended",
+                                      activities=[MUSICIAN], payout=PAYOUT, changed=["status"]))
+    await eventually(lambda: platform.db["members"].find_one(
+        {"_id": member_id, "status": "suspended"}))
+    # an older activation arriving late changes nothing
+    await platform.send(MemberActivated(branch="BE", version=2, occurred_at=datetime.now(UTC),
+                                        member_id=member_id, activities=[MUSICIAN],
+                                        payout=PAYOUT))
+    await settle()
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        refused = await http.post(
+            "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=5)),
+            headers=platform.member_token(member_id))
+        unknown = await http.post(
+            "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=5)),
+            headers=platform.member_token(new_id()))
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"].endswith("member-not-active")
+    assert unknown.status_code == 409
+    assert await platform.db["contracts"].count_documents({"member_id": member_id}) == 0
+
+
+async def test_an_erased_member_cannot_contract_and_their_drafts_are_cancelled(
+    platform: Platform,
+) -> None:
+    member_id = await platform.active_member()
+    headers = platform.member_token(member_id)
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        created = await http.post(
+            "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=5)),
+            headers=headers)
+        contract_id = created.json()["contract_id"]
+        await platform.send(MemberErased(branch="BE", version=3, occurred_at=datetime.now(UTC),
+                                         member_id=member_id))
+        await eventually(lambda: _async(platform.events(contract_id, ContractCancelled)))
+        shown = (await http.get(f"/v1/contracts/{contract_id}", headers=headers)).json()
+        refused = await http.post(
+            "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=5)),
+            headers=headers)
+    assert shown["status"] == "cancelled"
+    assert shown["cancel_reason"] == "member erased"
+    assert refused.status_code == 409
+    member = await platform.db["members"].find_one({"_id": member_id})
+    assert member["status"] == "erased" and member["activities"] == []
+
+
+BAD_INPUTS = [
+    ({"client": {"name": "Acme", "kind": "business", "country": "BE", "email": "ap@acme.be",
+                 "address": {"street": "R 1", "postal_code": "1000", "city": "Bxl",
+                             "country": "BE"}, "vat_number": "BE0403170702"}},
+     "vat_number"),
+    ({"amount_excl_vat": {"amount": "0.00", "currency": "EUR"}}, "amount_excl_vat"),
+    ({"amount_excl_vat": 1000.5}, "amount_excl_vat"),
+    ({"expenses": {"amount": "1000.00", "currency": "EUR"}}, "expenses"),
+    ({"expenses": {"amount": "-1.00", "currency": "EUR"}}, "expenses"),
+    ({"activity": "plumber"}, "activity"),
+    ({"payment_term_days": 61}, "payment_term_days"),
+    ({"work_days": []}, "work_days"),
+    ({"unexpected": "field"}, "unexpected"),
+]
+
+
+@pytest.mark.parametrize(("change", "field_name"), BAD_INPUTS)
+async def test_bad_input_is_a_400_problem_naming_the_field_and_stores_nothing(
+    platform: Platform, change: dict[str, Any], field_name: str,
+) -> None:
+    member_id = await platform.active_member()
+    body = new_contract(None, platform.today + timedelta(days=5), **change)
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        response = await http.post("/v1/contracts", json=body,
+                                   headers=platform.member_token(member_id))
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert any(field_name in name for name in fields), fields
+    assert await platform.db["contracts"].count_documents({"member_id": member_id}) == 0
+
+
+async def test_work_days_in_the_past_or_twice_are_refused_naming_work_days(
+    platform: Platform,
+) -> None:
+    member_id = await platform.active_member()
+    today = platform.today
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        for days in ([today.isoformat()], [(today + timedelta(days=3)).isoformat()] * 2):
+            body = new_contract(None, today, work_days=days)
+            response = await http.post("/v1/contracts", json=body,
+                                       headers=platform.member_token(member_id))
+            assert response.status_code == 400, response.text
+            assert response.json()["errors"][0]["field"] == "work_days"
+    assert await platform.db["contracts"].count_documents({"member_id": member_id}) == 0
+
+
+async def test_a_member_cannot_see_another_members_contract(platform: Platform) -> None:
+    owner = await platform.active_member()
+    other = await platform.active_member()
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        created = await http.post(
+            "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=5)),
+            headers=platform.member_token(owner))
+        contract_id = created.json()["contract_id"]
+        peek = await http.get(f"/v1/contracts/{contract_id}", headers=platform.member_token(other))
+        listing = await http.get("/v1/contracts", headers=platform.member_token(other))
+        filtered = await http.get("/v1/contracts", params={"member_id": owner},
+                                  headers=platform.member_token(other))
+        cancel = await http.post(f"/v1/contracts/{contract_id}/cancel",
+                                 headers=platform.member_token(other))
+        staff = await http.get("/v1/contracts", params={"member_id": owner},
+                               headers=platform.staff_token())
+        foreign_staff = await http.get(f"/v1/contracts/{contract_id}",
+                                       headers=platform.staff_token("FR"))
+        anonymous = await http.get(f"/v1/contracts/{contract_id}")
+    assert peek.status_code == 404
+    assert listing.status_code == 200 and listing.json()["items"] == []
+    assert filtered.status_code == 403
+    assert cancel.status_code == 404
+    assert [c["contract_id"] for c in staff.json()["items"]] == [contract_id], staff.text
+    assert foreign_staff.status_code == 404
+    assert anonymous.status_code == 401
+
+
+async def test_the_list_is_paginated_with_a_cursor(platform: Platform) -> None:
+    member_id = await platform.active_member()
+    headers = platform.member_token(member_id)
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        for _ in range(3):
+            await http.post("/v1/contracts",
+                            json=new_contract(None, platform.today + timedelta(days=5)),
+                            headers=headers)
+        first = (await http.get("/v1/contracts", params={"limit": 2}, headers=headers)).json()
+        second = (await http.get("/v1/contracts", params={"limit": 2, "cursor":
+                                                          first["next_cursor"]},
+                                 headers=headers)).json()
+    assert len(first["items"]) == 2 and len(second["items"]) == 1
+    assert second["next_cursor"] is None
+
+
+async def test_cancelling_before_the_start_cancels_the_declaration_and_after_is_refused(
+    platform: Platform,
+) -> None:
+    member_id = await platform.active_member()
+    headers = platform.member_token(member_id)
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        early = await signed_contract(platform, http, member_id, platform.today + timedelta(days=5))
+        late = await signed_contract(platform, http, member_id, platform.today + timedelta(days=3))
+        await platform.tick()
+        await eventually(lambda: _async(platform.events(early, EmploymentDeclared)
+                                        and platform.events(late, EmploymentDeclared)))
+
+        cancelled = await http.post(f"/v1/contracts/{early}/cancel",
+                                    json={"reason": "client withdrew"}, headers=headers)
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["status"] == "cancelled"
+        assert cancelled.json()["declaration"]["cancel_pending"] is False
+        gateway = platform.service.platform.extras["gateway"]  # type: ignore[union-attr]
+        assert await gateway.status_of(early) == "cancelled"
+
+        await platform.advance(timedelta(days=3))
+        refused = await http.post(f"/v1/contracts/{late}/cancel", headers=headers)
+        assert refused.status_code == 409
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["status_now"] == "declared"
+
+    await eventually(lambda: _async(platform.events(early, ContractCancelled)))
+    await settle()
+    [event] = platform.events(early, ContractCancelled)
+    assert event.version == 3 and isinstance(event, ContractCancelled)
+    assert event.reason == "client withdrew"
+    assert platform.events(late, ContractCancelled) == []
+
+
+async def test_declaration_retries_after_a_gateway_failure_then_work_completes_in_one_trace(
+    platform: Platform,
+) -> None:
+    member_id = await platform.active_member()
+    staff = platform.staff_token()
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        switched = await http.put("/v1/declaration-gateway-simulator", json={"failing": True},
+                                  headers=staff)
+        assert switched.status_code == 200, switched.text
+        try:
+            contract_id = await signed_contract(platform, http, member_id,
+                                                platform.today + timedelta(days=1), days=3)
+            await platform.tick()
+            stored = await platform.db["contracts"].find_one({"_id": contract_id})
+            assert stored["status"] == "signed"
+            assert stored["declaration"]["attempts"] >= 1
+            late = (await http.get("/v1/contracts/late-declarations", headers=staff)).json()
+            assert contract_id in [c["contract_id"] for c in late["items"]]
+            member_view = await http.get("/v1/contracts/late-declarations",
+                                         headers=platform.member_token(member_id))
+            assert member_view.status_code == 403
+        finally:
+            await http.put("/v1/declaration-gateway-simulator", json={"failing": False},
+                           headers=staff)
+        await platform.advance(timedelta(minutes=2))
+        await platform.tick()
+        await eventually(lambda: _async(platform.events(contract_id, EmploymentDeclared)))
+        late = (await http.get("/v1/contracts/late-declarations", headers=staff)).json()
+        assert contract_id not in [c["contract_id"] for c in late["items"]]
+
+        await platform.tick()
+        assert platform.events(contract_id, WorkCompleted) == []
+        await platform.advance(timedelta(days=4))
+        await platform.tick()
+        await platform.tick()
+        await eventually(lambda: _async(platform.events(contract_id, WorkCompleted)))
+        shown = (await http.get(f"/v1/contracts/{contract_id}", headers=staff)).json()
+    await settle()
+    kinds = [type(event).__name__ for event in platform.events(contract_id)]
+    assert kinds == ["ContractSigned", "EmploymentDeclared", "WorkCompleted"]
+    assert [event.version for event in platform.events(contract_id)] == [1, 2, 3]
+    assert shown["status"] == "completed"
+    assert shown["declaration"]["reference"].startswith("SIM-BE-")
+    trace_ids = {env.traceparent.split("-")[1] for env in platform.envelopes(contract_id)
+                 if env.traceparent}
+    assert len(trace_ids) == 1, "one trace from the client's signature to WorkCompleted"
+    assert all(env.traceparent for env in platform.envelopes(contract_id))
+
+
+async def test_work_completes_exactly_once_with_two_replicas(
+    platform: Platform, infrastructure: Any,
+) -> None:
+    second = build(platform.settings.model_copy())
+    member_id = await platform.active_member()
+    async with serving(second.app), httpx.AsyncClient(base_url=platform.url) as http:
+        contract_id = await signed_contract(platform, http, member_id,
+                                            platform.today + timedelta(days=2))
+        await platform.tick()
+        await eventually(lambda: _async(platform.events(contract_id, EmploymentDeclared)))
+        await platform.advance(timedelta(days=5))
+        assert second.platform is not None and second.platform.scheduler is not None
+        await second.platform.clock.refresh()
+        await asyncio.gather(platform.tick(), second.platform.scheduler.tick(),
+                             platform.tick(), second.platform.scheduler.tick())
+        await eventually(lambda: _async(platform.events(contract_id, WorkCompleted)))
+        await settle()
+    assert len(platform.events(contract_id, WorkCompleted)) == 1
+
+
+async def _async(value: Any) -> Any:
+    return value
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(("httpx", "httpcore")):
+            return  # the test's own HTTP client plays the client's browser, not the service
+        self.lines.append(record.getMessage() + repr(record.args))
+
+
+async def test_the_signing_token_is_never_logged_nor_traced_and_the_trace_starts_at_signing(
+    platform: Platform,
+) -> None:
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    spans = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    logs = _Lines()
+    logging.getLogger().addHandler(logs)
+    try:
+        member_id = await platform.active_member()
+        headers = platform.member_token(member_id)
+        async with httpx.AsyncClient(base_url=platform.url) as http:
+            created = await http.post(
+                "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=9)),
+                headers=headers)
+            contract_id = created.json()["contract_id"]
+            submitted = await http.post(f"/v1/contracts/{contract_id}/submit", headers=headers)
+            token = submitted.json()["signing_token"]
+            assert (await http.post(f"/v1/contracts/sign/{token}")).status_code == 200
+            assert (await http.post(f"/v1/contracts/sign/{token}")).status_code == 410
+        await eventually(lambda: _async(platform.events(contract_id, ContractSigned)))
+    finally:
+        logging.getLogger().removeHandler(logs)
+    finished = spans.get_finished_spans()
+    sign_spans = [s for s in finished if s.name.startswith("POST /v1/contracts/sign")]
+    assert sign_spans, [s.name for s in finished]
+    for span in finished:
+        assert token not in span.name
+        assert all(token not in str(value) for value in (span.attributes or {}).values())
+    assert [line for line in logs.lines if token in line] == []
+    [envelope] = [env for env, event in platform.published
+                  if event.aggregate_id == contract_id]
+    assert envelope.traceparent is not None
+    trace_id = envelope.traceparent.split("-")[1]
+    assert trace_id in {format(s.context.trace_id, "032x") for s in sign_spans}
+
+
+async def test_staff_draft_for_a_member_of_their_branch_only(platform: Platform) -> None:
+    member_id = await platform.active_member()
+    body = new_contract(member_id, platform.today + timedelta(days=6))
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        missing = await http.post("/v1/contracts", json=new_contract(None, platform.today),
+                                  headers=platform.staff_token())
+        other_branch = await http.post("/v1/contracts", json=body,
+                                       headers=platform.staff_token("FR"))
+        created = await http.post("/v1/contracts", json=body, headers=platform.staff_token())
+    assert missing.status_code == 400 and missing.json()["errors"][0]["field"] == "member_id"
+    assert other_branch.status_code == 403
+    assert created.status_code == 201 and created.json()["member_id"] == member_id
+
+
+async def test_a_member_suspended_before_the_signature_leaves_the_contract_unvalidated(
+    platform: Platform,
+) -> None:
+    member_id = await platform.active_member()
+    headers = platform.member_token(member_id)
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        created = await http.post(
+            "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=8)),
+            headers=headers)
+        contract_id = created.json()["contract_id"]
+        submitted = await http.post(f"/v1/contracts/{contract_id}/submit", headers=headers)
+        await platform.send(MemberUpdated(branch="BE", version=3, occurred_at=datetime.now(UTC),
+                                          member_id=member_id, status="suspended",
+                                          activities=[MUSICIAN], payout=PAYOUT,
+                                          changed=["status"]))
+        await eventually(lambda: platform.db["members"].find_one(
+            {"_id": member_id, "status": "suspended"}))
+        signed = await http.post(submitted.json()["signing_path"])
+    assert signed.status_code == 200
+    assert signed.json()["status"] == "signed_by_client"
+    assert signed.json()["validation_refused"] == "the member is not active"
+    await settle()
+    assert platform.events(contract_id) == []
+
+
+async def test_a_declaration_cancel_waits_for_the_gateway_and_is_retried(
+    platform: Platform,
+) -> None:
+    member_id = await platform.active_member()
+    staff = platform.staff_token()
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        contract_id = await signed_contract(platform, http, member_id,
+                                            platform.today + timedelta(days=6))
+        await platform.tick()
+        await eventually(lambda: _async(platform.events(contract_id, EmploymentDeclared)))
+        await http.put("/v1/declaration-gateway-simulator", json={"failing": True}, headers=staff)
+        try:
+            cancelled = await http.post(f"/v1/contracts/{contract_id}/cancel", headers=staff)
+            assert cancelled.status_code == 200, cancelled.text
+            assert cancelled.json()["declaration"]["cancel_pending"] is True
+        finally:
+            await http.put("/v1/declaration-gateway-simulator", json={"failing": False},
+                           headers=staff)
+        await platform.tick()
+        stored = await platform.db["contracts"].find_one({"_id": contract_id})
+    assert stored["declaration"]["cancel_pending"] is False
+    gateway = platform.service.platform.extras["gateway"]  # type: ignore[union-attr]
+    assert await gateway.status_of(contract_id) == "cancelled"
+
+
+async def test_the_openapi_document_lists_the_contract_endpoints(platform: Platform) -> None:
+    async with httpx.AsyncClient(base_url=platform.url) as http:
+        response = await http.get("/schema/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"/v1/contracts", "/v1/contracts/sign/{token}", "/v1/contracts/{contract_id}/cancel",
+            "/v1/contracts/late-declarations"} <= set(paths)

@@ -1,0 +1,34 @@
+"""A contract survives the trip to its stored document and back."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from contracts.domain import Contract, issue_signing_link
+from contracts.store import contract_document, contract_from
+from smart_shared.events import Activity, Address, Client
+from smart_shared.money import Money
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def test_a_contract_round_trips_through_its_document_with_exact_amounts() -> None:
+    contract = Contract(
+        contract_id="c-9", branch="BE", member_id="m-9",
+        activity=Activity(name="designer", kind="other", joint_committee="200"),
+        client=Client(client_key="BE:jean-dupont", name="Jean Dupont", kind="consumer",
+                      country="BE", email="j@d.be",
+                      address=Address(street="R 1", postal_code="1000", city="Bxl",
+                                      country="BE")),
+        description="Poster", work_days=[date(2026, 3, 10), date(2026, 3, 17)],
+        amount_excl_vat=Money.of("1234.56"), expenses=Money.of("0.10"), payment_term_days=30,
+        created_at=NOW, created_by="m-9",
+    )
+    contract.submit(issue_signing_link(NOW, 14), NOW)
+    doc = contract_document(contract)
+    assert doc["_id"] == "c-9"
+    assert doc["first_work_day"] == "2026-03-10" and doc["last_work_day"] == "2026-03-17"
+    assert doc["amount_excl_vat"] == {"amount": "1234.56", "currency": "EUR"}
+    assert doc["status"] == "submitted"
+    assert doc["signing"]["expires_at"] == datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
+    assert contract_from(doc) == contract
