@@ -31,6 +31,10 @@ class Settings(BaseSettings):
         "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true", alias="MONGODB_URI"
     )
     mongodb_database: str = Field("", alias="SMART_MONGODB_DATABASE")
+    database_prefix: str = Field(
+        "", alias="SMART_DATABASE_PREFIX", pattern=r"^[a-z0-9_]*$",
+        description="Prefix of every service database (a test platform beside the real one).",
+    )
     mongodb_tls_ca_file: str | None = Field(None, alias="MONGODB_TLS_CA_FILE")
     mongodb_tls_certificate_key_file: str | None = Field(
         None, alias="MONGODB_TLS_CERTIFICATE_KEY_FILE"
@@ -97,7 +101,7 @@ class Settings(BaseSettings):
 
     @property
     def database_name(self) -> str:
-        return self.mongodb_database or f"smart_{self.service}"
+        return self.mongodb_database or f"{self.database_prefix}smart_{self.service}"
 
     def topic(self, canonical: str) -> str:
         """The topic name in this deployment (the canonical name unless a namespace is set)."""

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smart_shared.testing import Infrastructure
+from tests.platform import PlatformProcesses, private_platform
+
+
+@pytest.fixture(scope="module")
+def platform(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory,
+             ) -> Iterator[PlatformProcesses]:
+    """Six service processes on a private deployment of the genuine Kafka and mongod."""
+    home: Path = tmp_path_factory.mktemp("platform")
+    running = private_platform(home, infrastructure.kafka_bootstrap_servers,
+                               infrastructure.mongodb_uri)
+    yield running
+    running.stop_all()

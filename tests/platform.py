@@ -1,0 +1,128 @@
+"""The whole platform as separate processes: six services on the genuine Kafka and mongod.
+
+Used by the end-to-end tests (a private platform: own databases, topics, consumer groups and
+clock, on free ports) and by the demo (the platform that ``make up`` started).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from smart_shared.clock import SharedClock
+from smart_shared.mongo import connect
+from smart_shared.testing import free_port, unique_name
+
+SERVICES = ("members", "contracts", "billing", "payroll", "fund", "collection")
+LOCAL_PORTS = {name: 8001 + n for n, name in enumerate(SERVICES)}
+
+
+@dataclass
+class PlatformProcesses:
+    """Where each service answers, and how to move the platform's shared clock."""
+
+    urls: dict[str, str]
+    env: dict[str, str]
+    home: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    async def advance_clock(self, delta: timedelta) -> None:
+        """Move the time of every service at once, then give their schedulers a moment."""
+        client = connect(self.env["MONGODB_URI"])
+        try:
+            await SharedClock(client, self.env.get("SMART_CLOCK_ID", "clock")).advance(delta)
+        finally:
+            await client.close()
+        await asyncio.sleep(1.5)  # every process polls the shared clock twice a second
+
+    def start(self, name: str) -> None:
+        env = dict(self.env, SMART_SERVICE_PORT=self.urls[name].rsplit(":", 1)[1])
+        log = open(self.home / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", name], env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one service (a crash: no clean shutdown)."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.processes.clear()
+
+    def wait_ready(self, names: tuple[str, ...] = SERVICES, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        for name in names:
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{self.urls[name]}/health/ready", timeout=2):
+                        break
+                except OSError:
+                    process = self.processes.get(name)
+                    if process and process.poll() is not None:
+                        log = (self.home / f"{name}.log").read_text(errors="replace")
+                        raise RuntimeError(f"{name} exited:\n{log[-3000:]}") from None
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{name} not ready within {timeout}s") from None
+                    time.sleep(0.3)
+
+
+def private_platform(home: Path, kafka: str, mongo: str, **extra: str) -> PlatformProcesses:
+    """Start a private platform (own databases, topics, groups, clock) and wait until ready."""
+    home.mkdir(parents=True, exist_ok=True)
+    run = unique_name("e2e")
+    env = dict(os.environ)
+    env.update({
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "MONGODB_URI": mongo,
+        "SMART_BRANCHES": "BE,FR",
+        "SMART_DEPLOYMENT": run,
+        "SMART_DATABASE_PREFIX": f"{run}_",
+        "SMART_TOPIC_NAMESPACE": f"{run}.",
+        "SMART_CLOCK": "shared",
+        "SMART_CLOCK_ID": run,
+        "SMART_HOME": str(home),
+        "SMART_SCHEDULER_INTERVAL": "0.5",
+        "SMART_FUND_INITIAL_CAPITAL_BE": "500000.00",
+        "SMART_FUND_INITIAL_CAPITAL_FR": "300000.00",
+        "SMART_LOG_LEVEL": "INFO",
+    })
+    env.update(extra)
+    urls = {name: f"http://127.0.0.1:{free_port()}" for name in SERVICES}
+    platform = PlatformProcesses(urls, env, home)
+    for name in SERVICES:
+        platform.start(name)
+    try:
+        platform.wait_ready()
+    except BaseException:
+        platform.stop_all()
+        raise
+    return platform
+
+
+def local_platform() -> PlatformProcesses:
+    """The platform ``make up`` started on ports 8001–8006 (for the demo)."""
+    env = dict(os.environ)
+    env.setdefault("MONGODB_URI", "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true")
+    home = Path(env.get("SMART_HOME", ".local"))
+    return PlatformProcesses({n: f"http://127.0.0.1:{p}" for n, p in LOCAL_PORTS.items()}, env, home)
