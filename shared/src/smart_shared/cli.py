@@ -5,6 +5,7 @@
     smart dlq list smart.billing.invoice.v1
     smart dlq replay smart.billing.invoice.v1 [--event-id ID]
     smart schemas --out docs/events
+    smart asyncapi --out docs
     smart trace CONTRACT_ID
 """
 
@@ -147,6 +148,13 @@ def cmd_trace(args: argparse.Namespace) -> None:
         print(render_tree(trace))
 
 
+def cmd_asyncapi(args: argparse.Namespace) -> None:
+    from smart_shared.events.asyncapi import write_documents
+
+    for path in write_documents(Path(args.out)):
+        print(f"wrote {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="smart", description="SMart platform tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -173,6 +181,9 @@ def main(argv: list[str] | None = None) -> None:
     trace = sub.add_parser("trace", help="print the trace of a contract (or any aggregate)")
     trace.add_argument("aggregate_id")
 
+    asyncapi = sub.add_parser("asyncapi", help="write the AsyncAPI document and its HTML page")
+    asyncapi.add_argument("--out", default="docs")
+
     args = parser.parse_args(argv)
     if args.command == "token":
         cmd_token(args)
@@ -182,6 +193,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(cmd_dlq(args))
     elif args.command == "schemas":
         cmd_schemas(args)
+    elif args.command == "asyncapi":
+        cmd_asyncapi(args)
     elif args.command == "trace":
         cmd_trace(args)
 

@@ -104,7 +104,8 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    route = request.scope.get("path_template") or "?"
+    log.exception("unhandled error on %s %s", request.method, route)
     return _response(
         Problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal error",
                 "Something went wrong on our side; it has been logged."),

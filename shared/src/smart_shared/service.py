@@ -111,6 +111,14 @@ def make_broker(settings: Settings) -> KafkaBroker:
     )
 
 
+def _route_span_details(scope: Any) -> tuple[str, dict[str, Any]]:
+    """Name HTTP spans by route template, never by raw path: paths can carry secrets (a signing
+    link token) and raw paths make one span name per resource."""
+    route = scope.get("path_template") or scope.get("path", "")
+    name = f"{scope.get('method', '')} {route}".strip()
+    return name, {"http.route": route}
+
+
 async def _raw_records(message: Any) -> Any:
     return message.raw_message
 
@@ -264,7 +272,10 @@ class Service:
             },
             exception_handlers=EXCEPTION_HANDLERS,
             lifespan=[self.lifespan],
-            plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(exclude=["/health", "/metrics"]))],
+            plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(
+                exclude=["/health", "/metrics"],
+                scope_span_details_extractor=_route_span_details,
+            ))],
             middleware=[prometheus.middleware],
             request_max_body_size=self.settings.max_body_bytes,
             openapi_config=OpenAPIConfig(
