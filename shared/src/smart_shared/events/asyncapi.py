@@ -63,7 +63,7 @@ def _summary(text: str) -> str:
 
 
 def channel_id(topic: str) -> str:
-    """AsyncAPI channel ids are identifiers: ``smart.billing.invoice.v1`` → ``smart-billing-invoice-v1``."""
+    """The channel id of a topic: ``smart.billing.invoice.v1`` → ``smart-billing-invoice-v1``."""
     return topic.replace(".", "-")
 
 
@@ -208,7 +208,7 @@ def asyncapi_document() -> dict[str, Any]:
             "title": "SMart platform events",
             "version": _version(),
             "description": DESCRIPTION,
-            "tags": [{"name": service} for service in dict.fromkeys(e.service for e in EVENT_TYPES)],
+            "tags": [{"name": name} for name in dict.fromkeys(e.service for e in EVENT_TYPES)],
         },
         "defaultContentType": CONTENT_TYPE,
         "servers": {
@@ -217,8 +217,9 @@ def asyncapi_document() -> dict[str, Any]:
                 "protocol": "kafka",
                 "protocolVersion": "4.1",
                 "title": "Local broker",
-                "description": "The Apache Kafka broker (KRaft) started by deploy/local/smartctl.py "
-                "and published by docker-compose on the same address; plaintext.",
+                "description": "The Apache Kafka broker (KRaft) started by "
+                "deploy/local/smartctl.py and published by docker-compose on the same address; "
+                "plaintext.",
             },
             "compose": {
                 "host": "kafka:9092",
@@ -239,17 +240,17 @@ def asyncapi_document() -> dict[str, Any]:
 
 def dump_yaml(doc: dict[str, Any]) -> str:
     """The document as YAML, keys in document order (stable across runs)."""
-    import yaml
+    import yaml  # type: ignore[import-untyped,unused-ignore]
 
-    class Dumper(yaml.SafeDumper):
+    class Dumper(yaml.SafeDumper):  # type: ignore[misc,unused-ignore]
         pass
 
-    def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    def text(dumper: Any, value: str) -> Any:
         style = "|" if "\n" in value else None
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, text)
-    return yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return str(yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100))
 
 
 def _type_of(schema: dict[str, Any]) -> str:
