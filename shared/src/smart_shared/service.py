@@ -259,13 +259,28 @@ class Service:
                 media_type=PROBLEM_JSON,
             )
 
+        @get("/asyncapi", tags=["docs"], summary="The platform's events (AsyncAPI 3, HTML)",
+             media_type="text/html", include_in_schema=False)
+        async def asyncapi_html() -> str:
+            from smart_shared.events.asyncapi import asyncapi_document, render_html
+
+            return render_html(asyncapi_document())
+
+        @get("/asyncapi.json", tags=["docs"], summary="The platform's events (AsyncAPI 3)",
+             include_in_schema=False)
+        async def asyncapi_json() -> dict[str, Any]:
+            from smart_shared.events.asyncapi import asyncapi_document
+
+            return asyncapi_document()
+
         def provide_platform(state: State) -> Platform:
             return state.platform  # type: ignore[no-any-return]
 
         prometheus = PrometheusConfig(app_name=f"smart_{self.name}", group_path=True,
                                       exclude=["/metrics", "/health"])
         return Litestar(
-            route_handlers=[live, ready, PrometheusController, *controllers],
+            route_handlers=[live, ready, asyncapi_html, asyncapi_json, PrometheusController,
+                            *controllers],
             dependencies={
                 "platform": Provide(provide_platform, sync_to_thread=False),
                 "principal": Provide(current_principal),

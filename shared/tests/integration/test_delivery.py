@@ -236,3 +236,28 @@ async def test_idempotency_keys_answer_the_first_result_again(toy_settings: Sett
     with pytest.raises(Problem):
         await idempotent(database, None, "payments", body, book)
     await client.close()
+
+
+async def test_a_service_serves_health_openapi_metrics_and_the_event_documentation(
+    toy_settings: Settings,
+) -> None:
+    service = build(toy_settings)
+    async with serving(service.app) as url, httpx.AsyncClient(base_url=url) as http:
+        ready = await http.get("/health/ready")
+        assert ready.json() == {"status": "ready", "checks": {"mongodb": "up", "kafka": "up"}}
+        assert (await http.get("/health/live")).status_code == 200
+        openapi = (await http.get("/schema/openapi.json")).json()
+        assert "/v1/erasures" in openapi["paths"]
+        assert "BearerToken" in openapi["components"]["securitySchemes"]
+        docs = await http.get("/asyncapi")
+        assert docs.headers["content-type"].startswith("text/html")
+        assert "coop.smart.billing.InvoicePaid.v1" in docs.text
+        assert (await http.get("/asyncapi.json")).json()["asyncapi"].startswith("3.")
+        assert "smart_outbox_backlog" in (await http.get("/metrics")).text
+        unauthenticated = await http.post("/v1/erasures/", json={"member_ids": ["m"]})
+        assert unauthenticated.status_code == 401
+        assert unauthenticated.headers["content-type"] == "application/problem+json"
+        invalid = await http.post("/v1/erasures/", json={"member_ids": "m", "extra": 1},
+                                  headers=token(toy_settings))
+        assert invalid.status_code == 400
+        assert invalid.json()["errors"][0]["field"] == "member_ids"
