@@ -16,7 +16,8 @@ class Settings(BaseSettings):
     ``KAFKA_BOOTSTRAP_SERVERS``) or with the ``SMART_`` prefix where marked.
     """
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+    # fields are read only under their aliases: a bare HOME, HOST or PORT must not leak in
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
     service: str = Field("", alias="SMART_SERVICE")
     branches: Annotated[list[str], NoDecode] = Field(

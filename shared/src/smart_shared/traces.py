@@ -22,10 +22,11 @@ def read_spans(folder: Path) -> Iterator[Span]:
 def trace_ids_for(spans: Iterable[Span], aggregate_id: str) -> list[str]:
     """Traces in which a span handled or published an event of ``aggregate_id``."""
     found: dict[str, int] = {}
+    keys = {aggregate_id, f"b'{aggregate_id}'"}  # publish spans record the key's bytes as text
     for span in spans:
         attributes = span.get("attributes", {})
-        if aggregate_id in (attributes.get("smart.aggregate_id"),
-                            attributes.get("messaging.kafka.message.key")):
+        if keys & {attributes.get("smart.aggregate_id"),
+                   attributes.get("messaging.kafka.message.key")}:
             found.setdefault(span["trace_id"], span["start"])
     return sorted(found, key=found.__getitem__)
 

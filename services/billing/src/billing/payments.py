@@ -11,6 +11,7 @@ from smart_shared.events.catalogue import InvoicePaid, PaymentReceived
 from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.mongo import UnitOfWork
+from smart_shared.telemetry import continue_trace
 
 from billing.domain.balance import payment_outcome
 from billing.store import INVOICES, PAYMENTS, UNMATCHED, Invoice, account_fields, iso, read_invoice
@@ -94,16 +95,18 @@ async def book_payment(
         raise RuntimeError(f"invoice {invoice.invoice_id} changed during the booking")
     common = {"branch": invoice.branch, "occurred_at": now, "invoice_id": invoice.invoice_id,
               "contract_id": invoice.contract_id, "member_id": invoice.member_id or ""}
-    uow.publish(PaymentReceived(
-        **common, version=invoice.version + 1, payment_id=payment_id,
-        amount=Money.of(payment.amount, payment.currency), received_on=payment.received_on,
-        balance_due=invoice.money(after.balance_due), credit=invoice.money(after.credit),
-    ))
-    if settles:
-        uow.publish(InvoicePaid(
-            **common, version=version, amount_excl_vat=invoice.money(invoice.amount_excl_vat),
-            total=invoice.money(invoice.total), paid_on=payment.received_on,
+    # the payment continues the contract's trace (linked to the request or statement import)
+    with continue_trace("book payment", invoice.traceparent, invoice_id=invoice.invoice_id):
+        uow.publish(PaymentReceived(
+            **common, version=invoice.version + 1, payment_id=payment_id,
+            amount=Money.of(payment.amount, payment.currency), received_on=payment.received_on,
+            balance_due=invoice.money(after.balance_due), credit=invoice.money(after.credit),
         ))
+        if settles:
+            uow.publish(InvoicePaid(
+                **common, version=version, amount_excl_vat=invoice.money(invoice.amount_excl_vat),
+                total=invoice.money(invoice.total), paid_on=payment.received_on,
+            ))
     return {
         "payment_id": payment_id,
         "outcome": outcome,

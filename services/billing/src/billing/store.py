@@ -88,6 +88,7 @@ class Invoice(BaseModel):
     reverse_charge: bool
     vat_mention: str | None = None
     structured_reference: str | None = None
+    traceparent: str | None = Field(None, exclude=True)
     paid: ExactDecimal = Decimal("0.00")
     credited: ExactDecimal = Decimal("0.00")
     balance_due: ExactDecimal

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from billing.app import create_service
 from smart_shared.auth import mint_token
-from smart_shared.events import Event, decode, encode, header_map
+from smart_shared.events import Event
 from smart_shared.events.catalogue import (
     BILLING_TOPIC,
     Activity,
@@ -24,33 +24,13 @@ from smart_shared.events.catalogue import (
     ContractSigned,
     WorkCompleted,
 )
-from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import serving, unique_name
+from smart_shared.testing import EventWire, isolated_settings, serving
 
-
-def isolated_settings() -> Settings:
-    return Settings(
-        SMART_MONGODB_DATABASE=unique_name("billing"), SMART_DEPLOYMENT=unique_name("t"),
-        SMART_TOPIC_NAMESPACE=unique_name("t") + ".", SMART_CLOCK="shared",
-        SMART_CLOCK_ID=unique_name("clock"), SMART_LOCAL_TRACES=False,
-    )  # type: ignore[call-arg]
-
-
-@dataclass
-class Published:
-    """Everything billing published, as it arrives on its topic."""
-
-    events: list[tuple[dict[str, str], Event]] = field(default_factory=list)
-
-    def of(self, kind: type[Event], invoice_id: str | None = None) -> list[Any]:
-        return [e for _, e in self.events if isinstance(e, kind)
-                and (invoice_id is None or getattr(e, "invoice_id", None) == invoice_id)]
-
-    def headers_of(self, event: Event) -> dict[str, str]:
-        return next(h for h, e in self.events if e is event)
+# the bank statement samples of the unit tests, importable whatever pytest collects first
+sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
 
 
 @dataclass
@@ -58,8 +38,7 @@ class Billing:
     service: Service
     settings: Settings
     url: str
-    producer: AIOKafkaProducer
-    published: Published
+    wire: EventWire
 
     def token(self, role: str = "staff", branch: str = "BE", member_id: str | None = None) -> str:
         return mint_token(self.settings, role, branch, member_id=member_id)  # type: ignore[arg-type]
@@ -69,11 +48,20 @@ class Billing:
             "Authorization": f"Bearer {self.token(role, member_id=member_id)}"})
 
     async def send(self, event: Event, event_id: str | None = None) -> str:
-        event_id = event_id or new_id()
-        key, value, headers = encode(event, event_id, None)
-        await self.producer.send_and_wait(self.settings.topic(event.topic), value, key=key,
-                                          headers=headers)
-        return event_id
+        return (await self.wire.send(event, event_id=event_id))[0]
+
+    def of(self, kind: type[Event], invoice_id: str | None = None) -> list[Any]:
+        """What billing published of ``kind`` (about one invoice when ``invoice_id`` is given)."""
+        return [e for e in self.wire.events(kind)
+                if invoice_id is None or getattr(e, "invoice_id", None) == invoice_id]
+
+    async def wait_for(self, kind: type[Event], invoice_id: str, count: int = 1) -> list[Any]:
+        """Wait until billing published ``count`` events of ``kind`` about the invoice."""
+        return await self.wire.wait_for(
+            kind, count, where=lambda e: getattr(e, "invoice_id", None) == invoice_id)
+
+    def headers_of(self, event: Event) -> dict[str, str]:
+        return next(h for h, e in self.wire.published if e is event)
 
     @property
     def db(self) -> Any:
@@ -81,42 +69,17 @@ class Billing:
         return self.service.platform.db
 
 
-async def _follow(settings: Settings, published: Published, ready: asyncio.Event) -> None:
-    consumer = AIOKafkaConsumer(settings.topic(BILLING_TOPIC),
-                                bootstrap_servers=settings.kafka_bootstrap_servers,
-                                auto_offset_reset="earliest", group_id=None)
-    await consumer.start()
-    ready.set()
-    try:
-        async for record in consumer:
-            _, event = decode(header_map(record.headers), record.value)
-            published.events.append((header_map(record.headers), event))
-    finally:
-        await consumer.stop()
-
-
 @contextlib.asynccontextmanager
 async def running_billing(settings: Settings | None = None) -> AsyncIterator[Billing]:
-    settings = settings or isolated_settings()
+    settings = settings or isolated_settings("billing")
     service = create_service(settings)
-    async with serving(service.app) as url:
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
-        await producer.start()
-        published = Published()
-        ready = asyncio.Event()
-        follower = asyncio.create_task(_follow(settings, published, ready))
-        await ready.wait()
-        try:
-            yield Billing(service, settings, url, producer, published)
-        finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
-            await producer.stop()
+    async with serving(service.app) as url, EventWire(settings, BILLING_TOPIC) as wire:
+        yield Billing(service, settings, url, wire)
 
 
 @pytest.fixture(scope="module")
 async def billing(infrastructure: Any) -> AsyncIterator[Billing]:
+    """Each test module its own deployment: moving its clock touches no other module."""
     async with running_billing() as running:
         yield running
 

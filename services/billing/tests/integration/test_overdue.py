@@ -1,7 +1,5 @@
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from smart_shared.clock import SharedClock
@@ -9,19 +7,9 @@ from smart_shared.events.catalogue import DebtOverdue, InvoiceIssued
 from smart_shared.ids import new_id
 from smart_shared.testing import eventually
 
-from .conftest import Billing, contract_signed, invoice_of, running_billing, work_completed
+from .conftest import Billing, contract_signed, invoice_of, work_completed
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def billing(infrastructure: Any) -> AsyncIterator[Billing]:
-    async with running_billing() as running:  # its own clock: moving it touches no other test
-        yield running
-
-
-async def _some(items: list[Any]) -> list[Any]:
-    return items
 
 
 async def test_an_unpaid_invoice_is_overdue_once_the_day_after_its_due_date(
@@ -50,14 +38,14 @@ async def test_an_unpaid_invoice_is_overdue_once_the_day_after_its_due_date(
     assert await platform.scheduler.tick() == 1
     assert await platform.scheduler.tick() == 0
 
-    overdue = await eventually(lambda: _some(billing.published.of(DebtOverdue, invoice["_id"])))
+    overdue = await billing.wait_for(DebtOverdue, invoice["_id"])
     await asyncio.sleep(1.5)  # the scheduler's own loop runs too; still only once
-    assert len(billing.published.of(DebtOverdue, invoice["_id"])) == 1
-    assert billing.published.of(DebtOverdue, settled["_id"]) == []
+    assert len(billing.of(DebtOverdue, invoice["_id"])) == 1
+    assert billing.of(DebtOverdue, settled["_id"]) == []
     event = overdue[0]
     assert str(event.outstanding.amount) == "1210.00" and event.number == invoice["number"]
     assert event.client.name == "Atelier Lumière SA" and event.version == 2
     # the overdue step continues the trace of the invoice's issuance
-    issued = billing.published.of(InvoiceIssued, invoice["_id"])[0]
-    trace_of = lambda e: billing.published.headers_of(e)["traceparent"].split("-")[1]  # noqa: E731
+    issued = billing.of(InvoiceIssued, invoice["_id"])[0]
+    trace_of = lambda e: billing.headers_of(e)["traceparent"].split("-")[1]  # noqa: E731
     assert trace_of(event) == trace_of(issued)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from collection.app import build
 from smart_shared.auth import Role, mint_token
 from smart_shared.clock import SharedClock
-from smart_shared.events import Event, decode, encode, header_map
+from smart_shared.events import Event
 from smart_shared.events.catalogue import (
     COLLECTION_TOPIC,
     Address,
@@ -31,7 +28,7 @@ from smart_shared.money import Money
 from smart_shared.mongo import connect
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import eventually, serving, unique_name
+from smart_shared.testing import EventWire, eventually, isolated_settings, serving
 
 
 @dataclass
@@ -51,8 +48,7 @@ class Collection:
     url: str
     service: Service
     settings: Settings
-    producer: AIOKafkaProducer
-    published: list[tuple[dict[str, str], Event]] = field(default_factory=list)
+    wire: EventWire
 
     @property
     def db(self) -> Any:
@@ -78,11 +74,7 @@ class Collection:
 
     async def send(self, event: Event, event_id: str | None = None) -> str:
         """Publish ``event`` as its producing service would."""
-        event_id = event_id or new_id()
-        key, value, headers = encode(event, event_id, None)
-        await self.producer.send_and_wait(self.settings.topic(event.topic), value, key=key,
-                                          headers=headers)
-        return event_id
+        return (await self.wire.send(event, event_id=event_id))[0]
 
     def overdue(self, kind: ClientKind = "business", language: Language = "fr",
                 total: str = "1000.00", days_late: int = 1) -> tuple[Invoice, DebtOverdue]:
@@ -128,55 +120,29 @@ class Collection:
         return await eventually(found)  # type: ignore[no-any-return]
 
     def events_of(self, invoice_id: str, kind: type[Event] | None = None) -> list[Event]:
-        return [e for _, e in self.published if e.aggregate_id == invoice_id
-                and (kind is None or isinstance(e, kind))]
+        return [e for e in self.wire.events(kind) if e.aggregate_id == invoice_id]
+
+    async def wait_for(self, invoice_id: str, kind: type[Event], count: int = 1) -> list[Any]:
+        """Wait until collection published ``count`` events of ``kind`` about the invoice."""
+        return await self.wire.wait_for(kind, count,
+                                        where=lambda e: e.aggregate_id == invoice_id)
 
     def trace_ids_of(self, invoice_id: str, kind: type[Event]) -> set[str]:
         """The trace ids in the ``traceparent`` headers of the invoice's events of ``kind``."""
         return {h.get("traceparent", "").split("-")[1] if h.get("traceparent") else ""
-                for h, e in self.published if e.aggregate_id == invoice_id
+                for h, e in self.wire.published if e.aggregate_id == invoice_id
                 and isinstance(e, kind)}
-
-
-async def _collect(settings: Settings, published: list[tuple[dict[str, str], Event]]) -> None:
-    consumer = AIOKafkaConsumer(settings.topic(COLLECTION_TOPIC),
-                                bootstrap_servers=settings.kafka_bootstrap_servers,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    try:
-        async for record in consumer:
-            headers = header_map(record.headers)
-            _, event = decode(headers, record.value)
-            published.append((headers, event))
-    finally:
-        await consumer.stop()
 
 
 @pytest.fixture(scope="module")
 async def collection(infrastructure: Any) -> AsyncIterator[Collection]:
     """The collection service with its own database, topics and platform clock."""
-    settings = Settings(  # type: ignore[call-arg]
-        SMART_SERVICE="collection", SMART_MONGODB_DATABASE=unique_name("collection"),
-        SMART_DEPLOYMENT=unique_name("t"), SMART_TOPIC_NAMESPACE=unique_name("t") + ".",
-        SMART_CLOCK="shared", SMART_CLOCK_ID=unique_name("clock"), SMART_BRANCHES="BE",
-        SMART_LOCAL_TRACES=False,
-    )
+    settings = isolated_settings("collection", SMART_BRANCHES="BE")
     service = build(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await producer.start()
-    published: list[tuple[dict[str, str], Event]] = []
     try:
-        async with serving(service.app) as url:
-            reader = asyncio.create_task(_collect(settings, published))
-            running = Collection(url, service, settings, producer, published)
-            try:
-                yield running
-            finally:
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reader
+        async with serving(service.app) as url, EventWire(settings, COLLECTION_TOPIC) as wire:
+            yield Collection(url, service, settings, wire)
     finally:
-        await producer.stop()
         client = connect(settings.mongodb_uri)
         await SharedClock(client, settings.clock_id).reset()
         await client.drop_database(settings.database_name)

@@ -51,11 +51,7 @@ async def test_reminders_follow_the_clock_and_a_payment_stops_them(
     for offset in (6, 7, 8, 20, 21, 35, 36):
         await collection.advance_to(due + timedelta(days=offset))
 
-    async def three() -> list[ReminderSent] | None:
-        sent = collection.events_of(invoice.invoice_id, ReminderSent)
-        return sent if len(sent) >= 3 else None
-
-    sent = await eventually(three)
+    sent = await collection.wait_for(invoice.invoice_id, ReminderSent, count=3)
     assert [(r.level, r.sent_on - due) for r in sent] == [
         ("reminder_1", timedelta(days=7)), ("reminder_2", timedelta(days=21)),
         ("formal_notice", timedelta(days=35))]
@@ -71,10 +67,7 @@ async def test_reminders_follow_the_clock_and_a_payment_stops_them(
     await collection.send(collection.payment(invoice, str(notice.total_claimed.amount), "0.00",
                                              credit=str(notice.total_claimed.amount - 1000)))
 
-    async def recovered() -> list[DebtRecovered] | None:
-        return collection.events_of(invoice.invoice_id, DebtRecovered) or None
-
-    [closed] = await eventually(recovered)
+    [closed] = await collection.wait_for(invoice.invoice_id, DebtRecovered)
     assert closed.principal == Money(amount="1000.00")
     assert closed.beyond_principal == Money(amount=Decimal("40.00") + interest)
     assert closed.version == 4
@@ -112,7 +105,7 @@ async def test_a_payment_plan_pauses_the_schedule_and_a_missed_instalment_resume
     case = await collection.opened(invoice.invoice_id)
     due = invoice.due_date
     await collection.advance_to(due + timedelta(days=7))
-    await eventually(lambda: _count(collection, invoice.invoice_id, 1))
+    await collection.wait_for(invoice.invoice_id, ReminderSent, count=1)
 
     first, second = collection.today() + timedelta(days=5), collection.today() + timedelta(days=20)
     async with collection.http() as http:
@@ -132,7 +125,7 @@ async def test_a_payment_plan_pauses_the_schedule_and_a_missed_instalment_resume
     assert (await collection.case_of(invoice.invoice_id))["status"] == "paused"  # type: ignore[index]
 
     await collection.advance_to(second + timedelta(days=1))   # second instalment missed
-    await eventually(lambda: _count(collection, invoice.invoice_id, 2))
+    await collection.wait_for(invoice.invoice_id, ReminderSent, count=2)
     reminder = collection.events_of(invoice.invoice_id, ReminderSent)[1]
     assert reminder.level == "reminder_2" and reminder.language == "nl"
     assert reminder.outstanding == Money(amount="600.00")
@@ -165,10 +158,7 @@ async def test_staff_write_off_publishes_debt_written_off_once(collection: Colle
         assert twice.status_code == 409
     assert answer.json()["status"] == "written_off"
 
-    async def written_off() -> list[DebtWrittenOff] | None:
-        return collection.events_of(invoice.invoice_id, DebtWrittenOff) or None
-
-    [event] = await eventually(written_off)
+    [event] = await collection.wait_for(invoice.invoice_id, DebtWrittenOff)
     assert (event.member_id, event.contract_id, event.case_id) == (
         invoice.member_id, invoice.contract_id, case["_id"])
     assert event.amount == Money(amount="2500.00") and event.reason == "Client bankrupt"
@@ -186,10 +176,7 @@ async def test_the_schedule_writes_the_debt_off_by_itself_after_180_days(
     for offset in range(0, 5):
         await collection.advance_to(start + timedelta(days=offset))
 
-    async def written_off() -> list[DebtWrittenOff] | None:
-        return collection.events_of(invoice.invoice_id, DebtWrittenOff) or None
-
-    [event] = await eventually(written_off)
+    [event] = await collection.wait_for(invoice.invoice_id, DebtWrittenOff)
     levels = [r.level for r in collection.events_of(invoice.invoice_id, ReminderSent)]
     assert levels == ["reminder_1", "reminder_2", "formal_notice", "legal_handover",
                       "write_off_proposed"]
@@ -216,7 +203,7 @@ async def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(
     case = await collection.opened(invoice.invoice_id)
     reminded_case = await collection.opened(reminded_invoice.invoice_id)
     await collection.advance_to(collection.today())
-    await eventually(lambda: _count(collection, reminded_invoice.invoice_id, 1))
+    await collection.wait_for(reminded_invoice.invoice_id, ReminderSent, count=1)
     url = f"/v1/cases/{case['_id']}"
     staff = collection.headers()
     tomorrow = (collection.today() + timedelta(days=1)).isoformat()
@@ -260,10 +247,6 @@ async def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(
     doc = await collection.case_of(invoice.invoice_id)
     assert doc is not None and doc["status"] == "open" and doc["plan"] is None
     assert doc["timeline"] == case["timeline"]
-
-
-async def _count(collection: Collection, invoice_id: str, n: int) -> bool:
-    return len(collection.events_of(invoice_id, ReminderSent)) >= n
 
 
 async def _balance(collection: Collection, invoice_id: str, balance: str) -> bool:

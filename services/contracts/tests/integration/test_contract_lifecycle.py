@@ -6,14 +6,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from contracts.app import build
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -33,14 +32,12 @@ from smart_shared.events import (
     MemberUpdated,
     PayoutDetails,
     WorkCompleted,
-    decode,
-    encode,
-    header_map,
 )
+from smart_shared.events.envelope import read_envelope
 from smart_shared.ids import new_id
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import eventually, serving, unique_name
+from smart_shared.testing import EventWire, eventually, isolated_settings, serving
 
 pytestmark = pytest.mark.integration
 
@@ -53,8 +50,7 @@ class Platform:
     service: Service
     url: str
     settings: Settings
-    producer: AIOKafkaProducer
-    published: list[tuple[Envelope, Event]] = field(default_factory=list)
+    wire: EventWire
 
     @property
     def today(self) -> date:
@@ -66,6 +62,9 @@ class Platform:
         assert self.service.platform is not None
         return self.service.platform.db
 
+    def http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url)
+
     def member_token(self, member_id: str) -> dict[str, str]:
         token = mint_token(self.settings, "member", "BE", member_id=member_id)
         return {"Authorization": f"Bearer {token}"}
@@ -74,9 +73,7 @@ class Platform:
         return {"Authorization": f"Bearer {mint_token(self.settings, 'staff', branch)}"}
 
     async def send(self, event: Event) -> None:
-        key, value, headers = encode(event, new_id(), None)
-        await self.producer.send_and_wait(self.settings.topic(event.topic), value, key=key,
-                                          headers=headers)
+        await self.wire.send(event)
 
     async def active_member(self, activities: list[Activity] | None = None) -> str:
         member_id = new_id()
@@ -86,12 +83,24 @@ class Platform:
         await eventually(lambda: self.db["members"].find_one({"_id": member_id}))
         return member_id
 
+    async def suspend(self, member_id: str) -> None:
+        """The members service suspends the member; wait until this service knows it."""
+        await self.send(MemberUpdated(branch="BE", version=3, occurred_at=datetime.now(UTC),
+                                      member_id=member_id, status="suspended",
+                                      activities=[MUSICIAN], payout=PAYOUT, changed=["status"]))
+        await eventually(lambda: self.db["members"].find_one(
+            {"_id": member_id, "status": "suspended"}))
+
     def events(self, contract_id: str, kind: type[Event] | None = None) -> list[Event]:
-        return [event for _, event in self.published
-                if event.aggregate_id == contract_id and (kind is None or isinstance(event, kind))]
+        return [event for event in self.wire.events(kind) if event.aggregate_id == contract_id]
+
+    async def published(self, contract_id: str, kind: type[Event]) -> list[Event]:
+        """Wait until the service published an event of ``kind`` about the contract."""
+        return await self.wire.wait_for(kind, where=lambda e: e.aggregate_id == contract_id)
 
     def envelopes(self, contract_id: str) -> list[Envelope]:
-        return [env for env, event in self.published if event.aggregate_id == contract_id]
+        return [read_envelope(headers) for headers, event in self.wire.published
+                if event.aggregate_id == contract_id]
 
     async def tick(self) -> None:
         assert self.service.platform is not None and self.service.platform.scheduler is not None
@@ -102,41 +111,12 @@ class Platform:
         await self.service.platform.clock.advance(delta)  # type: ignore[attr-defined]
 
 
-def isolated_settings() -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        SMART_SERVICE="contracts", SMART_BRANCHES="BE",
-        SMART_MONGODB_DATABASE=unique_name("contracts"), SMART_DEPLOYMENT=unique_name("t"),
-        SMART_TOPIC_NAMESPACE=unique_name("t") + ".", SMART_CLOCK="shared",
-        SMART_CLOCK_ID=unique_name("clock"), SMART_LOCAL_TRACES=False,
-    )
-
-
-async def _collect(consumer: AIOKafkaConsumer, into: list[tuple[Envelope, Event]]) -> None:
-    async for record in consumer:
-        into.append(decode(header_map(record.headers), record.value))
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def platform(infrastructure: Any) -> AsyncIterator[Platform]:
-    settings = isolated_settings()
+    settings = isolated_settings("contracts", SMART_BRANCHES="BE")
     service = build(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
-    await producer.start()
-    async with serving(service.app) as url:
-        consumer = AIOKafkaConsumer(settings.topic(CONTRACTS_TOPIC), group_id=None,
-                                    bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-                                    auto_offset_reset="earliest")
-        await consumer.start()
-        world = Platform(service, url, settings, producer)
-        collector = asyncio.create_task(_collect(consumer, world.published))
-        try:
-            yield world
-        finally:
-            collector.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await collector
-            await consumer.stop()
-            await producer.stop()
+    async with serving(service.app) as url, EventWire(settings, CONTRACTS_TOPIC) as wire:
+        yield Platform(service, url, settings, wire)
     assert service.platform is not None
     with contextlib.suppress(Exception):
         await service.platform.database.client.drop_database(settings.database_name)
@@ -161,6 +141,15 @@ def new_contract(member_id: str | None, first_day: date, days: int = 2,
         body["member_id"] = member_id
     body.update(changes)
     return body
+
+
+async def draft(world: Platform, http: httpx.AsyncClient, headers: dict[str, str],
+                days_ahead: int) -> str:
+    """A draft contract by the member of ``headers``, starting ``days_ahead`` days from today."""
+    created = await http.post(
+        "/v1/contracts", json=new_contract(None, world.today + timedelta(days=days_ahead)),
+        headers=headers)
+    return str(created.json()["contract_id"])
 
 
 async def signed_contract(world: Platform, http: httpx.AsyncClient, member_id: str,
@@ -189,7 +178,7 @@ async def test_a_client_signature_publishes_contract_signed_once_and_the_link_wo
     member_id = await platform.active_member()
     headers = platform.member_token(member_id)
     first_day = platform.today + timedelta(days=10)
-    async with httpx.AsyncClient(base_url=platform.url) as http:
+    async with platform.http() as http:
         created = await http.post("/v1/contracts", json=new_contract(None, first_day),
                                   headers=headers)
         assert created.status_code == 201, created.text
@@ -218,7 +207,7 @@ async def test_a_client_signature_publishes_contract_signed_once_and_the_link_wo
         assert shown["client_signature"]["ip"] == "127.0.0.1"
         assert "signing" not in shown and "token_hash" not in str(shown)
 
-    await eventually(lambda: _async(platform.events(contract_id, ContractSigned)))
+    await platform.published(contract_id, ContractSigned)
     await settle()
     [event] = platform.events(contract_id, ContractSigned)
     assert isinstance(event, ContractSigned)
@@ -230,7 +219,7 @@ async def test_a_client_signature_publishes_contract_signed_once_and_the_link_wo
 
 
 async def test_an_unknown_token_is_refused(platform: Platform) -> None:
-    async with httpx.AsyncClient(base_url=platform.url) as http:
+    async with platform.http() as http:
         response = await http.post("/v1/contracts/sign/" + "x" * 43)
     assert response.status_code == 404
     assert response.json()["type"].endswith("signing-link-unknown")
@@ -239,11 +228,8 @@ async def test_an_unknown_token_is_refused(platform: Platform) -> None:
 async def test_an_expired_signing_link_is_refused(platform: Platform) -> None:
     member_id = await platform.active_member()
     headers = platform.member_token(member_id)
-    async with httpx.AsyncClient(base_url=platform.url) as http:
-        created = await http.post(
-            "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=40)),
-            headers=headers)
-        contract_id = created.json()["contract_id"]
+    async with platform.http() as http:
+        contract_id = await draft(platform, http, headers, days_ahead=40)
         submitted = await http.post(f"/v1/contracts/{contract_id}/submit", headers=headers)
         await platform.advance(timedelta(days=14, minutes=1))
         response = await http.post(submitted.json()["signing_path"])
@@ -256,17 +242,13 @@ async def test_an_expired_signing_link_is_refused(platform: Platform) -> None:
 
 async def test_contracts_of_an_inactive_or_unknown_member_are_refused(platform: Platform) -> None:
     member_id = await platform.active_member()
-    await platform.send(MemberUpdated(branch="BE", version=3, occurred_at=datetime.now(UTC),
-                                      member_id=member_id, status="suspended",
-                                      activities=[MUSICIAN], payout=PAYOUT, changed=["status"]))
-    await eventually(lambda: platform.db["members"].find_one(
-        {"_id": member_id, "status": "suspended"}))
+    await platform.suspend(member_id)
     # an older activation arriving late changes nothing
     await platform.send(MemberActivated(branch="BE", version=2, occurred_at=datetime.now(UTC),
                                         member_id=member_id, activities=[MUSICIAN],
                                         payout=PAYOUT))
     await settle()
-    async with httpx.AsyncClient(base_url=platform.url) as http:
+    async with platform.http() as http:
         refused = await http.post(
             "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=5)),
             headers=platform.member_token(member_id))
@@ -284,14 +266,11 @@ async def test_an_erased_member_cannot_contract_and_their_drafts_are_cancelled(
 ) -> None:
     member_id = await platform.active_member()
     headers = platform.member_token(member_id)
-    async with httpx.AsyncClient(base_url=platform.url) as http:
-        created = await http.post(
-            "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=5)),
-            headers=headers)
-        contract_id = created.json()["contract_id"]
+    async with platform.http() as http:
+        contract_id = await draft(platform, http, headers, days_ahead=5)
         await platform.send(MemberErased(branch="BE", version=3, occurred_at=datetime.now(UTC),
                                          member_id=member_id))
-        await eventually(lambda: _async(platform.events(contract_id, ContractCancelled)))
+        await platform.published(contract_id, ContractCancelled)
         shown = (await http.get(f"/v1/contracts/{contract_id}", headers=headers)).json()
         refused = await http.post(
             "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=5)),
@@ -325,7 +304,7 @@ async def test_bad_input_is_a_400_problem_naming_the_field_and_stores_nothing(
 ) -> None:
     member_id = await platform.active_member()
     body = new_contract(None, platform.today + timedelta(days=5), **change)
-    async with httpx.AsyncClient(base_url=platform.url) as http:
+    async with platform.http() as http:
         response = await http.post("/v1/contracts", json=body,
                                    headers=platform.member_token(member_id))
     assert response.status_code == 400, response.text
@@ -340,7 +319,7 @@ async def test_work_days_in_the_past_or_twice_are_refused_naming_work_days(
 ) -> None:
     member_id = await platform.active_member()
     today = platform.today
-    async with httpx.AsyncClient(base_url=platform.url) as http:
+    async with platform.http() as http:
         for days in ([today.isoformat()], [(today + timedelta(days=3)).isoformat()] * 2):
             body = new_contract(None, today, work_days=days)
             response = await http.post("/v1/contracts", json=body,
@@ -353,7 +332,7 @@ async def test_work_days_in_the_past_or_twice_are_refused_naming_work_days(
 async def test_a_member_cannot_see_another_members_contract(platform: Platform) -> None:
     owner = await platform.active_member()
     other = await platform.active_member()
-    async with httpx.AsyncClient(base_url=platform.url) as http:
+    async with platform.http() as http:
         created = await http.post(
             "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=5)),
             headers=platform.member_token(owner))
@@ -381,7 +360,7 @@ async def test_a_member_cannot_see_another_members_contract(platform: Platform) 
 async def test_the_list_is_paginated_with_a_cursor(platform: Platform) -> None:
     member_id = await platform.active_member()
     headers = platform.member_token(member_id)
-    async with httpx.AsyncClient(base_url=platform.url) as http:
+    async with platform.http() as http:
         for _ in range(3):
             await http.post("/v1/contracts",
                             json=new_contract(None, platform.today + timedelta(days=5)),
@@ -399,12 +378,12 @@ async def test_cancelling_before_the_start_cancels_the_declaration_and_after_is_
 ) -> None:
     member_id = await platform.active_member()
     headers = platform.member_token(member_id)
-    async with httpx.AsyncClient(base_url=platform.url) as http:
+    async with platform.http() as http:
         early = await signed_contract(platform, http, member_id, platform.today + timedelta(days=5))
         late = await signed_contract(platform, http, member_id, platform.today + timedelta(days=3))
         await platform.tick()
-        await eventually(lambda: _async(platform.events(early, EmploymentDeclared)
-                                        and platform.events(late, EmploymentDeclared)))
+        await platform.published(early, EmploymentDeclared)
+        await platform.published(late, EmploymentDeclared)
 
         cancelled = await http.post(f"/v1/contracts/{early}/cancel",
                                     json={"reason": "client withdrew"}, headers=headers)
@@ -420,7 +399,7 @@ async def test_cancelling_before_the_start_cancels_the_declaration_and_after_is_
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert refused.json()["status_now"] == "declared"
 
-    await eventually(lambda: _async(platform.events(early, ContractCancelled)))
+    await platform.published(early, ContractCancelled)
     await settle()
     [event] = platform.events(early, ContractCancelled)
     assert event.version == 3 and isinstance(event, ContractCancelled)
@@ -433,7 +412,7 @@ async def test_declaration_retries_after_a_gateway_failure_then_work_completes_i
 ) -> None:
     member_id = await platform.active_member()
     staff = platform.staff_token()
-    async with httpx.AsyncClient(base_url=platform.url) as http:
+    async with platform.http() as http:
         switched = await http.put("/v1/declaration-gateway-simulator", json={"failing": True},
                                   headers=staff)
         assert switched.status_code == 200, switched.text
@@ -454,7 +433,7 @@ async def test_declaration_retries_after_a_gateway_failure_then_work_completes_i
                            headers=staff)
         await platform.advance(timedelta(minutes=2))
         await platform.tick()
-        await eventually(lambda: _async(platform.events(contract_id, EmploymentDeclared)))
+        await platform.published(contract_id, EmploymentDeclared)
         late = (await http.get("/v1/contracts/late-declarations", headers=staff)).json()
         assert contract_id not in [c["contract_id"] for c in late["items"]]
 
@@ -463,7 +442,7 @@ async def test_declaration_retries_after_a_gateway_failure_then_work_completes_i
         await platform.advance(timedelta(days=4))
         await platform.tick()
         await platform.tick()
-        await eventually(lambda: _async(platform.events(contract_id, WorkCompleted)))
+        await platform.published(contract_id, WorkCompleted)
         shown = (await http.get(f"/v1/contracts/{contract_id}", headers=staff)).json()
     await settle()
     kinds = [type(event).__name__ for event in platform.events(contract_id)]
@@ -482,23 +461,19 @@ async def test_work_completes_exactly_once_with_two_replicas(
 ) -> None:
     second = build(platform.settings.model_copy())
     member_id = await platform.active_member()
-    async with serving(second.app), httpx.AsyncClient(base_url=platform.url) as http:
+    async with serving(second.app), platform.http() as http:
         contract_id = await signed_contract(platform, http, member_id,
                                             platform.today + timedelta(days=2))
         await platform.tick()
-        await eventually(lambda: _async(platform.events(contract_id, EmploymentDeclared)))
+        await platform.published(contract_id, EmploymentDeclared)
         await platform.advance(timedelta(days=5))
         assert second.platform is not None and second.platform.scheduler is not None
         await second.platform.clock.refresh()
         await asyncio.gather(platform.tick(), second.platform.scheduler.tick(),
                              platform.tick(), second.platform.scheduler.tick())
-        await eventually(lambda: _async(platform.events(contract_id, WorkCompleted)))
+        await platform.published(contract_id, WorkCompleted)
         await settle()
     assert len(platform.events(contract_id, WorkCompleted)) == 1
-
-
-async def _async(value: Any) -> Any:
-    return value
 
 
 class _Lines(logging.Handler):
@@ -524,16 +499,13 @@ async def test_the_signing_token_is_never_logged_nor_traced_and_the_trace_starts
     try:
         member_id = await platform.active_member()
         headers = platform.member_token(member_id)
-        async with httpx.AsyncClient(base_url=platform.url) as http:
-            created = await http.post(
-                "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=9)),
-                headers=headers)
-            contract_id = created.json()["contract_id"]
+        async with platform.http() as http:
+            contract_id = await draft(platform, http, headers, days_ahead=9)
             submitted = await http.post(f"/v1/contracts/{contract_id}/submit", headers=headers)
             token = submitted.json()["signing_token"]
             assert (await http.post(f"/v1/contracts/sign/{token}")).status_code == 200
             assert (await http.post(f"/v1/contracts/sign/{token}")).status_code == 410
-        await eventually(lambda: _async(platform.events(contract_id, ContractSigned)))
+        await platform.published(contract_id, ContractSigned)
     finally:
         logging.getLogger().removeHandler(logs)
     finished = spans.get_finished_spans()
@@ -543,8 +515,7 @@ async def test_the_signing_token_is_never_logged_nor_traced_and_the_trace_starts
         assert token not in span.name
         assert all(token not in str(value) for value in (span.attributes or {}).values())
     assert [line for line in logs.lines if token in line] == []
-    [envelope] = [env for env, event in platform.published
-                  if event.aggregate_id == contract_id]
+    [envelope] = platform.envelopes(contract_id)
     assert envelope.traceparent is not None
     trace_id = envelope.traceparent.split("-")[1]
     assert trace_id in {format(s.context.trace_id, "032x") for s in sign_spans}
@@ -553,7 +524,7 @@ async def test_the_signing_token_is_never_logged_nor_traced_and_the_trace_starts
 async def test_staff_draft_for_a_member_of_their_branch_only(platform: Platform) -> None:
     member_id = await platform.active_member()
     body = new_contract(member_id, platform.today + timedelta(days=6))
-    async with httpx.AsyncClient(base_url=platform.url) as http:
+    async with platform.http() as http:
         missing = await http.post("/v1/contracts", json=new_contract(None, platform.today),
                                   headers=platform.staff_token())
         other_branch = await http.post("/v1/contracts", json=body,
@@ -569,18 +540,10 @@ async def test_a_member_suspended_before_the_signature_leaves_the_contract_unval
 ) -> None:
     member_id = await platform.active_member()
     headers = platform.member_token(member_id)
-    async with httpx.AsyncClient(base_url=platform.url) as http:
-        created = await http.post(
-            "/v1/contracts", json=new_contract(None, platform.today + timedelta(days=8)),
-            headers=headers)
-        contract_id = created.json()["contract_id"]
+    async with platform.http() as http:
+        contract_id = await draft(platform, http, headers, days_ahead=8)
         submitted = await http.post(f"/v1/contracts/{contract_id}/submit", headers=headers)
-        await platform.send(MemberUpdated(branch="BE", version=3, occurred_at=datetime.now(UTC),
-                                          member_id=member_id, status="suspended",
-                                          activities=[MUSICIAN], payout=PAYOUT,
-                                          changed=["status"]))
-        await eventually(lambda: platform.db["members"].find_one(
-            {"_id": member_id, "status": "suspended"}))
+        await platform.suspend(member_id)
         signed = await http.post(submitted.json()["signing_path"])
     assert signed.status_code == 200
     assert signed.json()["status"] == "signed_by_client"
@@ -594,11 +557,11 @@ async def test_a_declaration_cancel_waits_for_the_gateway_and_is_retried(
 ) -> None:
     member_id = await platform.active_member()
     staff = platform.staff_token()
-    async with httpx.AsyncClient(base_url=platform.url) as http:
+    async with platform.http() as http:
         contract_id = await signed_contract(platform, http, member_id,
                                             platform.today + timedelta(days=6))
         await platform.tick()
-        await eventually(lambda: _async(platform.events(contract_id, EmploymentDeclared)))
+        await platform.published(contract_id, EmploymentDeclared)
         await http.put("/v1/declaration-gateway-simulator", json={"failing": True}, headers=staff)
         try:
             cancelled = await http.post(f"/v1/contracts/{contract_id}/cancel", headers=staff)
@@ -615,7 +578,7 @@ async def test_a_declaration_cancel_waits_for_the_gateway_and_is_retried(
 
 
 async def test_the_openapi_document_lists_the_contract_endpoints(platform: Platform) -> None:
-    async with httpx.AsyncClient(base_url=platform.url) as http:
+    async with platform.http() as http:
         response = await http.get("/schema/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fund.app import build_fund_service
 from smart_shared.auth import mint_token
 from smart_shared.events import (
@@ -24,15 +21,11 @@ from smart_shared.events import (
     Event,
     SalaryBreakdown,
     SalaryDue,
-    decode,
-    encode,
-    header_map,
 )
-from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import Infrastructure, serving, unique_name
+from smart_shared.testing import EventWire, Infrastructure, isolated_settings, serving
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -44,56 +37,35 @@ class Fund:
     service: Service
     settings: Settings
     http: httpx.AsyncClient
-    producer: AIOKafkaProducer
-    published: list[Event] = field(default_factory=list)
+    wire: EventWire
 
     def token(self, role: str = "staff", branch: str = "BE",
               member_id: str | None = None) -> dict[str, str]:
         return {"Authorization": "Bearer " + mint_token(self.settings, role, branch, member_id)}  # type: ignore[arg-type]
 
     async def send(self, event: Event, event_id: str | None = None) -> str:
-        event_id = event_id or new_id()
-        key, value, headers = encode(event, event_id, None)
-        await self.producer.send_and_wait(self.settings.topic(event.topic), value, key=key,
-                                          headers=headers)
-        return event_id
+        return (await self.wire.send(event, event_id=event_id))[0]
 
     def of(self, kind: type[Event], contract_id: str) -> list[Any]:
-        return [e for e in self.published
-                if isinstance(e, kind) and getattr(e, "contract_id", None) == contract_id]
+        return [e for e in self.wire.events(kind)
+                if getattr(e, "contract_id", None) == contract_id]
+
+    async def wait_for(self, kind: type[Event], contract_id: str, count: int = 1) -> list[Any]:
+        """Wait until the fund published ``count`` events of ``kind`` about the contract."""
+        return await self.wire.wait_for(
+            kind, count, where=lambda e: getattr(e, "contract_id", None) == contract_id)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def fund(infrastructure: Infrastructure) -> AsyncIterator[Fund]:
-    settings = Settings(  # type: ignore[call-arg]
-        SMART_MONGODB_DATABASE=unique_name("fund"), SMART_DEPLOYMENT=unique_name("t"),
-        SMART_TOPIC_NAMESPACE=unique_name("t") + ".", SMART_CLOCK="shared",
-        SMART_CLOCK_ID=unique_name("clock"), SMART_BRANCHES="BE,FR", SMART_LOCAL_TRACES=False,
-    )
+    settings = isolated_settings("fund", SMART_BRANCHES="BE,FR")
     service = build_fund_service(settings, initial_capital={"BE": Decimal("100000.00")})
-    async with serving(service.app) as url:
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
-        consumer = AIOKafkaConsumer(settings.topic(FUND_TOPIC),
-                                    bootstrap_servers=settings.kafka_bootstrap_servers,
-                                    auto_offset_reset="earliest")
-        await producer.start()
-        await consumer.start()
-        async with httpx.AsyncClient(base_url=url, timeout=20) as http:
-            state = Fund(service, settings, http, producer)
-
-            async def collect() -> None:
-                async for record in consumer:
-                    state.published.append(decode(header_map(record.headers), record.value)[1])
-
-            reader = asyncio.create_task(collect())
-            try:
-                yield state
-            finally:
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reader
-                await consumer.stop()
-                await producer.stop()
+    async with (
+        serving(service.app) as url,
+        EventWire(settings, FUND_TOPIC) as wire,
+        httpx.AsyncClient(base_url=url, timeout=20) as http,
+    ):
+        yield Fund(service, settings, http, wire)
 
 
 def contract_signed(contract_id: str, member_id: str, client_key: str, amount: str,

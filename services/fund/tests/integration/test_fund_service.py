@@ -33,14 +33,6 @@ from .conftest import NOW, Fund, contract_signed, salary_due
 pytestmark = pytest.mark.integration
 
 
-async def published(fund: Fund, kind: type, contract_id: str, count: int = 1) -> list:  # type: ignore[type-arg]
-    async def check() -> list:  # type: ignore[type-arg]
-        found = fund.of(kind, contract_id)
-        return found if len(found) >= count else []
-
-    return await eventually(check)
-
-
 async def position(fund: Fund, branch: str = "BE") -> dict:  # type: ignore[type-arg]
     response = await fund.http.get("/v1/fund", params={"branch": branch},
                                    headers=fund.token(branch=branch))
@@ -150,7 +142,7 @@ async def test_grant_advance_recovery_books_each_step_once(fund: Fund) -> None:
     event_id = await fund.send(signed)
     await fund.send(signed, event_id)  # redelivered
     await fund.send(signed)  # the same fact published again
-    granted = await published(fund, GuaranteeGranted, contract)
+    granted = await fund.wait_for(GuaranteeGranted, contract)
     assert granted[0].amount == Money(amount="935.00") and granted[0].version == 1
     reserved = await position(fund)
     assert amount(reserved, "reserved") - amount(before, "reserved") == Decimal("935.00")
@@ -160,14 +152,14 @@ async def test_grant_advance_recovery_books_each_step_once(fund: Fund) -> None:
     due_id = await fund.send(due)
     await fund.send(due, due_id)
     await fund.send(due)
-    advance = (await published(fund, AdvancePaid, contract))[0]
+    advance = (await fund.wait_for(AdvancePaid, contract))[0]
     assert advance.amount == Money(amount="935.00") and advance.salary_id == salary
     assert advance.transfer_id == f"advance:{contract}" and advance.version == 2
 
     paid = invoice_paid(contract, member, invoice)
     await fund.send(paid)
     await fund.send(paid)
-    recovered = (await published(fund, AdvanceRecovered, contract))[0]
+    recovered = (await fund.wait_for(AdvanceRecovered, contract))[0]
     assert recovered.amount == Money(amount="935.00")
     assert recovered.contribution == Money(amount="10.00")
     await asyncio.sleep(1.5)
@@ -195,7 +187,7 @@ async def test_paid_before_the_salary_is_due_releases_and_never_advances(fund: F
     contract, member, invoice = new_id(), new_id(), new_id()
     await signed_and_decided(fund, contract, member, "client-early", "1000.00")
     await fund.send(invoice_paid(contract, member, invoice))
-    recovered = (await published(fund, AdvanceRecovered, contract))[0]
+    recovered = (await fund.wait_for(AdvanceRecovered, contract))[0]
     assert recovered.amount == Money.zero() and recovered.contribution == Money(amount="10.00")
     await fund.send(salary_due(contract, member, new_id(), "1000.00", "65.00"))
     await asyncio.sleep(2)
@@ -210,14 +202,14 @@ async def test_a_written_off_debt_becomes_the_funds_loss(fund: Fund) -> None:
     await signed_and_decided(fund, contract, member, "client-lost", "1000.00")
     await fund.send(invoice_issued(contract, member, invoice))
     await fund.send(salary_due(contract, member, new_id(), "1000.00", "65.00"))
-    await published(fund, AdvancePaid, contract)
+    await fund.wait_for(AdvancePaid, contract)
     written_off = DebtWrittenOff(
         branch="BE", version=6, occurred_at=NOW, invoice_id=invoice, contract_id=contract,
         case_id=new_id(), member_id=member, amount=Money(amount="1210.00"),
         reason="collection failed", written_off_on=date(2026, 10, 1))
     await fund.send(written_off)
     await fund.send(written_off)
-    loss = (await published(fund, LossAbsorbed, contract))[0]
+    loss = (await fund.wait_for(LossAbsorbed, contract))[0]
     assert loss.amount == Money(amount="935.00") and loss.invoice_id == invoice
     await asyncio.sleep(1.5)
     assert len(fund.of(LossAbsorbed, contract)) == 1
@@ -272,7 +264,7 @@ async def test_caps_hold_across_several_contracts(fund: Fund) -> None:
     # the client pays the first contract: its exposure is freed for a new one
     paid_contract = decisions[0].contract_id  # type: ignore[attr-defined]
     await fund.send(invoice_paid(paid_contract, decisions[0].member_id, new_id()))  # type: ignore[attr-defined]
-    await published(fund, AdvanceRecovered, paid_contract)
+    await fund.wait_for(AdvanceRecovered, paid_contract)
     again = await signed_and_decided(fund, new_id(), new_id(), client, "10000.00")
     assert isinstance(again, GuaranteeGranted)
 

@@ -7,7 +7,6 @@ import asyncio
 import pytest
 from members_samples import IBANS, OTHER_IBAN, applicant
 from smart_shared.events import MemberActivated, MemberRegistered, MemberUpdated
-from smart_shared.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -48,18 +47,14 @@ async def test_a_paid_share_activates_the_member_once_on_kafka_with_cloudevents_
     assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
     assert touched.status_code == 200 and touched.json()["version"] == 3
 
-    async def all_three() -> list:
-        events = members.published.of(member_id)
-        return events if len(events) >= 3 else []
-
-    events = await eventually(all_three)
+    events = await members.wait_for(member_id, count=3)
     assert [type(e) for e in events] == [MemberRegistered, MemberActivated, MemberUpdated]
     assert [e.version for e in events] == [1, 2, 3]
     activated = events[1]
     assert isinstance(activated, MemberActivated)
     assert activated.payout.iban == IBANS["BE"] and activated.branch == "BE"
     assert [a.name for a in activated.activities] == ["musician", "graphic designer"]
-    headers = members.published.headers_of(member_id, MemberActivated)
+    headers = members.headers_of(member_id, MemberActivated)
     assert len(headers) == 1
     assert headers[0]["ce_type"] == "coop.smart.members.MemberActivated.v1"
     assert headers[0]["ce_source"] == "/smart/BE/members"
@@ -82,10 +77,7 @@ async def test_a_changed_iban_reaches_subscribers_in_member_updated(members):
     assert answer.json()["payout"] == {"iban": OTHER_IBAN, "holder_name": "Anna Peeters"}
     assert unchanged.json()["version"] == 2
 
-    async def updated() -> list:
-        return [e for e in members.published.of(member_id) if isinstance(e, MemberUpdated)]
-
-    [event] = await eventually(updated)
+    [event] = await members.wait_for(member_id, MemberUpdated)
     assert event.payout.iban == OTHER_IBAN and event.changed == ["payout"]
     assert event.version == 2 and event.status == "applicant"
 
@@ -109,11 +101,7 @@ async def test_staff_suspend_reinstate_and_record_leaving_and_refuse_the_impossi
     assert [s.json()["status"] for s in statuses] == ["suspended", "active", "left"]
     assert after_leaving.status_code == 409
 
-    async def five() -> list:
-        events = members.published.of(member_id)
-        return events if len(events) >= 5 else []
-
-    events = await eventually(five)
+    events = await members.wait_for(member_id, count=5)
     assert [e.version for e in events] == [1, 2, 3, 4, 5]
     assert [getattr(e, "status", None) for e in events[2:]] == ["suspended", "active", "left"]
 

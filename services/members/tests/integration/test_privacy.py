@@ -66,10 +66,7 @@ async def test_erasure_leaves_no_personal_data_and_tells_every_subscriber(member
     # the person may come back: the erased number no longer blocks them
     assert again.status_code == 201
 
-    async def erased_event() -> list:
-        return [e for e in members.published.of(member_id) if isinstance(e, MemberErased)]
-
-    [event] = await eventually(erased_event)
+    [event] = await members.wait_for(member_id, MemberErased)
     assert event.version == 3 and event.branch == "BE"
     outbox = await members.db.outbox.find({"aggregate_id": member_id}).to_list(None)
     assert [row["ce_type"] for row in outbox] == [MemberErased.ce_type()]

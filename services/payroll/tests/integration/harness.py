@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from payroll.app import build
 from smart_shared.auth import Role, mint_token
 from smart_shared.events import (
@@ -29,16 +27,14 @@ from smart_shared.events import (
     MemberErased,
     MemberUpdated,
     PayoutDetails,
+    SalaryDue,
+    SalaryPaid,
     WorkCompleted,
-    decode,
-    encode,
-    header_map,
 )
-from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import serving, unique_name
+from smart_shared.testing import EventWire, isolated_settings, serving
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ARTIST = Activity(name="musician", kind="artistic", joint_committee="304")
@@ -51,15 +47,10 @@ class Payroll:
     service: Service
     settings: Settings
     url: str
-    producer: AIOKafkaProducer
-    published: list[Event] = field(default_factory=list)
+    wire: EventWire
 
     async def send(self, *events: Event) -> None:
-        for event in events:
-            key, value, headers = encode(event, new_id(), None)
-            await self.producer.send_and_wait(
-                self.settings.topic(event.topic), value, key=key, headers=headers
-            )
+        await self.wire.send(*events)
 
     def client(self, role: Role, branch: str = "BE", member_id: str | None = None
                ) -> httpx.AsyncClient:
@@ -68,45 +59,28 @@ class Payroll:
                                  headers={"Authorization": f"Bearer {token}"})
 
     def salaries_due(self, contract_id: str) -> list[Any]:
-        return [e for e in self.published
-                if type(e).__name__ == "SalaryDue" and e.contract_id == contract_id]  # type: ignore[attr-defined]
+        return [e for e in self.wire.events(SalaryDue) if e.contract_id == contract_id]
 
     def salaries_paid(self, salary_id: str) -> list[Any]:
-        return [e for e in self.published
-                if type(e).__name__ == "SalaryPaid" and e.salary_id == salary_id]  # type: ignore[attr-defined]
+        return [e for e in self.wire.events(SalaryPaid) if e.salary_id == salary_id]
+
+    async def salary_due(self, contract_id: str) -> list[Any]:
+        """Wait until a SalaryDue of the contract is published."""
+        return await self.wire.wait_for(SalaryDue, where=lambda e: e.contract_id == contract_id)
+
+    async def salary_paid(self, salary_id: str) -> list[Any]:
+        """Wait until a SalaryPaid of the salary is published."""
+        return await self.wire.wait_for(SalaryPaid, where=lambda e: e.salary_id == salary_id)
 
 
 @contextlib.asynccontextmanager
 async def running_payroll() -> AsyncIterator[Payroll]:
-    settings = Settings(  # type: ignore[call-arg]
-        SMART_MONGODB_DATABASE=unique_name("payroll"), SMART_DEPLOYMENT=unique_name("t"),
-        SMART_TOPIC_NAMESPACE=unique_name("t") + ".", SMART_CLOCK="shared",
-        SMART_CLOCK_ID=unique_name("clock"), SMART_LOCAL_TRACES=False,
-    )
+    settings = isolated_settings("payroll")
     service = build(settings)
-    async with serving(service.app) as url:
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
-        consumer = AIOKafkaConsumer(
-            settings.topic(PAYROLL_TOPIC), bootstrap_servers=settings.kafka_bootstrap_servers,
-            auto_offset_reset="earliest", group_id=unique_name("reader"),
-        )
-        await producer.start()
-        await consumer.start()
-        payroll = Payroll(service, settings, url, producer)
-
-        async def read() -> None:
-            async for record in consumer:
-                payroll.published.append(decode(header_map(record.headers), record.value)[1])
-
-        reader = asyncio.create_task(read())
+    async with serving(service.app) as url, EventWire(settings, PAYROLL_TOPIC) as wire:
         try:
-            yield payroll
+            yield Payroll(service, settings, url, wire)
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-            await consumer.stop()
-            await producer.stop()
             await service.platform.db.client.drop_database(settings.database_name)  # type: ignore[union-attr]
 
 
@@ -150,6 +124,14 @@ def work_completed(contract_id: str, member_id: str, last_work_day: date,
                    branch: str = "BE") -> WorkCompleted:
     return WorkCompleted(branch=branch, version=5, occurred_at=NOW, contract_id=contract_id,
                          member_id=member_id, last_work_day=last_work_day, completed_at=NOW)
+
+
+def guaranteed_work(contract_id: str, member_id: str, last_day: date, amount: str = "1000.00",
+                    branch: str = "BE") -> tuple[Event, ...]:
+    """A guaranteed contract's facts as the services publish them: signed, granted, completed."""
+    return (contract_signed(contract_id, member_id, last_day, amount=amount, branch=branch),
+            guarantee_granted(contract_id, member_id, branch=branch),
+            work_completed(contract_id, member_id, last_day, branch=branch))
 
 
 def contract_cancelled(contract_id: str, member_id: str) -> ContractCancelled:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
@@ -14,20 +13,11 @@ from smart_shared.testing import eventually
 
 from .harness import (
     Payroll,
-    contract_signed,
-    guarantee_granted,
+    guaranteed_work,
     member_activated,
-    running_payroll,
-    work_completed,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def payroll(infrastructure: object) -> AsyncIterator[Payroll]:
-    async with running_payroll() as running:
-        yield running
 
 
 @pytest.mark.parametrize(
@@ -97,15 +87,10 @@ async def test_a_member_sees_their_own_salary_and_payslip_but_not_anothers(
     last_day = date(2026, 3, 2)
     await payroll.send(
         member_activated(member_id, "BE71096123456769"),
-        contract_signed(contract_id, member_id, last_day),
-        guarantee_granted(contract_id, member_id),
-        work_completed(contract_id, member_id, last_day),
+        *guaranteed_work(contract_id, member_id, last_day),
     )
 
-    async def due() -> list[object]:
-        return payroll.salaries_due(contract_id)
-
-    [salary_due] = await eventually(due)
+    [salary_due] = await payroll.salary_due(contract_id)
     salary_id = salary_due.salary_id  # type: ignore[attr-defined]
 
     async with payroll.client("member", "BE", member_id=member_id) as member:
@@ -138,11 +123,7 @@ async def test_staff_pages_through_their_branchs_salaries(payroll: Payroll) -> N
     contracts = [new_id() for _ in range(3)]
     last_day = date(2026, 3, 2)
     for contract_id in contracts:
-        await payroll.send(
-            contract_signed(contract_id, member_id, last_day),
-            guarantee_granted(contract_id, member_id),
-            work_completed(contract_id, member_id, last_day),
-        )
+        await payroll.send(*guaranteed_work(contract_id, member_id, last_day))
 
     async def all_due() -> bool:
         return all(payroll.salaries_due(c) for c in contracts)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 
@@ -14,17 +13,13 @@ import sepaxml
 import xmlschema
 from smart_shared.ids import new_id
 from smart_shared.money import Money
-from smart_shared.testing import eventually
 
 from .harness import (
     Payroll,
-    contract_signed,
-    guarantee_granted,
+    guaranteed_work,
     member_activated,
     member_erased,
     member_updated,
-    running_payroll,
-    work_completed,
 )
 
 pytestmark = pytest.mark.integration
@@ -33,25 +28,12 @@ NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
 SCHEMA = os.path.join(os.path.dirname(sepaxml.__file__), "schemas", "pain.001.001.09.xsd")
 
 
-@pytest.fixture(scope="module")
-async def payroll(infrastructure: object) -> AsyncIterator[Payroll]:
-    async with running_payroll() as running:
-        yield running
-
-
 async def guaranteed_salary(payroll: Payroll, member_id: str, last_day: date,
                             amount: str, branch: str = "FR") -> str:
     contract_id = new_id()
-    await payroll.send(
-        contract_signed(contract_id, member_id, last_day, amount=amount, branch=branch),
-        guarantee_granted(contract_id, member_id, branch=branch),
-        work_completed(contract_id, member_id, last_day, branch=branch),
-    )
+    await payroll.send(*guaranteed_work(contract_id, member_id, last_day, amount, branch))
 
-    async def due() -> list[object]:
-        return payroll.salaries_due(contract_id)
-
-    [salary] = await eventually(due)
+    [salary] = await payroll.salary_due(contract_id)
     return str(salary.salary_id)  # type: ignore[attr-defined]
 
 
@@ -110,10 +92,7 @@ async def test_a_payment_run_pays_each_due_salary_once_and_a_second_run_excludes
         assert confirmed.status_code == 200
         assert confirmed.json()["status"] == "confirmed"
         for salary_id in (first, second):
-            async def paid_once(salary_id: str = salary_id) -> list[object]:
-                return payroll.salaries_paid(salary_id)
-
-            [event] = await eventually(paid_once)
+            [event] = await payroll.salary_paid(salary_id)
             assert event.amount == paid[salary_id]  # type: ignore[attr-defined]
             assert event.version == 2  # type: ignore[attr-defined]
             assert event.payment_run_id == run["payment_run_id"]  # type: ignore[attr-defined]

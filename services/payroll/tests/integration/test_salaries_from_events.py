@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
@@ -18,10 +17,10 @@ from .harness import (
     contract_signed,
     guarantee_declined,
     guarantee_granted,
+    guaranteed_work,
     invoice_issued,
     invoice_paid,
     member_activated,
-    running_payroll,
     work_completed,
 )
 
@@ -30,14 +29,18 @@ pytestmark = pytest.mark.integration
 QUIET = 2.0  # seconds without a SalaryDue before concluding none comes
 
 
-@pytest.fixture(scope="module")
-async def payroll(infrastructure: object) -> AsyncIterator[Payroll]:
-    async with running_payroll() as running:
-        yield running
-
-
 def ids() -> tuple[str, str]:
     return new_id(), new_id()
+
+
+async def nothing_due_after_a_quiet_while(payroll: Payroll, contract_id: str) -> None:
+    await asyncio.sleep(QUIET)
+    assert payroll.salaries_due(contract_id) == []
+
+
+async def stored_salaries(payroll: Payroll, contract_id: str) -> int:
+    salaries = payroll.service.platform.db["salaries"]  # type: ignore[union-attr]
+    return await salaries.count_documents({"contract_id": contract_id})  # type: ignore[no-any-return]
 
 
 async def test_guaranteed_work_is_due_on_the_seventh_working_day_exactly_once(
@@ -47,12 +50,10 @@ async def test_guaranteed_work_is_due_on_the_seventh_working_day_exactly_once(
     christmas_week = date(2026, 12, 18)
     await payroll.send(
         member_activated(member_id, "BE71096123456769"),
-        contract_signed(contract_id, member_id, christmas_week),
-        guarantee_granted(contract_id, member_id),
-        work_completed(contract_id, member_id, christmas_week),
+        *guaranteed_work(contract_id, member_id, christmas_week),
     )
 
-    [due] = await eventually(lambda: _async(payroll.salaries_due(contract_id)))
+    [due] = await payroll.salary_due(contract_id)
 
     assert due.guaranteed is True
     assert due.pay_date == date(2026, 12, 30)  # Christmas Day skipped
@@ -67,8 +68,7 @@ async def test_guaranteed_work_is_due_on_the_seventh_working_day_exactly_once(
     )
     await asyncio.sleep(QUIET)
     assert len(payroll.salaries_due(contract_id)) == 1
-    assert await payroll.service.platform.db["salaries"].count_documents(  # type: ignore[union-attr]
-        {"contract_id": contract_id}) == 1
+    assert await stored_salaries(payroll, contract_id) == 1
 
 
 async def test_a_guarantee_granted_after_the_work_completed_still_makes_the_salary_due(
@@ -80,12 +80,11 @@ async def test_a_guarantee_granted_after_the_work_completed_still_makes_the_sala
         contract_signed(contract_id, member_id, before_easter),
         work_completed(contract_id, member_id, before_easter),
     )
-    await asyncio.sleep(QUIET)
-    assert payroll.salaries_due(contract_id) == []
+    await nothing_due_after_a_quiet_while(payroll, contract_id)
 
     await payroll.send(guarantee_granted(contract_id, member_id))
 
-    [due] = await eventually(lambda: _async(payroll.salaries_due(contract_id)))
+    [due] = await payroll.salary_due(contract_id)
     assert due.guaranteed is True
     assert due.pay_date == date(2026, 4, 15)  # Easter Monday skipped
 
@@ -102,12 +101,11 @@ async def test_without_guarantee_the_salary_waits_for_the_invoice_to_be_paid(
         work_completed(contract_id, member_id, last_day),
         invoice_issued(invoice_id, contract_id, member_id),
     )
-    await asyncio.sleep(QUIET)
-    assert payroll.salaries_due(contract_id) == []
+    await nothing_due_after_a_quiet_while(payroll, contract_id)
 
     await payroll.send(invoice_paid(invoice_id, contract_id, member_id))
 
-    [due] = await eventually(lambda: _async(payroll.salaries_due(contract_id)))
+    [due] = await payroll.salary_due(contract_id)
     assert due.guaranteed is False
     assert due.pay_date == payroll.service.platform.clock.today()  # type: ignore[union-attr]
     assert due.breakdown.expenses == Money.of("150.00")
@@ -125,12 +123,11 @@ async def test_an_invoice_paid_before_the_guarantee_decision_is_remembered(
         work_completed(contract_id, member_id, last_day),
         invoice_paid(invoice_id, contract_id, member_id),
     )
-    await asyncio.sleep(QUIET)
-    assert payroll.salaries_due(contract_id) == []
+    await nothing_due_after_a_quiet_while(payroll, contract_id)
 
     await payroll.send(guarantee_declined(contract_id, member_id))
 
-    [due] = await eventually(lambda: _async(payroll.salaries_due(contract_id)))
+    [due] = await payroll.salary_due(contract_id)
     assert due.guaranteed is False
 
 
@@ -143,11 +140,8 @@ async def test_a_cancelled_contract_pays_nothing(payroll: Payroll) -> None:
         contract_cancelled(contract_id, member_id),
         work_completed(contract_id, member_id, last_day),
     )
-    await asyncio.sleep(QUIET)
-
-    assert payroll.salaries_due(contract_id) == []
-    assert await payroll.service.platform.db["salaries"].count_documents(  # type: ignore[union-attr]
-        {"contract_id": contract_id}) == 0
+    await nothing_due_after_a_quiet_while(payroll, contract_id)
+    assert await stored_salaries(payroll, contract_id) == 0
 
 
 async def test_an_amount_too_small_for_its_expenses_is_flagged_not_paid_negative(
@@ -179,7 +173,7 @@ async def test_salary_due_continues_the_trace_of_the_completed_work(payroll: Pay
         work_completed(contract_id, member_id, last_day),
         guarantee_granted(contract_id, member_id),
     )
-    await eventually(lambda: _async(payroll.salaries_due(contract_id)))
+    await payroll.salary_due(contract_id)
 
     contract = await payroll.service.platform.db["contracts"].find_one(  # type: ignore[union-attr]
         {"_id": contract_id})
@@ -187,7 +181,3 @@ async def test_salary_due_continues_the_trace_of_the_completed_work(payroll: Pay
         {"ce_type": "coop.smart.payroll.SalaryDue.v1", "aggregate_id": contract["salary_id"]})
     assert contract["traceparent"]
     assert row["traceparent"].split("-")[1] == contract["traceparent"].split("-")[1]
-
-
-async def _async(value: object) -> object:
-    return value
