@@ -4,8 +4,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from smart_shared.testing import Infrastructure
+
 from tests.platform import PlatformProcesses, private_platform
 
 

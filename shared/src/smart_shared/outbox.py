@@ -14,13 +14,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from opentelemetry import context, propagate
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 from pymongo.asynchronous.database import AsyncDatabase
 
 from smart_shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 from smart_shared.mongo import OUTBOX, Document, Lease, is_transient
 
 log = logging.getLogger("smart.outbox")
+tracer = trace.get_tracer("smart.outbox")
 
 Publish = Callable[[bytes, str, bytes, dict[str, str]], Awaitable["asyncio.Future[Any]"]]
 """Send one message (value, topic, key, headers) and return the delivery future."""
@@ -73,16 +75,19 @@ class OutboxRelay:
         deliveries = []
         for row in rows:
             headers = {name: value.decode() for name, value in row["headers"]}
-            token = None
-            if row.get("traceparent"):
-                # the publish span becomes a child of the request or event that caused the row
-                token = context.attach(propagate.extract({"traceparent": row["traceparent"]}))
-            try:
-                headers.pop("traceparent", None)
-                deliveries.append(await self._publish(row["value"], row["topic"], row["key"], headers))
-            finally:
-                if token is not None:
-                    context.detach(token)
+            headers.pop("traceparent", None)  # the publish span below writes the current one
+            # the send span is a child of the request or event that caused the row
+            parent = propagate.extract({"traceparent": row.get("traceparent") or ""})
+            with tracer.start_as_current_span(
+                f"{row['ce_type']} send",
+                context=parent,
+                kind=SpanKind.PRODUCER,
+                attributes={"messaging.message.id": row["event_id"],
+                            "smart.aggregate_id": row["aggregate_id"]},
+            ):
+                deliveries.append(
+                    await self._publish(row["value"], row["topic"], row["key"], headers)
+                )
         await asyncio.gather(*deliveries)
         await self._db[OUTBOX].update_many(
             {"_id": {"$in": [row["_id"] for row in rows]}},
