@@ -1,0 +1,1 @@
+"""Performance benchmark of the full saga: ``python -m tests.performance.bench``."""

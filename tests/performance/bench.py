@@ -1,0 +1,707 @@
+"""Benchmark of the full SMart saga on the running platform (six service processes, the genuine
+Kafka and mongod, the shared platform clock).
+
+    python -m tests.performance.bench [--contracts N] [--members M] [--json out.json]
+                                      [--platform private|local]
+
+See ``tests/performance/README.md`` for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform as host
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from smart_shared.auth import mint_token
+from smart_shared.clock import SharedClock
+from smart_shared.events import TOPICS
+from smart_shared.mongo import connect
+from smart_shared.settings import Settings
+
+from tests.performance import data
+from tests.performance.baseline import run_baseline
+from tests.performance.events import SERVICE_OF_TOPIC, EventCollector, EventLog
+from tests.performance.httpload import percentile
+from tests.platform import SERVICES, PlatformProcesses, local_platform, private_platform
+
+DEFAULT_KAFKA = "127.0.0.1:9092"
+DEFAULT_MONGO = "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true"
+
+HOPS = (
+    # (name, from event, to events, restricted to contracts whose guarantee was granted)
+    ("ContractSigned→GuaranteeGranted", "ContractSigned", ("GuaranteeGranted",
+                                                          "GuaranteeDeclined"), False),
+    ("WorkCompleted→InvoiceIssued", "WorkCompleted", ("InvoiceIssued",), False),
+    ("WorkCompleted→SalaryDue", "WorkCompleted", ("SalaryDue",), True),
+    ("InvoicePaid→AdvanceRecovered", "InvoicePaid", ("AdvanceRecovered",), False),
+)
+BASELINE_STAGE = "WorkCompleted→InvoiceIssued"
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+class SagaError(RuntimeError):
+    pass
+
+
+# ---------------------------------------------------------------------------------- HTTP driver
+
+
+class Api:
+    """The public HTTP APIs, with bounded concurrency and a retry on transient failures."""
+
+    def __init__(self, urls: dict[str, str], concurrency: int) -> None:
+        self.urls = urls
+        self.limit = asyncio.Semaphore(concurrency)
+        settings = Settings()  # type: ignore[call-arg]
+        self.staff = {"Authorization": f"Bearer {mint_token(settings, 'staff', 'BE')}"}
+        self.client = httpx.AsyncClient(
+            timeout=120, limits=httpx.Limits(max_connections=concurrency * 2,
+                                             max_keepalive_connections=concurrency * 2))
+        self.calls = 0
+        self.retries = 0
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def call(self, method: str, service: str, path: str, *, json_body: Any = None,
+                   headers: dict[str, str] | None = None, ok: tuple[int, ...] = (200, 201),
+                   retry_on: tuple[int, ...] = ()) -> httpx.Response:
+        url = f"{self.urls[service]}{path}"
+        for attempt in range(60):
+            async with self.limit:
+                self.calls += 1
+                try:
+                    response = await self.client.request(method, url, json=json_body,
+                                                         headers=headers)
+                except httpx.TransportError as error:
+                    if attempt >= 4:
+                        raise SagaError(f"{method} {path}: {error!r}") from error
+                    self.retries += 1
+                    await asyncio.sleep(0.2 * (attempt + 1))
+                    continue
+            if response.status_code in ok:
+                return response
+            transient = response.status_code >= 500 and attempt < 4
+            if transient or response.status_code in retry_on:
+                self.retries += 1
+                await asyncio.sleep(0.25)
+                continue
+            raise SagaError(f"{method} {path} → {response.status_code}: {response.text[:500]}")
+        raise SagaError(f"{method} {path}: gave up after retries")
+
+
+async def gather_bounded(items: list[Any], work: Callable[[Any], Awaitable[Any]]) -> list[Any]:
+    """Run ``work`` for every item (the Api's semaphore bounds what is in flight)."""
+    return await asyncio.gather(*(work(item) for item in items))
+
+
+# ---------------------------------------------------------------------------------- the saga
+
+
+async def register_member(api: Api, spec: data.MemberSpec) -> str:
+    member = (await api.call("POST", "members", "/v1/members", json_body=spec.body)).json()
+    member_id = member["member_id"]
+    share = (await api.call("POST", "members", f"/v1/members/{member_id}/shares",
+                            json_body={"count": 1}, headers=api.staff)).json()
+    await api.call(
+        "POST", "members", f"/v1/members/{member_id}/shares/{share['share_id']}/payment",
+        json_body={"amount": share["total"]},
+        headers={**api.staff, "Idempotency-Key": f"bench-share-{member_id}"})
+    return str(member_id)
+
+
+async def sign_contract(api: Api, spec: data.ContractSpec, member_id: str, today: date) -> str:
+    created = (await api.call("POST", "contracts", "/v1/contracts",
+                              json_body=spec.body(member_id, today), headers=api.staff,
+                              retry_on=(409,))).json()
+    contract_id = created["contract_id"]
+    submitted = (await api.call("POST", "contracts", f"/v1/contracts/{contract_id}/submit",
+                                headers=api.staff)).json()
+    signed = (await api.call("POST", "contracts", submitted["signing_path"])).json()
+    if signed["status"] != "signed":
+        raise SagaError(f"contract {contract_id} not signed: {signed}")
+    return str(contract_id)
+
+
+async def pay_invoice(api: Api, invoice: dict[str, Any], received_on: date) -> None:
+    body: dict[str, Any] = {
+        "amount": invoice["total"],
+        "received_on": received_on.isoformat(),
+        "payer_iban": "BE68539007547034",
+        "payer_name": "Benchmark client",
+    }
+    if invoice.get("structured_reference"):
+        body["structured_reference"] = invoice["structured_reference"]
+    else:
+        body["invoice_id"] = invoice["invoice_id"]
+    answer = (await api.call("POST", "billing", "/v1/payments", json_body=body,
+                             headers={**api.staff,
+                                      "Idempotency-Key": f"bench-pay-{invoice['invoice_id']}"})
+              ).json()
+    if answer.get("outcome") not in ("matched", "already_booked"):
+        raise SagaError(f"payment of {invoice['invoice_id']} was {answer}")
+
+
+async def platform_today(mongo_uri: str, clock_id: str) -> date:
+    client = connect(mongo_uri)
+    try:
+        clock = SharedClock(client, clock_id)
+        await clock.refresh()
+        return clock.today()
+    finally:
+        await client.close()
+
+
+async def start_http_load(urls: dict[str, str], member_ids: list[str], rate: float,
+                          seconds: float) -> asyncio.subprocess.Process:
+    config = {
+        "members_url": urls["members"], "payroll_url": urls["payroll"], "rate": rate,
+        "seconds": seconds, "member_ids": member_ids,
+        "token": mint_token(Settings(), "staff", "BE"),  # type: ignore[call-arg]
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.performance.httpload",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    assert process.stdin is not None
+    process.stdin.write(json.dumps(config).encode())
+    await process.stdin.drain()
+    process.stdin.close()
+    return process
+
+
+async def http_load_result(process: asyncio.subprocess.Process) -> dict[str, Any]:
+    out, err = await process.communicate()
+    if process.returncode != 0:
+        return {"error": err.decode(errors="replace")[-2000:]}
+    return dict(json.loads(out))
+
+
+# ---------------------------------------------------------------------------------- figures
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def hop_figures(events: EventLog, contracts: set[str]) -> dict[str, Any]:
+    granted = set(events.at["GuaranteeGranted"])
+    out: dict[str, Any] = {}
+    for name, source, targets, guaranteed_only in HOPS:
+        starts = events.at[source]
+        latencies, ends = [], []
+        for contract_id, began in starts.items():
+            if contract_id not in contracts or (guaranteed_only and contract_id not in granted):
+                continue
+            end = min((events.at[t][contract_id] for t in targets
+                       if contract_id in events.at[t]), default=None)
+            if end is None:
+                continue
+            latencies.append(float(end - began))
+            ends.append(end)
+        first_source = min((starts[c] for c in contracts if c in starts), default=None)
+        last_source = max((starts[c] for c in contracts if c in starts), default=None)
+        span = (max(ends) - first_source) / 1000 if ends and first_source is not None else None
+        offered = ((last_source - first_source) / 1000
+                   if first_source is not None and last_source is not None else None)
+        out[name] = {
+            "count": len(latencies),
+            "p50_ms": _ms(percentile(latencies, 50)),
+            "p95_ms": _ms(percentile(latencies, 95)),
+            "p99_ms": _ms(percentile(latencies, 99)),
+            "max_ms": _ms(max(latencies) if latencies else None),
+            "stage_seconds": round(span, 3) if span is not None else None,
+            "stage_events_per_s": round(len(latencies) / span, 1) if span else None,
+            "input_events_per_s": (round(len(latencies) / offered, 1) if offered else None),
+        }
+    return out
+
+
+def service_rates(events: EventLog) -> dict[str, Any]:
+    rates = {}
+    for topic in TOPICS:
+        stats = events.topics.get(topic)
+        service = SERVICE_OF_TOPIC[topic]
+        if stats is None or not stats.count or stats.first_ms is None or stats.last_ms is None:
+            rates[service] = {"events": 0, "active_seconds": 0.0, "events_per_s": None}
+            continue
+        active = (stats.last_ms - stats.first_ms) / 1000
+        rates[service] = {
+            "events": stats.count,
+            "active_seconds": round(active, 3),
+            "events_per_s": round(stats.count / active, 1) if active > 0 else None,
+        }
+    return rates
+
+
+def peak_memory(processes: dict[str, Any]) -> dict[str, float | None]:
+    """VmHWM (peak resident set) of each service process, in MiB."""
+    pids = {name: process.pid for name, process in processes.items()}
+    if not pids:
+        pids = _local_service_pids()
+    memory: dict[str, float | None] = {}
+    for name in SERVICES:
+        pid = pids.get(name)
+        memory[name] = None
+        if pid is None:
+            continue
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    memory[name] = round(int(line.split()[1]) / 1024, 1)
+    return memory
+
+
+def _local_service_pids() -> dict[str, int]:
+    """The ``make up`` services, found by their command line (``python -m <service>``)."""
+    found: dict[str, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        for name in SERVICES:
+            if b"-m" in argv and name.encode() in argv:
+                found.setdefault(name, int(entry.name))
+    return found
+
+
+# ---------------------------------------------------------------------------------- invariants
+
+
+async def check_invariants(api: Api, events: EventLog, contracts: set[str]) -> dict[str, Any]:
+    numbers: list[str] = []
+    cursor = None
+    while True:
+        path = "/v1/invoices?limit=500" + (f"&cursor={cursor}" if cursor else "")
+        page = (await api.call("GET", "billing", path, headers=api.staff)).json()
+        numbers += [item["number"] for item in page["items"]]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    by_year: dict[str, list[int]] = defaultdict(list)
+    for number in numbers:
+        branch, year, seq = number.rsplit("-", 2)
+        by_year[f"{branch}-{year}"].append(int(seq))
+    gaps = {series: sorted(set(range(1, max(seqs) + 1)) - set(seqs))[:20]
+            for series, seqs in by_year.items() if sorted(seqs) != list(range(1, len(seqs) + 1))}
+    salaries = {c: len(events.salary_ids.get(c, ())) for c in contracts}
+    not_one = {c: n for c, n in salaries.items() if n != 1}
+    check = (await api.call("GET", "fund", "/v1/fund/check", headers=api.staff)).json()
+    return {
+        "invoice_numbers_gapless": not gaps and len(numbers) == len(set(numbers)),
+        "invoices_listed": len(numbers),
+        "invoice_number_gaps": gaps,
+        "one_salary_due_per_contract": not not_one,
+        "contracts_without_exactly_one_salary": len(not_one),
+        "fund_ledger_balanced": bool(check.get("ok")),
+        "fund_check_mismatches": check.get("mismatches", [])[:20],
+        "fund_transfers": check.get("transfers"),
+    }
+
+
+# ---------------------------------------------------------------------------------- the run
+
+
+async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mongo_uri: str,
+                   options: argparse.Namespace, from_beginning: bool) -> dict[str, Any]:
+    n_contracts, n_members = options.contracts, options.members
+    seed = options.seed if options.seed is not None else random.randrange(1, 1_000_000)
+    member_specs = data.members(n_members, seed)
+    contract_specs = data.contracts(n_contracts, member_specs, seed)
+    timeout = options.timeout or 180 + n_contracts * 0.25
+    phases: dict[str, float] = {}
+    collector = EventCollector(bootstrap, namespace, from_beginning=from_beginning)
+    await collector.start()
+    api = Api(plat.urls, options.concurrency)
+    clock_id = plat.env.get("SMART_CLOCK_ID", "clock")
+    pending_invoices: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    contract_ids: set[str] = set()
+    member_set: set[str] = set()
+
+    def on_event(kind: str, body: dict[str, Any]) -> None:
+        if kind == "InvoiceIssued" and body.get("contract_id") in contract_ids:
+            pending_invoices.put_nowait(body)
+
+    collector.log.on_event.append(on_event)
+    load: asyncio.subprocess.Process | None = None
+    load_result: dict[str, Any] = {}
+    began = time.perf_counter()
+    try:
+        # 1. members: register, subscribe a share, pay it → MemberActivated
+        mark = time.perf_counter()
+        log(f"registering and activating {n_members} members (seed {seed})")
+        member_ids = await gather_bounded(member_specs, lambda s: register_member(api, s))
+        member_set.update(member_ids)
+        await collector.wait_for(
+            lambda e: len(member_set & set(_ids(e, "MemberActivated"))) >= n_members,
+            timeout, "MemberActivated of every member")
+        phases["members"] = time.perf_counter() - mark
+
+        # 2. contracts: draft, submit, client signs → ContractSigned, guarantee, declaration
+        mark = time.perf_counter()
+        today = await platform_today(mongo_uri, clock_id)
+        log(f"drafting, submitting and signing {n_contracts} contracts (platform day {today}); "
+            f"HTTP load {options.http_rate:.0f} req/s for {options.http_seconds:.0f}s alongside")
+        if options.http_seconds > 0:
+            load = await start_http_load(plat.urls, member_ids, options.http_rate,
+                                         options.http_seconds)
+
+        async def one_contract(spec: data.ContractSpec) -> str:
+            contract_id = await sign_contract(api, spec, member_ids[spec.member], today)
+            contract_ids.add(contract_id)
+            return contract_id
+
+        await gather_bounded(contract_specs, one_contract)
+        phases["contracts_http"] = time.perf_counter() - mark
+        await collector.wait_for(
+            lambda e: _count(e, "ContractSigned", contract_ids) >= n_contracts
+            and _count(e, "GuaranteeGranted", contract_ids)
+            + _count(e, "GuaranteeDeclined", contract_ids) >= n_contracts
+            and _count(e, "EmploymentDeclared", contract_ids) >= n_contracts,
+            timeout, "ContractSigned, the guarantee decision and EmploymentDeclared")
+        phases["contracts_until_declared"] = time.perf_counter() - mark
+
+        # 3. the clock moves past the last work day → WorkCompleted → invoice, salary
+        mark = time.perf_counter()
+        days = max(s.first_offset + s.days for s in contract_specs) + 1
+        log(f"advancing the platform clock {days} days: work completes, invoices are issued")
+        await plat.advance_clock(timedelta(days=days))
+        paid_on = await platform_today(mongo_uri, clock_id)
+
+        async def payer() -> None:
+            while True:
+                invoice = await pending_invoices.get()
+                try:
+                    await pay_invoice(api, invoice, paid_on)
+                finally:
+                    pending_invoices.task_done()
+
+        payers = [asyncio.create_task(payer()) for _ in range(options.concurrency)]
+        # invoices issued before the payers started are already queued by the callback
+        try:
+            await collector.wait_for(
+                lambda e: _count(e, "InvoiceIssued", contract_ids) >= n_contracts,
+                timeout, "InvoiceIssued for every contract")
+            phases["until_all_invoiced"] = time.perf_counter() - mark
+            await pending_invoices.join()
+            phases["payments_http"] = time.perf_counter() - mark
+            await collector.wait_for(
+                lambda e: _count(e, "InvoicePaid", contract_ids) >= n_contracts
+                and _count(e, "AdvanceRecovered", contract_ids) >= n_contracts
+                and _count(e, "SalaryDue", contract_ids) >= n_contracts,
+                timeout, "InvoicePaid, AdvanceRecovered and SalaryDue for every contract")
+        finally:
+            for task in payers:
+                task.cancel()
+        phases["until_all_paid_and_salaries_due"] = time.perf_counter() - mark
+
+        # 4. payment runs (one per pay date) and their confirmation → SalaryPaid
+        mark = time.perf_counter()
+        pay_dates = sorted({b["pay_date"] for b in collector.log.bodies["SalaryDue"]
+                            if b.get("contract_id") in contract_ids})
+        runs = []
+        for pay_date in pay_dates:
+            response = await api.call(
+                "POST", "payroll", "/v1/payment-runs", json_body={"pay_date": pay_date},
+                headers={**api.staff, "Idempotency-Key": f"bench-run-{seed}-{pay_date}"},
+                ok=(200, 201, 409))
+            if response.status_code == 409:
+                continue  # nothing left for that date (an earlier run took it)
+            run = response.json()
+            await api.call("POST", "payroll",
+                           f"/v1/payment-runs/{run['payment_run_id']}/confirm",
+                           headers=api.staff)
+            runs.append({"pay_date": pay_date, "count": run["count"],
+                         "excluded": len(run["excluded"])})
+        log(f"{len(runs)} payment run(s) confirmed: {sum(r['count'] for r in runs)} salaries")
+        await collector.wait_for(
+            lambda e: _count(e, "SalaryPaid", contract_ids) >= n_contracts,
+            timeout, "SalaryPaid for every contract")
+        phases["payment_runs"] = time.perf_counter() - mark
+        wall = time.perf_counter() - began
+        if load is not None:
+            load_result = await http_load_result(load)
+            load = None
+        await asyncio.sleep(0.5)  # let the last events of the tail arrive
+
+        memory = peak_memory(plat.processes)
+        invariants = await check_invariants(api, collector.log, contract_ids)
+        events = collector.log
+        return {
+            "seed": seed,
+            "phases_seconds": {k: round(v, 2) for k, v in phases.items()},
+            "bench_wall_seconds": round(wall, 2),
+            "http_calls": api.calls,
+            "http_retries": api.retries,
+            "payment_runs": runs,
+            "guarantees": {"granted": _count(events, "GuaranteeGranted", contract_ids),
+                           "declined": _count(events, "GuaranteeDeclined", contract_ids)},
+            "events_seen": dict(sorted(events.counts.items())),
+            "saga": saga_figures(events, contract_ids, n_contracts),
+            "hops": hop_figures(events, contract_ids),
+            "services": service_rates(events),
+            "peak_memory_mib": memory,
+            "http_load": load_result,
+            "invariants": invariants,
+        }
+    finally:
+        if load is not None:
+            with contextlib.suppress(ProcessLookupError):
+                load.kill()
+            await load.wait()
+        await api.close()
+        await collector.stop()
+
+
+def _ids(events: EventLog, kind: str) -> list[str]:
+    return list(events.member_at.get(kind, {}))
+
+
+def _count(events: EventLog, kind: str, contracts: set[str]) -> int:
+    at = events.at.get(kind, {})
+    return sum(1 for c in at if c in contracts)
+
+
+def saga_figures(events: EventLog, contracts: set[str], n: int) -> dict[str, Any]:
+    signed = [events.at["ContractSigned"][c] for c in contracts
+              if c in events.at["ContractSigned"]]
+    ends = [events.at[k][c] for k in ("SalaryPaid", "InvoicePaid", "AdvanceRecovered")
+            for c in contracts if c in events.at[k]]
+    if not signed or not ends:
+        return {"contracts": n, "end_to_end_seconds": None, "contracts_per_s": None}
+    seconds = (max(ends) - min(signed)) / 1000
+    return {
+        "contracts": n,
+        "first_contract_signed": datetime.fromtimestamp(min(signed) / 1000, UTC).isoformat(),
+        "last_salary_or_invoice_paid": datetime.fromtimestamp(max(ends) / 1000, UTC).isoformat(),
+        "end_to_end_seconds": round(seconds, 2),
+        "contracts_per_s": round(n / seconds, 2) if seconds > 0 else None,
+    }
+
+
+async def bench(options: argparse.Namespace) -> dict[str, Any]:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA)
+    mongo_uri = os.environ.get("MONGODB_URI", DEFAULT_MONGO)
+    home: Path | None = None
+    if options.platform == "private":
+        home = Path(tempfile.mkdtemp(prefix="smart-bench-"))
+        capital = max(1_000_000, options.contracts * 3_000)
+        log(f"starting a private platform in {home}")
+        plat = await asyncio.to_thread(
+            private_platform, home, bootstrap, mongo_uri,
+            SMART_FUND_INITIAL_CAPITAL_BE=f"{capital}.00",
+            SMART_LOG_LEVEL=options.log_level,
+        )
+        namespace = plat.env["SMART_TOPIC_NAMESPACE"]
+    else:
+        plat = local_platform()
+        namespace = plat.env.get("SMART_TOPIC_NAMESPACE", "")
+        bootstrap = plat.env.get("KAFKA_BOOTSTRAP_SERVERS", bootstrap)
+    started_at = datetime.now(UTC)
+    try:
+        result = await run_saga(plat, namespace, bootstrap, mongo_uri, options,
+                                from_beginning=options.platform == "private")
+        log(f"baseline: a raw aiokafka + PyMongo stage over {options.contracts} events")
+        baseline = await run_baseline(bootstrap, mongo_uri, options.contracts,
+                                      namespace or "bench.")
+    finally:
+        if options.platform == "private":
+            log("stopping the private platform")
+            await asyncio.to_thread(plat.stop_all)
+            if not options.keep:
+                await _drop_private(plat, bootstrap, mongo_uri)
+    stage = result["hops"][BASELINE_STAGE]["stage_events_per_s"]
+    result["baseline"] = {
+        **baseline,
+        "compared_stage": BASELINE_STAGE,
+        "platform_stage_events_per_s": stage,
+        "ratio_platform_over_baseline": (round(stage / baseline["events_per_s"], 3)
+                                         if stage and baseline.get("events_per_s") else None),
+        "ratios_by_stage": {
+            name: (round(hop["stage_events_per_s"] / baseline["events_per_s"], 3)
+                   if hop["stage_events_per_s"] and baseline.get("events_per_s") else None)
+            for name, hop in result["hops"].items()
+        },
+    }
+    result["run"] = {
+        "started_at": started_at.isoformat(),
+        "platform": options.platform,
+        "contracts": options.contracts,
+        "members": options.members,
+        "concurrency": options.concurrency,
+        "http_rate": options.http_rate,
+        "http_seconds": options.http_seconds,
+        "machine": {"cpus": os.cpu_count(), "python": host.python_version(),
+                    "load_average_at_end": list(os.getloadavg())},
+    }
+    return result
+
+
+async def _drop_private(plat: PlatformProcesses, bootstrap: str, mongo_uri: str) -> None:
+    """Remove the private platform's databases, clock and topics."""
+    prefix = plat.env["SMART_DATABASE_PREFIX"]
+    namespace = plat.env["SMART_TOPIC_NAMESPACE"]
+    client = connect(mongo_uri)
+    try:
+        for name in await client.list_database_names():
+            if name.startswith(prefix):
+                await client.drop_database(name)
+        await client["smart_platform"]["clock"].delete_one({"_id": plat.env["SMART_CLOCK_ID"]})
+    finally:
+        await client.close()
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(namespace)]
+        if topics:
+            await admin.delete_topics(topics)
+    except Exception as error:  # leftovers only cost disk; never fail the run for them
+        log(f"could not delete the private topics: {error!r}")
+    finally:
+        await admin.close()
+
+
+# ---------------------------------------------------------------------------------- output
+
+
+def table(result: dict[str, Any]) -> str:
+    lines: list[str] = []
+    run, saga = result["run"], result["saga"]
+
+    def row(label: str, *values: Any) -> None:
+        lines.append(f"  {label:<38}" + "".join(f"{_fmt(v):>12}" for v in values))
+
+    lines.append(f"SMart saga benchmark — {run['contracts']} contracts, {run['members']} members, "
+                 f"{run['platform']} platform, {run['machine']['cpus']} CPUs")
+    lines.append("")
+    lines.append("Full saga (first ContractSigned → last SalaryPaid/InvoicePaid/AdvanceRecovered)")
+    row("end-to-end seconds", saga["end_to_end_seconds"])
+    row("contracts per second", saga["contracts_per_s"])
+    row("bench wall seconds (incl. members)", result["bench_wall_seconds"])
+    for name, seconds in result["phases_seconds"].items():
+        row(f"  phase {name} (s)", seconds)
+    lines.append("")
+    lines.append("Per hop (Kafka record timestamps)      count     p50 ms     p95 ms     p99 ms"
+                 "   stage ev/s  input ev/s")
+    for name, hop in result["hops"].items():
+        row(name, hop["count"], hop["p50_ms"], hop["p95_ms"], hop["p99_ms"],
+            hop["stage_events_per_s"], hop["input_events_per_s"])
+    lines.append("")
+    lines.append("Per service                             events  active s     ev/s   peak MiB")
+    for service, rate in result["services"].items():
+        row(service, rate["events"], rate["active_seconds"], rate["events_per_s"],
+            result["peak_memory_mib"].get(service))
+    lines.append("")
+    load = result.get("http_load") or {}
+    if "error" in load:
+        lines.append(f"HTTP load failed: {load['error'][:300]}")
+    elif load:
+        lines.append(f"HTTP under load ({load['offered_rate']:.0f} req/s offered, "
+                     f"{load['sent_rate']} sent, {load['achieved_rate']} answered, "
+                     f"{load['seconds']} s)"
+                     "     requests     errors     p50 ms     p99 ms")
+        for endpoint in ("GET /v1/members/{id}", "POST /v1/simulations"):
+            figures = load[endpoint]
+            row(endpoint, figures["requests"], figures["errors"], figures["p50_ms"],
+                figures["p99_ms"])
+    lines.append("")
+    base = result["baseline"]
+    lines.append("Baseline (raw aiokafka + PyMongo, one stage, batches ≤ 500)")
+    row("baseline events per second", base["events_per_s"])
+    row(f"platform {base['compared_stage']} ev/s", base["platform_stage_events_per_s"])
+    row("ratio platform / baseline", base["ratio_platform_over_baseline"])
+    lines.append("")
+    inv = result["invariants"]
+    lines.append("Invariants")
+    row("invoice numbers gapless", inv["invoice_numbers_gapless"], inv["invoices_listed"])
+    row("exactly one SalaryDue per contract", inv["one_salary_due_per_contract"])
+    row("fund ledger balanced (/v1/fund/check)", inv["fund_ledger_balanced"])
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, float):
+        if abs(value) >= 10:
+            return f"{value:,.1f}"
+        return f"{value:.2f}" if abs(value) >= 0.1 or value == 0 else f"{value:.4f}"
+    return str(value)
+
+
+def invariants_hold(result: dict[str, Any]) -> bool:
+    inv = result["invariants"]
+    return bool(inv["invoice_numbers_gapless"] and inv["one_salary_due_per_contract"]
+                and inv["fund_ledger_balanced"])
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.performance.bench",
+                                     description="Benchmark the full SMart saga.")
+    parser.add_argument("--contracts", type=int, default=10_000, help="contracts (default 10000)")
+    parser.add_argument("--members", type=int, default=None, help="members (default N/10)")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--platform", choices=("private", "local"), default="private",
+                        help="private: started and stopped by the bench (default); "
+                        "local: the platform `make up` started on ports 8001-8006")
+    parser.add_argument("--concurrency", type=int, default=32, help="HTTP calls in flight")
+    parser.add_argument("--http-rate", type=float, default=200.0,
+                        help="requests/s of the concurrent HTTP latency probe")
+    parser.add_argument("--http-seconds", type=float, default=10.0,
+                        help="duration of the HTTP latency probe (0: skip)")
+    parser.add_argument("--seed", type=int, default=None, help="data seed (default random)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds to wait for each stage (default 180 + N/4)")
+    parser.add_argument("--log-level", default="WARNING",
+                        help="SMART_LOG_LEVEL of the private platform's services")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the private platform's databases and topics")
+    options = parser.parse_args(argv)
+    if options.members is None:
+        options.members = max(1, options.contracts // 10)
+    if options.contracts < 1 or options.members < 1:
+        parser.error("--contracts and --members must be at least 1")
+    return options
+
+
+async def amain(options: argparse.Namespace) -> dict[str, Any]:
+    result = await bench(options)
+    print(table(result))
+    if options.json:
+        options.json.write_text(json.dumps(result, indent=2, default=str))
+        log(f"figures written to {options.json}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse(argv)
+    result = asyncio.run(amain(options))
+    return 0 if invariants_hold(result) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
