@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     consumer_batch_size: int = Field(500, alias="SMART_CONSUMER_BATCH_SIZE", ge=1, le=5000)
     consumer_max_retries: int = Field(3, alias="SMART_CONSUMER_MAX_RETRIES", ge=0)
     relay_batch_size: int = Field(500, alias="SMART_RELAY_BATCH_SIZE", ge=1, le=5000)
-    relay_idle_seconds: float = Field(0.05, alias="SMART_RELAY_IDLE_SECONDS", gt=0)
+    relay_idle_seconds: float = Field(0.25, alias="SMART_RELAY_IDLE_SECONDS", gt=0)
     scheduler_interval_seconds: float = Field(1.0, alias="SMART_SCHEDULER_INTERVAL", gt=0)
     max_body_bytes: int = Field(1_048_576, alias="SMART_MAX_BODY_BYTES", ge=1024)
 

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import settings_env
-from toy_service import build, erasure
+from toy_service import build, erasure, settings_env
 
 from smart_shared.clock import SystemClock
 from smart_shared.mongo import Database, UnitOfWork, connect

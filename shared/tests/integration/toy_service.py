@@ -61,6 +61,26 @@ class ErasureController(Controller):
         return await platform.database.transaction(stage)
 
 
+def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that gives a child process the same private deployment."""
+    import os
+
+    env = dict(os.environ)
+    env.update({
+        "SMART_SERVICE": settings.service,
+        "SMART_MONGODB_DATABASE": settings.database_name,
+        "SMART_DEPLOYMENT": settings.deployment,
+        "SMART_TOPIC_NAMESPACE": settings.topic_namespace,
+        "SMART_CLOCK": settings.clock,
+        "SMART_BRANCHES": ",".join(settings.branches),
+        "SMART_LOCAL_TRACES": "false",
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "MONGODB_URI": settings.mongodb_uri,
+    })
+    env.update(extra)
+    return env
+
+
 def build(settings: Settings | None = None, consume: bool = True) -> Any:
     return build_service(
         "toy",

@@ -211,8 +211,11 @@ class MembersController(Controller):
 
     @get("/{member_id:str}", summary="One member (the member themselves or staff)")
     async def show(self, platform: Platform, principal: Principal, member_id: str) -> Member:
-        return await _transaction(  # type: ignore[no-any-return]
-            platform, lambda uow: _member(uow, member_id, principal))
+        member = await store.read(platform.db, member_id)
+        if member is None:
+            raise not_found("Member", member_id)
+        principal.require_member_or_staff(member.member_id, member.branch)
+        return member
 
     @patch("/{member_id:str}", summary="Change email, address, payout details or activities")
     async def change(self, platform: Platform, principal: Principal, member_id: str,

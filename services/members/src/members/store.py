@@ -7,6 +7,8 @@ erased person no longer blocks anyone (nor can be found by number) and may regis
 
 from __future__ import annotations
 
+from typing import Any
+
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -66,6 +68,12 @@ async def add(uow: UnitOfWork, member: Member, traceparent: str | None) -> None:
         if UNIQUE_NATIONAL_ID in str(error):
             raise DuplicateNationalId from None
         raise
+
+
+async def read(db: Any, member_id: str) -> Member | None:
+    """A member as last committed, outside any transaction (reads that change nothing)."""
+    doc = await db[MEMBERS].find_one({"_id": member_id})
+    return from_document(doc) if doc else None
 
 
 async def get(uow: UnitOfWork, member_id: str) -> Member | None:
