@@ -75,6 +75,10 @@ class Settings(BaseSettings):
 
     otel_exporter_otlp_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     local_traces: bool = Field(True, alias="SMART_LOCAL_TRACES")
+    trace_mongo: bool = Field(
+        True, alias="SMART_TRACE_MONGO",
+        description="A span per MongoDB command; sampling (OTEL_TRACES_SAMPLER) keeps it cheap.",
+    )
     log_level: str = Field("INFO", alias="SMART_LOG_LEVEL")
 
     @field_validator("branches", mode="before")

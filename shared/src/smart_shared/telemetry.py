@@ -86,9 +86,10 @@ def setup_tracing(settings: Settings) -> TracerProvider:
             BatchSpanProcessor(JsonLinesSpanExporter(path, settings.service))
         )
     trace.set_tracer_provider(provider)
-    from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
+    if settings.trace_mongo:
+        from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
 
-    PymongoInstrumentor().instrument()
+        PymongoInstrumentor().instrument()
     _configured = True
     return provider
 
