@@ -7,6 +7,7 @@ clock, on free ports) and by the demo (the platform that ``make up`` started).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -45,11 +46,11 @@ class PlatformProcesses:
 
     def start(self, name: str) -> None:
         env = dict(self.env, SMART_SERVICE_PORT=self.urls[name].rsplit(":", 1)[1])
-        log = open(self.home / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", name], env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with open(self.home / f"{name}.log", "ab") as log:  # the child keeps its own handle
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", name], env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def kill(self, name: str) -> None:
         """SIGKILL one service (a crash: no clean shutdown)."""
@@ -59,10 +60,8 @@ class PlatformProcesses:
 
     def stop_all(self) -> None:
         for process in self.processes.values():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         for process in self.processes.values():
             try:
                 process.wait(timeout=20)
@@ -121,8 +120,9 @@ def private_platform(home: Path, kafka: str, mongo: str, **extra: str) -> Platfo
 
 
 def local_platform() -> PlatformProcesses:
-    """The platform ``make up`` started on ports 8001–8006 (for the demo)."""
+    """The platform ``make up`` started on ports 8001-8006 (for the demo)."""
     env = dict(os.environ)
-    env.setdefault("MONGODB_URI", "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true")
+    env.setdefault("MONGODB_URI",
+                   "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true")
     home = Path(env.get("SMART_HOME", ".local"))
     return PlatformProcesses({n: f"http://127.0.0.1:{p}" for n, p in LOCAL_PORTS.items()}, env, home)

@@ -55,7 +55,9 @@ async def cmd_clock(args: argparse.Namespace) -> None:
     await client.close()
 
 
-async def _read_dead_letters(settings: Settings, topic: str, group: str | None) -> tuple[Any, list[Any]]:
+async def _read_dead_letters(
+    settings: Settings, topic: str, group: str | None
+) -> tuple[Any, list[Any]]:
     from aiokafka import AIOKafkaConsumer
 
     from smart_shared.deadletters import dlq_topic
@@ -144,7 +146,8 @@ def cmd_trace(args: argparse.Namespace) -> None:
         raise SystemExit(f"no recorded span mentions {args.aggregate_id} in {folder}")
     for trace_id in trace_ids:
         trace = spans_of(spans, trace_id)
-        print(f"trace {trace_id}: {len(trace)} spans across {', '.join(sorted(services_in(trace)))}")
+        services = ", ".join(sorted(services_in(trace)))
+        print(f"trace {trace_id}: {len(trace)} spans across {services}")
         print(render_tree(trace))
 
 

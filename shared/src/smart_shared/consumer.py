@@ -49,7 +49,9 @@ class EventHandlers:
         self._by_type: dict[str, Handler] = {}
         self._topics: set[str] = set()
 
-    def on(self, *event_types: type[E]) -> Callable[[Callable[[E, UnitOfWork], Awaitable[None]]], Any]:
+    def on(
+        self, *event_types: type[E]
+    ) -> Callable[[Callable[[E, UnitOfWork], Awaitable[None]]], Any]:
         def register(handler: Callable[[E, UnitOfWork], Awaitable[None]]) -> Any:
             for event_type in event_types:
                 self._by_type[event_type.ce_type()] = handler

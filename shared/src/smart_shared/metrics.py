@@ -16,7 +16,9 @@ EVENTS_SKIPPED = Counter(
     ["service", "reason"],
 )
 CONSUMER_LAG = Gauge(
-    "smart_consumer_lag", "Messages behind the end of the partition", ["service", "topic", "partition"]
+    "smart_consumer_lag",
+    "Messages behind the end of the partition",
+    ["service", "topic", "partition"],
 )
 OUTBOX_BACKLOG = Gauge("smart_outbox_backlog", "Outbox rows waiting to be published", ["service"])
 OUTBOX_PUBLISHED = Counter("smart_outbox_published_total", "Outbox rows published", ["service"])

@@ -20,9 +20,9 @@ def round2(value: Decimal) -> Decimal:
 
 
 def to_decimal(value: Any) -> Decimal:
-    """Read a decimal from a string, int or Decimal; refuse floats, booleans and non-finite values."""
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError("must be a decimal string such as \"12.50\", not a float")
+    """A decimal from a string, int or Decimal; floats, booleans and non-finite values refused."""
+    if isinstance(value, bool | float):
+        raise ValueError('must be a decimal string such as "12.50", not a float')
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):

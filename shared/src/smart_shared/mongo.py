@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bson import ObjectId
 from opentelemetry import propagate
@@ -33,6 +33,32 @@ from smart_shared.ids import new_id
 
 T = TypeVar("T")
 Document = dict[str, Any]
+
+
+class Staged(Protocol):
+    """Writes that the events of one unit of work add up, made once just before it commits."""
+
+    async def write(self, uow: UnitOfWork) -> None:
+        """Make the staged writes in ``uow``'s transaction and forget them."""
+
+
+S = TypeVar("S", bound=Staged)
+
+
+class StagedInserts:
+    """Documents of one collection inserted with a single ``insert_many`` (subclass it and set
+    ``collection``)."""
+
+    collection: str
+
+    def __init__(self) -> None:
+        self.documents: list[Document] = []
+
+    async def write(self, uow: UnitOfWork) -> None:
+        documents, self.documents = self.documents, []
+        if documents:
+            await uow.db[self.collection].insert_many(documents, ordered=True,
+                                                      session=uow.session)
 log = logging.getLogger("smart.mongo")
 
 OUTBOX = "outbox"
@@ -74,6 +100,7 @@ class UnitOfWork:
         self.clock = clock
         self._outbox: list[Document] = []
         self._inbox: list[Document] = []
+        self._staged: dict[type[Staged], Staged] = {}
 
     def publish(self, event: Event, traceparent: str | None = None) -> str:
         """Stage ``event`` in the outbox; it is sent only if the transaction commits.
@@ -111,8 +138,28 @@ class UnitOfWork:
     def staged_events(self) -> int:
         return len(self._outbox)
 
+    def staged(self, kind: type[S]) -> S:
+        """This unit of work's one ``kind`` of staged writes (made on first use).
+
+        A consumer batch handles all its events in one unit of work, so writes they all make to
+        one document (a number counter) can be added up, and the documents they create inserted
+        with one command. The state lives on the unit of work: a retried transaction gets a fresh
+        one and never sees an aborted attempt's state. Until written, staged documents are not in
+        the database, even for this transaction: read after ``write_staged``.
+        """
+        state = self._staged.get(kind)
+        if state is None:
+            state = self._staged[kind] = kind()
+        return state  # type: ignore[return-value]
+
+    async def write_staged(self) -> None:
+        """Write what is staged now, so that the reads that follow see it."""
+        for state in list(self._staged.values()):
+            await state.write(self)
+
     async def flush(self) -> None:
-        """Write the staged outbox and inbox rows in the transaction (two round trips at most)."""
+        """Write the staged writes, then the outbox and inbox rows, in the transaction."""
+        await self.write_staged()
         if self._outbox:
             # ids are made here, inside the (possibly retried) transaction, so the relay's
             # _id order follows commit order within this process

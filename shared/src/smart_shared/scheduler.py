@@ -42,7 +42,9 @@ class Scheduler:
         self._clock = clock
         self._jobs = jobs
         self._interval = interval_seconds
-        self._leases = {job.name: Lease(db, f"job:{job.name}", timedelta(seconds=30)) for job in jobs}
+        self._leases = {
+            job.name: Lease(db, f"job:{job.name}", timedelta(seconds=30)) for job in jobs
+        }
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -18,6 +18,7 @@ scheduler. Controllers receive ``platform: Platform`` and ``principal: Principal
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -87,12 +88,10 @@ async def create_topics(bootstrap: str, *topics: str, partitions: int = 3) -> No
         existing = set(await admin.list_topics())
         wanted = [t for topic in topics for t in (topic, f"{topic}.dlq") if t not in existing]
         if wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another process was faster
                 await admin.create_topics(
                     [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in wanted]
                 )
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
 
@@ -151,7 +150,9 @@ class Service:
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         settings = self.settings
         client = connect(settings.mongodb_uri, **settings.mongo_options())
-        clock: Clock = SharedClock(client, settings.clock_id) if settings.clock == "shared" else SystemClock()
+        clock: Clock = (
+            SharedClock(client, settings.clock_id) if settings.clock == "shared" else SystemClock()
+        )
         if isinstance(clock, SharedClock):
             await clock.start()
         database = Database(client, settings.database_name, clock)

@@ -75,6 +75,7 @@ async def issue_credit_note(
 
 async def credit_written_off_debt(event: DebtWrittenOff, uow: UnitOfWork) -> None:
     """Record collection's write-off with a credit note for the principal written off."""
+    await uow.write_staged()  # the invoice may have been issued earlier in this unit of work
     invoice = read_invoice(await uow.db[INVOICES].find_one(
         {"_id": event.invoice_id, "branch": event.branch}, session=uow.session))
     if invoice is None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from pymongo import ReturnDocument
 from smart_shared.events.catalogue import (
     Client,
     ContractCancelled,
@@ -16,7 +17,7 @@ from smart_shared.events.catalogue import (
 )
 from smart_shared.ids import new_id
 from smart_shared.money import Money
-from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.mongo import Document, StagedInserts, UnitOfWork
 from smart_shared.rulepacks import rule_pack
 from smart_shared.telemetry import current_traceparent
 
@@ -28,19 +29,19 @@ from billing.store import CONTRACTS, INVOICES, Invoice, iso, read_invoice
 log = logging.getLogger("billing.invoicing")
 
 
+class _NewInvoices(StagedInserts):
+    """The invoices issued in a unit of work, inserted together when it flushes."""
+
+    collection = INVOICES
+
+
 async def record_contract_signed(event: ContractSigned, uow: UnitOfWork) -> None:
     """Keep what the invoice needs; issue it now if the work was already reported complete."""
-    signed = event.model_dump(mode="json")
-    await uow.db[CONTRACTS].update_one(
-        {"_id": event.contract_id},
-        {"$setOnInsert": {"branch": event.branch, "member_id": event.member_id},
-         "$max": {"version": event.version},
-         "$set": {"signed": signed}},
-        upsert=True, session=uow.session,
-    )
-    contract = await uow.db[CONTRACTS].find_one({"_id": event.contract_id}, session=uow.session)
-    if contract and contract.get("completed") and not contract.get("invoice_id"):
-        await issue_invoice(uow, event.contract_id)
+    invoice_id = new_id()
+    contract = await _record(uow, event, {"signed": event.model_dump(mode="json")},
+                             claim_if=_has("completed"), invoice_id=invoice_id)
+    if contract.get("invoice_id") == invoice_id:
+        await _issue(uow, contract, invoice_id)
 
 
 async def record_contract_cancelled(event: ContractCancelled, uow: UnitOfWork) -> None:
@@ -56,23 +57,58 @@ async def record_contract_cancelled(event: ContractCancelled, uow: UnitOfWork) -
 
 async def record_work_completed(event: WorkCompleted, uow: UnitOfWork) -> None:
     """Issue the invoice, or remember the completion until the contract's terms arrive."""
-    await uow.db[CONTRACTS].update_one(
-        {"_id": event.contract_id},
-        {"$setOnInsert": {"branch": event.branch, "member_id": event.member_id},
-         "$max": {"version": event.version},
-         "$set": {"completed": {"version": event.version,
-                                "last_work_day": iso(event.last_work_day),
-                                "completed_at": event.completed_at}}},
-        upsert=True, session=uow.session,
+    invoice_id = new_id()
+    not_cancelled_later = {"$not": [{"$gt": ["$cancelled.version", event.version]}]}
+    contract = await _record(
+        uow, event,
+        {"completed": {"version": event.version, "last_work_day": iso(event.last_work_day),
+                       "completed_at": event.completed_at}},
+        claim_if={"$and": [_has("signed"), not_cancelled_later]}, invoice_id=invoice_id,
     )
-    contract = await uow.db[CONTRACTS].find_one({"_id": event.contract_id}, session=uow.session)
-    assert contract is not None
     cancelled = contract.get("cancelled")
     if cancelled and cancelled["version"] > event.version:
         log.warning("work completed on cancelled contract %s: not invoiced", event.contract_id)
         return
-    if contract.get("signed"):
-        await issue_invoice(uow, event.contract_id)
+    if contract.get("invoice_id") == invoice_id:
+        await _issue(uow, contract, invoice_id)
+
+
+def _has(name: str) -> dict[str, Any]:
+    """Aggregation: the contract has the object ``name`` (a fact recorded by an event)."""
+    return {"$eq": [{"$type": f"${name}"}, "object"]}
+
+
+async def _record(uow: UnitOfWork, event: ContractSigned | WorkCompleted, facts: Document,
+                  claim_if: dict[str, Any], invoice_id: str) -> Document:
+    """Record ``facts`` on the contract and, when it is not invoiced yet and ``claim_if`` holds
+    once they are recorded, claim it for ``invoice_id``: one command that returns the contract.
+
+    The claim is the contract's ``invoice_id``, set in the transaction that inserts the invoice,
+    so a contract whose ``invoice_id`` is another is already invoiced (or being invoiced by a
+    concurrent transaction, which then conflicts on this very document).
+    """
+    not_invoiced = {"$in": [{"$type": "$invoice_id"}, ["missing", "null"]]}
+    contract = await uow.db[CONTRACTS].find_one_and_update(
+        {"_id": event.contract_id},
+        [
+            {"$set": {
+                "branch": _on_insert("branch", event.branch),
+                "member_id": _on_insert("member_id", event.member_id),
+                "version": {"$max": ["$version", event.version]},
+                **{name: {"$literal": value} for name, value in facts.items()},
+            }},
+            {"$set": {"invoice_id": {
+                "$cond": [{"$and": [not_invoiced, claim_if]}, invoice_id, "$invoice_id"]}}},
+        ],
+        upsert=True, return_document=ReturnDocument.AFTER, session=uow.session,
+    )
+    assert contract is not None  # an upsert returning the document after it always finds one
+    return dict(contract)
+
+
+def _on_insert(name: str, value: Any) -> dict[str, Any]:
+    """Aggregation: ``value`` when the contract has no ``name`` yet (``$setOnInsert``)."""
+    return {"$cond": [{"$eq": [{"$type": f"${name}"}, "missing"]}, value, f"${name}"]}
 
 
 async def issue_invoice(uow: UnitOfWork, contract_id: str) -> Invoice:
@@ -80,14 +116,26 @@ async def issue_invoice(uow: UnitOfWork, contract_id: str) -> Invoice:
 
     Idempotent: a contract already invoiced returns its invoice and publishes nothing.
     """
+    invoice_id = new_id()
+    contract = await uow.db[CONTRACTS].find_one_and_update(
+        {"_id": contract_id, "invoice_id": None, "signed": {"$type": "object"}},
+        {"$set": {"invoice_id": invoice_id}},
+        return_document=ReturnDocument.AFTER, session=uow.session,
+    )
+    if contract is not None:
+        return await _issue(uow, contract, invoice_id)
+    await uow.write_staged()  # the invoice may have been issued earlier in this unit of work
     existing = read_invoice(
         await uow.db[INVOICES].find_one({"contract_id": contract_id}, session=uow.session)
     )
     if existing:
         return existing
-    contract = await uow.db[CONTRACTS].find_one({"_id": contract_id}, session=uow.session)
-    if not contract or not contract.get("signed"):
-        raise LookupError(f"contract {contract_id} has not been signed")
+    raise LookupError(f"contract {contract_id} has not been signed")
+
+
+async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoice:
+    """Number and insert the invoice of ``contract``, claimed for ``invoice_id`` in this
+    transaction → ``InvoiceIssued``."""
     signed = ContractSigned.model_validate(contract["signed"])
     issue_date = uow.clock.today()
     rules = billing_rules(signed.branch, issue_date)
@@ -97,12 +145,10 @@ async def issue_invoice(uow: UnitOfWork, contract_id: str) -> Invoice:
         signed.branch, sequence, issue_date, signed.client, signed.amount_excl_vat.amount,
         signed.payment_term_days, rules, standard_rate,
     )
-    invoice_id = new_id()
     document = _invoice_document(invoice_id, signed, terms, rules, uow.clock.now())
-    await uow.db[INVOICES].insert_one(document, session=uow.session)
-    await uow.db[CONTRACTS].update_one(
-        {"_id": contract_id}, {"$set": {"invoice_id": invoice_id}}, session=uow.session
-    )
+    # inserted with the other invoices of the unit of work just before it commits (one command);
+    # its contract's claim, already written, keeps any other issuance of the contract away
+    uow.staged(_NewInvoices).documents.append(document)
     invoice = Invoice.model_validate(document)
     uow.publish(_invoice_issued(invoice, signed.client, uow.clock.now()))
     return invoice
@@ -177,6 +223,7 @@ def _invoice_issued(invoice: Invoice, client: Client, now: datetime) -> InvoiceI
 
 async def pseudonymise_member(uow: UnitOfWork, member_id: str) -> int:
     """After erasure the invoices stay (kept 7 years by law) but no longer name the member."""
+    await uow.write_staged()  # invoices issued earlier in this unit of work are renamed too
     result = await uow.db[INVOICES].update_many(
         {"member_id": member_id, "performer.erased": False},
         {"$set": {"performer.member_id": None, "performer.erased": True}},

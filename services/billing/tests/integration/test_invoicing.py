@@ -1,6 +1,6 @@
 import asyncio
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -174,3 +174,49 @@ async def test_an_erased_member_is_no_longer_named_but_the_invoice_stays(billing
     assert doc is not None and doc["performer"]["member_id"] is None
     assert doc["number"] == invoice["number"] and doc["total"] == invoice["total"]
     assert date.fromisoformat(doc["issue_date"])
+
+
+
+async def test_one_unit_of_work_numbers_its_invoices_in_a_block_and_reads_its_own_invoices(
+    billing: Billing,
+) -> None:
+    """A consumer batch issues many invoices in one transaction: numbers stay consecutive, the
+    counter ends on the last one, and later handlers of the batch see the batch's invoices."""
+    from billing.credit_notes import credit_written_off_debt
+    from billing.invoicing import pseudonymise_member, record_work_completed
+    from smart_shared.events.catalogue import DebtWrittenOff
+    from smart_shared.money import Money
+
+    platform = billing.service.platform
+    assert platform is not None
+    contracts = [new_id() for _ in range(5)]
+    member = f"member-{new_id()}"
+
+    async def batch(uow: UnitOfWork) -> str:
+        for contract_id in contracts:
+            await record_contract_signed(contract_signed(contract_id, member_id=member), uow)
+            await record_work_completed(work_completed(contract_id, member_id=member), uow)
+        first = await issue_invoice(uow, contracts[0])  # idempotent within the batch too
+        assert await pseudonymise_member(uow, member) == len(contracts)
+        await credit_written_off_debt(DebtWrittenOff(
+            branch="BE", version=1, occurred_at=datetime.now(UTC), case_id=new_id(),
+            invoice_id=first.invoice_id, contract_id=contracts[0], member_id=member,
+            amount=Money.of("100.00"), reason="client bankrupt", written_off_on=date.today(),
+        ), uow)
+        return first.number
+
+    first_number = await platform.database.transaction(batch)
+    docs = await billing.db["invoices"].find({"contract_id": {"$in": contracts}}).to_list(None)
+    assert len(docs) == len(contracts)
+    assert all(doc["performer"]["erased"] for doc in docs)
+    by_contract = {doc["contract_id"]: doc for doc in docs}
+    assert by_contract[contracts[0]]["number"] == first_number
+    sequences = [int(by_contract[c]["number"].rsplit("-", 1)[1]) for c in contracts]
+    assert sequences == list(range(sequences[0], sequences[0] + len(contracts)))
+    counter = await billing.db["counters"].find_one(
+        {"_id": f"invoice:BE:{docs[0]['year']}"})
+    numbers = await all_numbers(billing)
+    assert_gapless(numbers)
+    assert counter is not None and counter["sequence"] == numbers[-1] >= sequences[-1]
+    assert await billing.db["credit_notes"].count_documents(
+        {"invoice_id": by_contract[contracts[0]]["_id"]}) == 1

@@ -2,6 +2,10 @@
 
 Each use case is safe to run twice and in any order: the guarantee's state says what is still to
 do, transfer ids are derived from the facts, and the consumer's inbox drops redelivered events.
+
+A whole batch of events runs in one transaction, so each use case first reads everything it needs
+in one command (``store.prefetch``; nothing when the transaction knows it already), and then
+writes each collection once.
 """
 
 from __future__ import annotations
@@ -80,6 +84,9 @@ async def decide(uow: UnitOfWork, event: ContractSigned) -> Decision:
 
 @handlers.on(ContractSigned)
 async def decide_guarantee_for_contract(event: ContractSigned, uow: UnitOfWork) -> None:
+    await store.prefetch(uow, branch=event.branch, guarantees=[event.contract_id],
+                         exposures=store.exposure_ids(event.branch, event.client.client_key,
+                                                      event.member_id))
     doc = await store.find_guarantee(uow, event.contract_id)
     if doc and doc.get("decided"):
         return
@@ -115,7 +122,7 @@ async def decide_guarantee_for_contract(event: ContractSigned, uow: UnitOfWork) 
 
 @handlers.on(InvoiceIssued)
 async def link_invoice_to_contract(event: InvoiceIssued, uow: UnitOfWork) -> None:
-    await uow.db[store.INVOICES].update_one(
+    result = await uow.db[store.INVOICES].update_one(
         {"_id": event.invoice_id, "version": {"$not": {"$gte": event.version}}},
         {"$set": {"contract_id": event.contract_id, "branch": event.branch,
                   "member_id": event.member_id, "number": event.number,
@@ -123,15 +130,16 @@ async def link_invoice_to_contract(event: InvoiceIssued, uow: UnitOfWork) -> Non
                   "version": event.version},
          "$setOnInsert": {"status": "issued"}},
         upsert=True, session=uow.session)
-    await uow.db[store.GUARANTEES].update_one(
-        {"_id": event.contract_id}, {"$set": {"invoice_id": event.invoice_id}},
-        session=uow.session)
+    if result.upserted_id is not None:
+        store.remember_invoice_status(uow, event.invoice_id, "issued")
+    await store.link_invoice(uow, event.contract_id, event.invoice_id)
 
 
 @handlers.on(SalaryDue)
 async def advance_salary_cost(event: SalaryDue, uow: UnitOfWork) -> None:
     if not event.guaranteed:
         return
+    await store.prefetch(uow, branch=event.branch, guarantees=[event.contract_id])
     doc = await store.find_guarantee(uow, event.contract_id)
     if not doc or not doc.get("decided"):
         return
@@ -164,9 +172,9 @@ def _of_kind(transfers: list[Transfer], kind: str) -> Transfer | None:
 
 @handlers.on(InvoicePaid)
 async def recover_advance(event: InvoicePaid, uow: UnitOfWork) -> None:
-    invoice = await uow.db[store.INVOICES].find_one({"_id": event.invoice_id},
-                                                    session=uow.session)
-    if invoice and invoice.get("status") == "paid":
+    await store.prefetch(uow, branch=event.branch, guarantees=[event.contract_id],
+                         invoices=[event.invoice_id])
+    if await store.invoice_status(uow, event.invoice_id) == "paid":
         return
     await uow.db[store.INVOICES].update_one(
         {"_id": event.invoice_id},
@@ -174,6 +182,7 @@ async def recover_advance(event: InvoicePaid, uow: UnitOfWork) -> None:
                   "member_id": event.member_id, "paid_on": event.paid_on.isoformat(),
                   "amount_excl_vat": str(event.amount_excl_vat.amount)}},
         upsert=True, session=uow.session)
+    store.remember_invoice_status(uow, event.invoice_id, "paid")
     doc = await store.find_guarantee(uow, event.contract_id)
     guarantee = (store.guarantee_from(doc) if doc
                  else _placeholder(event.contract_id, event.branch, event.member_id))
@@ -198,6 +207,7 @@ async def recover_advance(event: InvoicePaid, uow: UnitOfWork) -> None:
 
 @handlers.on(ContractCancelled)
 async def release_reservation(event: ContractCancelled, uow: UnitOfWork) -> None:
+    await store.prefetch(uow, branch=event.branch, guarantees=[event.contract_id])
     doc = await store.find_guarantee(uow, event.contract_id)
     if not doc or not doc.get("decided"):
         return
@@ -211,6 +221,7 @@ async def release_reservation(event: ContractCancelled, uow: UnitOfWork) -> None
 
 @handlers.on(DebtWrittenOff)
 async def absorb_loss(event: DebtWrittenOff, uow: UnitOfWork) -> None:
+    await store.prefetch(uow, branch=event.branch, guarantees=[event.contract_id])
     doc = await store.find_guarantee(uow, event.contract_id)
     if not doc or not doc.get("decided"):
         return

@@ -25,7 +25,7 @@ from smart_shared.events import (
 from smart_shared.mongo import UnitOfWork
 from smart_shared.telemetry import current_traceparent
 
-from payroll.salaries import decide_salary
+from payroll.salaries import record_and_decide
 from payroll.store import CONTRACTS, INVOICES, MEMBERS
 
 handlers = EventHandlers()
@@ -46,13 +46,17 @@ async def _record(uow: UnitOfWork, contract_id: str, branch: str, member_id: str
 
 async def _project_member(uow: UnitOfWork, member_id: str, version: int,
                           facts: dict[str, Any]) -> None:
-    members = uow.db[MEMBERS]
-    current = await members.find_one({"_id": member_id}, {"version": 1}, session=uow.session)
-    if current is not None and current.get("version", 0) >= version:
-        return  # a stale or repeated update
-    await members.update_one(
-        {"_id": member_id}, {"$set": {**facts, "version": version}}, upsert=True,
-        session=uow.session,
+    """Keep the member's facts unless the projection already holds this version or a newer one
+    (a stale or repeated update): one conditional update, a new member inserted."""
+    newer = {"$lt": [{"$ifNull": ["$version", 0]}, version]}
+    await uow.db[MEMBERS].update_one(
+        {"_id": member_id},
+        [{"$replaceWith": {"$cond": [
+            newer,
+            {"$mergeObjects": ["$$ROOT", {"$literal": {**facts, "version": version}}]},
+            "$$ROOT",
+        ]}}],
+        upsert=True, session=uow.session,
     )
 
 
@@ -92,7 +96,7 @@ async def forget_erased_member(event: MemberErased, uow: UnitOfWork) -> None:
 
 @handlers.on(ContractSigned)
 async def remember_signed_contract(event: ContractSigned, uow: UnitOfWork) -> None:
-    await _record(uow, event.contract_id, event.branch, event.member_id, {
+    await record_and_decide(uow, event.contract_id, event.branch, event.member_id, {
         "signed": True,
         "activity_kind": event.activity.kind,
         "activity": event.activity.model_dump(mode="json"),
@@ -101,18 +105,16 @@ async def remember_signed_contract(event: ContractSigned, uow: UnitOfWork) -> No
         "first_work_day": event.first_work_day.isoformat(),
         "last_work_day": event.last_work_day.isoformat(),
     })
-    await decide_salary(uow, event.contract_id)
 
 
 @handlers.on(WorkCompleted)
 async def compute_salary_of_completed_work(event: WorkCompleted, uow: UnitOfWork) -> None:
-    await _record(uow, event.contract_id, event.branch, event.member_id, {
+    await record_and_decide(uow, event.contract_id, event.branch, event.member_id, {
         "completed": True,
         "last_work_day": event.last_work_day.isoformat(),
         "completed_at": event.completed_at,
         "traceparent": current_traceparent(),
     })
-    await decide_salary(uow, event.contract_id)
 
 
 @handlers.on(ContractCancelled)
@@ -127,15 +129,11 @@ async def drop_cancelled_contract(event: ContractCancelled, uow: UnitOfWork) -> 
 
 async def _remember_decision(uow: UnitOfWork, event: GuaranteeGranted | GuaranteeDeclined,
                              decision: str) -> None:
-    contract = await uow.db[CONTRACTS].find_one(
-        {"_id": event.contract_id}, {"guarantee_version": 1}, session=uow.session
-    )
-    if contract is not None and contract.get("guarantee_version", 0) >= event.version:
-        return
-    await _record(uow, event.contract_id, event.branch, event.member_id, {
+    # a stale or repeated decision (its version already known) changes nothing
+    newer = {"$lt": [{"$ifNull": ["$guarantee_version", 0]}, event.version]}
+    await record_and_decide(uow, event.contract_id, event.branch, event.member_id, {
         "guarantee": decision, "guarantee_version": event.version,
-    })
-    await decide_salary(uow, event.contract_id)
+    }, only_if=newer)
 
 
 @handlers.on(GuaranteeGranted)
@@ -171,8 +169,7 @@ async def release_salary_of_paid_invoice(event: InvoicePaid, uow: UnitOfWork) ->
                   "paid_on": event.paid_on.isoformat()}},
         upsert=True, session=uow.session,
     )
-    await _record(uow, event.contract_id, event.branch, event.member_id, {
+    await record_and_decide(uow, event.contract_id, event.branch, event.member_id, {
         "invoice_id": event.invoice_id, "invoice_paid": True,
         "invoice_paid_on": event.paid_on.isoformat(),
     })
-    await decide_salary(uow, event.contract_id)

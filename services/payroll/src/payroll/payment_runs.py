@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from smart_shared.events import SalaryPaid
@@ -42,22 +42,25 @@ async def open_payment_run(
         {"branch": branch, "status": "due", "pay_date": {"$lte": pay_date.isoformat()}},
         session=uow.session,
     ).sort("_id", 1).to_list(None)
-    items: list[dict[str, Any]] = []
+    member_ids = list({salary["member_id"] for salary in due})
+    members = {
+        member["_id"]: member
+        async for member in uow.db[MEMBERS].find({"_id": {"$in": member_ids}},
+                                                 session=uow.session)
+    } if due else {}
+    payable: list[tuple[Document, tuple[str, str]]] = []
     excluded: list[dict[str, str]] = []
     for salary in due:
-        member = await uow.db[MEMBERS].find_one({"_id": salary["member_id"]}, session=uow.session)
-        payee = _payable_to(member)
+        payee = _payable_to(members.get(salary["member_id"]))
         if isinstance(payee, str):
             excluded.append({"salary_id": salary["_id"], "reason": payee})
+        else:
+            payable.append((salary, payee))
+    claimed = await _claim(uow, [salary["_id"] for salary, _ in payable], run_id)
+    items: list[dict[str, Any]] = []
+    for salary, (iban, holder) in payable:
+        if salary["_id"] not in claimed:
             continue
-        claimed = await uow.db[SALARIES].update_one(
-            {"_id": salary["_id"], "status": "due"},
-            {"$set": {"status": "in_run", "payment_run_id": run_id}},
-            session=uow.session,
-        )
-        if claimed.modified_count != 1:
-            continue
-        iban, holder = payee
         items.append({
             "salary_id": salary["_id"],
             "contract_id": salary["contract_id"],
@@ -99,6 +102,25 @@ async def open_payment_run(
     return run
 
 
+async def _claim(uow: UnitOfWork, salary_ids: list[str], run_id: str) -> set[str]:
+    """Move the salaries still due into the run (one conditional update for them all); the ids of
+    those it moved."""
+    if not salary_ids:
+        return set()
+    claimed = await uow.db[SALARIES].update_many(
+        {"_id": {"$in": salary_ids}, "status": "due"},
+        {"$set": {"status": "in_run", "payment_run_id": run_id}},
+        session=uow.session,
+    )
+    if claimed.modified_count == len(salary_ids):
+        return set(salary_ids)
+    # some were no longer due (they were read in this transaction, so a concurrent change would
+    # rather have failed it with a write conflict): keep the ones moved into this run
+    moved = uow.db[SALARIES].find({"_id": {"$in": salary_ids}, "payment_run_id": run_id},
+                                  {"_id": 1}, session=uow.session)
+    return {doc["_id"] async for doc in moved}
+
+
 async def confirm_payment_run(uow: UnitOfWork, run: Document) -> Document:
     """The bank executed the run: each salary in it is paid (``SalaryPaid``) exactly once.
     Confirming a confirmed run changes nothing."""
@@ -111,19 +133,32 @@ async def confirm_payment_run(uow: UnitOfWork, run: Document) -> Document:
         current = await uow.db[PAYMENT_RUNS].find_one({"_id": run["_id"]}, session=uow.session)
         return current or run
     paid_on = uow.clock.today()
-    for item in confirmed["items"]:
-        salary = await uow.db[SALARIES].find_one_and_update(
-            {"_id": item["salary_id"], "status": "in_run", "payment_run_id": run["_id"]},
-            {"$set": {"status": "paid", "paid_on": paid_on.isoformat(),
-                      "end_to_end_id": item["end_to_end_id"]},
-             "$inc": {"version": 1}},
-            session=uow.session, return_document=ReturnDocument.AFTER,
+    in_run = {"status": "in_run", "payment_run_id": run["_id"]}
+    salaries = {
+        salary["_id"]: salary
+        async for salary in uow.db[SALARIES].find(
+            {"_id": {"$in": [item["salary_id"] for item in confirmed["items"]]}, **in_run},
+            session=uow.session,
         )
-        if salary is None:
-            continue
+    }
+    payments = [item for item in confirmed["items"] if item["salary_id"] in salaries]
+    if payments:
+        # one command for the whole run; the salaries were read in this transaction, so each
+        # update finds its salary still in the run (a concurrent change fails the transaction)
+        paid = await uow.db[SALARIES].bulk_write([
+            UpdateOne({"_id": item["salary_id"], **in_run},
+                      {"$set": {"status": "paid", "paid_on": paid_on.isoformat(),
+                                "end_to_end_id": item["end_to_end_id"]},
+                       "$inc": {"version": 1}})
+            for item in payments
+        ], ordered=True, session=uow.session)
+        if paid.modified_count != len(payments):
+            raise RuntimeError(f"payment run {run['_id']} changed while it was confirmed")
+    for item in payments:
+        salary = salaries[item["salary_id"]]
         uow.publish(SalaryPaid(
             branch=salary["branch"],
-            version=salary["version"],
+            version=salary["version"] + 1,
             occurred_at=uow.clock.now(),
             salary_id=salary["_id"],
             contract_id=salary["contract_id"],

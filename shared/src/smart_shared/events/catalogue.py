@@ -48,7 +48,9 @@ class Activity(_Part):
     kind: ActivityKind = Field(
         description="artistic and manual: social base 108 %; artistic: flat withholding."
     )
-    joint_committee: str = Field(description="Joint committee: '304' performing arts, '200' default.")
+    joint_committee: str = Field(
+        description="Joint committee: '304' performing arts, '200' default."
+    )
 
 
 class PayoutDetails(_Part):
