@@ -125,4 +125,5 @@ def local_platform() -> PlatformProcesses:
     env.setdefault("MONGODB_URI",
                    "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true")
     home = Path(env.get("SMART_HOME", ".local"))
-    return PlatformProcesses({n: f"http://127.0.0.1:{p}" for n, p in LOCAL_PORTS.items()}, env, home)
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in LOCAL_PORTS.items()}
+    return PlatformProcesses(urls, env, home)

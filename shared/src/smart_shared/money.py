@@ -6,12 +6,16 @@ a float cannot say 0.10 exactly, so accepting one would hide a rounding error in
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, field_validator
 
 CENT = Decimal("0.01")
+MAX_DIGITS = 18
+"""Integer digits an amount may have: far above any real amount, far below Decimal's limits."""
+_PLAIN_DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
 def round2(value: Decimal) -> Decimal:
@@ -28,14 +32,15 @@ def to_decimal(value: Any) -> Decimal:
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a decimal number") from None
+        if not _PLAIN_DECIMAL.match(value.strip()):
+            raise ValueError(f"{value[:40]!r} is not a plain decimal number such as \"12.50\"")
+        result = Decimal(value.strip())
     else:
         raise ValueError("must be a decimal string")
     if not result.is_finite():
         raise ValueError("must be a finite number")
+    if result.adjusted() >= MAX_DIGITS:
+        raise ValueError(f"must have at most {MAX_DIGITS} digits before the decimal point")
     return result
 
 
