@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from smart_shared.settings import Settings
 from smart_shared.testing import Infrastructure, unique_name
 

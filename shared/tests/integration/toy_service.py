@@ -14,7 +14,6 @@ from typing import Any
 
 from litestar import Controller, post
 from pydantic import BaseModel
-
 from smart_shared.auth import Principal
 from smart_shared.consumer import EventHandlers
 from smart_shared.events import MemberErased
@@ -49,7 +48,9 @@ class ErasureController(Controller):
     path = "/v1/erasures"
 
     @post("/")
-    async def erase(self, data: Erasures, platform: Platform, principal: Principal) -> dict[str, Any]:
+    async def erase(
+        self, data: Erasures, platform: Platform, principal: Principal
+    ) -> dict[str, Any]:
         principal.require("staff")
         if not data.member_ids:
             raise Problem(400, "Nothing to erase", errors=[{"field": "member_ids",

@@ -2,14 +2,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import jwt
 import pytest
-
 from smart_shared.auth import Principal, mint_token, read_token
 from smart_shared.clock import FixedClock
 from smart_shared.problems import Problem
 from smart_shared.rulepacks import UnknownRulePack, rule_pack
 from smart_shared.settings import Settings
 
-SETTINGS = Settings(SMART_JWT_SECRET="test-secret-of-at-least-32-bytes!!")  # type: ignore[call-arg]
+SECRET = "test-secret-of-at-least-32-bytes!!"
+SETTINGS = Settings(SMART_JWT_SECRET=SECRET)  # type: ignore[call-arg]
 
 
 def test_a_minted_token_reads_back_as_its_principal() -> None:
@@ -23,13 +23,13 @@ def test_bad_tokens_are_refused(tamper: str) -> None:
     claims = {"sub": "x", "role": "member", "branch": "BE", "member_id": "m-1",
               "exp": now + timedelta(hours=1)}
     if tamper == "expired":
-        token = jwt.encode({**claims, "exp": now - timedelta(seconds=5)}, "test-secret-of-at-least-32-bytes!!", "HS256")
+        token = jwt.encode({**claims, "exp": now - timedelta(seconds=5)}, SECRET, "HS256")
     elif tamper == "wrong_secret":
         token = jwt.encode(claims, "another-secret-of-at-least-32-bytes", "HS256")
     elif tamper == "none_alg":
         token = jwt.encode(claims, None, algorithm="none")  # type: ignore[arg-type]
     elif tamper == "no_member":
-        token = jwt.encode({k: v for k, v in claims.items() if k != "member_id"}, "test-secret-of-at-least-32-bytes!!")
+        token = jwt.encode({k: v for k, v in claims.items() if k != "member_id"}, SECRET)
     else:
         token = "not.a.token"
     with pytest.raises(Problem) as refused:

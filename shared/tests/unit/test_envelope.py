@@ -2,7 +2,6 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
-
 from smart_shared.events import (
     BY_CE_TYPE,
     EVENT_TYPES,
@@ -30,7 +29,8 @@ def invoice_paid() -> InvoicePaid:
 
 def test_an_event_travels_in_cloudevents_binary_mode() -> None:
     event = invoice_paid()
-    key, value, headers = encode(event, "0190-id", traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01")
+    traceparent = "00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+    key, value, headers = encode(event, "0190-id", traceparent=traceparent)
     h = header_map(headers)
     assert key == b"inv-1"
     assert h["ce_specversion"] == "1.0"
@@ -98,7 +98,8 @@ def test_every_event_has_a_topic_key_docstring_and_schema() -> None:
     for event in EVENT_TYPES:
         assert event.__doc__ and event.topic.startswith("smart.")
         schema = schemas[event.ce_type()]
-        assert {"branch", "version", "occurred_at", event.aggregate_field} <= set(schema["required"])
+        required = set(schema["required"])
+        assert {"branch", "version", "occurred_at", event.aggregate_field} <= required
 
 
 def test_keys_follow_the_aggregate_of_each_stream() -> None:

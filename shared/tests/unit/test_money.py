@@ -4,7 +4,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
-
 from smart_shared.money import Money, NonNegativeMoney, PositiveMoney, round2
 
 cents = st.decimals(min_value=Decimal("-1000000"), max_value=Decimal("1000000"), places=2)
