@@ -68,7 +68,7 @@ async def _read_dead_letters(
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        **settings.kafka_security(),  # type: ignore[arg-type]
+        **settings.kafka_security(),
     )
     await consumer.start()
     records: list[Any] = []
@@ -105,7 +105,7 @@ async def cmd_dlq(args: argparse.Namespace) -> None:
             return
         producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True,
-            acks="all", **settings.kafka_security(),  # type: ignore[arg-type]
+            acks="all", **settings.kafka_security(),
         )
         await producer.start()
         replayed = 0

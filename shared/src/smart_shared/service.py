@@ -134,7 +134,7 @@ class Service:
         settings: Settings | None,
     ) -> None:
         self.name = name
-        self.settings = settings or Settings(SMART_SERVICE=name)  # type: ignore[call-arg]
+        self.settings = settings or Settings(SMART_SERVICE=name)
         if not self.settings.service:
             self.settings.service = name
         self.handlers = handlers
@@ -319,7 +319,7 @@ def build_service(
     settings: Settings | None = None,
 ) -> Service:
     """Build a service: see the module docstring."""
-    settings = settings or Settings(SMART_SERVICE=name)  # type: ignore[call-arg]
+    settings = settings or Settings(SMART_SERVICE=name)
     settings.service = name
     setup_tracing(settings)
     return Service(name, controllers, handlers, indexes, jobs, on_start, settings)

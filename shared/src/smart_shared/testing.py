@@ -54,8 +54,8 @@ def _docker_engine_answers() -> bool:
 
 
 def _from_testcontainers() -> tuple[Infrastructure, list[Any]]:
-    from testcontainers.kafka import KafkaContainer  # type: ignore[import-not-found]
-    from testcontainers.mongodb import MongoDbContainer  # type: ignore[import-not-found]
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.mongodb import MongoDbContainer
 
     kafka = KafkaContainer("apache/kafka:4.1.1").with_kraft()
     mongo = MongoDbContainer("mongo:8").with_command("--replSet rs0 --bind_ip_all")
