@@ -117,15 +117,15 @@ async def test_two_replicas_issue_invoices_without_gap_or_duplicate(billing: Bil
 
     replica = create_service(billing.settings)
     async with serving(replica.app):
-        contracts = [new_id() for _ in range(100)]
+        contracts = [new_id() for _ in range(200)]
         await asyncio.gather(*(billing.send(contract_signed(c)) for c in contracts))
         await asyncio.gather(*(billing.send(work_completed(c)) for c in contracts))
 
         async def all_invoiced() -> bool:
             return await billing.db["invoices"].count_documents(
-                {"contract_id": {"$in": contracts}}) == 100
+                {"contract_id": {"$in": contracts}}) == 200
 
-        await eventually(all_invoiced, timeout=90)
+        await eventually(all_invoiced, timeout=120)
     assert_gapless(await all_numbers(billing))
 
 
