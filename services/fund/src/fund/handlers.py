@@ -122,13 +122,19 @@ async def decide_guarantee_for_contract(event: ContractSigned, uow: UnitOfWork) 
 
 @handlers.on(InvoiceIssued)
 async def link_invoice_to_contract(event: InvoiceIssued, uow: UnitOfWork) -> None:
+    newer = {"$lt": [{"$ifNull": ["$version", 0]}, event.version]}
+    facts = {"contract_id": event.contract_id, "branch": event.branch,
+             "member_id": event.member_id, "number": event.number,
+             "amount_excl_vat": str(event.amount_excl_vat.amount), "version": event.version}
+    # one conditional pipeline update: a stale or repeated version changes nothing and, unlike
+    # a version filter with upsert, cannot collide with the existing document's key
     result = await uow.db[store.INVOICES].update_one(
-        {"_id": event.invoice_id, "version": {"$not": {"$gte": event.version}}},
-        {"$set": {"contract_id": event.contract_id, "branch": event.branch,
-                  "member_id": event.member_id, "number": event.number,
-                  "amount_excl_vat": str(event.amount_excl_vat.amount),
-                  "version": event.version},
-         "$setOnInsert": {"status": "issued"}},
+        {"_id": event.invoice_id},
+        [{"$set": {
+            **{name: {"$cond": [newer, {"$literal": value}, f"${name}"]}
+               for name, value in facts.items()},
+            "status": {"$ifNull": ["$status", "issued"]},
+        }}],
         upsert=True, session=uow.session)
     if result.upserted_id is not None:
         store.remember_invoice_status(uow, event.invoice_id, "issued")

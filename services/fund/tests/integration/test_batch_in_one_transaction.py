@@ -191,3 +191,20 @@ async def test_every_floor_holds_after_each_transfer_not_only_at_the_end(fund: F
     assert after["capital"] - before["capital"] == Decimal("5.00")
     assert after["free"] - before["free"] == Decimal("5.00")
     await assert_reconciled(fund)
+
+
+async def test_an_invoice_fact_repeated_under_a_new_event_id_changes_nothing(fund: Fund) -> None:
+    contract, member, invoice = new_id(), new_id(), new_id()
+    issued = invoice_issued(contract, member, invoice)
+
+    async def link_twice(uow: UnitOfWork) -> None:
+        # the same fact published again (a new event id, the same version) in one batch
+        await link_invoice_to_contract(issued, uow)
+        await link_invoice_to_contract(issued, uow)
+
+    await database(fund).transaction(link_twice)
+    stored = await fund.service.platform.db[store.INVOICES].find_one(  # type: ignore[union-attr]
+        {"_id": invoice})
+    assert stored is not None
+    assert (stored["contract_id"], stored["version"], stored["status"]) == (
+        contract, issued.version, "issued")
