@@ -369,7 +369,11 @@ def _random_cluster_id() -> str:
     import base64
     import uuid
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        # like Kafka's own Uuid: never starting with "-", which a command line reads as an option
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def create_topics(cfg: Config) -> None:
