@@ -5,18 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
 
+from smart_shared.events.catalogue import DeclineReason
 from smart_shared.money import round2
 
-DeclineReason = Literal[
-    "client_not_signed",
-    "client_outside_eu",
-    "client_cap_exceeded",
-    "member_cap_exceeded",
-    "fund_insufficient",
-    "branch_not_covered",
-]
 
 
 @dataclass(frozen=True)
