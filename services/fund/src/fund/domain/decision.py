@@ -10,7 +10,6 @@ from smart_shared.events.catalogue import DeclineReason
 from smart_shared.money import round2
 
 
-
 @dataclass(frozen=True)
 class GuaranteePolicy:
     """The branch's numbers, from its rule pack."""
