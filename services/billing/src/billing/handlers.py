@@ -23,24 +23,11 @@ from billing.invoicing import (
 handlers = EventHandlers()
 
 
-@handlers.on(ContractSigned)
-async def contract_signed(event: ContractSigned, uow: UnitOfWork) -> None:
-    await record_contract_signed(event, uow)
-
-
-@handlers.on(ContractCancelled)
-async def contract_cancelled(event: ContractCancelled, uow: UnitOfWork) -> None:
-    await record_contract_cancelled(event, uow)
-
-
-@handlers.on(WorkCompleted)
-async def work_completed(event: WorkCompleted, uow: UnitOfWork) -> None:
-    await record_work_completed(event, uow)
-
-
-@handlers.on(DebtWrittenOff)
-async def debt_written_off(event: DebtWrittenOff, uow: UnitOfWork) -> None:
-    await credit_written_off_debt(event, uow)
+# the use cases take (event, uow) themselves: register them as they are
+handlers.on(ContractSigned)(record_contract_signed)
+handlers.on(ContractCancelled)(record_contract_cancelled)
+handlers.on(WorkCompleted)(record_work_completed)
+handlers.on(DebtWrittenOff)(credit_written_off_debt)
 
 
 @handlers.on(MemberErased)

@@ -17,21 +17,7 @@ log = logging.getLogger("contracts.handlers")
 handlers = EventHandlers()
 
 
-@handlers.on(MemberActivated)
-async def member_activated(event: MemberActivated, uow: UnitOfWork) -> None:
-    await keep_member(event, uow)
-
-
-@handlers.on(MemberUpdated)
-async def member_updated(event: MemberUpdated, uow: UnitOfWork) -> None:
-    await keep_member(event, uow)
-
-
-@handlers.on(MemberErased)
-async def member_erased(event: MemberErased, uow: UnitOfWork) -> None:
-    await keep_member(event, uow)
-
-
+@handlers.on(MemberActivated, MemberUpdated, MemberErased)
 async def keep_member(event: MemberEvent, uow: UnitOfWork) -> None:
     """Keep the member's status and activities; stale versions change nothing."""
     known = await load_member(uow, event.member_id)
