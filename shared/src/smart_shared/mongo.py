@@ -35,6 +35,15 @@ T = TypeVar("T")
 Document = dict[str, Any]
 
 
+def text_equals(value: str) -> Document:
+    """Match a string field through a partial index filtered on ``{"$type": "string"}``.
+
+    The query planner uses a partial index only when the query implies its filter, and an
+    equality alone does not imply a type: ``{"field": value}`` would scan the collection.
+    """
+    return {"$eq": value, "$type": "string"}
+
+
 class Staged(Protocol):
     """Writes that the events of one unit of work add up, made once just before it commits."""
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from smart_shared.events.catalogue import InvoicePaid, PaymentReceived
 from smart_shared.ids import new_id
 from smart_shared.money import Money
-from smart_shared.mongo import UnitOfWork
+from smart_shared.mongo import UnitOfWork, text_equals
 from smart_shared.telemetry import continue_trace
 
 from billing.domain.balance import payment_outcome
@@ -42,7 +42,7 @@ async def find_invoice(
     if invoice_id:
         query["_id"] = invoice_id
     elif reference:
-        query["structured_reference"] = reference
+        query["structured_reference"] = text_equals(reference)
     else:
         return None
     return read_invoice(await uow.db[INVOICES].find_one(query, session=uow.session))
@@ -50,7 +50,7 @@ async def find_invoice(
 
 async def already_booked(uow: UnitOfWork, dedup_key: str) -> bool:
     for collection in (PAYMENTS, UNMATCHED):
-        if await uow.db[collection].find_one({"dedup_key": dedup_key}, {"_id": 1},
+        if await uow.db[collection].find_one({"dedup_key": text_equals(dedup_key)}, {"_id": 1},
                                              session=uow.session):
             return True
     return False

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from smart_shared.auth import Principal
 from smart_shared.ids import new_id
 from smart_shared.money import Money, NonNegativeMoney, PositiveMoney
-from smart_shared.mongo import UnitOfWork
+from smart_shared.mongo import UnitOfWork, text_equals
 from smart_shared.problems import Problem, conflict, forbidden, invalid, not_found
 from smart_shared.rulepacks import UnknownRulePack, rule_pack
 from smart_shared.service import Platform
@@ -198,7 +198,7 @@ async def sign_by_client(platform: Platform, token: str, ip: str) -> Contract:
     traceparent = current_traceparent()
 
     async def work(uow: UnitOfWork) -> Contract:
-        doc = await uow.db[CONTRACTS].find_one({"signing.token_hash": token_hash},
+        doc = await uow.db[CONTRACTS].find_one({"signing.token_hash": text_equals(token_hash)},
                                                session=uow.session)
         if doc is None:
             raise Problem(404, "Signing link not valid", "This signing link is not valid",

@@ -14,7 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from smart_shared.events.catalogue import MemberStatus
 from smart_shared.http import find_page
-from smart_shared.mongo import OUTBOX, Database, Document, UnitOfWork
+from smart_shared.mongo import OUTBOX, Database, Document, UnitOfWork, text_equals
 
 from members.domain import Member, national_id_key
 
@@ -58,7 +58,7 @@ async def add(uow: UnitOfWork, member: Member, traceparent: str | None) -> None:
     doc = to_document(member)
     doc["traceparent"] = traceparent
     if "national_id_key" in doc and await uow.db[MEMBERS].find_one(
-        {"national_id_key": doc["national_id_key"]}, {"_id": 1}, session=uow.session
+        {"national_id_key": text_equals(doc["national_id_key"])}, {"_id": 1}, session=uow.session
     ):
         raise DuplicateNationalId
     try:
