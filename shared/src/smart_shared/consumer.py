@@ -35,6 +35,7 @@ tracer = trace.get_tracer("smart.consumer")
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+Preparer = Callable[[list[Event], UnitOfWork], Awaitable[None]]
 
 
 class EventHandlers:
@@ -48,6 +49,7 @@ class EventHandlers:
     def __init__(self) -> None:
         self._by_type: dict[str, Handler] = {}
         self._topics: set[str] = set()
+        self._preparers: list[Preparer] = []
 
     def on(
         self, *event_types: type[E]
@@ -59,6 +61,20 @@ class EventHandlers:
             return handler
 
         return register
+
+    def before_batch(self, preparer: Preparer) -> Preparer:
+        """Run ``preparer`` once per transaction, before the handlers, with the events about to
+        be handled (redeliveries already dropped), so it can read what they all need at once.
+
+        >>> @handlers.before_batch
+        ... async def read_contracts(events: list[Event], uow: UnitOfWork) -> None: ...
+        """
+        self._preparers.append(preparer)
+        return preparer
+
+    async def prepare(self, events: list[Event], uow: UnitOfWork) -> None:
+        for preparer in self._preparers:
+            await preparer(events, uow)
 
     @property
     def topics(self) -> list[str]:
@@ -181,6 +197,12 @@ class BatchConsumer:
             ids = [item.envelope.id for item in items]
             cursor = uow.db[INBOX].find({"_id": {"$in": ids}}, {"_id": 1}, session=uow.session)
             seen = {doc["_id"] async for doc in cursor}
+            fresh: dict[str, Incoming] = {}
+            for item in items:
+                if item.envelope.id not in seen:
+                    fresh.setdefault(item.envelope.id, item)
+            if fresh:
+                await self.handlers.prepare([item.event for item in fresh.values()], uow)
             batch_link = [Link(trace.get_current_span().get_span_context())]
             for item in items:
                 if item.envelope.id in seen:

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from pymongo import monitoring
 
 from smart_shared.ids import new_id
 from smart_shared.service import create_topics
@@ -242,3 +244,35 @@ class EventWire:
 
         result: list[T] = await eventually(enough, timeout=timeout)
         return result
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Counts the MongoDB commands a client sends (a round trip each), by command name.
+
+    Pass it to the client: ``connect(uri, event_listeners=[counter])``; then
+    ``counter.reset()`` before the work and read ``counter.total`` (or ``counter.by_name``)
+    after. Connection chatter (handshakes, heartbeats, session ends) is not counted.
+    """
+
+    _IGNORED = frozenset({"hello", "ismaster", "isMaster", "endSessions", "ping", "saslStart",
+                          "saslContinue", "killCursors"})
+
+    def __init__(self) -> None:
+        self.by_name: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in self._IGNORED:
+            self.by_name[event.command_name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    def reset(self) -> None:
+        self.by_name.clear()
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_name.values())
