@@ -21,11 +21,12 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 from smart_shared.auth import mint_token
 from smart_shared.clock import SharedClock
 from smart_shared.events import TOPICS
@@ -35,7 +36,7 @@ from smart_shared.settings import Settings
 from tests.performance import data
 from tests.performance.baseline import run_baseline
 from tests.performance.events import SERVICE_OF_TOPIC, EventCollector, EventLog
-from tests.performance.httpload import percentile
+from tests.performance.httpload import Connection, percentile
 from tests.platform import SERVICES, PlatformProcesses, local_platform, private_platform
 
 DEFAULT_KAFKA = "127.0.0.1:9092"
@@ -63,34 +64,72 @@ class SagaError(RuntimeError):
 # ---------------------------------------------------------------------------------- HTTP driver
 
 
+@dataclass
+class Answer:
+    status_code: int
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
 class Api:
-    """The public HTTP APIs, with bounded concurrency and a retry on transient failures."""
+    """The public HTTP APIs, with bounded concurrency and a retry on transient failures.
+
+    Requests go over pools of keep-alive connections of the load generator's minimal HTTP/1.1
+    client: on a shared 2-core box a full-featured client spends more CPU per request than the
+    services answering it."""
 
     def __init__(self, urls: dict[str, str], concurrency: int) -> None:
         self.urls = urls
         self.limit = asyncio.Semaphore(concurrency)
         settings = Settings()  # type: ignore[call-arg]
         self.staff = {"Authorization": f"Bearer {mint_token(settings, 'staff', 'BE')}"}
-        self.client = httpx.AsyncClient(
-            timeout=120, limits=httpx.Limits(max_connections=concurrency * 2,
-                                             max_keepalive_connections=concurrency * 2))
+        self.pools: dict[str, list[Connection]] = defaultdict(list)
         self.calls = 0
         self.retries = 0
 
     async def close(self) -> None:
-        await self.client.aclose()
+        for pool in self.pools.values():
+            for connection in pool:
+                connection.close()
+            pool.clear()
+
+    async def _send(self, method: str, url: str, json_body: Any,
+                    headers: dict[str, str] | None) -> Answer:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        pool = self.pools[origin]
+        connection = pool.pop() if pool else Connection(origin)
+        head = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        body = b""
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            head += "Content-Type: application/json\r\n"
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        try:
+            async with asyncio.timeout(120):
+                status, content = await connection.exchange(method, target, head, body)
+        except BaseException:
+            connection.close()
+            raise
+        pool.append(connection)
+        return Answer(status, content)
 
     async def call(self, method: str, service: str, path: str, *, json_body: Any = None,
                    headers: dict[str, str] | None = None, ok: tuple[int, ...] = (200, 201),
-                   retry_on: tuple[int, ...] = ()) -> httpx.Response:
+                   retry_on: tuple[int, ...] = ()) -> Answer:
         url = f"{self.urls[service]}{path}"
         for attempt in range(60):
             async with self.limit:
                 self.calls += 1
                 try:
-                    response = await self.client.request(method, url, json=json_body,
-                                                         headers=headers)
-                except httpx.TransportError as error:
+                    response = await self._send(method, url, json_body, headers)
+                except (OSError, ValueError, asyncio.IncompleteReadError) as error:
                     if attempt >= 4:
                         raise SagaError(f"{method} {path}: {error!r}") from error
                     self.retries += 1

@@ -56,6 +56,12 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(self, method: str, path: str, headers: str, body: bytes = b"") -> int:
+        status, _ = await self.exchange(method, path, headers, body)
+        return status
+
+    async def exchange(self, method: str, path: str, headers: str,
+                       body: bytes = b"") -> tuple[int, bytes]:
+        """Send one request; the answer's status and body."""
         head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{headers}"
                 f"Content-Length: {len(body)}\r\n\r\n").encode() + body
         for attempt in range(2):
@@ -88,17 +94,18 @@ class Connection:
                 chunked = True
             elif name == "connection" and value == "close":
                 close = True
+        content = b""
         if chunked:
             while True:
                 size = int((await self.reader.readline()).split(b";")[0], 16)
-                await self.reader.readexactly(size + 2)
+                content += (await self.reader.readexactly(size + 2))[:size]
                 if size == 0:
                     break
         elif length:
-            await self.reader.readexactly(length)
+            content = await self.reader.readexactly(length)
         if close:
             self.close()
-        return status
+        return status, content
 
     def close(self) -> None:
         if self.writer is not None:
