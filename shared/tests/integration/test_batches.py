@@ -1,0 +1,114 @@
+"""A batch in one transaction: what it reads before its handlers, and what it costs in commands."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from smart_shared.clock import SystemClock
+from smart_shared.consumer import BatchConsumer, EventHandlers
+from smart_shared.deadletters import DeadLetters
+from smart_shared.events import Event, MemberErased, encode
+from smart_shared.ids import new_id
+from smart_shared.mongo import INBOX, Database, UnitOfWork, connect
+from smart_shared.testing import CommandCounter, Infrastructure, unique_name
+from toy_service import erasure
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Record:
+    """What the consumer reads of an aiokafka ``ConsumerRecord``."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def records(events: list[tuple[str, Event]]) -> list[Record]:
+    out = []
+    for offset, (event_id, event) in enumerate(events):
+        _, value, headers = encode(event, event_id)
+        out.append(Record(event.topic, 0, offset, value, headers))
+    return out
+
+
+@dataclass
+class Toy:
+    database: Database
+    counter: CommandCounter
+
+
+@pytest.fixture
+async def toy(infrastructure: Infrastructure) -> AsyncIterator[Toy]:
+    counter = CommandCounter()
+    client = connect(infrastructure.mongodb_uri, event_listeners=[counter])
+    name = unique_name("batches")
+    try:
+        yield Toy(Database(client, name, SystemClock()), counter)
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+def consumer(database: Database, handlers: EventHandlers) -> BatchConsumer:
+    async def never(*_: Any) -> None:
+        raise AssertionError("nothing here is poison")
+
+    return BatchConsumer("toy", database, handlers, DeadLetters(never), ["BE"])
+
+
+async def test_the_batch_is_read_once_before_its_handlers_without_the_redelivered_events(
+    toy: Toy,
+) -> None:
+    handlers = EventHandlers()
+    prepared: list[list[str]] = []
+    known: dict[str, int] = {}
+
+    @handlers.before_batch
+    async def read_counts(events: list[Event], uow: UnitOfWork) -> None:
+        ids = [event.aggregate_id for event in events]
+        prepared.append(ids)
+        known.clear()
+        async for doc in uow.db.counts.find({"_id": {"$in": ids}}, session=uow.session):
+            known[doc["_id"]] = doc["n"]
+
+    @handlers.on(MemberErased)
+    async def count(event: MemberErased, uow: UnitOfWork) -> None:
+        await uow.db.counts.update_one({"_id": event.member_id},
+                                       {"$set": {"n": known.get(event.member_id, 0) + 1}},
+                                       upsert=True, session=uow.session)
+
+    members = [f"m{n}" for n in range(5)]
+    await toy.database.db.counts.insert_one({"_id": "m0", "n": 41})
+    already = new_id()
+    await toy.database.db[INBOX].insert_one({"_id": already, "ce_type": "x"})
+    batch = [(new_id(), erasure(member)) for member in members] + [(already, erasure("m9"))]
+
+    assert await consumer(toy.database, handlers).handle_batch(records(batch))
+
+    assert prepared == [members]  # once, in order, without the event already handled
+    counts = {doc["_id"]: doc["n"] async for doc in toy.database.db.counts.find()}
+    assert counts == {"m0": 42, "m1": 1, "m2": 1, "m3": 1, "m4": 1}
+
+
+async def test_a_batch_costs_the_same_few_commands_whatever_its_size(toy: Toy) -> None:
+    handlers = EventHandlers()
+
+    @handlers.on(MemberErased)
+    async def nothing_to_write(event: MemberErased, uow: UnitOfWork) -> None:
+        uow.publish(erasure(event.member_id))
+
+    costs = []
+    for size in (1, 50):
+        toy.counter.reset()
+        batch = [(new_id(), erasure(f"m{n}")) for n in range(size)]
+        assert await consumer(toy.database, handlers).handle_batch(records(batch))
+        costs.append(dict(toy.counter.by_name))
+    # inbox read, outbox rows, inbox rows, commit: per batch, not per event
+    assert costs[0] == costs[1] == {"find": 1, "insert": 2, "commitTransaction": 1}
