@@ -20,6 +20,7 @@ from opentelemetry.trace import Link, SpanKind
 
 from smart_shared.deadletters import DeadLetters
 from smart_shared.events import (
+    BY_CE_TYPE,
     Envelope,
     Event,
     MalformedEvent,
@@ -133,6 +134,9 @@ class BatchConsumer:
         poison: list[tuple[Any, str]] = []
         for record in records:
             headers = header_map(record.headers or [])
+            ce_type = headers.get("ce_type")
+            if ce_type in BY_CE_TYPE and self.handlers.handler_for(ce_type) is None:
+                continue  # a type of the topic this service has no use for: not even parsed
             try:
                 envelope, event = decode(headers, record.value)
             except UnknownEventType:
