@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +24,11 @@ from typing import Any, TypeVar
 import pytest
 from pymongo import monitoring
 
+from smart_shared.consumer import BatchConsumer, EventHandlers
+from smart_shared.deadletters import DeadLetters
+from smart_shared.events import Event, encode
 from smart_shared.ids import new_id
+from smart_shared.mongo import Database, connect
 from smart_shared.service import create_topics
 
 __all__ = ["create_topics"]
@@ -276,3 +280,61 @@ class CommandCounter(monitoring.CommandListener):
     @property
     def total(self) -> int:
         return sum(self.by_name.values())
+
+
+@dataclass
+class ConsumedRecord:
+    """A Kafka record as the batch consumer reads it (the fields of aiokafka's
+    ``ConsumerRecord`` it uses)."""
+
+    topic: str
+    value: bytes
+    headers: list[tuple[str, bytes]]
+    partition: int = 0
+    offset: int = 0
+
+
+def consumed_records(events: Iterable[Event],
+                     ids: Sequence[str] | None = None) -> list[ConsumedRecord]:
+    """``events`` as the records of one partition, in order (new event ids unless given)."""
+    records = []
+    for offset, event in enumerate(events):
+        _, value, headers = encode(event, ids[offset] if ids else new_id())
+        records.append(ConsumedRecord(event.topic, value, headers, offset=offset))
+    return records
+
+
+@dataclass
+class CountedConsumer:
+    """A service's batch consumer on a client that counts MongoDB commands."""
+
+    consumer: BatchConsumer
+    counter: CommandCounter
+
+    async def handle(self, events: Iterable[Event],
+                     ids: Sequence[str] | None = None) -> dict[str, int]:
+        """Handle ``events`` as one batch; the commands it sent, by name."""
+        records = consumed_records(events, ids)
+        self.counter.reset()
+        assert await self.consumer.handle_batch(records), "the batch was rewound"
+        return dict(self.counter.by_name)
+
+
+@asynccontextmanager
+async def counted_consumer(mongodb_uri: str, service: str, database: Database,
+                           handlers: EventHandlers,
+                           branches: Iterable[str]) -> AsyncIterator[CountedConsumer]:
+    """The batch consumer of ``service`` on ``database`` (its name and clock) through a client
+    of its own that counts commands; nothing may be dead-lettered."""
+
+    async def refuse(*args: Any) -> None:
+        raise AssertionError(f"dead-lettered: {args}")
+
+    counter = CommandCounter()
+    client = connect(mongodb_uri, event_listeners=[counter])
+    try:
+        counted = Database(client, database.db.name, database.clock)
+        yield CountedConsumer(
+            BatchConsumer(service, counted, handlers, DeadLetters(refuse), branches), counter)
+    finally:
+        await client.close()

@@ -4,63 +4,34 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from smart_shared.clock import SystemClock
-from smart_shared.consumer import BatchConsumer, EventHandlers
-from smart_shared.deadletters import DeadLetters
-from smart_shared.events import Event, MemberErased, encode
+from smart_shared.consumer import EventHandlers
+from smart_shared.events import Event, MemberErased
 from smart_shared.ids import new_id
 from smart_shared.mongo import INBOX, Database, UnitOfWork, connect
-from smart_shared.testing import CommandCounter, Infrastructure, unique_name
+from smart_shared.testing import Infrastructure, counted_consumer, unique_name
 from toy_service import erasure
 
 pytestmark = pytest.mark.integration
 
 
 @dataclass
-class Record:
-    """What the consumer reads of an aiokafka ``ConsumerRecord``."""
-
-    topic: str
-    partition: int
-    offset: int
-    value: bytes
-    headers: list[tuple[str, bytes]]
-
-
-def records(events: list[tuple[str, Event]]) -> list[Record]:
-    out = []
-    for offset, (event_id, event) in enumerate(events):
-        _, value, headers = encode(event, event_id)
-        out.append(Record(event.topic, 0, offset, value, headers))
-    return out
-
-
-@dataclass
 class Toy:
     database: Database
-    counter: CommandCounter
+    uri: str
 
 
 @pytest.fixture
 async def toy(infrastructure: Infrastructure) -> AsyncIterator[Toy]:
-    counter = CommandCounter()
-    client = connect(infrastructure.mongodb_uri, event_listeners=[counter])
+    client = connect(infrastructure.mongodb_uri)
     name = unique_name("batches")
     try:
-        yield Toy(Database(client, name, SystemClock()), counter)
+        yield Toy(Database(client, name, SystemClock()), infrastructure.mongodb_uri)
     finally:
         await client.drop_database(name)
         await client.close()
-
-
-def consumer(database: Database, handlers: EventHandlers) -> BatchConsumer:
-    async def never(*_: Any) -> None:
-        raise AssertionError("nothing here is poison")
-
-    return BatchConsumer("toy", database, handlers, DeadLetters(never), ["BE"])
 
 
 async def test_the_batch_is_read_once_before_its_handlers_without_the_redelivered_events(
@@ -88,9 +59,10 @@ async def test_the_batch_is_read_once_before_its_handlers_without_the_redelivere
     await toy.database.db.counts.insert_one({"_id": "m0", "n": 41})
     already = new_id()
     await toy.database.db[INBOX].insert_one({"_id": already, "ce_type": "x"})
-    batch = [(new_id(), erasure(member)) for member in members] + [(already, erasure("m9"))]
+    batch = [erasure(member) for member in members] + [erasure("m9")]
 
-    assert await consumer(toy.database, handlers).handle_batch(records(batch))
+    async with counted_consumer(toy.uri, "toy", toy.database, handlers, ["BE"]) as consumer:
+        await consumer.handle(batch, ids=[new_id() for _ in members] + [already])
 
     assert prepared == [members]  # once, in order, without the event already handled
     counts = {doc["_id"]: doc["n"] async for doc in toy.database.db.counts.find()}
@@ -104,11 +76,8 @@ async def test_a_batch_costs_the_same_few_commands_whatever_its_size(toy: Toy) -
     async def nothing_to_write(event: MemberErased, uow: UnitOfWork) -> None:
         uow.publish(erasure(event.member_id))
 
-    costs = []
-    for size in (1, 50):
-        toy.counter.reset()
-        batch = [(new_id(), erasure(f"m{n}")) for n in range(size)]
-        assert await consumer(toy.database, handlers).handle_batch(records(batch))
-        costs.append(dict(toy.counter.by_name))
+    async with counted_consumer(toy.uri, "toy", toy.database, handlers, ["BE"]) as consumer:
+        costs = [await consumer.handle([erasure(f"m{n}") for n in range(size)])
+                 for size in (1, 50)]
     # inbox read, outbox rows, inbox rows, commit: per batch, not per event
     assert costs[0] == costs[1] == {"find": 1, "insert": 2, "commitTransaction": 1}
