@@ -17,7 +17,7 @@ from smart_shared.service import Platform
 
 from fund import store
 from fund.check import check_ledger
-from fund.domain import ACCOUNTS, capital_injection
+from fund.domain import ACCOUNTS, Account, capital_injection
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size (1 to 500).")]
 BranchQuery = Annotated[str | None, Parameter(pattern=r"^[A-Z]{2}$",
@@ -47,6 +47,10 @@ async def fund_position(db_or_uow: Any, branch: str) -> dict[str, Any]:
     balances = {account: Decimal("0.00") for account in ACCOUNTS}
     async for doc in db[store.ACCOUNTS_COLLECTION].find({"branch": branch}, session=session):
         balances[doc["account"]] = store.dec(doc["balance"])
+    return position_of(branch, balances)
+
+
+def position_of(branch: str, balances: dict[Account, Decimal]) -> dict[str, Any]:
     committed = balances["reserved"] + balances["advances"]
     ratio = (balances["free"] / committed).quantize(Decimal("0.0001")) if committed else None
 
@@ -106,10 +110,12 @@ class FundController(Controller):
 
         async def inject(uow: UnitOfWork) -> dict[str, Any]:
             transfer = capital_injection(branch, f"api:{key}", data.amount.amount)
+            await store.prefetch(uow, branches=[branch], transfers=[transfer.id])
             await store.book(uow, transfer)
+            # the balances as this transaction leaves them (its writes are made at the commit)
             return {"transfer_id": transfer.id, "branch": branch,
                     "amount": data.amount.to_document(), "note": data.note,
-                    "fund": await fund_position(uow, branch)}
+                    "fund": position_of(branch, await store.branch_balances(uow, branch))}
 
         result, _ = await idempotent(platform.database, key, f"fund-capital:{branch}",
                                      data.model_dump(mode="json"), inject)

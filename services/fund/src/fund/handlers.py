@@ -3,13 +3,15 @@
 Each use case is safe to run twice and in any order: the guarantee's state says what is still to
 do, transfer ids are derived from the facts, and the consumer's inbox drops redelivered events.
 
-A whole batch of events runs in one transaction, so each use case first reads everything it needs
-in one command (``store.prefetch``; nothing when the transaction knows it already), and then
-writes each collection once.
+A whole batch of events runs in one transaction: before its handlers, the batch reads in one
+command everything they all need (``read_what_the_batch_needs``), so a use case reads nothing
+(its own ``store.prefetch`` finds everything known) and only stages its changes, which the
+transaction writes once per collection just before it commits.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +22,7 @@ from smart_shared.events import (
     ContractCancelled,
     ContractSigned,
     DebtWrittenOff,
+    Event,
     GuaranteeDeclined,
     GuaranteeGranted,
     InvoiceIssued,
@@ -38,12 +41,48 @@ from fund.domain import (
     Guarantee,
     GuaranteeRequest,
     Transfer,
+    contract_transfer_ids,
     contribution,
     decide_guarantee,
+    transfer_id,
 )
 from fund.rules import contribution_rate, guarantee_policy
 
 handlers = EventHandlers()
+
+
+def documents_needed(event: Event) -> dict[str, list[str]]:
+    """What handling ``event`` reads, as ``store.prefetch`` arguments: the branch's balances,
+    the guarantee, the exposures, the invoice and which of its transfers are booked."""
+    branches = [event.branch]
+    match event:
+        case ContractSigned():
+            return dict(branches=branches, guarantees=[event.contract_id],
+                        exposures=list(store.exposure_ids(event.branch, event.client.client_key,
+                                                          event.member_id)),
+                        transfers=contract_transfer_ids(event.contract_id))
+        case InvoiceIssued():
+            return dict(guarantees=[event.contract_id], invoices=[event.invoice_id])
+        case InvoicePaid():
+            return dict(branches=branches, guarantees=[event.contract_id],
+                        invoices=[event.invoice_id],
+                        transfers=[*contract_transfer_ids(event.contract_id),
+                                   transfer_id("contribution", event.invoice_id)])
+        case SalaryDue() if not event.guaranteed:
+            return {}
+        case SalaryDue() | ContractCancelled() | DebtWrittenOff():
+            return dict(branches=branches, guarantees=[event.contract_id],
+                        transfers=contract_transfer_ids(event.contract_id))
+    return {}
+
+
+@handlers.before_batch
+async def read_what_the_batch_needs(events: list[Event], uow: UnitOfWork) -> None:
+    needed: defaultdict[str, list[str]] = defaultdict(list)
+    for event in events:
+        for name, idents in documents_needed(event).items():
+            needed[name] += idents
+    await store.prefetch(uow, **needed)
 
 
 def _money(amount: Decimal) -> Money:
@@ -84,9 +123,7 @@ async def decide(uow: UnitOfWork, event: ContractSigned) -> Decision:
 
 @handlers.on(ContractSigned)
 async def decide_guarantee_for_contract(event: ContractSigned, uow: UnitOfWork) -> None:
-    await store.prefetch(uow, branch=event.branch, guarantees=[event.contract_id],
-                         exposures=store.exposure_ids(event.branch, event.client.client_key,
-                                                      event.member_id))
+    await store.prefetch(uow, **documents_needed(event))
     doc = await store.find_guarantee(uow, event.contract_id)
     if doc and doc.get("decided"):
         return
@@ -102,7 +139,7 @@ async def decide_guarantee_for_contract(event: ContractSigned, uow: UnitOfWork) 
         # the client paid before the signature reached the fund: nothing left to guarantee
         transfers += guarantee.settle_payment(earlier.invoice_id or "")[1]
     await store.book_all(uow, transfers)
-    await store.move_exposure(uow, guarantee, Decimal("0.00"))
+    store.move_exposure(uow, guarantee, Decimal("0.00"))
     version = _version(doc)
     common: dict[str, Any] = dict(branch=event.branch, version=version,
                                   occurred_at=uow.clock.now(), contract_id=event.contract_id,
@@ -113,7 +150,7 @@ async def decide_guarantee_for_contract(event: ContractSigned, uow: UnitOfWork) 
     else:
         assert decision.reason is not None
         uow.publish(GuaranteeDeclined(**common, reason=decision.reason, detail=decision.detail))
-    await store.save_guarantee(
+    store.save_guarantee(
         uow, guarantee, version=version, decided=True, status=(
             "granted" if decision.granted else "declined"),
         reason=decision.reason, detail=decision.detail, client_country=event.client.country,
@@ -122,22 +159,15 @@ async def decide_guarantee_for_contract(event: ContractSigned, uow: UnitOfWork) 
 
 @handlers.on(InvoiceIssued)
 async def link_invoice_to_contract(event: InvoiceIssued, uow: UnitOfWork) -> None:
-    newer = {"$lt": [{"$ifNull": ["$version", 0]}, event.version]}
-    facts = {"contract_id": event.contract_id, "branch": event.branch,
-             "member_id": event.member_id, "number": event.number,
-             "amount_excl_vat": str(event.amount_excl_vat.amount), "version": event.version}
-    # one conditional pipeline update: a stale or repeated version changes nothing and, unlike
-    # a version filter with upsert, cannot collide with the existing document's key
-    result = await uow.db[store.INVOICES].update_one(
-        {"_id": event.invoice_id},
-        [{"$set": {
-            **{name: {"$cond": [newer, {"$literal": value}, f"${name}"]}
-               for name, value in facts.items()},
-            "status": {"$ifNull": ["$status", "issued"]},
-        }}],
-        upsert=True, session=uow.session)
-    if result.upserted_id is not None:
-        store.remember_invoice_status(uow, event.invoice_id, "issued")
+    await store.prefetch(uow, **documents_needed(event))
+    doc = await store.find_invoice(uow, event.invoice_id) or {}
+    changes: dict[str, Any] = {}
+    if (doc.get("version") or 0) < event.version:  # a stale or repeated version changes nothing
+        changes = {"contract_id": event.contract_id, "branch": event.branch,
+                   "member_id": event.member_id, "number": event.number,
+                   "amount_excl_vat": str(event.amount_excl_vat.amount), "version": event.version}
+    changes["status"] = doc.get("status") or "issued"
+    await store.save_invoice(uow, event.invoice_id, changes)
     await store.link_invoice(uow, event.contract_id, event.invoice_id)
 
 
@@ -145,7 +175,7 @@ async def link_invoice_to_contract(event: InvoiceIssued, uow: UnitOfWork) -> Non
 async def advance_salary_cost(event: SalaryDue, uow: UnitOfWork) -> None:
     if not event.guaranteed:
         return
-    await store.prefetch(uow, branch=event.branch, guarantees=[event.contract_id])
+    await store.prefetch(uow, **documents_needed(event))
     doc = await store.find_guarantee(uow, event.contract_id)
     if not doc or not doc.get("decided"):
         return
@@ -156,7 +186,7 @@ async def advance_salary_cost(event: SalaryDue, uow: UnitOfWork) -> None:
     if not transfers:
         return
     await store.book_all(uow, transfers)
-    await store.move_exposure(uow, guarantee, before)
+    store.move_exposure(uow, guarantee, before)
     version = _version(doc)
     common: dict[str, Any] = dict(branch=event.branch, occurred_at=uow.clock.now(),
                                   contract_id=event.contract_id, member_id=guarantee.member_id)
@@ -169,7 +199,7 @@ async def advance_salary_cost(event: SalaryDue, uow: UnitOfWork) -> None:
         version += 1
         uow.publish(LossAbsorbed(**common, version=version, invoice_id=guarantee.invoice_id or "",
                                  amount=_money(loss.amount), transfer_id=loss.id))
-    await store.save_guarantee(uow, guarantee, version=version, salary_id=event.salary_id)
+    store.save_guarantee(uow, guarantee, version=version, salary_id=event.salary_id)
 
 
 def _of_kind(transfers: list[Transfer], kind: str) -> Transfer | None:
@@ -178,17 +208,13 @@ def _of_kind(transfers: list[Transfer], kind: str) -> Transfer | None:
 
 @handlers.on(InvoicePaid)
 async def recover_advance(event: InvoicePaid, uow: UnitOfWork) -> None:
-    await store.prefetch(uow, branch=event.branch, guarantees=[event.contract_id],
-                         invoices=[event.invoice_id])
+    await store.prefetch(uow, **documents_needed(event))
     if await store.invoice_status(uow, event.invoice_id) == "paid":
         return
-    await uow.db[store.INVOICES].update_one(
-        {"_id": event.invoice_id},
-        {"$set": {"status": "paid", "contract_id": event.contract_id, "branch": event.branch,
-                  "member_id": event.member_id, "paid_on": event.paid_on.isoformat(),
-                  "amount_excl_vat": str(event.amount_excl_vat.amount)}},
-        upsert=True, session=uow.session)
-    store.remember_invoice_status(uow, event.invoice_id, "paid")
+    await store.save_invoice(uow, event.invoice_id, {
+        "status": "paid", "contract_id": event.contract_id, "branch": event.branch,
+        "member_id": event.member_id, "paid_on": event.paid_on.isoformat(),
+        "amount_excl_vat": str(event.amount_excl_vat.amount)})
     doc = await store.find_guarantee(uow, event.contract_id)
     guarantee = (store.guarantee_from(doc) if doc
                  else _placeholder(event.contract_id, event.branch, event.member_id))
@@ -198,7 +224,7 @@ async def recover_advance(event: InvoicePaid, uow: UnitOfWork) -> None:
     share = round2(event.amount_excl_vat.amount * contribution_rate(event.branch, event.paid_on))
     transfers += contribution(event.branch, event.invoice_id, event.contract_id, share)
     await store.book_all(uow, transfers)
-    await store.move_exposure(uow, guarantee, before)
+    store.move_exposure(uow, guarantee, before)
     version = _version(doc)
     main = next((t for kind in ("recover", "loss_recovery", "release", "contribution")
                  if (t := _of_kind(transfers, kind))), None)
@@ -208,12 +234,12 @@ async def recover_advance(event: InvoicePaid, uow: UnitOfWork) -> None:
         invoice_id=event.invoice_id, amount=_money(recovered), contribution=_money(share),
         transfer_id=main.id if main else f"contribution:{event.invoice_id}"))
     extra: dict[str, Any] = {} if doc else {"decided": False, "status": "awaiting_contract"}
-    await store.save_guarantee(uow, guarantee, version=version, **extra)
+    store.save_guarantee(uow, guarantee, version=version, **extra)
 
 
 @handlers.on(ContractCancelled)
 async def release_reservation(event: ContractCancelled, uow: UnitOfWork) -> None:
-    await store.prefetch(uow, branch=event.branch, guarantees=[event.contract_id])
+    await store.prefetch(uow, **documents_needed(event))
     doc = await store.find_guarantee(uow, event.contract_id)
     if not doc or not doc.get("decided"):
         return
@@ -221,13 +247,13 @@ async def release_reservation(event: ContractCancelled, uow: UnitOfWork) -> None
     before = guarantee.exposure
     transfers = guarantee.cancel()
     await store.book_all(uow, transfers)
-    await store.move_exposure(uow, guarantee, before)
-    await store.save_guarantee(uow, guarantee, status="cancelled")
+    store.move_exposure(uow, guarantee, before)
+    store.save_guarantee(uow, guarantee, status="cancelled")
 
 
 @handlers.on(DebtWrittenOff)
 async def absorb_loss(event: DebtWrittenOff, uow: UnitOfWork) -> None:
-    await store.prefetch(uow, branch=event.branch, guarantees=[event.contract_id])
+    await store.prefetch(uow, **documents_needed(event))
     doc = await store.find_guarantee(uow, event.contract_id)
     if not doc or not doc.get("decided"):
         return
@@ -236,7 +262,7 @@ async def absorb_loss(event: DebtWrittenOff, uow: UnitOfWork) -> None:
     before = guarantee.exposure
     transfers = guarantee.write_off()
     await store.book_all(uow, transfers)
-    await store.move_exposure(uow, guarantee, before)
+    store.move_exposure(uow, guarantee, before)
     version = int(doc.get("version", 0))
     loss = _of_kind(transfers, "loss")
     if loss:
@@ -245,4 +271,4 @@ async def absorb_loss(event: DebtWrittenOff, uow: UnitOfWork) -> None:
             branch=event.branch, version=version, occurred_at=uow.clock.now(),
             contract_id=event.contract_id, member_id=guarantee.member_id,
             invoice_id=event.invoice_id, amount=_money(loss.amount), transfer_id=loss.id))
-    await store.save_guarantee(uow, guarantee, version=version)
+    store.save_guarantee(uow, guarantee, version=version)

@@ -4,13 +4,13 @@ Amounts the database must add up (account balances, transfer amounts, exposures)
 which MongoDB adds exactly; amounts only read back (on guarantees) are decimal strings.
 
 A consumer handles a whole batch of events in one transaction, one event after the other, and
-every MongoDB command is a round trip. So each use case reads what it needs in one command
-(``prefetch``), books all the transfers of one fact in two (the transfers, then the accounts),
-and the transaction remembers what it has read or written (``Known``): a later event of the same
-batch does not read the branch's balances, a guarantee or an exposure again. What is remembered
-is exactly what a read in the same transaction would return (its snapshot plus its own writes);
-it belongs to one attempt of the transaction (one ``UnitOfWork``), so a retried transaction starts
-from nothing.
+every MongoDB command is a round trip. So the batch reads what all its events need in one command
+(``prefetch``), the use cases then work on what the transaction knows (``Known``: its snapshot
+plus its own changes, exactly what a read in it would return) and stage their changes
+(``Pending``), which are written just before the commit, one command per collection: the
+transfers inserted together, each account moved once by its net change, each exposure, guarantee
+and invoice written once with its final state. Both belong to one attempt of the transaction (one
+``UnitOfWork``), so a retried transaction starts from nothing.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ INVOICES = "invoices"
 
 _DECIMAL_CONTEXT = create_decimal128_context()
 _GUARANTEE_DECIMALS = {"amount", "advanced", "recovered", "lost", "loss_recovered"}
+ZERO = Decimal("0.00")
 
 
 def d128(value: Decimal) -> Decimal128:
@@ -87,13 +88,15 @@ async def open_accounts(db: AsyncDatabase[Document], branches: list[str]) -> Non
 
 @dataclass
 class Known:
-    """Documents this transaction has read or written, as a read in it would now return them."""
+    """Documents this transaction has read, with its staged changes: what a read would return
+    once they are written."""
 
     balances: dict[str, Decimal] = field(default_factory=dict)    # account id → balance
     branches: set[str] = field(default_factory=set)               # every account's balance known
     guarantees: dict[str, Document | None] = field(default_factory=dict)  # None: no such doc
     exposures: dict[str, Decimal] = field(default_factory=dict)   # exposure id → amount
-    invoices: dict[str, str | None] = field(default_factory=dict)  # invoice id → status
+    invoices: dict[str, Document | None] = field(default_factory=dict)    # None: no such doc
+    transfers: dict[str, bool] = field(default_factory=dict)      # transfer id → booked
 
 
 _KNOWN: WeakKeyDictionary[UnitOfWork, Known] = WeakKeyDictionary()
@@ -107,65 +110,179 @@ def known(uow: UnitOfWork) -> Known:
     return state
 
 
-async def prefetch(uow: UnitOfWork, *, branch: str | None = None,
+# --------------------------------------------------------------- what a transaction will write
+
+
+@dataclass
+class AccountMove:
+    """An account's staged change: in booking order, the net change, the lowest the balance goes
+    on the way (relative to where it starts), debits, credits and the number of transfers."""
+
+    branch: str
+    account: Account
+    net: Decimal = ZERO
+    low: Decimal = ZERO
+    debits: Decimal = ZERO
+    credits: Decimal = ZERO
+    count: int = 0
+
+
+@dataclass
+class GuaranteeChange:
+    changes: Document = field(default_factory=dict)
+    upsert: bool = False
+
+
+@dataclass
+class Pending:
+    """The transaction's changes, written once per collection just before it commits."""
+
+    transfers: dict[str, Document] = field(default_factory=dict)  # id → document, in order
+    accounts: dict[str, AccountMove] = field(default_factory=dict)
+    exposures: dict[str, Decimal] = field(default_factory=dict)   # exposure id → change
+    guarantees: dict[str, GuaranteeChange] = field(default_factory=dict)
+    invoices: dict[str, Document] = field(default_factory=dict)   # invoice id → fields set
+
+    async def write(self, uow: UnitOfWork) -> None:
+        """Five commands at most, whatever the number of events staged."""
+        transfers, self.transfers = self.transfers, {}
+        accounts, self.accounts = self.accounts, {}
+        exposures, self.exposures = self.exposures, {}
+        guarantees, self.guarantees = self.guarantees, {}
+        invoices, self.invoices = self.invoices, {}
+        session = uow.session
+        if transfers:
+            # a transfer read as absent in this snapshot: a duplicate key fails the transaction
+            await uow.db[TRANSFERS].insert_many(list(transfers.values()), ordered=True,
+                                                session=session)
+        if accounts:
+            await _move_accounts(uow, accounts)
+        if exposures:
+            await uow.db[EXPOSURES].bulk_write(
+                [UpdateOne({"_id": ident}, {"$inc": {"amount": d128(delta)}}, upsert=True)
+                 for ident, delta in exposures.items()], ordered=True, session=session)
+        if guarantees:
+            await uow.db[GUARANTEES].bulk_write(
+                [UpdateOne({"_id": ident}, {"$set": change.changes}, upsert=change.upsert)
+                 for ident, change in guarantees.items()], ordered=True, session=session)
+        if invoices:
+            await uow.db[INVOICES].bulk_write(
+                [UpdateOne({"_id": ident}, {"$set": changes}, upsert=True)
+                 for ident, changes in invoices.items()], ordered=True, session=session)
+
+
+def pending(uow: UnitOfWork) -> Pending:
+    """The changes this attempt of the transaction has staged."""
+    return uow.staged(Pending)
+
+
+async def _move_accounts(uow: UnitOfWork, moves: dict[str, AccountMove]) -> None:
+    """Each account once by its net change; an account that goes down on the way moves only if
+    its balance covers the lowest point, a condition the database checks in the update itself, so
+    two transactions racing for the same money cannot both pass it: the second one conflicts,
+    retries and sees the first."""
+    operations = []
+    for ident, move in moves.items():
+        change: Document = {"$inc": {"balance": d128(move.net), "debits": d128(move.debits),
+                                     "credits": d128(move.credits), "transfers": move.count}}
+        if move.low < 0:
+            operations.append(UpdateOne({"_id": ident, "balance": {"$gte": d128(-move.low)}},
+                                        change))
+        else:
+            operations.append(UpdateOne(
+                {"_id": ident},
+                {**change, "$setOnInsert": {"branch": move.branch, "account": move.account,
+                                            "normal_side": NORMAL_SIDE[move.account]}},
+                upsert=True))
+    moved = await uow.db[ACCOUNTS_COLLECTION].bulk_write(operations, ordered=True,
+                                                         session=uow.session)
+    if moved.matched_count + moved.upserted_count != len(operations):
+        ident, move = next((i, m) for i, m in moves.items() if m.low < 0)
+        raise FloorBreached(move.branch, move.account,
+                            known(uow).balances.get(ident, ZERO) - move.net, -move.low)
+
+
+# ------------------------------------------------------------------------------------ reads
+
+
+async def prefetch(uow: UnitOfWork, *, branches: Iterable[str] = (),
                    guarantees: Iterable[str] = (), exposures: Iterable[str] = (),
-                   invoices: Iterable[str] = ()) -> None:
+                   invoices: Iterable[str] = (), transfers: Iterable[str] = ()) -> None:
     """Read, in one command, whichever of these documents the transaction does not know yet.
 
-    ``branch``: the balances of all its accounts. Missing documents are remembered as missing
-    (a guarantee or invoice as ``None``, an exposure or a balance as zero).
+    ``branches``: the balances of all their accounts; ``transfers``: whether they are booked.
+    Missing documents are remembered as missing (a guarantee or invoice as ``None``, an exposure
+    or a balance as zero), and what the transaction has staged is applied to what is read.
     """
     state = known(uow)
-    queries: dict[str, tuple[str, Document]] = {}
-    account_ids: list[str] = []
-    if branch is not None and branch not in state.branches:
-        account_ids = [account_id(branch, account) for account in ACCOUNTS]
-        queries["accounts"] = (ACCOUNTS_COLLECTION, {"_id": {"$in": account_ids}})
-    guarantee_ids = [ident for ident in dict.fromkeys(guarantees)
-                     if ident not in state.guarantees]
+    staged = pending(uow)
+    queries: dict[str, tuple[str, Document, Document | None]] = {}
+    new_branches = [branch for branch in dict.fromkeys(branches) if branch not in state.branches]
+    account_ids = [account_id(branch, account) for branch in new_branches for account in ACCOUNTS]
+    if account_ids:
+        queries["accounts"] = (ACCOUNTS_COLLECTION, {"_id": {"$in": account_ids}},
+                               {"balance": 1})
+    guarantee_ids = _unknown(guarantees, state.guarantees)
     if guarantee_ids:
-        queries["guarantees"] = (GUARANTEES, {"_id": {"$in": guarantee_ids}})
-    exposure_ids_ = [ident for ident in dict.fromkeys(exposures) if ident not in state.exposures]
+        queries["guarantees"] = (GUARANTEES, {"_id": {"$in": guarantee_ids}}, None)
+    exposure_ids_ = _unknown(exposures, state.exposures)
     if exposure_ids_:
-        queries["exposures"] = (EXPOSURES, {"_id": {"$in": exposure_ids_}})
-    invoice_ids = [ident for ident in dict.fromkeys(invoices) if ident not in state.invoices]
+        queries["exposures"] = (EXPOSURES, {"_id": {"$in": exposure_ids_}}, {"amount": 1})
+    invoice_ids = _unknown(invoices, state.invoices)
     if invoice_ids:
-        queries["invoices"] = (INVOICES, {"_id": {"$in": invoice_ids}})
+        queries["invoices"] = (INVOICES, {"_id": {"$in": invoice_ids}}, None)
+    transfer_ids = _unknown(transfers, state.transfers)
+    if transfer_ids:
+        queries["transfers"] = (TRANSFERS, {"_id": {"$in": transfer_ids}}, {"_id": 1})
     if not queries:
         return
     found: dict[str, list[Document]]
     if len(queries) == 1:
-        [(name, (collection, query))] = queries.items()
-        found = {name: [doc async for doc in uow.db[collection].find(query,
+        [(name, (collection, query, projection))] = queries.items()
+        found = {name: [doc async for doc in uow.db[collection].find(query, projection,
                                                                      session=uow.session)]}
     else:
         # one round trip for documents of several collections ($unionWith is not allowed in a
         # transaction, $lookup is)
         pipeline: list[Document] = [{"$documents": [{}]}]
-        for name, (collection, query) in queries.items():
-            pipeline.append({"$lookup": {"from": collection, "pipeline": [{"$match": query}],
-                                         "as": name}})
+        for name, (collection, query, projection) in queries.items():
+            stages: list[Document] = [{"$match": query}]
+            if projection:
+                stages.append({"$project": projection})
+            pipeline.append({"$lookup": {"from": collection, "pipeline": stages, "as": name}})
         cursor = await uow.db.aggregate(pipeline, session=uow.session)
         rows = [row async for row in cursor]
         found = {name: rows[0][name] for name in queries}
     if account_ids:
-        assert branch is not None
         stored = {doc["_id"]: dec(doc.get("balance")) for doc in found["accounts"]}
         for ident in account_ids:
-            state.balances[ident] = stored.get(ident, Decimal("0.00"))
-        state.branches.add(branch)
+            move = staged.accounts.get(ident)
+            state.balances[ident] = stored.get(ident, ZERO) + (move.net if move else ZERO)
+        state.branches.update(new_branches)
     if guarantee_ids:
         docs = {doc["_id"]: doc for doc in found["guarantees"]}
         for ident in guarantee_ids:
-            state.guarantees[ident] = docs.get(ident)
+            doc, change = docs.get(ident), staged.guarantees.get(ident)
+            if change and (doc or change.upsert):
+                doc = {**(doc or {"_id": ident}), **change.changes}
+            state.guarantees[ident] = doc
     if exposure_ids_:
         amounts = {doc["_id"]: dec(doc.get("amount")) for doc in found["exposures"]}
         for ident in exposure_ids_:
-            state.exposures[ident] = amounts.get(ident, Decimal("0.00"))
+            state.exposures[ident] = amounts.get(ident, ZERO) + staged.exposures.get(ident, ZERO)
     if invoice_ids:
-        statuses = {doc["_id"]: doc.get("status") for doc in found["invoices"]}
+        docs = {doc["_id"]: doc for doc in found["invoices"]}
         for ident in invoice_ids:
-            state.invoices[ident] = statuses.get(ident)
+            doc, changes = docs.get(ident), staged.invoices.get(ident)
+            state.invoices[ident] = {**(doc or {"_id": ident}), **changes} if changes else doc
+    if transfer_ids:
+        booked = {doc["_id"] for doc in found["transfers"]}
+        for ident in transfer_ids:
+            state.transfers[ident] = ident in booked or ident in staged.transfers
+
+
+def _unknown(idents: Iterable[str], known_ones: dict[str, Any]) -> list[str]:
+    return [ident for ident in dict.fromkeys(idents) if ident not in known_ones]
 
 
 # ------------------------------------------------------------------------------------ ledger
@@ -196,79 +313,76 @@ async def book(uow: UnitOfWork, transfer: Transfer) -> bool:
 async def book_all(uow: UnitOfWork, transfers: list[Transfer]) -> list[Transfer]:
     """Book the transfers in order, with their accounts' balances; returns those booked now.
 
-    Two commands whatever their number: the transfers are upserted by id (one already there is
-    left as it is and books nothing), then each account touched moves once by the sum of its
-    changes. Every floor holds after each transfer, in order: it is checked against the balances
-    this transaction knows, and again by the database, where it is a condition of the balance
-    update itself, so two transactions racing for the same money cannot both pass it: the second
-    one conflicts, retries and sees the first.
+    A transfer already booked (stored, or booked earlier in this transaction) books nothing.
+    Every floor holds after each transfer, in order: it is checked here against the balances this
+    transaction knows, and again by the database when the staged balances are written.
+    Nothing is written until the commit (``Pending``); reads nothing when the transaction
+    knows the transfers and, if some balance goes down, the branch's balances.
     """
     if not transfers:
         return []
-    result = await uow.db[TRANSFERS].bulk_write(
-        [UpdateOne({"_id": transfer.id},
-                   {"$setOnInsert": transfer_document(transfer, uow.clock.now())}, upsert=True)
-         for transfer in transfers],
-        ordered=True, session=uow.session)
-    booked = [transfers[index] for index in sorted(result.upserted_ids or {})]
+    state = known(uow)
+    await prefetch(uow, transfers=[transfer.id for transfer in transfers])
+    booked: list[Transfer] = []
+    for transfer in transfers:
+        if not state.transfers[transfer.id]:
+            state.transfers[transfer.id] = True
+            booked.append(transfer)
     if not booked:
         return []
-    state = known(uow)
-    # per account, in booking order: the net change, the lowest the balance goes on the way
-    # (relative to where it starts), debits, credits and the number of transfers
-    moves: dict[str, dict[str, Any]] = {}
+    # the accounts that go below where they start on the way, and their branches' balances
+    net: dict[str, Decimal] = {}
+    going_down: dict[str, str] = {}
     for transfer in booked:
         for account, delta in transfer.effects().items():
             ident = account_id(transfer.branch, account)
-            move = moves.setdefault(ident, {
-                "branch": transfer.branch, "account": account, "net": Decimal("0.00"),
-                "low": Decimal("0.00"), "debits": Decimal("0.00"), "credits": Decimal("0.00"),
-                "count": 0})
-            move["net"] += delta
-            move["low"] = min(move["low"], move["net"])
-            move["debits" if account == transfer.debit else "credits"] += transfer.amount
-            move["count"] += 1
-    for branch in {move["branch"] for ident, move in moves.items()
-                   if move["low"] < 0 and ident not in state.balances}:
-        await prefetch(uow, branch=branch)
-    # the same floors, checked transfer by transfer before anything moves
-    running = {ident: state.balances[ident] for ident, move in moves.items() if move["low"] < 0}
+            net[ident] = net.get(ident, ZERO) + delta
+            if net[ident] < 0:
+                going_down[ident] = transfer.branch
+    await prefetch(uow, branches=going_down.values())
+    # the floors, checked transfer by transfer before anything is staged
+    running = {ident: state.balances[ident] for ident in going_down}
     for transfer in booked:
         for account, delta in transfer.effects().items():
             ident = account_id(transfer.branch, account)
             if ident in running:
                 if running[ident] + delta < 0:
+                    for undone in booked:
+                        state.transfers[undone.id] = False
                     raise FloorBreached(transfer.branch, account, running[ident],
                                         transfer.amount)
                 running[ident] += delta
-    operations = []
-    for ident, move in moves.items():
-        change: Document = {"$inc": {"balance": d128(move["net"]), "debits": d128(move["debits"]),
-                                     "credits": d128(move["credits"]), "transfers": move["count"]}}
-        if move["low"] < 0:
-            operations.append(UpdateOne({"_id": ident, "balance": {"$gte": d128(-move["low"])}},
-                                        change))
-        else:
-            operations.append(UpdateOne(
-                {"_id": ident},
-                {**change, "$setOnInsert": {"branch": move["branch"], "account": move["account"],
-                                            "normal_side": NORMAL_SIDE[move["account"]]}},
-                upsert=True))
-    moved = await uow.db[ACCOUNTS_COLLECTION].bulk_write(operations, ordered=True,
-                                                         session=uow.session)
-    if moved.matched_count + moved.upserted_count != len(operations):
-        ident, move = next((i, m) for i, m in moves.items() if m["low"] < 0)
-        raise FloorBreached(move["branch"], move["account"], state.balances.get(ident, Decimal(0)),
-                            -move["low"])
-    for ident, move in moves.items():
-        if ident in state.balances:
-            state.balances[ident] += move["net"]
+    staged = pending(uow)
+    now = uow.clock.now()
+    for transfer in booked:
+        staged.transfers[transfer.id] = {"_id": transfer.id, **transfer_document(transfer, now)}
+        for account, delta in transfer.effects().items():
+            ident = account_id(transfer.branch, account)
+            move = staged.accounts.get(ident)
+            if move is None:
+                move = staged.accounts[ident] = AccountMove(transfer.branch, account)
+            move.net += delta
+            move.low = min(move.low, move.net)
+            if account == transfer.debit:
+                move.debits += transfer.amount
+            else:
+                move.credits += transfer.amount
+            move.count += 1
+            if ident in state.balances:
+                state.balances[ident] += delta
     return booked
 
 
 async def balance(uow: UnitOfWork, branch: str, account: Account) -> Decimal:
-    await prefetch(uow, branch=branch)
+    await prefetch(uow, branches=[branch])
     return known(uow).balances[account_id(branch, account)]
+
+
+async def branch_balances(uow: UnitOfWork, branch: str) -> dict[Account, Decimal]:
+    """Every account's balance as this transaction will leave it."""
+    await prefetch(uow, branches=[branch])
+    balances = known(uow).balances
+    return {account: balances[account_id(branch, account)] for account in ACCOUNTS}
 
 
 def transfer_view(doc: Document) -> dict[str, Any]:
@@ -312,30 +426,32 @@ def guarantee_fields(guarantee: Guarantee) -> Document:
     return values
 
 
-async def save_guarantee(uow: UnitOfWork, guarantee: Guarantee, **extra: Any) -> None:
+def save_guarantee(uow: UnitOfWork, guarantee: Guarantee, **extra: Any) -> None:
+    """Stage the guarantee's state (created if missing), written at the commit."""
     changes = {**guarantee_fields(guarantee), **extra, "updated_at": uow.clock.now()}
-    await uow.db[GUARANTEES].update_one({"_id": guarantee.contract_id}, {"$set": changes},
-                                        upsert=True, session=uow.session)
-    _remember_guarantee(uow, guarantee.contract_id, changes, upserted=True)
+    _stage_guarantee(uow, guarantee.contract_id, changes, upsert=True)
 
 
 async def link_invoice(uow: UnitOfWork, contract_id: str, invoice_id: str) -> None:
     """Note the contract's invoice on its guarantee, if there is one."""
     state = known(uow)
-    if contract_id in state.guarantees and state.guarantees[contract_id] is None:
-        return  # known not to exist: the update would change nothing
-    await uow.db[GUARANTEES].update_one({"_id": contract_id}, {"$set": {"invoice_id": invoice_id}},
-                                        session=uow.session)
-    _remember_guarantee(uow, contract_id, {"invoice_id": invoice_id}, upserted=False)
+    if contract_id in state.guarantees:
+        doc = state.guarantees[contract_id]
+        if doc is None or doc.get("invoice_id") == invoice_id:
+            return  # no such guarantee, or noted already: nothing would change
+    _stage_guarantee(uow, contract_id, {"invoice_id": invoice_id}, upsert=False)
 
 
-def _remember_guarantee(uow: UnitOfWork, contract_id: str, changes: Document,
-                        upserted: bool) -> None:
+def _stage_guarantee(uow: UnitOfWork, contract_id: str, changes: Document,
+                     upsert: bool) -> None:
+    staged = pending(uow).guarantees.setdefault(contract_id, GuaranteeChange())
+    staged.changes.update(changes)
+    staged.upsert = staged.upsert or upsert
     state = known(uow)
     if contract_id not in state.guarantees:
-        return  # not read by this transaction: stays unknown
+        return  # not read by this transaction: a later read applies what is staged
     before = state.guarantees[contract_id]
-    if before is None and not upserted:
+    if before is None and not upsert:
         return
     state.guarantees[contract_id] = {**(before or {"_id": contract_id}), **changes}
 
@@ -356,17 +472,15 @@ async def exposures(uow: UnitOfWork, branch: str, client_key: str,
     return state.exposures[client_id], state.exposures[member_doc_id]
 
 
-async def move_exposure(uow: UnitOfWork, guarantee: Guarantee, before: Decimal) -> None:
-    """Follow the guarantee's exposure on its client's and member's totals (one command)."""
+def move_exposure(uow: UnitOfWork, guarantee: Guarantee, before: Decimal) -> None:
+    """Follow the guarantee's exposure on its client's and member's totals (staged)."""
     delta = guarantee.exposure - before
     if delta == 0:
         return
-    idents = exposure_ids(guarantee.branch, guarantee.client_key, guarantee.member_id)
-    await uow.db[EXPOSURES].bulk_write(
-        [UpdateOne({"_id": ident}, {"$inc": {"amount": d128(delta)}}, upsert=True)
-         for ident in idents], ordered=True, session=uow.session)
+    staged = pending(uow).exposures
     state = known(uow)
-    for ident in idents:
+    for ident in exposure_ids(guarantee.branch, guarantee.client_key, guarantee.member_id):
+        staged[ident] = staged.get(ident, ZERO) + delta
         if ident in state.exposures:
             state.exposures[ident] += delta
 
@@ -374,12 +488,26 @@ async def move_exposure(uow: UnitOfWork, guarantee: Guarantee, before: Decimal) 
 # --------------------------------------------------------------------------------- invoices
 
 
-async def invoice_status(uow: UnitOfWork, invoice_id: str) -> str | None:
-    """The invoice's status (``issued``, ``paid``), None when the fund has not heard of it."""
+async def find_invoice(uow: UnitOfWork, invoice_id: str) -> Document | None:
+    """The fund's projection of the invoice, None when it has not heard of it."""
     await prefetch(uow, invoices=[invoice_id])
     return known(uow).invoices[invoice_id]
 
 
-def remember_invoice_status(uow: UnitOfWork, invoice_id: str, status: str) -> None:
-    """After a write that set it: the invoice's status as stored now."""
-    known(uow).invoices[invoice_id] = status
+async def invoice_status(uow: UnitOfWork, invoice_id: str) -> str | None:
+    """The invoice's status (``issued``, ``paid``), None when the fund has not heard of it."""
+    doc = await find_invoice(uow, invoice_id)
+    return doc.get("status") if doc else None
+
+
+async def save_invoice(uow: UnitOfWork, invoice_id: str, changes: Document) -> None:
+    """Stage these fields of the invoice (created if missing), written at the commit."""
+    doc = await find_invoice(uow, invoice_id)
+    if doc is not None:
+        changes = {name: value for name, value in changes.items()
+                   if name not in doc or doc[name] != value}
+        if not changes:
+            return
+    staged = pending(uow).invoices.setdefault(invoice_id, {})
+    staged.update(changes)
+    known(uow).invoices[invoice_id] = {**(doc or {"_id": invoice_id}), **changes}

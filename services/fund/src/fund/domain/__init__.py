@@ -1,14 +1,21 @@
 """The fund's rules: the ledger, the guarantee decision and a guarantee's life. No I/O."""
 
+from smart_shared.events.catalogue import DeclineReason
+
 from fund.domain.decision import (
     Decision,
-    DeclineReason,
     GuaranteePolicy,
     GuaranteeRequest,
     decide_guarantee,
     salary_cost,
 )
-from fund.domain.guarantee import Guarantee, capital_injection, contribution
+from fund.domain.guarantee import (
+    Guarantee,
+    capital_injection,
+    contract_transfer_ids,
+    contribution,
+    transfer_id,
+)
 from fund.domain.ledger import (
     ACCOUNTS,
     NORMAL_SIDE,
@@ -39,9 +46,11 @@ __all__ = [
     "balances_from",
     "capital_injection",
     "check_floors",
+    "contract_transfer_ids",
     "contribution",
     "decide_guarantee",
     "is_balanced",
     "salary_cost",
+    "transfer_id",
     "zero_balances",
 ]

@@ -16,6 +16,19 @@ from fund.domain.ledger import Transfer, TransferKind
 
 ZERO = Decimal("0.00")
 Reservation = Literal["none", "pending", "posted", "voided"]
+CONTRACT_TRANSFERS: tuple[TransferKind, ...] = (
+    "reserve", "advance", "release", "recover", "loss", "loss_recovery",
+)
+
+
+def transfer_id(kind: TransferKind, cause: str) -> str:
+    """A transfer's id, derived from what caused it: booking the same fact twice books once."""
+    return f"{kind}:{cause}"
+
+
+def contract_transfer_ids(contract_id: str) -> list[str]:
+    """Every transfer a contract's guarantee can book in its life."""
+    return [transfer_id(kind, contract_id) for kind in CONTRACT_TRANSFERS]
 
 
 @dataclass
@@ -51,7 +64,7 @@ class Guarantee:
 
     def _transfer(self, kind: TransferKind, amount: Decimal, pending_id: str | None = None,
                   reference: str | None = None) -> Transfer:
-        return Transfer(id=f"{kind}:{self.contract_id}", branch=self.branch, kind=kind,
+        return Transfer(id=transfer_id(kind, self.contract_id), branch=self.branch, kind=kind,
                         amount=amount, contract_id=self.contract_id, pending_id=pending_id,
                         reference=reference)
 
@@ -139,7 +152,7 @@ def contribution(branch: str, invoice_id: str, contract_id: str, amount: Decimal
     """The fund's share of a paid invoice (nothing when it rounds to zero)."""
     if amount <= 0:
         return []
-    return [Transfer(id=f"contribution:{invoice_id}", branch=branch, kind="contribution",
+    return [Transfer(id=transfer_id("contribution", invoice_id), branch=branch, kind="contribution",
                      amount=amount, contract_id=contract_id, reference=invoice_id)]
 
 
