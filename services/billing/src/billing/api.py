@@ -236,21 +236,22 @@ class PaymentController(Controller):
         principal.require("staff", "admin")
 
         async def work(uow: UnitOfWork) -> dict[str, Any]:
-            parked = await uow.db[UNMATCHED].find_one(
-                {"_id": payment_id, "branch": principal.branch}, session=uow.session)
+            # assigned at once: a refusal below raises, and the transaction takes it back
+            parked = await uow.db[UNMATCHED].find_one_and_update(
+                {"_id": payment_id, "branch": principal.branch, "status": "parked"},
+                {"$set": {"status": "assigned", "invoice_id": data.invoice_id,
+                          "assigned_by": principal.sub}}, session=uow.session)
             if parked is None:
-                raise not_found("Parked payment", payment_id)
-            if parked["status"] != "parked":
+                if await uow.db[UNMATCHED].find_one(
+                        {"_id": payment_id, "branch": principal.branch}, {"_id": 1},
+                        session=uow.session) is None:
+                    raise not_found("Parked payment", payment_id)
                 raise conflict("Already assigned", f"Payment {payment_id} was booked before")
             invoice = await find_invoice(uow, principal.branch, invoice_id=data.invoice_id)
             if invoice is None:
                 raise invalid("invoice_id", "no invoice of your branch has this id")
             if parked["currency"] != invoice.currency:
                 raise invalid("invoice_id", f"the invoice is in {invoice.currency}")
-            await uow.db[UNMATCHED].update_one(
-                {"_id": payment_id, "status": "parked"},
-                {"$set": {"status": "assigned", "invoice_id": invoice.invoice_id,
-                          "assigned_by": principal.sub}}, session=uow.session)
             return await book_payment(uow, invoice, IncomingPayment(
                 branch=principal.branch, amount=Decimal(parked["amount"]),
                 currency=parked["currency"], received_on=date.fromisoformat(parked["received_on"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from smart_shared.consumer import EventHandlers
+from smart_shared.events import Event
 from smart_shared.events.catalogue import (
     ContractCancelled,
     ContractSigned,
@@ -12,6 +13,7 @@ from smart_shared.events.catalogue import (
 )
 from smart_shared.mongo import UnitOfWork
 
+from billing.contracts import Contracts
 from billing.credit_notes import credit_written_off_debt
 from billing.invoicing import (
     pseudonymise_member,
@@ -21,6 +23,16 @@ from billing.invoicing import (
 )
 
 handlers = EventHandlers()
+
+
+@handlers.before_batch
+async def read_contracts(events: list[Event], uow: UnitOfWork) -> None:
+    """The batch's contracts, read at once; its handlers record on them and they are written
+    together before the commit."""
+    await uow.staged(Contracts).read(uow, [
+        event.contract_id for event in events
+        if isinstance(event, ContractSigned | ContractCancelled | WorkCompleted)
+    ])
 
 
 # the use cases take (event, uow) themselves: register them as they are

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pymongo import ReturnDocument
 from smart_shared.events.catalogue import (
     Client,
     ContractCancelled,
@@ -21,6 +21,7 @@ from smart_shared.mongo import Document, StagedInserts, UnitOfWork
 from smart_shared.rulepacks import rule_pack
 from smart_shared.telemetry import current_traceparent
 
+from billing.contracts import Contracts
 from billing.domain.invoice import invoice_terms
 from billing.domain.rules import billing_rules
 from billing.numbers import next_sequence
@@ -39,31 +40,33 @@ async def record_contract_signed(event: ContractSigned, uow: UnitOfWork) -> None
     """Keep what the invoice needs; issue it now if the work was already reported complete."""
     invoice_id = new_id()
     contract = await _record(uow, event, {"signed": event.model_dump(mode="json")},
-                             claim_if=_has("completed"), invoice_id=invoice_id)
+                             claim_if=lambda contract: _has(contract, "completed"),
+                             invoice_id=invoice_id)
     if contract.get("invoice_id") == invoice_id:
         await _issue(uow, contract, invoice_id)
 
 
 async def record_contract_cancelled(event: ContractCancelled, uow: UnitOfWork) -> None:
     """A cancelled contract is never invoiced (it is cancelled before any work)."""
-    await uow.db[CONTRACTS].update_one(
-        {"_id": event.contract_id},
-        {"$setOnInsert": {"branch": event.branch, "member_id": event.member_id},
-         "$max": {"version": event.version},
-         "$set": {"cancelled": {"version": event.version, "reason": event.reason}}},
-        upsert=True, session=uow.session,
-    )
+    await _record(uow, event, {"cancelled": {"version": event.version, "reason": event.reason}},
+                  claim_if=lambda contract: False, invoice_id=None)
 
 
 async def record_work_completed(event: WorkCompleted, uow: UnitOfWork) -> None:
     """Issue the invoice, or remember the completion until the contract's terms arrive."""
     invoice_id = new_id()
-    not_cancelled_later = {"$not": [{"$gt": ["$cancelled.version", event.version]}]}
+
+    def signed_and_not_cancelled_later(contract: Document) -> bool:
+        cancelled = contract.get("cancelled")
+        later = (isinstance(cancelled, dict) and cancelled.get("version") is not None
+                 and cancelled["version"] > event.version)
+        return _has(contract, "signed") and not later
+
     contract = await _record(
         uow, event,
         {"completed": {"version": event.version, "last_work_day": iso(event.last_work_day),
                        "completed_at": event.completed_at}},
-        claim_if={"$and": [_has("signed"), not_cancelled_later]}, invoice_id=invoice_id,
+        claim_if=signed_and_not_cancelled_later, invoice_id=invoice_id,
     )
     cancelled = contract.get("cancelled")
     if cancelled and cancelled["version"] > event.version:
@@ -73,42 +76,33 @@ async def record_work_completed(event: WorkCompleted, uow: UnitOfWork) -> None:
         await _issue(uow, contract, invoice_id)
 
 
-def _has(name: str) -> dict[str, Any]:
-    """Aggregation: the contract has the object ``name`` (a fact recorded by an event)."""
-    return {"$eq": [{"$type": f"${name}"}, "object"]}
+def _has(contract: Document, name: str) -> bool:
+    """The contract has the object ``name`` (a fact recorded by an event)."""
+    return isinstance(contract.get(name), dict)
 
 
-async def _record(uow: UnitOfWork, event: ContractSigned | WorkCompleted, facts: Document,
-                  claim_if: dict[str, Any], invoice_id: str) -> Document:
+async def _record(uow: UnitOfWork, event: ContractSigned | ContractCancelled | WorkCompleted,
+                  facts: Document, claim_if: Callable[[Document], bool],
+                  invoice_id: str | None) -> Document:
     """Record ``facts`` on the contract and, when it is not invoiced yet and ``claim_if`` holds
-    once they are recorded, claim it for ``invoice_id``: one command that returns the contract.
+    once they are recorded, claim it for ``invoice_id``; returns the contract.
 
-    The claim is the contract's ``invoice_id``, set in the transaction that inserts the invoice,
-    so a contract whose ``invoice_id`` is another is already invoiced (or being invoiced by a
-    concurrent transaction, which then conflicts on this very document).
+    The claim is the contract's ``invoice_id``, written in the transaction that inserts the
+    invoice, so a contract whose ``invoice_id`` is another is already invoiced (or being invoiced
+    by a concurrent transaction, which then conflicts on this very document).
     """
-    not_invoiced = {"$in": [{"$type": "$invoice_id"}, ["missing", "null"]]}
-    contract = await uow.db[CONTRACTS].find_one_and_update(
-        {"_id": event.contract_id},
-        [
-            {"$set": {
-                "branch": _on_insert("branch", event.branch),
-                "member_id": _on_insert("member_id", event.member_id),
-                "version": {"$max": ["$version", event.version]},
-                **{name: {"$literal": value} for name, value in facts.items()},
-            }},
-            {"$set": {"invoice_id": {
-                "$cond": [{"$and": [not_invoiced, claim_if]}, invoice_id, "$invoice_id"]}}},
-        ],
-        upsert=True, return_document=ReturnDocument.AFTER, session=uow.session,
-    )
-    assert contract is not None  # an upsert returning the document after it always finds one
-    return dict(contract)
-
-
-def _on_insert(name: str, value: Any) -> dict[str, Any]:
-    """Aggregation: ``value`` when the contract has no ``name`` yet (``$setOnInsert``)."""
-    return {"$cond": [{"$eq": [{"$type": f"${name}"}, "missing"]}, value, f"${name}"]}
+    contracts = uow.staged(Contracts)
+    known = await contracts.get(uow, event.contract_id) or {}
+    changes: Document = {}
+    for name, value in (("branch", event.branch), ("member_id", event.member_id)):
+        if name not in known:
+            changes[name] = value
+    version = known.get("version")
+    changes["version"] = event.version if version is None else max(version, event.version)
+    changes.update(facts)
+    if invoice_id and known.get("invoice_id") is None and claim_if({**known, **changes}):
+        changes["invoice_id"] = invoice_id
+    return contracts.change(event.contract_id, changes)
 
 
 async def issue_invoice(uow: UnitOfWork, contract_id: str) -> Invoice:
@@ -116,13 +110,11 @@ async def issue_invoice(uow: UnitOfWork, contract_id: str) -> Invoice:
 
     Idempotent: a contract already invoiced returns its invoice and publishes nothing.
     """
-    invoice_id = new_id()
-    contract = await uow.db[CONTRACTS].find_one_and_update(
-        {"_id": contract_id, "invoice_id": None, "signed": {"$type": "object"}},
-        {"$set": {"invoice_id": invoice_id}},
-        return_document=ReturnDocument.AFTER, session=uow.session,
-    )
-    if contract is not None:
+    contracts = uow.staged(Contracts)
+    contract = await contracts.get(uow, contract_id)
+    if contract and contract.get("invoice_id") is None and _has(contract, "signed"):
+        invoice_id = new_id()
+        contract = contracts.change(contract_id, {"invoice_id": invoice_id})
         return await _issue(uow, contract, invoice_id)
     await uow.write_staged()  # the invoice may have been issued earlier in this unit of work
     existing = read_invoice(
@@ -147,7 +139,7 @@ async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoic
     )
     document = _invoice_document(invoice_id, signed, terms, rules, uow.clock.now())
     # inserted with the other invoices of the unit of work just before it commits (one command);
-    # its contract's claim, already written, keeps any other issuance of the contract away
+    # its contract's claim, written with it, keeps any other issuance of the contract away
     uow.staged(_NewInvoices).documents.append(document)
     invoice = Invoice.model_validate(document)
     uow.publish(_invoice_issued(invoice, signed.client, uow.clock.now()))

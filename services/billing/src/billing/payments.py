@@ -48,12 +48,17 @@ async def find_invoice(
     return read_invoice(await uow.db[INVOICES].find_one(query, session=uow.session))
 
 
-async def already_booked(uow: UnitOfWork, dedup_key: str) -> bool:
+async def booked_keys(uow: UnitOfWork, dedup_keys: list[str]) -> set[str]:
+    """The keys among ``dedup_keys`` of payments already booked or parked (a query each)."""
+    booked: set[str] = set()
+    if not dedup_keys:
+        return booked
     for collection in (PAYMENTS, UNMATCHED):
-        if await uow.db[collection].find_one({"dedup_key": text_equals(dedup_key)}, {"_id": 1},
-                                             session=uow.session):
-            return True
-    return False
+        cursor = uow.db[collection].find(
+            {"dedup_key": {"$in": dedup_keys, "$type": "string"}}, {"dedup_key": 1},
+            session=uow.session)
+        booked.update([doc["dedup_key"] async for doc in cursor])
+    return booked
 
 
 async def book_payment(
@@ -139,14 +144,21 @@ async def park_payment(uow: UnitOfWork, payment: IncomingPayment, why: str) -> d
 
 
 async def receive_payment(
-    uow: UnitOfWork, payment: IncomingPayment, invoice_id: str | None = None
+    uow: UnitOfWork, payment: IncomingPayment, invoice_id: str | None = None,
+    booked: set[str] | None = None,
 ) -> dict[str, Any]:
     """Match ``payment`` by invoice id or structured communication, then book or park it.
 
-    With a ``dedup_key`` a payment already booked or parked is not booked again.
+    With a ``dedup_key`` a payment already booked or parked is not booked again. ``booked``, the
+    keys already booked among those of a whole import (read with ``booked_keys``), spares a
+    query per payment; the payment's key is added to it.
     """
-    if payment.dedup_key and await already_booked(uow, payment.dedup_key):
-        return {"outcome": "already_booked"}
+    if payment.dedup_key:
+        if booked is None:
+            booked = await booked_keys(uow, [payment.dedup_key])
+        if payment.dedup_key in booked:
+            return {"outcome": "already_booked"}
+        booked.add(payment.dedup_key)
     invoice = await find_invoice(uow, payment.branch, invoice_id, payment.reference)
     if invoice is None:
         what = f"invoice {invoice_id}" if invoice_id else f"reference {payment.reference}"

@@ -8,7 +8,7 @@ from typing import Any
 from smart_shared.mongo import UnitOfWork
 
 from billing.domain.camt053 import BankStatement
-from billing.payments import IncomingPayment, receive_payment
+from billing.payments import IncomingPayment, booked_keys, receive_payment
 from billing.store import STATEMENTS
 
 
@@ -21,6 +21,8 @@ async def import_statement(
     reported as ``already_booked`` and change nothing.
     """
     lines: list[dict[str, Any]] = []
+    booked = await booked_keys(uow, [f"camt053:{line.dedup_key}" for line in statement.lines
+                                     if line.credit])
     for line in statement.lines:
         report: dict[str, Any] = {
             "key": line.dedup_key,
@@ -36,7 +38,7 @@ async def import_statement(
             received_on=line.booked_on, payer_iban=line.payer_iban, payer_name=line.payer_name,
             reference=line.structured_reference, source=f"camt.053:{statement.statement_id}",
             dedup_key=f"camt053:{line.dedup_key}",
-        ))
+        ), booked=booked)
         lines.append({**report, **result})
     await uow.db[STATEMENTS].update_one(
         {"_id": f"{branch}:{statement.account_iban}:{statement.statement_id}"},

@@ -190,3 +190,49 @@ async def test_credit_notes_by_staff_and_for_a_written_off_debt(billing: Billing
     assert int(written_off.number[-6:]) == int(staff.number[-6:]) + 1
     doc = await invoice_of(billing, invoice["contract_id"])
     assert doc is not None and doc["status"] == "credited" and doc["balance_due"] == "0.00"
+
+
+async def test_a_parked_payment_is_assigned_once_and_stays_parked_when_refused(
+    billing: Billing,
+) -> None:
+    invoice = await an_invoice(billing, "100.00")
+    async with billing.client() as http:
+        parked = await http.post(
+            "/v1/payments", json=payment("121.00", structured_reference="+++000/0000/00097+++"),
+            headers={"Idempotency-Key": new_id()})
+        payment_id = parked.json()["payment_id"]
+        url = f"/v1/payments/unmatched/{payment_id}/assign"
+        wrong = await http.post(url, json={"invoice_id": new_id()})
+        assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "invoice_id"
+        doc = await billing.db["unmatched_payments"].find_one({"_id": payment_id})
+        assert doc is not None and doc["status"] == "parked" and "invoice_id" not in doc
+        assigned = await http.post(url, json={"invoice_id": invoice["_id"]})
+        assert assigned.status_code == 201, assigned.text
+        assert (assigned.json()["outcome"], assigned.json()["balance_due"]) == ("matched", "0.00")
+        again = await http.post(url, json={"invoice_id": invoice["_id"]})
+        assert again.status_code == 409
+        unknown = await http.post(f"/v1/payments/unmatched/{new_id()}/assign",
+                                  json={"invoice_id": invoice["_id"]})
+        assert unknown.status_code == 404
+    doc = await billing.db["unmatched_payments"].find_one({"_id": payment_id})
+    assert doc is not None and (doc["status"], doc["invoice_id"]) == ("assigned", invoice["_id"])
+    await billing.wait_for(InvoicePaid, invoice["_id"])
+
+
+async def test_a_bank_reference_repeated_in_one_statement_is_booked_once(
+    billing: Billing,
+) -> None:
+    invoice = await an_invoice(billing, "100.00")
+    reference = f"R{new_id()[-8:]}"
+    content = statement(f"STMT-{new_id()}", [
+        entry(reference, Decimal("21.00"), invoice["structured_reference"]),
+        entry(reference, Decimal("21.00"), invoice["structured_reference"]),
+    ])
+    async with billing.client() as http:
+        answer = await http.post("/v1/bank-statements", content=content,
+                                 headers={"Content-Type": "application/xml"})
+        assert answer.status_code == 201, answer.text
+        assert [line["outcome"] for line in answer.json()["lines"]] == [
+            "partially_paid", "already_booked"]
+    doc = await invoice_of(billing, invoice["contract_id"])
+    assert doc is not None and doc["balance_due"] == "100.00"

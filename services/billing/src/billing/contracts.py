@@ -1,0 +1,59 @@
+"""Billing's projection of contracts, as one unit of work reads and changes it.
+
+A consumer batch reads the contracts of all its events with one query before its handlers run;
+the handlers record their facts (and an invoice's claim) on these documents, and the changes are
+written with one bulk write just before the commit. Every change is a write to its contract in the
+transaction, so a concurrent transaction that changes the same contract still meets a write
+conflict and is retried, as it would after a direct update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pymongo import UpdateOne
+from smart_shared.mongo import Document, UnitOfWork
+
+from billing.store import CONTRACTS
+
+
+class Contracts:
+    """The contracts a unit of work knows (``None``: not recorded yet) and its unwritten changes."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, Document | None] = {}
+        self._changes: dict[str, Document] = {}
+
+    async def read(self, uow: UnitOfWork, contract_ids: Iterable[str]) -> None:
+        """Read the contracts this unit of work does not know yet, with one query."""
+        wanted = [c for c in dict.fromkeys(contract_ids) if c not in self._known]
+        if not wanted:
+            return
+        # one more than can match, so the first answer closes the cursor
+        cursor = uow.db[CONTRACTS].find({"_id": {"$in": wanted}}, session=uow.session,
+                                        batch_size=len(wanted) + 1)
+        found = {doc["_id"]: dict(doc) async for doc in cursor}
+        for contract_id in wanted:
+            self._known[contract_id] = found.get(contract_id)
+
+    async def get(self, uow: UnitOfWork, contract_id: str) -> Document | None:
+        """The contract as this unit of work knows it, changes included."""
+        await self.read(uow, [contract_id])
+        return self._known[contract_id]
+
+    def change(self, contract_id: str, fields: Document) -> Document:
+        """Set ``fields`` on the contract (recording it if need be); returns it changed."""
+        contract = self._known.get(contract_id) or {"_id": contract_id}
+        contract.update(fields)
+        self._known[contract_id] = contract
+        self._changes.setdefault(contract_id, {}).update(fields)
+        return contract
+
+    async def write(self, uow: UnitOfWork) -> None:
+        changes, self._changes = self._changes, {}
+        if changes:
+            await uow.db[CONTRACTS].bulk_write(
+                [UpdateOne({"_id": contract_id}, {"$set": fields}, upsert=True)
+                 for contract_id, fields in changes.items()],
+                ordered=True, session=uow.session,
+            )
