@@ -2,17 +2,20 @@
 
 Contracts, guarantees and invoices come on different topics, so their order is not guaranteed:
 every handler records its fact on the contract document, then asks whether the salary can now be
-decided.
+decided. A batch reads its contracts once, before its handlers run, and writes each projection
+once, before it commits (``payroll.projections``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pymongo import UpdateOne
 from smart_shared.consumer import EventHandlers
 from smart_shared.events import (
     ContractCancelled,
     ContractSigned,
+    Event,
     GuaranteeDeclined,
     GuaranteeGranted,
     InvoiceIssued,
@@ -22,47 +25,48 @@ from smart_shared.events import (
     MemberUpdated,
     WorkCompleted,
 )
-from smart_shared.mongo import UnitOfWork
+from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.telemetry import current_traceparent
 
-from payroll.salaries import record_and_decide
-from payroll.store import CONTRACTS, INVOICES, MEMBERS
+from payroll.projections import Contracts, Invoices, MemberUpdates
+from payroll.salaries import record, record_and_decide
 
 handlers = EventHandlers()
 
+CONTRACT_FACTS = (ContractSigned, WorkCompleted, ContractCancelled, GuaranteeGranted,
+                  GuaranteeDeclined, InvoiceIssued, InvoicePaid)
 
-async def _record(uow: UnitOfWork, contract_id: str, branch: str, member_id: str,
-                  facts: dict[str, Any]) -> None:
-    await uow.db[CONTRACTS].update_one(
-        {"_id": contract_id},
-        {"$set": facts, "$setOnInsert": {"branch": branch, "member_id": member_id}},
-        upsert=True,
-        session=uow.session,
-    )
+
+@handlers.before_batch
+async def read_contracts(events: list[Event], uow: UnitOfWork) -> None:
+    """The contracts the batch's events are about, read with one query."""
+    await uow.staged(Contracts).read(
+        uow, [event.contract_id for event in events if isinstance(event, CONTRACT_FACTS)])
 
 
 # ------------------------------------------------------------------------------------ members
 
 
-async def _project_member(uow: UnitOfWork, member_id: str, version: int,
-                          facts: dict[str, Any]) -> None:
+def _project_member(uow: UnitOfWork, member_id: str, version: int,
+                    facts: dict[str, Any]) -> None:
     """Keep the member's facts unless the projection already holds this version or a newer one
-    (a stale or repeated update): one conditional update, a new member inserted."""
+    (a stale or repeated update): one conditional update, a new member inserted, sent with the
+    batch's other member updates."""
     newer = {"$lt": [{"$ifNull": ["$version", 0]}, version]}
-    await uow.db[MEMBERS].update_one(
+    uow.staged(MemberUpdates).updates.append(UpdateOne(
         {"_id": member_id},
         [{"$replaceWith": {"$cond": [
             newer,
             {"$mergeObjects": ["$$ROOT", {"$literal": {**facts, "version": version}}]},
             "$$ROOT",
         ]}}],
-        upsert=True, session=uow.session,
-    )
+        upsert=True,
+    ))
 
 
 @handlers.on(MemberActivated)
 async def remember_activated_member(event: MemberActivated, uow: UnitOfWork) -> None:
-    await _project_member(uow, event.member_id, event.version, {
+    _project_member(uow, event.member_id, event.version, {
         "branch": event.branch,
         "payout": event.payout.model_dump(mode="json"),
         "activities": [a.model_dump(mode="json") for a in event.activities],
@@ -73,7 +77,7 @@ async def remember_activated_member(event: MemberActivated, uow: UnitOfWork) -> 
 @handlers.on(MemberUpdated)
 async def remember_member_update(event: MemberUpdated, uow: UnitOfWork) -> None:
     erased = event.status == "erased"
-    await _project_member(uow, event.member_id, event.version, {
+    _project_member(uow, event.member_id, event.version, {
         "branch": event.branch,
         "status": event.status,
         "payout": None if erased else event.payout.model_dump(mode="json"),
@@ -85,7 +89,7 @@ async def remember_member_update(event: MemberUpdated, uow: UnitOfWork) -> None:
 @handlers.on(MemberErased)
 async def forget_erased_member(event: MemberErased, uow: UnitOfWork) -> None:
     # salaries and payment runs stay: payroll records must be kept by law
-    await _project_member(uow, event.member_id, event.version, {
+    _project_member(uow, event.member_id, event.version, {
         "branch": event.branch, "status": "erased", "payout": None, "activities": [],
         "erased": True,
     })
@@ -119,7 +123,7 @@ async def compute_salary_of_completed_work(event: WorkCompleted, uow: UnitOfWork
 
 @handlers.on(ContractCancelled)
 async def drop_cancelled_contract(event: ContractCancelled, uow: UnitOfWork) -> None:
-    await _record(uow, event.contract_id, event.branch, event.member_id, {
+    await record(uow, event.contract_id, event.branch, event.member_id, {
         "cancelled": True, "cancelled_at": event.cancelled_at,
     })
 
@@ -130,7 +134,10 @@ async def drop_cancelled_contract(event: ContractCancelled, uow: UnitOfWork) -> 
 async def _remember_decision(uow: UnitOfWork, event: GuaranteeGranted | GuaranteeDeclined,
                              decision: str) -> None:
     # a stale or repeated decision (its version already known) changes nothing
-    newer = {"$lt": [{"$ifNull": ["$guarantee_version", 0]}, event.version]}
+    def newer(contract: Document) -> bool:
+        known = contract.get("guarantee_version")
+        return (0 if known is None else known) < event.version
+
     await record_and_decide(uow, event.contract_id, event.branch, event.member_id, {
         "guarantee": decision, "guarantee_version": event.version,
     }, only_if=newer)
@@ -151,24 +158,19 @@ async def wait_for_the_client_without_guarantee(event: GuaranteeDeclined, uow: U
 
 @handlers.on(InvoiceIssued)
 async def link_invoice_to_contract(event: InvoiceIssued, uow: UnitOfWork) -> None:
-    await uow.db[INVOICES].update_one(
-        {"_id": event.invoice_id},
-        {"$set": {"contract_id": event.contract_id, "branch": event.branch,
-                  "number": event.number}},
-        upsert=True, session=uow.session,
-    )
-    await _record(uow, event.contract_id, event.branch, event.member_id,
-                  {"invoice_id": event.invoice_id})
+    uow.staged(Invoices).record(event.invoice_id, {
+        "contract_id": event.contract_id, "branch": event.branch, "number": event.number,
+    })
+    await record(uow, event.contract_id, event.branch, event.member_id,
+                 {"invoice_id": event.invoice_id})
 
 
 @handlers.on(InvoicePaid)
 async def release_salary_of_paid_invoice(event: InvoicePaid, uow: UnitOfWork) -> None:
-    await uow.db[INVOICES].update_one(
-        {"_id": event.invoice_id},
-        {"$set": {"contract_id": event.contract_id, "branch": event.branch,
-                  "paid_on": event.paid_on.isoformat()}},
-        upsert=True, session=uow.session,
-    )
+    uow.staged(Invoices).record(event.invoice_id, {
+        "contract_id": event.contract_id, "branch": event.branch,
+        "paid_on": event.paid_on.isoformat(),
+    })
     await record_and_decide(uow, event.contract_id, event.branch, event.member_id, {
         "invoice_id": event.invoice_id, "invoice_paid": True,
         "invoice_paid_on": event.paid_on.isoformat(),

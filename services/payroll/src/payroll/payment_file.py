@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sepaxml import SepaTransfer  # type: ignore[import-untyped]
+from sepaxml import SepaTransfer
 
 from payroll.domain.rules import Payer
 

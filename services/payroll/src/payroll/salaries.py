@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from pymongo import ReturnDocument
 from smart_shared.events import SalaryDue
 from smart_shared.ids import new_id
 from smart_shared.money import Money
@@ -14,7 +14,8 @@ from smart_shared.mongo import Document, StagedInserts, UnitOfWork
 from smart_shared.telemetry import continue_trace
 
 from payroll.domain import SalaryNotPayable, compute_salary, salary_rules, working_days_after
-from payroll.store import CONTRACTS, SALARIES
+from payroll.projections import Contracts
+from payroll.store import SALARIES
 
 log = logging.getLogger("payroll.salaries")
 
@@ -25,71 +26,48 @@ class _NewSalaries(StagedInserts):
     collection = SALARIES
 
 
-def _truthy(name: str) -> dict[str, Any]:
-    """Aggregation: the contract's ``name`` is set as Python would see it (not "" either)."""
-    return {"$and": [f"${name}", {"$ne": [f"${name}", ""]}]}
+def _ready(contract: Document) -> bool:
+    """The contract's salary can be decided: not decided yet, not cancelled, not found unpayable;
+    signed and completed; and either guaranteed (due on the rule pack's count of working days
+    after the last work day) or, without the guarantee, its invoice paid (payable at once)."""
+    if contract.get("salary_id") or contract.get("cancelled") or contract.get("unpayable"):
+        return False
+    if not (contract.get("signed") and contract.get("completed")):
+        return False
+    guarantee = contract.get("guarantee")
+    return guarantee == "granted" or (guarantee == "declined"
+                                      and bool(contract.get("invoice_paid")))
 
 
-def _falsy(name: str) -> dict[str, Any]:
-    return {"$not": [_truthy(name)]}
-
-
-# The contract's salary can be decided (an aggregation expression on the contract): not decided
-# yet, not cancelled, not found unpayable; signed and completed; and either guaranteed (due on
-# the rule pack's count of working days after the last work day) or, without the guarantee, its
-# invoice paid (payable at once).
-_READY: dict[str, Any] = {"$and": [
-    _falsy("salary_id"), _falsy("cancelled"), _falsy("unpayable"),
-    _truthy("signed"), _truthy("completed"),
-    {"$or": [
-        {"$eq": ["$guarantee", "granted"]},
-        {"$and": [{"$eq": ["$guarantee", "declined"]}, _truthy("invoice_paid")]},
-    ]},
-]}
-
-_FRESH = "__fresh"
-
-
-def _on_insert(name: str, value: Any) -> dict[str, Any]:
-    """Aggregation: ``value`` when the contract has no ``name`` yet (``$setOnInsert``)."""
-    return {"$cond": [{"$eq": [{"$type": f"${name}"}, "missing"]}, value, f"${name}"]}
+async def record(uow: UnitOfWork, contract_id: str, branch: str, member_id: str,
+                 facts: dict[str, Any]) -> Document:
+    """Record ``facts`` on the contract (written with the unit of work's other contracts)."""
+    contract = await uow.staged(Contracts).get(uow, contract_id, branch, member_id)
+    contract.update(facts)
+    return contract
 
 
 async def record_and_decide(
     uow: UnitOfWork, contract_id: str, branch: str, member_id: str, facts: dict[str, Any],
-    only_if: dict[str, Any] | None = None,
+    only_if: Callable[[Document], bool] | None = None,
 ) -> str | None:
-    """Record ``facts`` on the contract, then decide its salary if they made it due.
-
-    One command does both: it records the facts (only when the aggregation expression
-    ``only_if`` holds on the contract as it was, if given) and, when the contract is then
-    ready (``_READY``), claims it with the new salary's id, returning the contract. A
-    contract is claimed at most once (``salary_id`` is set once), and the claim commits or aborts
-    together with the salary and its ``SalaryDue``. Returns the new salary id, if any."""
-    salary_id = new_id()
-    fresh: Any = f"${_FRESH}" if only_if is not None else True
-    recorded = {name: {"$literal": value} for name, value in facts.items()}
-    if only_if is not None:
-        recorded = {name: {"$cond": [fresh, value, f"${name}"]}
-                    for name, value in recorded.items()}
-    pipeline: list[dict[str, Any]] = [
-        {"$set": {"branch": _on_insert("branch", branch),
-                  "member_id": _on_insert("member_id", member_id),
-                  **recorded}},
-        {"$set": {"salary_id": {"$cond": [{"$and": [fresh, _READY]}, salary_id, "$salary_id"]}}},
-    ]
-    if only_if is not None:
-        pipeline = [{"$set": {_FRESH: only_if}}, *pipeline, {"$unset": _FRESH}]
-    contract = await uow.db[CONTRACTS].find_one_and_update(
-        {"_id": contract_id}, pipeline, upsert=True, return_document=ReturnDocument.AFTER,
-        session=uow.session,
-    )
-    if contract is None or contract.get("salary_id") != salary_id:
+    """Record ``facts`` on the contract (only when ``only_if`` holds on the contract as it was, if
+    given), then decide its salary if they made it due: the contract is claimed with the new
+    salary's id. A contract is claimed at most once (``salary_id`` is set once, and written only
+    where the contract has none yet), and the claim commits or aborts together with the salary
+    and its ``SalaryDue``. Returns the new salary id, if any."""
+    contract = await uow.staged(Contracts).get(uow, contract_id, branch, member_id)
+    if only_if is not None and not only_if(contract):
         return None
-    return await _make_due(uow, contract, salary_id)
+    contract.update(facts)
+    if not _ready(contract):
+        return None
+    salary_id = new_id()
+    contract["salary_id"] = salary_id
+    return _make_due(uow, contract, salary_id)
 
 
-async def _make_due(uow: UnitOfWork, contract: Document, salary_id: str) -> str | None:
+def _make_due(uow: UnitOfWork, contract: Document, salary_id: str) -> str | None:
     """The salary of ``contract``, claimed for ``salary_id`` in this transaction → ``SalaryDue``
     (or, when the amount cannot carry a salary, the claim undone and the contract flagged)."""
     contract_id = contract["_id"]
@@ -104,11 +82,8 @@ async def _make_due(uow: UnitOfWork, contract: Document, salary_id: str) -> str 
         )
     except SalaryNotPayable as refused:
         log.warning("contract %s cannot pay a salary: %s", contract_id, refused)
-        await uow.db[CONTRACTS].update_one(
-            {"_id": contract_id},
-            {"$set": {"unpayable": str(refused)}, "$unset": {"salary_id": ""}},
-            session=uow.session,
-        )
+        contract["unpayable"] = str(refused)
+        del contract["salary_id"]
         return None
     guaranteed = contract["guarantee"] == "granted"
     if guaranteed:
@@ -136,8 +111,8 @@ async def _make_due(uow: UnitOfWork, contract: Document, salary_id: str) -> str 
         "due_at": now,
         "traceparent": traceparent,
     }
-    # inserted with the other salaries of the unit of work just before it commits (one command);
-    # the contract's claim, already written, keeps any other decision on the contract away
+    # inserted with the other salaries of the unit of work just before it commits (one command),
+    # as is the contract's claim
     uow.staged(_NewSalaries).documents.append(salary)
     with continue_trace("salary due", traceparent, **{"smart.contract_id": contract_id}):
         uow.publish(SalaryDue(

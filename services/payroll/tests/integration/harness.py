@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 from payroll.app import build
+from payroll.handlers import handlers
 from smart_shared.auth import Role, mint_token
 from smart_shared.events import (
     PAYROLL_TOPIC,
@@ -34,7 +36,13 @@ from smart_shared.events import (
 from smart_shared.money import Money
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import EventWire, isolated_settings, serving
+from smart_shared.testing import (
+    CountedConsumer,
+    EventWire,
+    counted_consumer,
+    isolated_settings,
+    serving,
+)
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ARTIST = Activity(name="musician", kind="artistic", joint_committee="304")
@@ -71,6 +79,12 @@ class Payroll:
     async def salary_paid(self, salary_id: str) -> list[Any]:
         """Wait until a SalaryPaid of the salary is published."""
         return await self.wire.wait_for(SalaryPaid, where=lambda e: e.salary_id == salary_id)
+
+    def counted_consumer(self) -> AbstractAsyncContextManager[CountedConsumer]:
+        """The service's batch consumer on a client that counts the MongoDB commands it sends."""
+        assert self.service.platform is not None
+        return counted_consumer(self.settings.mongodb_uri, "payroll",
+                                self.service.platform.database, handlers, ["BE", "FR"])
 
 
 @contextlib.asynccontextmanager
