@@ -32,13 +32,12 @@ from collection.domain import (
 from collection.store import (
     ACTIVE,
     CASES,
-    INVOICES,
+    InvoiceFacts,
     amount,
     balance_changes,
     case_state,
     claim_document,
     day,
-    find_case_by_invoice,
     instalments,
     last_claim,
     timeline_entry,
@@ -90,9 +89,10 @@ def paid_since(opening: Decimal, changes: list[Document]) -> Decimal:
 
 async def open_case(uow: UnitOfWork, event: DebtOverdue) -> None:
     """Open the dunning case of an overdue invoice, once, unless it was paid in the meantime."""
-    if await find_case_by_invoice(uow, event.invoice_id):
+    known = uow.staged(InvoiceFacts)
+    if await known.case(uow, event.invoice_id):
         return
-    facts = await uow.db[INVOICES].find_one({"_id": event.invoice_id}, session=uow.session) or {}
+    facts = await known.invoice(uow, event.invoice_id) or {}
     if facts.get("paid"):
         return
     later = [c for c in facts.get("changes", []) if c["version"] > event.version]
@@ -140,6 +140,7 @@ async def open_case(uow: UnitOfWork, event: DebtOverdue) -> None:
     }
     doc["next_step_on"] = next_step_on(case_state(doc), rules_for(doc))
     await uow.db[CASES].insert_one(doc, session=uow.session)
+    known.case_written(doc)
 
 
 # ------------------------------------------------------------------------------- the schedule
@@ -217,25 +218,29 @@ def written_off_event(uow: UnitOfWork, doc: Document, version: int, reason: str)
 
 
 async def record_balance(uow: UnitOfWork, fact: BalanceFact) -> None:
-    """Remember billing's balance for the invoice and apply it to its active case, if any."""
-    facts = await uow.db[INVOICES].find_one({"_id": fact.invoice_id}, session=uow.session)
+    """Remember billing's balance for the invoice and apply it to its active case, if any.
+
+    The invoice's facts are written with the unit of work's other invoices, before it commits.
+    """
+    known = uow.staged(InvoiceFacts)
+    facts = await known.invoice(uow, fact.invoice_id)
     facts = facts or {"_id": fact.invoice_id, "branch": fact.branch, "changes": [], "paid": False}
     if any(c["version"] == fact.version for c in facts["changes"]):
         return
     change = {"version": fact.version, "on": fact.on.isoformat(), "balance": str(fact.balance),
               "kind": fact.kind, "credit": None if fact.credit is None else str(fact.credit)}
-    facts["changes"] = sorted([*facts["changes"], change], key=lambda c: c["version"])
+    facts = {**facts, "changes": sorted([*facts["changes"], change], key=lambda c: c["version"])}
     if fact.kind == "paid" or (fact.balance == 0 and fact.kind == "payment"):
         facts["paid"] = True
-    await uow.db[INVOICES].replace_one({"_id": fact.invoice_id}, facts, upsert=True,
-                                       session=uow.session)
-    doc = await find_case_by_invoice(uow, fact.invoice_id)
+    known.change_invoice(facts)
+    doc = await known.case(uow, fact.invoice_id)
     if doc is None or doc["status"] not in ACTIVE or fact.version <= doc["billing_version"]:
         return
-    await apply_to_case(uow, doc, fact)
+    known.case_written(await apply_to_case(uow, doc, fact))
 
 
-async def apply_to_case(uow: UnitOfWork, doc: Document, fact: BalanceFact) -> None:
+async def apply_to_case(uow: UnitOfWork, doc: Document, fact: BalanceFact) -> Document:
+    """Apply billing's balance to the case; the case as written."""
     previous = amount(doc["balance"])
     balance = max(fact.balance, Decimal(0))
     recovered = amount(doc["recovered_principal"])
@@ -269,14 +274,15 @@ async def apply_to_case(uow: UnitOfWork, doc: Document, fact: BalanceFact) -> No
             ))
             entries.append(timeline_entry(uow, "recovered", amounts={
                 "principal": str(recovered), "beyond_principal": str(beyond)}))
+    change = {"version": fact.version, "on": fact.on.isoformat(), "balance": str(balance),
+              "kind": fact.kind}
     await uow.db[CASES].update_one(
         {"_id": doc["_id"]},
-        {"$set": sets,
-         "$push": {"balance_changes": {"version": fact.version, "on": fact.on.isoformat(),
-                                       "balance": str(balance), "kind": fact.kind},
-                   "timeline": {"$each": entries}}},
+        {"$set": sets, "$push": {"balance_changes": change, "timeline": {"$each": entries}}},
         session=uow.session,
     )
+    return {**doc, **sets, "balance_changes": [*doc.get("balance_changes", []), change],
+            "timeline": [*doc.get("timeline", []), *entries]}
 
 
 # ---------------------------------------------------------------------- plans and write-offs

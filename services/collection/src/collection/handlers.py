@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from smart_shared.consumer import EventHandlers
+from smart_shared.events import Event
 from smart_shared.events.catalogue import (
     CreditNoteIssued,
     DebtOverdue,
@@ -13,8 +14,18 @@ from smart_shared.money import Money
 from smart_shared.mongo import UnitOfWork
 
 from collection.cases import BalanceFact, open_case, record_balance
+from collection.store import InvoiceFacts
 
 handlers = EventHandlers()
+
+INVOICE_EVENTS = (DebtOverdue, PaymentReceived, InvoicePaid, CreditNoteIssued)
+
+
+@handlers.before_batch
+async def read_invoice_facts(events: list[Event], uow: UnitOfWork) -> None:
+    """Read the facts and cases of all the batch's invoices at once, one query each."""
+    await uow.staged(InvoiceFacts).read(
+        uow, [event.invoice_id for event in events if isinstance(event, INVOICE_EVENTS)])
 
 
 @handlers.on(DebtOverdue)

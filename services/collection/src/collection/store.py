@@ -8,11 +8,12 @@ days ISO dates (``YYYY-MM-DD``, which sort as dates).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.mongo import Document, UnitOfWork
 
@@ -96,8 +97,54 @@ def timeline_entry(uow: UnitOfWork, kind: str, **details: Any) -> Document:
     return entry
 
 
-async def find_case_by_invoice(uow: UnitOfWork, invoice_id: str) -> Document | None:
-    return await uow.db[CASES].find_one({"invoice_id": invoice_id}, session=uow.session)
+class InvoiceFacts:
+    """What one unit of work knows of its invoices: billing's facts and the dunning case of each.
+
+    A consumer batch reads them for all its invoices at once (one query per collection), its
+    handlers read and change them here, and the changed facts are written with one
+    ``bulk_write`` just before the commit. Cases are written at once by the use cases; the copy
+    kept here follows each write, so a later event of the batch sees the case as it now is.
+    """
+
+    def __init__(self) -> None:
+        self._invoices: dict[str, Document | None] = {}
+        self._cases: dict[str, Document | None] = {}
+        self._changed: dict[str, Document] = {}
+
+    async def read(self, uow: UnitOfWork, invoice_ids: Iterable[str]) -> None:
+        wanted = [i for i in dict.fromkeys(invoice_ids) if i not in self._invoices]
+        if not wanted:
+            return
+        invoices = {doc["_id"]: doc async for doc in uow.db[INVOICES].find(
+            {"_id": {"$in": wanted}}, session=uow.session)}
+        cases = {doc["invoice_id"]: doc async for doc in uow.db[CASES].find(
+            {"invoice_id": {"$in": wanted}}, session=uow.session)}
+        for invoice_id in wanted:
+            self._invoices[invoice_id] = invoices.get(invoice_id)
+            self._cases[invoice_id] = cases.get(invoice_id)
+
+    async def invoice(self, uow: UnitOfWork, invoice_id: str) -> Document | None:
+        await self.read(uow, [invoice_id])
+        return self._invoices[invoice_id]
+
+    async def case(self, uow: UnitOfWork, invoice_id: str) -> Document | None:
+        await self.read(uow, [invoice_id])
+        return self._cases[invoice_id]
+
+    def change_invoice(self, facts: Document) -> None:
+        self._invoices[facts["_id"]] = self._changed[facts["_id"]] = facts
+
+    def case_written(self, doc: Document) -> None:
+        self._cases[doc["invoice_id"]] = doc
+
+    async def write(self, uow: UnitOfWork) -> None:
+        changed, self._changed = self._changed, {}
+        if changed:
+            await uow.db[INVOICES].bulk_write(
+                [ReplaceOne({"_id": invoice_id}, facts, upsert=True)
+                 for invoice_id, facts in changed.items()],
+                ordered=True, session=uow.session,
+            )
 
 
 async def find_case(uow: UnitOfWork, case_id: str) -> Document | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from collection.app import build
+from collection.handlers import handlers
 from smart_shared.auth import Role, mint_token
 from smart_shared.clock import SharedClock
 from smart_shared.events import Event
@@ -20,6 +22,7 @@ from smart_shared.events.catalogue import (
     Client,
     ClientKind,
     DebtOverdue,
+    InvoicePaid,
     Language,
     PaymentReceived,
 )
@@ -28,7 +31,14 @@ from smart_shared.money import Money
 from smart_shared.mongo import connect
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import EventWire, eventually, isolated_settings, serving
+from smart_shared.testing import (
+    CountedConsumer,
+    EventWire,
+    counted_consumer,
+    eventually,
+    isolated_settings,
+    serving,
+)
 
 
 @dataclass
@@ -103,6 +113,21 @@ class Collection:
             received_on=self.today(), balance_due=Money(amount=balance),
             credit=Money(amount=credit),
         )
+
+    def paid(self, invoice: Invoice) -> InvoicePaid:
+        invoice.version += 1
+        return InvoicePaid(
+            branch="BE", version=invoice.version, occurred_at=self.clock.now(),
+            invoice_id=invoice.invoice_id, contract_id=invoice.contract_id,
+            member_id=invoice.member_id, amount_excl_vat=Money(amount=invoice.total / 2),
+            total=Money(amount=invoice.total), paid_on=self.today(),
+        )
+
+    def counted_consumer(self) -> AbstractAsyncContextManager[CountedConsumer]:
+        """The service's batch consumer on a client that counts the MongoDB commands it sends."""
+        assert self.service.platform is not None
+        return counted_consumer(self.settings.mongodb_uri, "collection",
+                                self.service.platform.database, handlers, ["BE"])
 
     async def advance_to(self, day: date) -> None:
         """Move the platform clock to ``day`` (never back) and run the due jobs at once."""

@@ -15,7 +15,7 @@ from smart_shared.events.catalogue import (
     ReminderSent,
 )
 from smart_shared.money import Money
-from smart_shared.testing import eventually
+from smart_shared.testing import consumed_records, eventually
 
 if TYPE_CHECKING:
     from conftest import Collection  # type: ignore[import-not-found]
@@ -252,3 +252,53 @@ async def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(
 async def _balance(collection: Collection, invoice_id: str, balance: str) -> bool:
     doc = await collection.case_of(invoice_id)
     return doc is not None and doc["balance"] == balance
+
+
+async def test_a_batch_of_payments_costs_the_same_few_commands_whatever_its_size(
+        collection: Collection) -> None:
+    async with collection.counted_consumer() as counted:
+        consumer, counter = counted.consumer, counted.counter
+        costs: dict[int, dict[str, int]] = {}
+        for size in (5, 50):
+            invoices = [collection.overdue()[0] for _ in range(size)]
+            events = [collection.payment(invoice, str(invoice.total), "0.00")
+                      for invoice in invoices]
+            events += [collection.paid(invoice) for invoice in invoices]
+            counter.reset()
+            assert await consumer.handle_batch(consumed_records(events))
+            costs[size] = dict(counter.by_name)
+            facts = await collection.db["invoices"].find(
+                {"_id": {"$in": [i.invoice_id for i in invoices]}}).to_list()
+            assert len(facts) == size
+            assert all(f["paid"] and [c["kind"] for c in f["changes"]] == ["payment", "paid"]
+                       for f in facts)
+    # inbox read, invoices read, cases read, invoices bulk write, inbox insert, commit
+    assert costs[5] == costs[50]
+    assert sum(costs[50].values()) <= 6, costs[50]
+
+
+async def test_one_batch_opens_follows_and_closes_a_case_in_billing_order(
+        collection: Collection) -> None:
+    invoice, overdue = collection.overdue()
+    early, early_overdue = collection.overdue()
+    records = consumed_records([
+        overdue, collection.payment(invoice, "400.00", "600.00"), collection.paid(invoice),
+        collection.payment(early, "1000.00", "0.00", version=3), early_overdue,
+    ])
+    async with collection.counted_consumer() as counted:
+        consumer = counted.consumer
+        assert await consumer.handle_batch(records)
+        assert await consumer.handle_batch(records)   # redelivered: changes nothing
+    [recovered] = await collection.wait_for(invoice.invoice_id, DebtRecovered)
+    assert (recovered.principal, recovered.beyond_principal, recovered.version) == (
+        Money(amount="1000.00"), Money(amount="0.00"), 1)
+    case = await collection.case_of(invoice.invoice_id)
+    assert case is not None and case["status"] == "recovered" and case["balance"] == "0.00"
+    assert case["recovered_principal"] == "1000.00" and case["billing_version"] == 4
+    assert [c["kind"] for c in case["balance_changes"]] == ["payment", "paid"]
+    assert [e["kind"] for e in case["timeline"]] == [
+        "opened", "payment_received", "invoice_paid", "recovered"]
+    assert await collection.case_of(early.invoice_id) is None
+    facts = await collection.db["invoices"].find_one({"_id": invoice.invoice_id})
+    assert facts["paid"] and [c["version"] for c in facts["changes"]] == [3, 4]
+    assert len(collection.events_of(invoice.invoice_id, DebtRecovered)) == 1
