@@ -39,8 +39,10 @@ from contracts.store import (
     contract_from,
     insert_contract,
     load_contract,
-    load_member,
+    load_with_member,
+    read_member,
     save_contract,
+    save_step,
 )
 
 log = logging.getLogger("contracts")
@@ -104,47 +106,45 @@ async def draft_contract(platform: Platform, principal: Principal, body: NewCont
             body.expenses >= body.amount_excl_vat:
         raise invalid("expenses", "must be less than the amount excl. VAT")
 
-    async def work(uow: UnitOfWork) -> Contract:
-        member = await load_member(uow, member_id)
-        if member is not None:
-            principal.require_branch(member.branch)
-        if member is None or not member.may_contract:
-            status = member.status if member else "unknown"
-            raise Problem(409, "Member not active",
-                          f"Only active members make contracts; member {member_id} is {status}",
-                          "member-not-active", errors=[{"field": "member_id",
-                                                        "message": f"member is {status}"}])
-        today = uow.clock.today()
-        rules = contract_rules(member.branch, today)
-        _currency_checked(body, rule_pack(member.branch, today).currency)
-        activity = member.activity(body.activity)
-        if activity is None:
-            known = ", ".join(a.name for a in member.activities) or "none"
-            raise invalid("activity", f"is not one of the member's activities ({known})")
-        try:
-            work_days = checked_work_days(body.work_days, today)
-        except WorkDaysRefused as error:
-            raise invalid("work_days", str(error)) from None
-        try:
-            client = make_client(body.client)
-        except ClientRefused as error:
-            raise invalid(error.field, error.message) from None
-        try:
-            term = payment_term(rules, client.kind, body.payment_term_days)
-        except PaymentTermRefused as error:
-            raise invalid("payment_term_days", str(error)) from None
-        contract = Contract(
-            contract_id=new_id(), branch=member.branch, member_id=member_id, activity=activity,
-            client=client, description=body.description, work_days=work_days,
-            amount_excl_vat=Money(amount=body.amount_excl_vat.amount,
-                                  currency=body.amount_excl_vat.currency),
-            expenses=Money(amount=body.expenses.amount, currency=body.expenses.currency),
-            payment_term_days=term, created_at=uow.clock.now(), created_by=principal.sub,
-        )
-        await insert_contract(uow, contract)
-        return contract
-
-    return await platform.database.transaction(work)
+    member = await read_member(platform.db, member_id)
+    if member is not None:
+        principal.require_branch(member.branch)
+    if member is None or not member.may_contract:
+        status = member.status if member else "unknown"
+        raise Problem(409, "Member not active",
+                      f"Only active members make contracts; member {member_id} is {status}",
+                      "member-not-active", errors=[{"field": "member_id",
+                                                    "message": f"member is {status}"}])
+    today = platform.clock.today()
+    rules = contract_rules(member.branch, today)
+    _currency_checked(body, rule_pack(member.branch, today).currency)
+    activity = member.activity(body.activity)
+    if activity is None:
+        known = ", ".join(a.name for a in member.activities) or "none"
+        raise invalid("activity", f"is not one of the member's activities ({known})")
+    try:
+        work_days = checked_work_days(body.work_days, today)
+    except WorkDaysRefused as error:
+        raise invalid("work_days", str(error)) from None
+    try:
+        client = make_client(body.client)
+    except ClientRefused as error:
+        raise invalid(error.field, error.message) from None
+    try:
+        term = payment_term(rules, client.kind, body.payment_term_days)
+    except PaymentTermRefused as error:
+        raise invalid("payment_term_days", str(error)) from None
+    contract = Contract(
+        contract_id=new_id(), branch=member.branch, member_id=member_id, activity=activity,
+        client=client, description=body.description, work_days=work_days,
+        amount_excl_vat=Money(amount=body.amount_excl_vat.amount,
+                              currency=body.amount_excl_vat.currency),
+        expenses=Money(amount=body.expenses.amount, currency=body.expenses.currency),
+        payment_term_days=term, created_at=platform.clock.now(), created_by=principal.sub,
+    )
+    # a single insert and no event: no transaction needed
+    await insert_contract(platform.db, contract)
+    return contract
 
 
 async def _own_contract(uow: UnitOfWork, principal: Principal, contract_id: str) -> Contract:
@@ -167,26 +167,30 @@ async def find_contract(platform: Platform, principal: Principal, contract_id: s
 
 async def submit_contract(platform: Platform, principal: Principal,
                           contract_id: str) -> tuple[Contract, SigningLink]:
-    """Ready for the client: a new single-use signing link (only its hash is kept)."""
+    """Ready for the client: a new single-use signing link (only its hash is kept).
 
-    async def work(uow: UnitOfWork) -> tuple[Contract, SigningLink]:
-        contract = await _own_contract(uow, principal, contract_id)
-        member = await load_member(uow, contract.member_id)
-        if member is None or not member.may_contract:
-            raise Problem(409, "Member not active", "Only active members submit contracts",
-                          "member-not-active")
-        rules = contract_rules(contract.branch, uow.clock.today())
-        link = issue_signing_link(uow.clock.now(), rules.signing_link_valid_days.value)
-        read_status = contract.status.value
-        try:
-            contract.submit(link, uow.clock.now())
-        except TransitionRefused as error:
-            raise _refused(error) from None
-        if not await save_contract(uow, contract, read_status):
-            raise conflict("Contract changed", "The contract changed meanwhile; try again")
-        return contract, link
-
-    return await platform.database.transaction(work)
+    The contract and its member are read with one command and the step is one conditional
+    update, so no transaction is needed: nothing is published."""
+    found = await load_with_member(platform.db, {"_id": contract_id})
+    if found is None:
+        raise not_found("Contract", contract_id)
+    read, member = found
+    contract = contract_from(read)
+    if not principal.sees(contract.member_id, contract.branch):
+        raise not_found("Contract", contract_id)
+    if member is None or not member.may_contract:
+        raise Problem(409, "Member not active", "Only active members submit contracts",
+                      "member-not-active")
+    now = platform.clock.now()
+    rules = contract_rules(contract.branch, platform.clock.today())
+    link = issue_signing_link(now, rules.signing_link_valid_days.value)
+    try:
+        contract.submit(link, now)
+    except TransitionRefused as error:
+        raise _refused(error) from None
+    if not await save_step(platform.db, read, contract):
+        raise conflict("Contract changed", "The contract changed meanwhile; try again")
+    return contract, link
 
 
 async def sign_by_client(platform: Platform, token: str, ip: str) -> Contract:
@@ -198,13 +202,13 @@ async def sign_by_client(platform: Platform, token: str, ip: str) -> Contract:
     traceparent = current_traceparent()
 
     async def work(uow: UnitOfWork) -> Contract:
-        doc = await uow.db[CONTRACTS].find_one({"signing.token_hash": text_equals(token_hash)},
-                                               session=uow.session)
-        if doc is None:
+        found = await load_with_member(uow.db, {"signing.token_hash": text_equals(token_hash)},
+                                       session=uow.session)
+        if found is None:
             raise Problem(404, "Signing link not valid", "This signing link is not valid",
                           "signing-link-unknown")
-        contract = contract_from(doc)
-        read_status = contract.status.value
+        read, member = found
+        contract = contract_from(read)
         try:
             contract.sign_by_client(token, ip, uow.clock.now(), traceparent)
         except SigningRefused as error:
@@ -214,10 +218,9 @@ async def sign_by_client(platform: Platform, token: str, ip: str) -> Contract:
         except TransitionRefused:
             raise Problem(410, "Signing link not usable", "This signing link was used already "
                           "or its contract was cancelled", "signing-link-used") from None
-        member = await load_member(uow, contract.member_id)
         signed = contract.validate_for_smart(bool(member and member.may_contract),
                                              uow.clock.today(), uow.clock.now())
-        if not await save_contract(uow, contract, read_status):
+        if not await save_step(uow.db, read, contract, session=uow.session):
             raise Problem(410, "Signing link not usable", "This signing link was used already",
                           "signing-link-used")
         if signed is not None:
@@ -276,13 +279,10 @@ async def cancel_declaration(platform: Platform, gateway: EmploymentGateway,
                     reference, contract_id, error)
         return False
 
-    async def work(uow: UnitOfWork) -> bool:
-        result = await uow.db[CONTRACTS].update_one(
-            {"_id": contract_id, "declaration.cancel_pending": True},
-            {"$set": {"declaration.cancel_pending": False,
-                      "declaration.cancelled_at": uow.clock.now()}},
-            session=uow.session,
-        )
-        return result.modified_count == 1
-
-    return await platform.database.transaction(work)
+    # one conditional update and no event: no transaction needed
+    result = await platform.db[CONTRACTS].update_one(
+        {"_id": contract_id, "declaration.cancel_pending": True},
+        {"$set": {"declaration.cancel_pending": False,
+                  "declaration.cancelled_at": platform.clock.now()}},
+    )
+    return result.modified_count == 1

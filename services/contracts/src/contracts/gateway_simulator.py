@@ -9,14 +9,15 @@ It can be told to fail, to exercise retries: environment variable
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from pymongo import ReturnDocument
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.ids import new_id
 from smart_shared.mongo import Document
 
-from contracts.domain import GatewayUnavailable
+from contracts.domain import Employment, GatewayUnavailable
 
 DECLARATIONS = "simulated_gateway_declarations"
 SETTINGS = "simulated_gateway_settings"
@@ -47,22 +48,37 @@ class SimulatedSocialSecurityGateway:
 
     async def declare(self, contract_id: str, member_id: str, branch: str,
                       work_days: list[date]) -> str:
+        references = await self.declare_all([Employment(contract_id, member_id, branch,
+                                                        work_days)])
+        return references[contract_id]
+
+    async def declare_all(self, employments: Sequence[Employment]) -> dict[str, str]:
+        """One settings read and one bulk write for the batch; a contract declared before keeps
+        its reference (read back only for those)."""
         if await self.is_failing():
             raise GatewayUnavailable("simulated social-security gateway outage")
-        doc = await self._declarations.find_one_and_update(
-            {"_id": contract_id},
-            {"$setOnInsert": {
-                "reference": f"SIM-{branch}-{new_id().replace('-', '')[-16:].upper()}",
-                "member_id": member_id,
-                "work_days": [day.isoformat() for day in work_days],
-                "declared_at": datetime.now(UTC),
+        if not employments:
+            return {}
+        proposed = [f"SIM-{e.branch}-{new_id().replace('-', '')[-16:].upper()}"
+                    for e in employments]
+        declared_at = datetime.now(UTC)
+        result = await self._declarations.bulk_write([
+            UpdateOne({"_id": employment.contract_id}, {"$setOnInsert": {
+                "reference": reference,
+                "member_id": employment.member_id,
+                "work_days": [day.isoformat() for day in employment.work_days],
+                "declared_at": declared_at,
                 "status": "declared",
-            }},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert doc is not None
-        return str(doc["reference"])
+            }}, upsert=True)
+            for employment, reference in zip(employments, proposed, strict=True)
+        ], ordered=False)
+        references = {employments[index].contract_id: proposed[index]
+                      for index in result.upserted_ids or {}}
+        known = [e.contract_id for e in employments if e.contract_id not in references]
+        if known:
+            async for doc in self._declarations.find({"_id": {"$in": known}}, {"reference": 1}):
+                references[doc["_id"]] = str(doc["reference"])
+        return references
 
     async def cancel(self, reference: str) -> None:
         if await self.is_failing():

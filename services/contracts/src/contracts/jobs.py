@@ -1,22 +1,34 @@
 """Time-driven steps: declare the employment before the first work day, complete the work after
 the last one, and finish cancelling declarations. Each continues the trace of the client's
-signature, and each transition is a conditional update so it happens once across replicas."""
+signature, and each transition is a conditional update so it happens once across replicas.
+A tick costs the same few MongoDB commands whatever the number of contracts due: one read of
+the due contracts, one call of the gateway for the batch, one bulk write of the transitions."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from functools import partial
 
 from prometheus_client import Gauge
-from smart_shared.mongo import UnitOfWork
+from pymongo import UpdateOne
+from smart_shared.events import Event
+from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.scheduler import ScheduledJob
 from smart_shared.service import Platform
 from smart_shared.telemetry import continue_trace
 
 from contracts.contracting import cancel_declaration, contract_rules, gateway_of
-from contracts.domain import Contract, ContractStatus, EmploymentGateway, GatewayUnavailable
-from contracts.store import CONTRACTS, contract_from, load_contract, save_contract
+from contracts.domain import (
+    Contract,
+    ContractStatus,
+    Employment,
+    EmploymentGateway,
+    GatewayUnavailable,
+    TransitionRefused,
+)
+from contracts.store import CONTRACTS, ContractsChanged, contract_from, save_steps
 
 log = logging.getLogger("contracts.jobs")
 
@@ -27,79 +39,110 @@ LATE_DECLARATIONS = Gauge(
     "Signed contracts still undeclared with the first work day near or past (last tick)",
 )
 
-
-async def _record_declarations(platform: Platform,
-                               declared: list[tuple[Contract, str]]) -> list[tuple[Contract, str]]:
-    """Record a tick's declarations in one transaction; returns those whose contract was
-    cancelled meanwhile (their declaration must be withdrawn)."""
-    withdrawn: list[tuple[Contract, str]] = []
-
-    async def work(uow: UnitOfWork) -> None:
-        withdrawn.clear()
-        for seen, reference in declared:
-            with continue_trace("record declaration", seen.traceparent,
-                                contract_id=seen.contract_id):
-                contract = await load_contract(uow, seen.contract_id)
-                if contract is None or contract.status != ContractStatus.SIGNED:
-                    withdrawn.append((seen, reference))
-                    continue
-                event = contract.record_declaration(reference, uow.clock.now())
-                if not await save_contract(uow, contract, ContractStatus.SIGNED.value):
-                    withdrawn.append((seen, reference))
-                    continue
-                uow.publish(event)
-
-    if declared:
-        await platform.database.transaction(work)
-    return withdrawn
+Step = tuple[Document, Contract, Event]
+"""A due contract as the tick read it, the contract after its step, and the event it causes."""
 
 
-async def _record_failure(platform: Platform, contract_id: str, error: str) -> Contract | None:
-    async def work(uow: UnitOfWork) -> Contract | None:
-        contract = await load_contract(uow, contract_id)
-        if contract is None or contract.status != ContractStatus.SIGNED:
-            return None
-        now = uow.clock.now()
-        contract.declaration_failed(error, now, now + DECLARATION_RETRY_DELAY)
-        await save_contract(uow, contract, ContractStatus.SIGNED.value)
-        return contract
+async def _write_steps(platform: Platform, steps: Sequence[Step], span: str) -> set[str]:
+    """Write a batch's steps and publish their events in one transaction, each only if its
+    contract is still as the tick read it; returns the ids of the contracts written."""
 
-    return await platform.database.transaction(work)
+    def work_for(recheck: bool) -> Callable[[UnitOfWork], Awaitable[set[str]]]:
+        async def work(uow: UnitOfWork) -> set[str]:
+            written = await save_steps(uow, [(read, contract) for read, contract, _ in steps],
+                                       recheck)
+            for _, contract, event in steps:
+                if contract.contract_id in written:
+                    with continue_trace(span, contract.traceparent,
+                                        contract_id=contract.contract_id):
+                        uow.publish(event)
+            return written
+
+        return work
+
+    if not steps:
+        return set()
+    try:
+        return await platform.database.transaction(work_for(recheck=False))
+    except ContractsChanged:
+        # one changed since the tick read it (cancelled, or stepped by another replica)
+        return await platform.database.transaction(work_for(recheck=True))
+
+
+async def _due(platform: Platform, query: Document, order: str) -> list[Document]:
+    """The tick's due contracts, whole, in one round trip."""
+    return await platform.db[CONTRACTS].find(query).sort(order, 1).limit(BATCH) \
+        .batch_size(BATCH).to_list(BATCH)
+
+
+async def _record_failures(platform: Platform, seen: list[tuple[Document, Contract]],
+                           error: str) -> list[Contract]:
+    """Note a failed attempt on each contract still signed, with one bulk write (no event, so
+    no transaction); returns those contracts."""
+    now = platform.clock.now()
+    retry_at = now + DECLARATION_RETRY_DELAY
+    for _, contract in seen:
+        contract.declaration_failed(error, now, retry_at)
+    result = await platform.db[CONTRACTS].bulk_write([
+        UpdateOne({"_id": read["_id"], "status": ContractStatus.SIGNED.value},
+                  {"$inc": {"declaration.attempts": 1},
+                   "$set": {"declaration.last_error": error,
+                            "declaration.next_attempt_at": retry_at}})
+        for read, _ in seen
+    ], ordered=False)
+    if result.matched_count == len(seen):
+        return [contract for _, contract in seen]
+    still_signed = {doc["_id"] async for doc in platform.db[CONTRACTS].find(
+        {"_id": {"$in": [read["_id"] for read, _ in seen]},
+         "status": ContractStatus.SIGNED.value}, {"_id": 1})}
+    return [contract for _, contract in seen if contract.contract_id in still_signed]
 
 
 async def declare_employments(platform: Platform, gateway: EmploymentGateway) -> int:
-    """Declare every signed contract whose (next) attempt is due; failures are retried later
-    and staff alerted when the first work day is near."""
+    """Declare every signed contract whose (next) attempt is due, as one batch with the
+    gateway; failures are retried later and staff alerted when the first work day is near."""
     now = platform.clock.now()
-    due = platform.db[CONTRACTS].find({
+    due = await _due(platform, {
         "status": ContractStatus.SIGNED.value,
         "$or": [{"declaration.next_attempt_at": None},
                 {"declaration.next_attempt_at": {"$lte": now}}],
-    }).sort("first_work_day", 1).limit(BATCH)
-    declared: list[tuple[Contract, str]] = []
-    async for doc in due:
-        contract = contract_from(doc)
-        with continue_trace("declare employment", contract.traceparent,
-                            contract_id=contract.contract_id):
-            try:
-                reference = await gateway.declare(contract.contract_id, contract.member_id,
-                                                  contract.branch, contract.work_days)
-            except GatewayUnavailable as error:
-                failed = await _record_failure(platform, contract.contract_id, str(error))
-                if failed is not None:
-                    _alert_if_late(platform, failed)
-                continue
-            declared.append((contract, reference))
-    withdrawn = await _record_declarations(platform, declared)
-    for contract, reference in withdrawn:
+    }, "first_work_day")
+    seen = [(doc, contract_from(doc)) for doc in due]
+    declared = 0
+    if seen:
+        declared = await _declare(platform, gateway, seen)
+    await _count_late(platform)
+    return declared
+
+
+async def _declare(platform: Platform, gateway: EmploymentGateway,
+                   seen: list[tuple[Document, Contract]]) -> int:
+    try:
+        references = await gateway.declare_all([
+            Employment(contract.contract_id, contract.member_id, contract.branch,
+                       contract.work_days)
+            for _, contract in seen])
+    except GatewayUnavailable as error:
+        for failed in await _record_failures(platform, seen, str(error)):
+            with continue_trace("declare employment", failed.traceparent,
+                                contract_id=failed.contract_id):
+                _alert_if_late(platform, failed)
+        return 0
+    now = platform.clock.now()
+    steps = [(read, contract, contract.record_declaration(references[contract.contract_id], now))
+             for read, contract in seen]
+    written = await _write_steps(platform, steps, "record declaration")
+    for _, contract, _ in steps:
+        if contract.contract_id in written:
+            continue
         # cancelled while the gateway was answering: withdraw what was just declared
+        reference = references[contract.contract_id]
         try:
             await gateway.cancel(reference)
         except GatewayUnavailable:
             log.warning("declaration %s of cancelled contract %s left to cancel",
                         reference, contract.contract_id)
-    await _count_late(platform)
-    return len(declared) - len(withdrawn)
+    return len(written)
 
 
 def _alert_if_late(platform: Platform, contract: Contract) -> None:
@@ -115,53 +158,38 @@ def _alert_if_late(platform: Platform, contract: Contract) -> None:
 
 
 async def _count_late(platform: Platform) -> None:
+    """Set the gauge with one count over the branches served."""
     today = platform.clock.today()
-    late = 0
+    near: list[Document] = []
     for branch in platform.settings.branches:
         try:
             alert_days = contract_rules(branch, today).declaration_alert_days.value
         except Exception:
             continue
-        late += await platform.db[CONTRACTS].count_documents({
-            "branch": branch, "status": ContractStatus.SIGNED.value,
-            "first_work_day": {"$lte": (today + timedelta(days=alert_days)).isoformat()},
-        })
+        near.append({"branch": branch, "first_work_day": {
+            "$lte": (today + timedelta(days=alert_days)).isoformat()}})
+    late = 0
+    if near:
+        late = await platform.db[CONTRACTS].count_documents(
+            {"status": ContractStatus.SIGNED.value, "$or": near})
     LATE_DECLARATIONS.set(late)
 
 
 async def complete_work(platform: Platform) -> int:
     """Mark declared contracts whose last work day is over as completed: ``WorkCompleted``."""
     today = platform.clock.today()
-    due = await platform.db[CONTRACTS].find(
-        {"status": ContractStatus.DECLARED.value, "last_work_day": {"$lt": today.isoformat()}},
-        {"traceparent": 1},
-    ).sort("last_work_day", 1).limit(BATCH).to_list(BATCH)
-    if not due:
-        return 0
-
-    async def work(uow: UnitOfWork) -> int:
-        # one transaction for the whole batch: per-contract commits cap the rate near 100/s
-        completed = 0
-        for doc in due:
-            with continue_trace("complete work", doc.get("traceparent"), contract_id=doc["_id"]):
-                completed += await _complete(doc["_id"], uow)
-        return completed
-
-    return await platform.database.transaction(work)
-
-
-async def _complete(contract_id: str, uow: UnitOfWork) -> int:
-    contract = await load_contract(uow, contract_id)
-    if contract is None or contract.status != ContractStatus.DECLARED:
-        return 0
-    today = uow.clock.today()
-    if today <= contract.last_work_day:
-        return 0
-    event = contract.complete(today, uow.clock.now())
-    if not await save_contract(uow, contract, ContractStatus.DECLARED.value):
-        return 0
-    uow.publish(event)
-    return 1
+    due = await _due(platform, {"status": ContractStatus.DECLARED.value,
+                                "last_work_day": {"$lt": today.isoformat()}}, "last_work_day")
+    now = platform.clock.now()
+    steps: list[Step] = []
+    for read in due:
+        contract = contract_from(read)
+        try:
+            steps.append((read, contract, contract.complete(today, now)))
+        except TransitionRefused:
+            continue
+    # one transaction for the whole batch: per-contract commits cap the rate near 100/s
+    return len(await _write_steps(platform, steps, "complete work"))
 
 
 async def finish_declaration_cancellations(platform: Platform,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from pymongo import UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.mongo import Document, UnitOfWork
 
@@ -48,8 +51,8 @@ async def load_contract(uow: UnitOfWork, contract_id: str) -> Contract | None:
     return contract_from(doc) if doc else None
 
 
-async def insert_contract(uow: UnitOfWork, contract: Contract) -> None:
-    await uow.db[CONTRACTS].insert_one(contract_document(contract), session=uow.session)
+async def insert_contract(db: AsyncDatabase[Document], contract: Contract) -> None:
+    await db[CONTRACTS].insert_one(contract_document(contract))
 
 
 class ContractChanged(Exception):
@@ -64,6 +67,96 @@ async def save_contract(uow: UnitOfWork, contract: Contract, read_status: str) -
         session=uow.session,
     )
     return result.matched_count == 1
+
+
+_ABSENT = object()
+
+
+def changed_fields(before: Document, after: Document, prefix: str = "") -> Document:
+    """The ``$set`` that turns document ``before`` into ``after``, nested documents field by
+    field, so a step sends what it changed rather than the whole contract."""
+    changes: Document = {}
+    for key, value in after.items():
+        old = before.get(key, _ABSENT)
+        if isinstance(value, dict) and isinstance(old, dict):
+            changes.update(changed_fields(old, value, f"{prefix}{key}."))
+        elif old != value:
+            changes[f"{prefix}{key}"] = value
+    return changes
+
+
+def _step(read: Document, contract: Contract) -> tuple[Document, Document]:
+    changes = changed_fields(read, contract_document(contract)) or {"status": read["status"]}
+    return ({"_id": read["_id"], "status": read["status"], "version": read["version"]},
+            {"$set": changes})
+
+
+def step_update(read: Document, contract: Contract) -> UpdateOne:
+    """The conditional update of a contract's step: it applies only while the contract still
+    has the status and version of ``read``, the document the step started from."""
+    return UpdateOne(*_step(read, contract))
+
+
+async def save_step(db: AsyncDatabase[Document], read: Document, contract: Contract,
+                    session: AsyncClientSession | None = None) -> bool:
+    """Write a contract's step (see ``step_update``); False if it changed meanwhile."""
+    result = await db[CONTRACTS].update_one(*_step(read, contract), session=session)
+    return result.matched_count == 1
+
+
+class ContractsChanged(Exception):
+    """Some contracts of a batch changed since they were read."""
+
+
+async def save_steps(uow: UnitOfWork, steps: Sequence[tuple[Document, Contract]],
+                     recheck: bool) -> set[str]:
+    """Write a batch's steps with one ``bulk_write``; returns the ids of the contracts written.
+
+    Without ``recheck`` every contract must still be as read, else ``ContractsChanged`` (the
+    transaction is then to be run again with ``recheck``: the bulk write cannot say which one
+    changed). With ``recheck`` the contracts' status and version are read in the transaction
+    first and the changed ones left alone.
+    """
+    if recheck and steps:
+        current = {
+            (doc["_id"], doc["status"], doc["version"])
+            async for doc in uow.db[CONTRACTS].find(
+                {"_id": {"$in": [read["_id"] for read, _ in steps]}},
+                {"status": 1, "version": 1}, session=uow.session)
+        }
+        steps = [(read, contract) for read, contract in steps
+                 if (read["_id"], read["status"], read["version"]) in current]
+    if not steps:
+        return set()
+    result = await uow.db[CONTRACTS].bulk_write([step_update(read, contract)
+                                                 for read, contract in steps],
+                                                ordered=False, session=uow.session)
+    if result.matched_count != len(steps):
+        raise ContractsChanged
+    return {contract.contract_id for _, contract in steps}
+
+
+async def load_with_member(db: AsyncDatabase[Document], match: Document,
+                           session: AsyncClientSession | None = None,
+                           ) -> tuple[Document, KnownMember | None] | None:
+    """The contract matching ``match`` (as stored) and its member's projection, in one read."""
+    cursor = await db[CONTRACTS].aggregate([
+        {"$match": match},
+        {"$limit": 1},
+        {"$lookup": {"from": MEMBERS, "localField": "member_id", "foreignField": "_id",
+                     "as": "_member"}},
+    ], session=session)
+    found = await cursor.to_list(1)
+    if not found:
+        return None
+    doc = found[0]
+    members = doc.pop("_member")
+    return doc, KnownMember.model_validate(members[0]) if members else None
+
+
+async def read_member(db: AsyncDatabase[Document], member_id: str) -> KnownMember | None:
+    doc = await db[MEMBERS].find_one({"_id": member_id})
+    return KnownMember.model_validate(doc) if doc else None
 
 
 async def load_member(uow: UnitOfWork, member_id: str) -> KnownMember | None:

@@ -2,7 +2,7 @@
 
 from contracts.domain.clients import ClientDetails, ClientRefused, client_key, make_client
 from contracts.domain.contract import Contract
-from contracts.domain.declaration import EmploymentGateway, GatewayUnavailable
+from contracts.domain.declaration import Employment, EmploymentGateway, GatewayUnavailable
 from contracts.domain.lifecycle import ContractStatus, TransitionRefused
 from contracts.domain.members import KnownMember, member_after
 from contracts.domain.rules import ContractRules, PaymentTermRefused, payment_term
@@ -15,6 +15,7 @@ __all__ = [
     "Contract",
     "ContractRules",
     "ContractStatus",
+    "Employment",
     "EmploymentGateway",
     "GatewayUnavailable",
     "KnownMember",
