@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+import gc
+import time
+
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_PROCESSED = Counter(
     "smart_events_processed_total", "Events handled and committed", ["service", "ce_type"]
@@ -22,3 +25,32 @@ CONSUMER_LAG = Gauge(
 )
 OUTBOX_BACKLOG = Gauge("smart_outbox_backlog", "Outbox rows waiting to be published", ["service"])
 OUTBOX_PUBLISHED = Counter("smart_outbox_published_total", "Outbox rows published", ["service"])
+
+GC_PAUSES = Histogram(
+    "smart_gc_pause_seconds", "Pauses of the process for Python's garbage collector",
+    ["generation"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
+
+
+_collection_started: list[float] = []
+
+
+def _time_collection(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _collection_started[:] = [time.perf_counter()]
+    elif _collection_started:
+        GC_PAUSES.labels(str(info["generation"])).observe(
+            time.perf_counter() - _collection_started.pop())
+
+
+def watch_garbage_collector() -> None:
+    """Time every collection into ``smart_gc_pause_seconds`` (a pause stops the event loop)."""
+    if _time_collection not in gc.callbacks:
+        gc.callbacks.append(_time_collection)
+
+
+def settle_heap() -> None:
+    """Once started: move what the process has built so far (modules, app, clients) out of the
+    collector's reach, so later full collections only scan objects made since."""
+    gc.collect()
+    gc.freeze()

@@ -106,10 +106,12 @@ class OutboxRelay:
                 if not await self._lease.acquire():
                     await asyncio.sleep(2)
                     continue
+                # cleared before reading: a commit while this batch is sent wakes the next
+                # round at once instead of waiting out the idle time
+                self._wake.clear()
                 sent = await self.relay_once()
                 failures = 0
-                if sent < self._batch_size:
-                    self._wake.clear()
+                if sent < self._batch_size and not self._wake.is_set():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._idle)
             except asyncio.CancelledError:

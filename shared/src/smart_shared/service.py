@@ -44,6 +44,7 @@ from smart_shared.clock import Clock, SharedClock, SystemClock
 from smart_shared.consumer import BatchConsumer, EventHandlers
 from smart_shared.deadletters import DeadLetters
 from smart_shared.events import TOPICS
+from smart_shared.metrics import settle_heap, watch_garbage_collector
 from smart_shared.mongo import Database, Document, connect
 from smart_shared.outbox import OutboxRelay
 from smart_shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
@@ -149,6 +150,7 @@ class Service:
     @asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         settings = self.settings
+        watch_garbage_collector()
         client = connect(settings.mongodb_uri, **settings.mongo_options())
         clock: Clock = (
             SharedClock(client, settings.clock_id) if settings.clock == "shared" else SystemClock()
@@ -195,6 +197,7 @@ class Service:
             platform.scheduler = Scheduler(database.db, clock, list(self._jobs(platform)),
                                            settings.scheduler_interval_seconds)
             await platform.scheduler.start()
+        settle_heap()
         log.info("%s started for branches %s", self.name, ",".join(settings.branches))
         try:
             yield
