@@ -40,7 +40,7 @@ logs:
 
 lint:
 	$(VENV)/ruff check shared services tests
-	$(VENV)/mypy shared/src
+	$(VENV)/mypy shared/src services/*/src
 
 schemas:
 	$(VENV)/smart schemas --out docs/events

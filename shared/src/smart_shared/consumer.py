@@ -34,8 +34,8 @@ from smart_shared.mongo import INBOX, Database, UnitOfWork, backoff, is_transien
 log = logging.getLogger("smart.consumer")
 tracer = trace.get_tracer("smart.consumer")
 
-E = TypeVar("E", bound=Event)
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+H = TypeVar("H", bound=Handler)
 Preparer = Callable[[list[Event], UnitOfWork], Awaitable[None]]
 
 
@@ -52,10 +52,10 @@ class EventHandlers:
         self._topics: set[str] = set()
         self._preparers: list[Preparer] = []
 
-    def on(
-        self, *event_types: type[E]
-    ) -> Callable[[Callable[[E, UnitOfWork], Awaitable[None]]], Any]:
-        def register(handler: Callable[[E, UnitOfWork], Awaitable[None]]) -> Any:
+    def on(self, *event_types: type[Event]) -> Callable[[H], H]:
+        """Register the decorated use case for these event types (it takes one of them)."""
+
+        def register(handler: H) -> H:
             for event_type in event_types:
                 self._by_type[event_type.ce_type()] = handler
                 self._topics.add(event_type.topic)
