@@ -101,7 +101,7 @@ class Api:
             pool.clear()
 
     async def _send(self, method: str, url: str, json_body: Any,
-                    headers: dict[str, str] | None) -> Answer:
+                    headers: dict[str, str] | None, xml_body: bytes | None = None) -> Answer:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         pool = self.pools[origin]
@@ -111,6 +111,9 @@ class Api:
         if json_body is not None:
             body = json.dumps(json_body).encode()
             head += "Content-Type: application/json\r\n"
+        elif xml_body is not None:
+            body = xml_body
+            head += "Content-Type: application/xml\r\n"
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         try:
             async with asyncio.timeout(120):
@@ -122,6 +125,7 @@ class Api:
         return Answer(status, content)
 
     async def call(self, method: str, service: str, path: str, *, json_body: Any = None,
+                   xml_body: bytes | None = None,
                    headers: dict[str, str] | None = None, ok: tuple[int, ...] = (200, 201),
                    retry_on: tuple[int, ...] = ()) -> Answer:
         url = f"{self.urls[service]}{path}"
@@ -129,7 +133,7 @@ class Api:
             async with self.limit:
                 self.calls += 1
                 try:
-                    response = await self._send(method, url, json_body, headers)
+                    response = await self._send(method, url, json_body, headers, xml_body)
                 except (OSError, ValueError, asyncio.IncompleteReadError) as error:
                     if attempt >= 4:
                         raise SagaError(f"{method} {path}: {error!r}") from error
@@ -178,6 +182,49 @@ async def sign_contract(api: Api, spec: data.ContractSpec, member_id: str, today
     if signed["status"] != "signed":
         raise SagaError(f"contract {contract_id} not signed: {signed}")
     return str(contract_id)
+
+
+STATEMENT_LINES = 200
+
+
+def camt053(statement_id: str, invoices: list[dict[str, Any]], booked_on: date) -> bytes:
+    """The bank's statement (camt.053.001.02) crediting each invoice's total, paid by its client
+    under the invoice's structured communication."""
+    day = booked_on.isoformat()
+    entries = "".join(
+        f"<Ntry><NtryRef>{statement_id}-{n}</NtryRef>"
+        f"<Amt Ccy=\"{invoice['total']['currency']}\">{invoice['total']['amount']}</Amt>"
+        f"<CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>{day}</Dt></BookgDt>"
+        f"<ValDt><Dt>{day}</Dt></ValDt><AcctSvcrRef>{statement_id}-{n}</AcctSvcrRef><BkTxCd/>"
+        f"<NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Benchmark client</Nm></Dbtr>"
+        f"<DbtrAcct><Id><IBAN>BE68539007547034</IBAN></Id></DbtrAcct></RltdPties>"
+        f"<RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>BBA</Issr>"
+        f"</Tp><Ref>{invoice['structured_reference']}</Ref></CdtrRefInf></Strd></RmtInf>"
+        f"</TxDtls></NtryDtls></Ntry>"
+        for n, invoice in enumerate(invoices, start=1))
+    return ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+            "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>"
+            f"<GrpHdr><MsgId>{statement_id}</MsgId><CreDtTm>{day}T06:00:00</CreDtTm></GrpHdr>"
+            f"<Stmt><Id>{statement_id}</Id><CreDtTm>{day}T06:00:00</CreDtTm>"
+            "<Acct><Id><IBAN>BE68539007547034</IBAN></Id></Acct>"
+            f"{entries}</Stmt></BkToCstmrStmt></Document>").encode()
+
+
+async def pay_by_statement(api: Api, statement_id: str, invoices: list[dict[str, Any]],
+                           received_on: date) -> None:
+    """Import one statement paying ``invoices`` (those without a structured communication are
+    paid one by one through the API)."""
+    referenced = [i for i in invoices if i.get("structured_reference")]
+    for invoice in invoices:
+        if not invoice.get("structured_reference"):
+            await pay_invoice(api, invoice, received_on)
+    if not referenced:
+        return
+    answer = (await api.call("POST", "billing", "/v1/bank-statements", headers=api.staff,
+                             xml_body=camt053(statement_id, referenced, received_on))).json()
+    booked = sum(answer["summary"].get(outcome, 0) for outcome in ("matched", "already_booked"))
+    if booked != len(referenced):
+        raise SagaError(f"statement {statement_id} booked {answer['summary']}")
 
 
 async def pay_invoice(api: Api, invoice: dict[str, Any], received_on: date) -> None:
@@ -436,7 +483,29 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
                 finally:
                     pending_invoices.task_done()
 
-        payers = [asyncio.create_task(payer()) for _ in range(options.concurrency)]
+        statements = iter(range(1, 1_000_000))
+
+        async def statement_payer() -> None:
+            # a statement gathers the payments of about a second, at most STATEMENT_LINES
+            while True:
+                invoices = [await pending_invoices.get()]
+                deadline = time.monotonic() + 1.0
+                while len(invoices) < STATEMENT_LINES and time.monotonic() < deadline:
+                    try:
+                        invoices.append(pending_invoices.get_nowait())
+                    except asyncio.QueueEmpty:
+                        await asyncio.sleep(0.1)
+                try:
+                    await pay_by_statement(api, f"BENCH-{seed}-{next(statements)}", invoices,
+                                           paid_on)
+                finally:
+                    for _ in invoices:
+                        pending_invoices.task_done()
+
+        if options.payments == "statements":
+            payers = [asyncio.create_task(statement_payer()) for _ in range(4)]
+        else:
+            payers = [asyncio.create_task(payer()) for _ in range(options.concurrency)]
         # invoices issued before the payers started are already queued by the callback
         try:
             await collector.wait_for(
@@ -596,6 +665,7 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
         "contracts": options.contracts,
         "members": options.members,
         "concurrency": options.concurrency,
+        "payments": options.payments,
         "http_rate": options.http_rate,
         "http_seconds": options.http_seconds,
         "machine": {"cpus": os.cpu_count(), "python": host.python_version(),
@@ -645,7 +715,8 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"  {label:<38}" + "".join(f"{_fmt(v):>12}" for v in values))
 
     lines.append(f"SMart saga benchmark — {run['contracts']} contracts, {run['members']} members, "
-                 f"{run['platform']} platform, {run['machine']['cpus']} CPUs")
+                 f"{run['platform']} platform, payments by {run['payments']}, "
+                 f"{run['machine']['cpus']} CPUs")
     lines.append("")
     lines.append("Full saga (first ContractSigned → last SalaryPaid/InvoicePaid/AdvanceRecovered)")
     row("end-to-end seconds", saga["end_to_end_seconds"])
@@ -723,6 +794,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="private: started and stopped by the bench (default); "
                         "local: the platform `make up` started on ports 8001-8006")
     parser.add_argument("--concurrency", type=int, default=32, help="HTTP calls in flight")
+    parser.add_argument("--payments", choices=("statements", "api"), default="statements",
+                        help="statements: the clients' payments arrive in camt.053 bank "
+                        f"statements of up to {STATEMENT_LINES} lines (default); api: one "
+                        "POST /v1/payments per invoice")
     parser.add_argument("--http-rate", type=float, default=200.0,
                         help="requests/s of the concurrent HTTP latency probe")
     parser.add_argument("--http-seconds", type=float, default=10.0,
