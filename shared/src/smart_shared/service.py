@@ -293,6 +293,9 @@ class Service:
             lifespan=[self.lifespan],
             plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(
                 exclude=["/health", "/metrics"],
+                # the request's server span says it all; one more span per ASGI message
+                # (receive, response start, body) only costs
+                exclude_spans=["receive", "send"],
                 scope_span_details_extractor=_route_span_details,
             ))],
             middleware=[prometheus.middleware],
