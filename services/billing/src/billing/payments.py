@@ -7,10 +7,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
+from pymongo import UpdateOne
 from smart_shared.events.catalogue import InvoicePaid, PaymentReceived
 from smart_shared.ids import new_id
 from smart_shared.money import Money
-from smart_shared.mongo import UnitOfWork, text_equals
+from smart_shared.mongo import Document, UnitOfWork, text_equals
 from smart_shared.telemetry import continue_trace
 
 from billing.domain.balance import payment_outcome
@@ -34,10 +35,60 @@ class IncomingPayment:
     dedup_key: str | None = None
 
 
+class StatementBookings:
+    """A statement's invoices, read with one query, and its bookings, written once just before
+    the commit: the payments with one insert, the invoices' changes with one bulk write, each
+    still conditional on the version it was booked against. Two lines paying the same invoice
+    see each other: the second is booked on the invoice as the first left it."""
+
+    def __init__(self) -> None:
+        self._by_reference: dict[tuple[str, str], Document | None] = {}
+        self._payments: list[Document] = []
+        self._changes: list[UpdateOne] = []
+
+    async def read(self, uow: UnitOfWork, branch: str, references: list[str]) -> None:
+        """Read the branch's invoices with these structured communications, in one query."""
+        wanted = [r for r in dict.fromkeys(references) if (branch, r) not in self._by_reference]
+        if not wanted:
+            return
+        cursor = uow.db[INVOICES].find(
+            {"branch": branch, "structured_reference": {"$in": wanted, "$type": "string"}},
+            session=uow.session)
+        found = {doc["structured_reference"]: doc async for doc in cursor}
+        for reference in wanted:
+            self._by_reference[(branch, reference)] = found.get(reference)
+
+    async def find(self, uow: UnitOfWork, branch: str, reference: str) -> Invoice | None:
+        await self.read(uow, branch, [reference])
+        return read_invoice(self._by_reference[(branch, reference)])
+
+    def book(self, invoice: Invoice, payment: Document, changes: Document) -> None:
+        self._payments.append(payment)
+        self._changes.append(UpdateOne({"_id": invoice.invoice_id, "version": invoice.version},
+                                       {"$set": changes}))
+        known = self._by_reference.get((invoice.branch, invoice.structured_reference or ""))
+        if known is not None and known["_id"] == invoice.invoice_id:
+            known.update(changes)
+
+    async def write(self, uow: UnitOfWork) -> None:
+        payments, self._payments = self._payments, []
+        changes, self._changes = self._changes, []
+        if payments:
+            await uow.db[PAYMENTS].insert_many(payments, ordered=True, session=uow.session)
+        if changes:
+            result = await uow.db[INVOICES].bulk_write(changes, ordered=True,
+                                                       session=uow.session)
+            if result.matched_count != len(changes):
+                raise RuntimeError("an invoice changed during the booking of a statement")
+
+
 async def find_invoice(
-    uow: UnitOfWork, branch: str, invoice_id: str | None = None, reference: str | None = None
+    uow: UnitOfWork, branch: str, invoice_id: str | None = None, reference: str | None = None,
+    bookings: StatementBookings | None = None,
 ) -> Invoice | None:
     """The branch's invoice with this id or this structured communication."""
+    if bookings is not None and reference and not invoice_id:
+        return await bookings.find(uow, branch, reference)
     query: dict[str, Any] = {"branch": branch}
     if invoice_id:
         query["_id"] = invoice_id
@@ -62,16 +113,18 @@ async def booked_keys(uow: UnitOfWork, dedup_keys: list[str]) -> set[str]:
 
 
 async def book_payment(
-    uow: UnitOfWork, invoice: Invoice, payment: IncomingPayment
+    uow: UnitOfWork, invoice: Invoice, payment: IncomingPayment,
+    bookings: StatementBookings | None = None,
 ) -> dict[str, Any]:
     """Book ``payment`` on ``invoice`` → ``PaymentReceived``, and ``InvoicePaid`` when it settles
-    the balance. A surplus stays on the invoice as the client's credit."""
+    the balance. A surplus stays on the invoice as the client's credit. With ``bookings`` (a
+    statement's), the writes are made with the statement's others, before the commit."""
     before = invoice.account
     after = before.pay(payment.amount)
     outcome = payment_outcome(before, after)
     payment_id = new_id()
     now = uow.clock.now()
-    await uow.db[PAYMENTS].insert_one({
+    document: Document = {
         "_id": payment_id,
         "branch": invoice.branch,
         "invoice_id": invoice.invoice_id,
@@ -84,7 +137,7 @@ async def book_payment(
         "source": payment.source,
         "dedup_key": payment.dedup_key,
         "booked_at": now,
-    }, session=uow.session)
+    }
     version = invoice.version + 1
     changes: dict[str, Any] = {**account_fields(after), "version": version}
     settles = after.settled and invoice.status == "open"
@@ -92,12 +145,16 @@ async def book_payment(
         changes.update(status="paid", paid_on=iso(payment.received_on), overdue_watch=False)
         version += 1
         changes["version"] = version
-    updated = await uow.db[INVOICES].update_one(
-        {"_id": invoice.invoice_id, "version": invoice.version}, {"$set": changes},
-        session=uow.session,
-    )
-    if updated.matched_count != 1:
-        raise RuntimeError(f"invoice {invoice.invoice_id} changed during the booking")
+    if bookings is not None:
+        bookings.book(invoice, document, changes)
+    else:
+        await uow.db[PAYMENTS].insert_one(document, session=uow.session)
+        updated = await uow.db[INVOICES].update_one(
+            {"_id": invoice.invoice_id, "version": invoice.version}, {"$set": changes},
+            session=uow.session,
+        )
+        if updated.matched_count != 1:
+            raise RuntimeError(f"invoice {invoice.invoice_id} changed during the booking")
     common = {"branch": invoice.branch, "occurred_at": now, "invoice_id": invoice.invoice_id,
               "contract_id": invoice.contract_id, "member_id": invoice.member_id or ""}
     # the payment continues the contract's trace (linked to the request or statement import)
@@ -145,7 +202,7 @@ async def park_payment(uow: UnitOfWork, payment: IncomingPayment, why: str) -> d
 
 async def receive_payment(
     uow: UnitOfWork, payment: IncomingPayment, invoice_id: str | None = None,
-    booked: set[str] | None = None,
+    booked: set[str] | None = None, bookings: StatementBookings | None = None,
 ) -> dict[str, Any]:
     """Match ``payment`` by invoice id or structured communication, then book or park it.
 
@@ -159,7 +216,7 @@ async def receive_payment(
         if payment.dedup_key in booked:
             return {"outcome": "already_booked"}
         booked.add(payment.dedup_key)
-    invoice = await find_invoice(uow, payment.branch, invoice_id, payment.reference)
+    invoice = await find_invoice(uow, payment.branch, invoice_id, payment.reference, bookings)
     if invoice is None:
         what = f"invoice {invoice_id}" if invoice_id else f"reference {payment.reference}"
         return await park_payment(uow, payment, f"no invoice of the branch matches {what}"
@@ -167,4 +224,4 @@ async def receive_payment(
     if payment.currency != invoice.currency:
         return await park_payment(uow, payment, f"paid in {payment.currency}, invoiced in "
                                   f"{invoice.currency}")
-    return await book_payment(uow, invoice, payment)
+    return await book_payment(uow, invoice, payment, bookings)

@@ -8,7 +8,7 @@ from typing import Any
 from smart_shared.mongo import UnitOfWork
 
 from billing.domain.camt053 import BankStatement
-from billing.payments import IncomingPayment, booked_keys, receive_payment
+from billing.payments import IncomingPayment, StatementBookings, booked_keys, receive_payment
 from billing.store import STATEMENTS
 
 
@@ -23,6 +23,10 @@ async def import_statement(
     lines: list[dict[str, Any]] = []
     booked = await booked_keys(uow, [f"camt053:{line.dedup_key}" for line in statement.lines
                                      if line.credit])
+    # the statement's invoices in one query; its bookings written once, before the commit
+    bookings = uow.staged(StatementBookings)
+    await bookings.read(uow, branch, [line.structured_reference for line in statement.lines
+                                      if line.credit and line.structured_reference])
     for line in statement.lines:
         report: dict[str, Any] = {
             "key": line.dedup_key,
@@ -38,7 +42,7 @@ async def import_statement(
             received_on=line.booked_on, payer_iban=line.payer_iban, payer_name=line.payer_name,
             reference=line.structured_reference, source=f"camt.053:{statement.statement_id}",
             dedup_key=f"camt053:{line.dedup_key}",
-        ), booked=booked)
+        ), booked=booked, bookings=bookings)
         lines.append({**report, **result})
     await uow.db[STATEMENTS].update_one(
         {"_id": f"{branch}:{statement.account_iban}:{statement.statement_id}"},

@@ -12,8 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from billing.domain.camt053 import BankStatement, StatementLine
 from billing.handlers import handlers
 from billing.payments import IncomingPayment, receive_payment
+from billing.statements import import_statement
 from smart_shared.events import Event
 from smart_shared.events.catalogue import ContractCancelled
 from smart_shared.http import idempotent
@@ -118,3 +120,51 @@ async def test_a_payment_request_costs_a_fixed_number_of_commands(
                                         {"amount": "100.00"}, work)
     assert result["outcome"] == "partially_paid" and not replayed
     assert counted.counter.total <= MOST_COMMANDS_PER_PAYMENT, counted.counter.by_name
+
+
+async def statement_of(billing: Billing, counted: CountedConsumer, size: int
+                       ) -> tuple[BankStatement, list[dict[str, Any]]]:
+    """``size`` invoices and a statement paying each in two halves (two lines per invoice)."""
+    contracts = [new_id() for _ in range(size)]
+    await counted.handle([e for c in contracts for e in (contract_signed(c), work_completed(c))])
+    invoices: list[dict[str, Any]] = []
+    lines = []
+    for contract in contracts:
+        invoice = await invoice_of(billing, contract)
+        assert invoice is not None
+        invoices.append(invoice)
+        half = Decimal(invoice["total"]) / 2
+        for part in (1, 2):
+            lines.append(StatementLine(
+                dedup_key=f"acct:{invoice['_id']}:{part}", amount=half, currency="EUR",
+                credit=True, booked_on=date.today(), payer_name="Client", payer_iban=None,
+                remittance=None, structured_reference=invoice["structured_reference"]))
+    return BankStatement(new_id(), None, tuple(lines)), invoices
+
+
+async def test_a_statement_costs_the_same_few_commands_whatever_its_length(
+    billing: Billing, counted: CountedConsumer,
+) -> None:
+    costs = []
+    for size in (3, 30):
+        statement, invoices = await statement_of(billing, counted, size)
+
+        async def work(uow: UnitOfWork, statement: BankStatement = statement) -> dict[str, Any]:
+            return await import_statement(uow, "BE", statement)
+
+        counted.counter.reset()
+        report = await counted.consumer.database.transaction(work)
+        costs.append(dict(counted.counter.by_name))
+        # the second half of each invoice is booked on the invoice as the first half left it
+        assert report["summary"] == {"partially_paid": size, "matched": size}
+        for invoice in invoices:
+            stored = await billing.db["invoices"].find_one({"_id": invoice["_id"]})
+            assert stored is not None
+            assert (stored["status"], stored["balance_due"], stored["version"]) == (
+                "paid", "0.00", invoice["version"] + 3)
+            assert await billing.db["payments"].count_documents(
+                {"invoice_id": invoice["_id"]}) == 2
+    # booked keys (payments, parked), the invoices read; payments, invoices, statement, outbox
+    # written; the commit
+    assert costs[0] == costs[1], costs
+    assert sum(costs[1].values()) <= 8, costs[1]
