@@ -55,10 +55,6 @@ async def insert_contract(db: AsyncDatabase[Document], contract: Contract) -> No
     await db[CONTRACTS].insert_one(contract_document(contract))
 
 
-class ContractChanged(Exception):
-    """Someone else changed the contract since it was read."""
-
-
 async def save_contract(uow: UnitOfWork, contract: Contract, read_status: str) -> bool:
     """Replace the contract if it still has the status it was read with; False otherwise."""
     result = await uow.db[CONTRACTS].replace_one(
