@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -68,6 +68,48 @@ class StagedInserts:
         if documents:
             await uow.db[self.collection].insert_many(documents, ordered=True,
                                                       session=uow.session)
+class KnownDocuments:
+    """Documents of one collection as a unit of work has read them: each read at most once, all
+    those a batch needs with one ``$in`` query, a missing one remembered as ``None``.
+
+    A consumer batch is one snapshot transaction, so what it read stays what a read would return
+    until it writes; a view that changes documents keeps them here as changed (``remember``).
+    """
+
+    def __init__(self, collection: str, key: str = "_id") -> None:
+        self.collection = collection
+        self.key = key
+        self._documents: dict[Any, Document | None] = {}
+
+    async def read(self, uow: UnitOfWork, idents: Iterable[Any]) -> list[Any]:
+        """Read the documents not known yet, in one query; returns the idents read now."""
+        wanted = [ident for ident in dict.fromkeys(idents) if ident not in self._documents]
+        if not wanted:
+            return []
+        # one more than can match, so the first answer closes the cursor
+        cursor = uow.db[self.collection].find({self.key: {"$in": wanted}}, session=uow.session,
+                                              batch_size=len(wanted) + 1)
+        found = {doc[self.key]: doc async for doc in cursor}
+        for ident in wanted:
+            self._documents[ident] = found.get(ident)
+        return wanted
+
+    async def get(self, uow: UnitOfWork, ident: Any) -> Document | None:
+        await self.read(uow, [ident])
+        return self._documents[ident]
+
+    def __contains__(self, ident: Any) -> bool:
+        return ident in self._documents
+
+    def current(self, ident: Any) -> Document | None:
+        """The document as known now (``None``: missing, or not read)."""
+        return self._documents.get(ident)
+
+    def remember(self, ident: Any, document: Document | None) -> None:
+        """The document as this unit of work has now written it (or will, before it commits)."""
+        self._documents[ident] = document
+
+
 log = logging.getLogger("smart.mongo")
 
 OUTBOX = "outbox"

@@ -10,7 +10,7 @@ from smart_shared.clock import SystemClock
 from smart_shared.consumer import EventHandlers
 from smart_shared.events import Event, MemberErased
 from smart_shared.ids import new_id
-from smart_shared.mongo import INBOX, Database, UnitOfWork, connect
+from smart_shared.mongo import INBOX, Database, KnownDocuments, UnitOfWork, connect
 from smart_shared.testing import Infrastructure, counted_consumer, unique_name
 from toy_service import erasure
 
@@ -81,3 +81,23 @@ async def test_a_batch_costs_the_same_few_commands_whatever_its_size(toy: Toy) -
                  for size in (1, 50)]
     # inbox read, outbox rows, inbox rows, commit: per batch, not per event
     assert costs[0] == costs[1] == {"find": 1, "insert": 2, "commitTransaction": 1}
+
+
+async def test_known_documents_are_read_once_and_missing_ones_remembered(toy: Toy) -> None:
+    await toy.database.db.cases.insert_many([{"_id": "c1", "invoice_id": "i1", "n": 1},
+                                             {"_id": "c2", "invoice_id": "i2", "n": 2}])
+    reads: list[list[str]] = []
+
+    async def work(uow: UnitOfWork) -> None:
+        cases = KnownDocuments("cases", key="invoice_id")
+        reads.append(await cases.read(uow, ["i1", "i2", "i3", "i1"]))
+        reads.append(await cases.read(uow, ["i2", "i3"]))  # all known: no query
+        case = await cases.get(uow, "i1")
+        assert case is not None and case["n"] == 1
+        assert await cases.get(uow, "i3") is None and "i3" in cases
+        cases.remember("i3", {"_id": "c3", "invoice_id": "i3", "n": 3})
+        assert cases.current("i3") == {"_id": "c3", "invoice_id": "i3", "n": 3}
+        assert cases.current("i9") is None and "i9" not in cases
+
+    await toy.database.transaction(work)
+    assert reads == [["i1", "i2", "i3"], []]

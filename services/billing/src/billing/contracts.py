@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pymongo import UpdateOne
-from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.mongo import Document, KnownDocuments, UnitOfWork
 
 from billing.store import CONTRACTS
 
@@ -21,31 +21,21 @@ class Contracts:
     """The contracts a unit of work knows (``None``: not recorded yet) and its unwritten changes."""
 
     def __init__(self) -> None:
-        self._known: dict[str, Document | None] = {}
+        self._known = KnownDocuments(CONTRACTS)
         self._changes: dict[str, Document] = {}
 
     async def read(self, uow: UnitOfWork, contract_ids: Iterable[str]) -> None:
         """Read the contracts this unit of work does not know yet, with one query."""
-        wanted = [c for c in dict.fromkeys(contract_ids) if c not in self._known]
-        if not wanted:
-            return
-        # one more than can match, so the first answer closes the cursor
-        cursor = uow.db[CONTRACTS].find({"_id": {"$in": wanted}}, session=uow.session,
-                                        batch_size=len(wanted) + 1)
-        found = {doc["_id"]: dict(doc) async for doc in cursor}
-        for contract_id in wanted:
-            self._known[contract_id] = found.get(contract_id)
+        await self._known.read(uow, contract_ids)
 
     async def get(self, uow: UnitOfWork, contract_id: str) -> Document | None:
         """The contract as this unit of work knows it, changes included."""
-        await self.read(uow, [contract_id])
-        return self._known[contract_id]
+        return await self._known.get(uow, contract_id)
 
     def change(self, contract_id: str, fields: Document) -> Document:
         """Set ``fields`` on the contract (recording it if need be); returns it changed."""
-        contract = self._known.get(contract_id) or {"_id": contract_id}
-        contract.update(fields)
-        self._known[contract_id] = contract
+        contract = {**(self._known.current(contract_id) or {"_id": contract_id}), **fields}
+        self._known.remember(contract_id, contract)
         self._changes.setdefault(contract_id, {}).update(fields)
         return contract
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
-from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.mongo import Document, KnownDocuments, UnitOfWork
 
 from collection.domain import BalanceChange, CaseState, Claim, Instalment, TakenStep
 
@@ -107,35 +107,27 @@ class InvoiceFacts:
     """
 
     def __init__(self) -> None:
-        self._invoices: dict[str, Document | None] = {}
-        self._cases: dict[str, Document | None] = {}
+        self._invoices = KnownDocuments(INVOICES)
+        self._cases = KnownDocuments(CASES, key="invoice_id")
         self._changed: dict[str, Document] = {}
 
     async def read(self, uow: UnitOfWork, invoice_ids: Iterable[str]) -> None:
-        wanted = [i for i in dict.fromkeys(invoice_ids) if i not in self._invoices]
-        if not wanted:
-            return
-        invoices = {doc["_id"]: doc async for doc in uow.db[INVOICES].find(
-            {"_id": {"$in": wanted}}, session=uow.session)}
-        cases = {doc["invoice_id"]: doc async for doc in uow.db[CASES].find(
-            {"invoice_id": {"$in": wanted}}, session=uow.session)}
-        for invoice_id in wanted:
-            self._invoices[invoice_id] = invoices.get(invoice_id)
-            self._cases[invoice_id] = cases.get(invoice_id)
+        wanted = list(invoice_ids)
+        await self._invoices.read(uow, wanted)
+        await self._cases.read(uow, wanted)
 
     async def invoice(self, uow: UnitOfWork, invoice_id: str) -> Document | None:
-        await self.read(uow, [invoice_id])
-        return self._invoices[invoice_id]
+        return await self._invoices.get(uow, invoice_id)
 
     async def case(self, uow: UnitOfWork, invoice_id: str) -> Document | None:
-        await self.read(uow, [invoice_id])
-        return self._cases[invoice_id]
+        return await self._cases.get(uow, invoice_id)
 
     def change_invoice(self, facts: Document) -> None:
-        self._invoices[facts["_id"]] = self._changed[facts["_id"]] = facts
+        self._invoices.remember(facts["_id"], facts)
+        self._changed[facts["_id"]] = facts
 
     def case_written(self, doc: Document) -> None:
-        self._cases[doc["invoice_id"]] = doc
+        self._cases.remember(doc["invoice_id"], doc)
 
     async def write(self, uow: UnitOfWork) -> None:
         changed, self._changed = self._changed, {}

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pymongo import UpdateOne
-from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.mongo import Document, KnownDocuments, UnitOfWork
 
 from payroll.store import CONTRACTS, INVOICES, MEMBERS
 
@@ -33,19 +33,13 @@ class Contracts:
     shallow copy keeps the document as it was read."""
 
     def __init__(self) -> None:
-        self._read: dict[str, Document | None] = {}
+        self._read = KnownDocuments(CONTRACTS)  # as last read or written
         self._current: dict[str, Document] = {}
 
     async def read(self, uow: UnitOfWork, contract_ids: Iterable[str]) -> None:
         """Read the contracts not read yet (one query)."""
-        missing = [cid for cid in dict.fromkeys(contract_ids) if cid not in self._read]
-        if not missing:
-            return
-        cursor = uow.db[CONTRACTS].find({"_id": {"$in": missing}}, session=uow.session)
-        found = {doc["_id"]: doc async for doc in cursor}
-        for contract_id in missing:
-            doc = found.get(contract_id)
-            self._read[contract_id] = doc
+        for contract_id in await self._read.read(uow, contract_ids):
+            doc = self._read.current(contract_id)
             if doc is not None:
                 self._current[contract_id] = dict(doc)
 
@@ -62,7 +56,7 @@ class Contracts:
     async def write(self, uow: UnitOfWork) -> None:
         operations: list[UpdateOne] = []
         for contract_id, contract in self._current.items():
-            before = self._read[contract_id]
+            before = self._read.current(contract_id)
             if before is None:
                 fields = {name: value for name, value in contract.items() if name != "_id"}
                 operations.append(UpdateOne({"_id": contract_id}, {"$set": fields},
@@ -83,8 +77,8 @@ class Contracts:
             if removed:
                 update["$unset"] = dict.fromkeys(removed, "")
             operations.append(UpdateOne(expected, update))
-        self._read = {contract_id: dict(contract)
-                      for contract_id, contract in self._current.items()}
+        for contract_id, contract in self._current.items():
+            self._read.remember(contract_id, dict(contract))
         if not operations:
             return
         result = await uow.db[CONTRACTS].bulk_write(operations, ordered=True,
