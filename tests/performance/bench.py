@@ -372,6 +372,47 @@ def _local_service_pids() -> dict[str, int]:
     return found
 
 
+class CpuClock:
+    """CPU seconds (user + system, from ``/proc``) of the platform's processes over the run: the
+    six services, mongod and the Kafka broker (found by their command lines; a shared mongod or
+    broker counts whatever else it serves meanwhile) and the load generator (this process and
+    its finished children: the HTTP probe)."""
+
+    def __init__(self, services: dict[str, int]) -> None:
+        self.pids: dict[str, int] = dict(services)
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if argv and Path(argv[0].decode(errors="replace")).name == "mongod":
+                self.pids.setdefault("mongod", int(entry.name))
+            elif b"kafka.Kafka" in argv:
+                self.pids.setdefault("kafka", int(entry.name))
+        self.start = self._read()
+
+    def _read(self) -> dict[str, float]:
+        ticks = os.sysconf("SC_CLK_TCK")
+        seconds: dict[str, float] = {}
+        for name, pid in self.pids.items():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                seconds[name] = (int(fields[11]) + int(fields[12])) / ticks
+        own = os.times()
+        seconds["load generator"] = own.user + own.system + own.children_user + own.children_system
+        return seconds
+
+    def spent(self, contracts: int) -> dict[str, Any]:
+        end = self._read()
+        spent = {name: round(end[name] - self.start[name], 1)
+                 for name in self.start if name in end}
+        total = sum(spent.values())
+        return {"seconds": spent, "total_seconds": round(total, 1),
+                "per_contract_ms": round(1000 * total / contracts, 1) if contracts else None}
+
+
 # ---------------------------------------------------------------------------------- invariants
 
 
@@ -433,6 +474,8 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
     load: asyncio.subprocess.Process | None = None
     load_result: dict[str, Any] = {}
     began = time.perf_counter()
+    cpu = CpuClock({name: process.pid for name, process in plat.processes.items()}
+                   or _local_service_pids())
     try:
         # 1. members: register, subscribe a share, pay it → MemberActivated
         mark = time.perf_counter()
@@ -554,6 +597,7 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
         await asyncio.sleep(0.5)  # let the last events of the tail arrive
 
         memory = peak_memory(plat.processes)
+        cpu_spent = cpu.spent(n_contracts)
         invariants = await check_invariants(api, collector.log, contract_ids)
         events = collector.log
         return {
@@ -570,6 +614,7 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
             "hops": hop_figures(events, contract_ids),
             "services": service_rates(events),
             "peak_memory_mib": memory,
+            "cpu": cpu_spent,
             "http_load": load_result,
             "invariants": invariants,
         }
@@ -731,10 +776,17 @@ def table(result: dict[str, Any]) -> str:
         row(name, hop["count"], hop["p50_ms"], hop["p95_ms"], hop["p99_ms"],
             hop["stage_events_per_s"], hop["input_events_per_s"])
     lines.append("")
-    lines.append("Per service                             events  active s     ev/s   peak MiB")
+    lines.append("Per service                             events  active s     ev/s   peak MiB"
+                 "      CPU s")
+    cpu = result["cpu"]["seconds"]
     for service, rate in result["services"].items():
         row(service, rate["events"], rate["active_seconds"], rate["events_per_s"],
-            result["peak_memory_mib"].get(service))
+            result["peak_memory_mib"].get(service), cpu.get(service))
+    for other in ("mongod", "kafka", "load generator"):
+        if other in cpu:
+            row(f"{other} (CPU s)", cpu[other])
+    row("CPU s in all, ms per contract", result["cpu"]["total_seconds"],
+        result["cpu"]["per_contract_ms"])
     lines.append("")
     load = result.get("http_load") or {}
     if "error" in load:

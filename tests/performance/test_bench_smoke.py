@@ -50,6 +50,10 @@ async def test_bench_runs_the_full_saga(infrastructure: Infrastructure, tmp_path
         assert result["services"][service]["events_per_s"]
     assert set(result["peak_memory_mib"]) == set(SERVICES)
     assert all(result["peak_memory_mib"][s] for s in SERVICES)
+    # every service worked, and so did mongod and the broker the bench found
+    assert all(result["cpu"]["seconds"][s] > 0 for s in ("contracts", "billing", "fund"))
+    assert {"mongod", "kafka", "load generator"} <= set(result["cpu"]["seconds"])
+    assert result["cpu"]["per_contract_ms"] > 0
     for endpoint in ("GET /v1/members/{id}", "POST /v1/simulations"):
         assert result["http_load"][endpoint]["ok"] > 0
         assert result["http_load"][endpoint]["p99_ms"] is not None
