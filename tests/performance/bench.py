@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -356,19 +356,24 @@ def peak_memory(processes: dict[str, Any]) -> dict[str, float | None]:
     return memory
 
 
-def _local_service_pids() -> dict[str, int]:
-    """The ``make up`` services, found by their command line (``python -m <service>``)."""
-    found: dict[str, int] = {}
+def _command_lines() -> Iterator[tuple[int, list[bytes]]]:
+    """Every process's pid and command line."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            yield int(entry.name), (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
+
+
+def _local_service_pids() -> dict[str, int]:
+    """The ``make up`` services, found by their command line (``python -m <service>``)."""
+    found: dict[str, int] = {}
+    for pid, argv in _command_lines():
         for name in SERVICES:
             if b"-m" in argv and name.encode() in argv:
-                found.setdefault(name, int(entry.name))
+                found.setdefault(name, pid)
     return found
 
 
@@ -380,17 +385,11 @@ class CpuClock:
 
     def __init__(self, services: dict[str, int]) -> None:
         self.pids: dict[str, int] = dict(services)
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
+        for pid, argv in _command_lines():
             if argv and Path(argv[0].decode(errors="replace")).name == "mongod":
-                self.pids.setdefault("mongod", int(entry.name))
+                self.pids.setdefault("mongod", pid)
             elif b"kafka.Kafka" in argv:
-                self.pids.setdefault("kafka", int(entry.name))
+                self.pids.setdefault("kafka", pid)
         self.start = self._read()
 
     def _read(self) -> dict[str, float]:
