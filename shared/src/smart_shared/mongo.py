@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from bson import ObjectId
 from opentelemetry import propagate
-from pymongo import AsyncMongoClient, ReadPreference
+from pymongo import AsyncMongoClient, ReadPreference, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
@@ -108,6 +108,16 @@ class KnownDocuments:
     def remember(self, ident: Any, document: Document | None) -> None:
         """The document as this unit of work has now written it (or will, before it commits)."""
         self._documents[ident] = document
+
+
+async def set_fields(uow: UnitOfWork, collection: str, changes: dict[Any, Document]) -> None:
+    """Set each document's changed fields (creating the ones missing), all with one command."""
+    if changes:
+        await uow.db[collection].bulk_write(
+            [UpdateOne({"_id": ident}, {"$set": fields}, upsert=True)
+             for ident, fields in changes.items()],
+            ordered=True, session=uow.session,
+        )
 
 
 log = logging.getLogger("smart.mongo")

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pymongo import UpdateOne
-from smart_shared.mongo import Document, KnownDocuments, UnitOfWork
+from smart_shared.mongo import Document, KnownDocuments, UnitOfWork, set_fields
 
 from billing.store import CONTRACTS
 
@@ -41,9 +40,4 @@ class Contracts:
 
     async def write(self, uow: UnitOfWork) -> None:
         changes, self._changes = self._changes, {}
-        if changes:
-            await uow.db[CONTRACTS].bulk_write(
-                [UpdateOne({"_id": contract_id}, {"$set": fields}, upsert=True)
-                 for contract_id, fields in changes.items()],
-                ordered=True, session=uow.session,
-            )
+        await set_fields(uow, CONTRACTS, changes)

@@ -25,7 +25,7 @@ from weakref import WeakKeyDictionary
 from bson.decimal128 import Decimal128, create_decimal128_context
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.mongo import Document, UnitOfWork, set_fields
 
 from fund.domain import ACCOUNTS, NORMAL_SIDE, Account, FloorBreached, Guarantee, Transfer
 
@@ -165,10 +165,7 @@ class Pending:
             await uow.db[GUARANTEES].bulk_write(
                 [UpdateOne({"_id": ident}, {"$set": change.changes}, upsert=change.upsert)
                  for ident, change in guarantees.items()], ordered=True, session=session)
-        if invoices:
-            await uow.db[INVOICES].bulk_write(
-                [UpdateOne({"_id": ident}, {"$set": changes}, upsert=True)
-                 for ident, changes in invoices.items()], ordered=True, session=session)
+        await set_fields(uow, INVOICES, invoices)
 
 
 def pending(uow: UnitOfWork) -> Pending:

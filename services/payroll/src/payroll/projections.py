@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pymongo import UpdateOne
-from smart_shared.mongo import Document, KnownDocuments, UnitOfWork
+from smart_shared.mongo import Document, KnownDocuments, UnitOfWork, set_fields
 
 from payroll.store import CONTRACTS, INVOICES, MEMBERS
 
@@ -99,12 +99,7 @@ class Invoices:
 
     async def write(self, uow: UnitOfWork) -> None:
         facts, self.facts = self.facts, {}
-        if facts:
-            await uow.db[INVOICES].bulk_write(
-                [UpdateOne({"_id": invoice_id}, {"$set": fields}, upsert=True)
-                 for invoice_id, fields in facts.items()],
-                ordered=True, session=uow.session,
-            )
+        await set_fields(uow, INVOICES, facts)
 
 
 class MemberUpdates:
