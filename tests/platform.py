@@ -105,6 +105,9 @@ def private_platform(home: Path, kafka: str, mongo: str, **extra: str) -> Platfo
         "SMART_FUND_INITIAL_CAPITAL_BE": "500000.00",
         "SMART_FUND_INITIAL_CAPITAL_FR": "300000.00",
         "SMART_LOG_LEVEL": "INFO",
+        # every client of a test platform (clients signing, applicants) is one loopback address
+        "SMART_PUBLIC_RATE_PER_MINUTE": "1000000",
+        "SMART_PUBLIC_BURST": "100000",
     })
     env.update(extra)
     urls = {name: f"http://127.0.0.1:{free_port()}" for name in SERVICES}

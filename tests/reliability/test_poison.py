@@ -3,9 +3,9 @@
 A message without CloudEvents headers lands in the topic's ``.dlq`` once per service reading the
 topic; malformed JSON and an invalid body under a known ``ce_type`` once per service that handles
 that type (a service with no use for a type does not even parse it), each with the reason; the
-services carry on (their groups catch up to the end and a real contract still goes through). An unknown
-``ce_type`` (a newer producer) and another branch's event are skipped by design and counted in
-``smart_events_skipped_total``, never dead-lettered.
+services carry on (their groups catch up to the end and a real contract still goes through). An
+unknown ``ce_type`` (a newer producer) and another branch's event are skipped by design and
+counted in ``smart_events_skipped_total``, never dead-lettered.
 """
 
 from __future__ import annotations

@@ -119,6 +119,17 @@ def read_token(settings: Settings, token: str) -> Principal:
     )
 
 
+def has_valid_token(settings: Settings, token: str) -> bool:
+    """Whether ``token`` is one this deployment accepts (the rate limit spares such callers)."""
+    if not token:
+        return False
+    try:
+        read_token(settings, token)
+    except Problem:
+        return False
+    return True
+
+
 async def current_principal(request: Request[Any, Any, Any]) -> Principal:
     """Litestar dependency: the authenticated caller (401 problem when missing or invalid)."""
     header = request.headers.get("authorization", "")

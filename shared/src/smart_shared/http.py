@@ -29,13 +29,24 @@ def encode_cursor(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value, default=str).encode()).decode()
 
 
+MAX_CURSOR = 512
+"""Longest cursor this API gives out (a base64 JSON scalar) with room to spare."""
+
+
 def decode_cursor(cursor: str | None) -> Any:
+    """The position a cursor stands for; anything else a cursor could be is a 400."""
     if not cursor:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
-        raise invalid("cursor", "is not a cursor this API gave out") from None
+        if len(cursor) > MAX_CURSOR or not cursor.isascii():
+            raise ValueError("not a cursor")
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode("utf-8"))
+        # we only ever hand out strings and numbers: anything else was made by someone else
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError("not a cursor")
+        return value
+    except Exception:
+        raise invalid("cursor", "is not a cursor this API gave out", "Invalid cursor") from None
 
 
 async def find_page(

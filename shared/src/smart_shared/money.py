@@ -15,7 +15,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, fi
 CENT = Decimal("0.01")
 MAX_DIGITS = 18
 """Integer digits an amount may have: far above any real amount, far below Decimal's limits."""
-_PLAIN_DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
+# ASCII digits only: Python's \d and Decimal() also read Arabic-Indic and fullwidth digits
+_PLAIN_DECIMAL = re.compile(r"^[+-]?[0-9]{1,40}(\.[0-9]{1,40})?$")
 
 
 def round2(value: Decimal) -> Decimal:
@@ -33,7 +34,8 @@ def to_decimal(value: Any) -> Decimal:
         result = Decimal(value)
     elif isinstance(value, str):
         if not _PLAIN_DECIMAL.match(value.strip()):
-            raise ValueError(f"{value[:40]!r} is not a plain decimal number such as \"12.50\"")
+            raise ValueError(f"{value[:40]!r} is not a plain decimal number such as \"12.50\" "
+                             "(ASCII digits, no exponent)")
         result = Decimal(value.strip())
     else:
         raise ValueError("must be a decimal string")

@@ -68,6 +68,8 @@ def _response(problem: Problem, request: Request[Any, Any, Any]) -> Response[dic
     headers = {}
     if problem.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    if "retry_after" in problem.extensions:
+        headers["Retry-After"] = str(problem.extensions["retry_after"])
     return Response(
         problem.body(str(request.url.path)),
         status_code=problem.status,

@@ -163,6 +163,9 @@ def isolated_settings(service: str, **overrides: Any) -> Any:
         "SMART_CLOCK": "shared",
         "SMART_CLOCK_ID": unique_name("clock"),
         "SMART_LOCAL_TRACES": "false",
+        # a test is one client address sending many unauthenticated requests
+        "SMART_PUBLIC_RATE_PER_MINUTE": 1_000_000,
+        "SMART_PUBLIC_BURST": 100_000,
     }
     values.update(overrides)
     return Settings(**values)
