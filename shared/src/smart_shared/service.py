@@ -39,11 +39,12 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ControllerRouterHandler
 from pymongo.asynchronous.database import AsyncDatabase
 
-from smart_shared.auth import current_principal
+from smart_shared.auth import current_principal, has_valid_token
 from smart_shared.clock import Clock, SharedClock, SystemClock
 from smart_shared.consumer import BatchConsumer, EventHandlers
 from smart_shared.deadletters import DeadLetters
 from smart_shared.events import TOPICS
+from smart_shared.guards import TokenBuckets, rate_limit, request_guard
 from smart_shared.metrics import settle_heap, watch_garbage_collector
 from smart_shared.mongo import Database, Document, connect
 from smart_shared.outbox import OutboxRelay
@@ -298,7 +299,13 @@ class Service:
                 exclude_spans=["receive", "send"],
                 scope_span_details_extractor=_route_span_details,
             ))],
-            middleware=[prometheus.middleware],
+            middleware=[
+                rate_limit(TokenBuckets(self.settings.public_rate_per_minute,
+                                        self.settings.public_burst),
+                           lambda token: has_valid_token(self.settings, token)),
+                request_guard(self.settings.max_body_bytes),
+                prometheus.middleware,
+            ],
             request_max_body_size=self.settings.max_body_bytes,
             openapi_config=OpenAPIConfig(
                 title=f"SMart {self.name}",
@@ -314,6 +321,19 @@ class Service:
         )
 
 
+class UnsafeDeployment(RuntimeError):
+    """Raised instead of starting a deployment that anyone could abuse."""
+
+
+def refuse_unsafe_start(settings: Settings) -> None:
+    """Outside ``SMART_ENV=local``, stop here with every reason the deployment is not safe."""
+    reasons = settings.unsafe_for_production()
+    if reasons:
+        raise UnsafeDeployment(
+            f"{settings.service or 'service'} refuses to start with SMART_ENV={settings.env}: "
+            + "; ".join(reasons))
+
+
 def build_service(
     name: str,
     *,
@@ -327,6 +347,7 @@ def build_service(
     """Build a service: see the module docstring."""
     settings = settings or Settings(SMART_SERVICE=name)
     settings.service = name
+    refuse_unsafe_start(settings)
     setup_tracing(settings)
     return Service(name, controllers, handlers, indexes, jobs, on_start, settings)
 

@@ -8,6 +8,9 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+DEFAULT_JWT_SECRET = "local-development-secret-change-me"
+"""Published in the repository: anyone can mint tokens with it, so only ``SMART_ENV=local``."""
+
 
 class Settings(BaseSettings):
     """What a service process needs to know about its deployment.
@@ -19,6 +22,11 @@ class Settings(BaseSettings):
     # fields are read only under their aliases: a bare HOME, HOST or PORT must not leak in
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
+    env: Literal["local", "staging", "production"] = Field(
+        "local", alias="SMART_ENV",
+        description="local: a developer's machine (HS256, `smart token`, example bank accounts "
+        "allowed); anything else refuses to start with local-only stand-ins.",
+    )
     service: str = Field("", alias="SMART_SERVICE")
     branches: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["BE", "FR"], alias="SMART_BRANCHES"
@@ -62,7 +70,7 @@ class Settings(BaseSettings):
         description="Which shared clock to follow: all processes of one platform use the same.",
     )
 
-    jwt_secret: str = Field("local-development-secret-change-me", alias="SMART_JWT_SECRET")
+    jwt_secret: str = Field(DEFAULT_JWT_SECRET, alias="SMART_JWT_SECRET")
     jwt_algorithm: Literal["HS256", "RS256"] = Field("HS256", alias="SMART_JWT_ALGORITHM")
     jwt_public_key_file: str | None = Field(None, alias="SMART_JWT_PUBLIC_KEY_FILE")
 
@@ -72,6 +80,12 @@ class Settings(BaseSettings):
     relay_idle_seconds: float = Field(0.25, alias="SMART_RELAY_IDLE_SECONDS", gt=0)
     scheduler_interval_seconds: float = Field(1.0, alias="SMART_SCHEDULER_INTERVAL", gt=0)
     max_body_bytes: int = Field(1_048_576, alias="SMART_MAX_BODY_BYTES", ge=1024)
+    public_rate_per_minute: int = Field(
+        30, alias="SMART_PUBLIC_RATE_PER_MINUTE", ge=1,
+        description="Requests a minute one address may send without a valid token (registration, "
+        "signing links, login); a person needs a handful.",
+    )
+    public_burst: int = Field(30, alias="SMART_PUBLIC_BURST", ge=1)
 
     otel_exporter_otlp_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     local_traces: bool = Field(True, alias="SMART_LOCAL_TRACES")
@@ -154,6 +168,23 @@ class Settings(BaseSettings):
             ssl_context=context,
             use_ssl=use_ssl,
         )
+
+    def unsafe_for_production(self) -> list[str]:
+        """Why this deployment must not start outside ``SMART_ENV=local`` (empty: it may)."""
+        if self.env == "local":
+            return []
+        from smart_shared.rulepacks import placeholders
+
+        reasons = []
+        if self.jwt_algorithm == "HS256" and self.jwt_secret == DEFAULT_JWT_SECRET:
+            reasons.append("SMART_JWT_SECRET is the default secret published in the repository")
+        elif self.jwt_algorithm == "HS256" and len(self.jwt_secret.encode()) < 32:
+            reasons.append("SMART_JWT_SECRET is shorter than 32 bytes")
+        stand_ins = [where for branch in self.branches for where in placeholders(branch)]
+        if stand_ins:
+            reasons.append(f"the rule packs hold example bank details ({', '.join(stand_ins)}); "
+                           "point SMART_RULE_PACK_DIR at packs with the real accounts")
+        return reasons
 
     def mongo_options(self) -> dict[str, object]:
         """PyMongo TLS / x.509 options (the URI carries SCRAM credentials)."""

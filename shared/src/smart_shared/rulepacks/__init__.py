@@ -12,6 +12,7 @@ floats are refused like every other float on the platform.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.money import ExactDecimal
 
 PACKS = Path(__file__).parent / "packs"
+PACK_DIR_VARIABLE = "SMART_RULE_PACK_DIR"
+"""A folder of a deployment's own packs: a pack there replaces the built-in pack of that id
+(a branch's real bank accounts, say)."""
 V = TypeVar("V")
 M = TypeVar("M", bound=BaseModel)
 
@@ -36,6 +40,8 @@ class Sourced(BaseModel, Generic[V]):
 
     value: V
     source: str = Field(min_length=3)
+    placeholder: bool = Field(
+        False, description="A stand-in (an example bank account) that production must replace.")
 
 
 SourcedDecimal = Sourced[ExactDecimal]
@@ -83,20 +89,47 @@ def _section(folder: Path, name: str, model: type[BaseModel]) -> BaseModel:
 
 @cache
 def all_packs() -> tuple[RulePack, ...]:
-    packs = []
-    for folder in sorted(PACKS.iterdir()):
-        meta_file = folder / "pack.toml"
-        if not meta_file.exists():
+    packs: dict[str, RulePack] = {}
+    folders = [PACKS]
+    if os.environ.get(PACK_DIR_VARIABLE):
+        folders.append(Path(os.environ[PACK_DIR_VARIABLE]))
+    for root in folders:
+        for folder in sorted(root.iterdir()):
+            meta_file = folder / "pack.toml"
+            if not meta_file.exists():
+                continue
+            meta: dict[str, Any] = tomllib.loads(meta_file.read_text())
+            packs[meta["id"]] = RulePack(
+                id=meta["id"],
+                branch=meta["branch"],
+                effective_from=meta["effective_from"],
+                currency=meta["currency"],
+                folder=folder,
+            )
+    return tuple(sorted(packs.values(), key=lambda p: (p.branch, p.effective_from)))
+
+
+def placeholders(branch: str) -> list[str]:
+    """Every value marked ``placeholder = true`` in the packs of ``branch`` (``pack/file: key``)."""
+    found: list[str] = []
+    for pack in all_packs():
+        if pack.branch != branch:
             continue
-        meta: dict[str, Any] = tomllib.loads(meta_file.read_text())
-        packs.append(RulePack(
-            id=meta["id"],
-            branch=meta["branch"],
-            effective_from=meta["effective_from"],
-            currency=meta["currency"],
-            folder=folder,
-        ))
-    return tuple(sorted(packs, key=lambda p: (p.branch, p.effective_from)))
+        for path in sorted(pack.folder.glob("*.toml")):
+            found.extend(f"{pack.id}/{path.name}: {key}"
+                         for key in _placeholder_keys(tomllib.loads(path.read_text()), ""))
+    return found
+
+
+def _placeholder_keys(table: dict[str, Any], prefix: str) -> list[str]:
+    keys = []
+    for name, value in table.items():
+        if isinstance(value, dict):
+            if value.get("placeholder") is True:
+                keys.append(prefix + name)
+            else:
+                keys.extend(_placeholder_keys(value, f"{prefix}{name}."))
+    return keys
 
 
 def rule_pack(branch: str, on: date) -> RulePack:
@@ -121,5 +154,6 @@ __all__ = [
     "UnknownRulePack",
     "all_packs",
     "branches",
+    "placeholders",
     "rule_pack",
 ]
