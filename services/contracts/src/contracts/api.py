@@ -172,16 +172,17 @@ class GatewaySimulatorController(Controller):
     path = "/v1/declaration-gateway-simulator"
     tags = ["simulator"]
 
-    @get("/", summary="State of the simulated social-security gateway")
+    @get("/", summary="State of the simulated social-security gateway for the caller's branch")
     async def state(self, platform: Platform, principal: Principal) -> SimulatorState:
         principal.require("staff", "admin")
-        return SimulatorState(failing=await _simulator(platform).is_failing())
+        return SimulatorState(failing=await _simulator(platform).is_failing(principal.branch))
 
-    @put("/", summary="Make the simulated social-security gateway fail or answer")
+    @put("/", summary="Make the simulated social-security gateway fail or answer, for the "
+         "caller's branch only")
     async def set_state(self, data: SimulatorState, platform: Platform,
                         principal: Principal) -> SimulatorState:
         principal.require("staff", "admin")
-        await _simulator(platform).set_failing(data.failing)
+        await _simulator(platform).set_failing(data.failing, principal.branch)
         return data
 
 

@@ -38,12 +38,16 @@ class SimulatedSocialSecurityGateway:
         if wanted is not None:
             await self.set_failing(wanted.strip().lower() in ("1", "true", "yes"))
 
-    async def is_failing(self) -> bool:
-        doc = await self._settings.find_one({"_id": "simulator"})
-        return bool(doc and doc.get("failing"))
+    async def is_failing(self, *branches: str) -> bool:
+        """Whether the gateway fails for any of ``branches``: switched for all branches (at
+        start, in tests) or for one (by that branch's staff)."""
+        ids = ["simulator", *(f"simulator:{branch}" for branch in branches)]
+        return await self._settings.find_one({"_id": {"$in": ids}, "failing": True}) is not None
 
-    async def set_failing(self, failing: bool) -> None:
-        await self._settings.update_one({"_id": "simulator"}, {"$set": {"failing": failing}},
+    async def set_failing(self, failing: bool, branch: str | None = None) -> None:
+        """Switch the simulated outage for one branch, or for every branch when ``None``."""
+        key = "simulator" if branch is None else f"simulator:{branch}"
+        await self._settings.update_one({"_id": key}, {"$set": {"failing": failing}},
                                         upsert=True)
 
     async def declare(self, contract_id: str, member_id: str, branch: str,
@@ -55,7 +59,7 @@ class SimulatedSocialSecurityGateway:
     async def declare_all(self, employments: Sequence[Employment]) -> dict[str, str]:
         """One settings read and one bulk write for the batch; a contract declared before keeps
         its reference (read back only for those)."""
-        if await self.is_failing():
+        if await self.is_failing(*{e.branch for e in employments}):
             raise GatewayUnavailable("simulated social-security gateway outage")
         if not employments:
             return {}
@@ -81,7 +85,8 @@ class SimulatedSocialSecurityGateway:
         return references
 
     async def cancel(self, reference: str) -> None:
-        if await self.is_failing():
+        # references read SIM-{branch}-…: the branch whose gateway takes the cancellation
+        if await self.is_failing(reference.split("-")[1] if reference.count("-") >= 2 else ""):
             raise GatewayUnavailable("simulated social-security gateway outage")
         await self._declarations.update_one(
             {"reference": reference},

@@ -109,8 +109,10 @@ async def declare_employments(platform: Platform, gateway: EmploymentGateway) ->
     }, "first_work_day")
     seen = [(doc, contract_from(doc)) for doc in due]
     declared = 0
-    if seen:
-        declared = await _declare(platform, gateway, seen)
+    # each branch declares to its own gateway: one branch's outage never holds up another's
+    for branch in sorted({contract.branch for _, contract in seen}):
+        declared += await _declare(platform, gateway,
+                                   [item for item in seen if item[1].branch == branch])
     await _count_late(platform)
     return declared
 

@@ -456,6 +456,29 @@ async def test_declaration_retries_after_a_gateway_failure_then_work_completes_i
     assert all(env.traceparent for env in platform.envelopes(contract_id))
 
 
+async def test_one_branchs_staff_switch_the_gateway_simulator_for_their_branch_only(
+    platform: Platform,
+) -> None:
+    member_id = await platform.active_member()
+    be_staff, fr_staff = platform.staff_token("BE"), platform.staff_token("FR")
+    async with platform.http() as http:
+        switched = await http.put("/v1/declaration-gateway-simulator", json={"failing": True},
+                                  headers=fr_staff)
+        assert switched.status_code == 200, switched.text
+        try:
+            seen_by_fr = await http.get("/v1/declaration-gateway-simulator", headers=fr_staff)
+            seen_by_be = await http.get("/v1/declaration-gateway-simulator", headers=be_staff)
+            assert seen_by_fr.json() == {"failing": True}
+            assert seen_by_be.json() == {"failing": False}
+            contract_id = await signed_contract(platform, http, member_id,
+                                                platform.today + timedelta(days=1), days=2)
+            await platform.tick()
+            await platform.published(contract_id, EmploymentDeclared)
+        finally:
+            await http.put("/v1/declaration-gateway-simulator", json={"failing": False},
+                           headers=fr_staff)
+
+
 async def test_work_completes_exactly_once_with_two_replicas(
     platform: Platform, infrastructure: Any,
 ) -> None:
