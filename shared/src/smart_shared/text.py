@@ -97,3 +97,10 @@ Email = Annotated[str, _TRIMMED, Field(min_length=3, max_length=254), ONE_LINE, 
 """An e-mail address as typed (its syntax is the owning service's rule): ASCII, one line."""
 Reason = Annotated[str, _TRIMMED, Field(max_length=500), MULTILINE]
 """Why someone did something (a cancellation, a write-off): may span lines, up to 500."""
+
+OneLine = Annotated[str, _TRIMMED, ONE_LINE]
+"""One line of text (give the bound: ``Annotated[OneLine, Field(max_length=140)]``)."""
+Paragraph = Annotated[str, _TRIMMED, MULTILINE]
+"""Text that may span lines (give the bound with ``Field(max_length=...)``)."""
+Identifier = Annotated[str, _TRIMMED, ASCII_ONLY]
+"""A code a person types (IBAN, national number, VAT number, postal code, reference): ASCII."""

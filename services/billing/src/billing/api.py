@@ -17,6 +17,7 @@ from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
 from smart_shared.problems import Problem, conflict, invalid, not_found
 from smart_shared.service import Platform
+from smart_shared.text import Identifier, OneLine, Paragraph
 
 from billing.credit_notes import issue_credit_note
 from billing.documents import invoice_pdf, invoice_ubl
@@ -39,10 +40,10 @@ class PaymentIn(BaseModel):
 
     amount: PositiveMoney
     received_on: date
-    payer_iban: str = Field(min_length=5, max_length=42)
-    payer_name: str | None = Field(None, max_length=140)
-    invoice_id: str | None = Field(None, min_length=1, max_length=64)
-    structured_reference: str | None = Field(None, max_length=40)
+    payer_iban: Annotated[Identifier, Field(min_length=5, max_length=42)]
+    payer_name: Annotated[OneLine, Field(max_length=140)] | None = None
+    invoice_id: Annotated[Identifier, Field(max_length=64)] | None = None
+    structured_reference: Annotated[Identifier, Field(max_length=40)] | None = None
 
 
 class CreditNoteIn(BaseModel):
@@ -51,7 +52,7 @@ class CreditNoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: PositiveMoney | None = None
-    reason: str = Field(min_length=3, max_length=500)
+    reason: Annotated[Paragraph, Field(min_length=3, max_length=500)]
 
 
 class AssignmentIn(BaseModel):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.events.catalogue import ClientKind, Language, ReminderLevel
 from smart_shared.money import Money, PositiveMoney
 from smart_shared.mongo import Document
+from smart_shared.text import Paragraph
 
 
 class InstalmentIn(BaseModel):
@@ -29,7 +30,7 @@ class PaymentPlanRequest(BaseModel):
 class WriteOffRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=3, max_length=500)
+    reason: Annotated[Paragraph, Field(min_length=3, max_length=500)]
 
 
 class ClientView(BaseModel):

@@ -16,6 +16,7 @@ from smart_shared.problems import Problem, conflict, forbidden, invalid, not_fou
 from smart_shared.rulepacks import UnknownRulePack, rule_pack
 from smart_shared.service import Platform
 from smart_shared.telemetry import current_traceparent
+from smart_shared.text import OneLine, Paragraph
 
 from contracts.domain import (
     ClientDetails,
@@ -55,11 +56,9 @@ class NewContract(BaseModel):
 
     member_id: str | None = Field(None, max_length=100,
                                   description="Required for staff; a member drafts for themselves.")
-    activity: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                               max_length=200)]
+    activity: Annotated[OneLine, StringConstraints(max_length=200)]
     client: ClientDetails
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                  max_length=4000)]
+    description: Annotated[Paragraph, StringConstraints(max_length=4000)]
     work_days: list[date] = Field(min_length=1, max_length=366)
     amount_excl_vat: PositiveMoney
     expenses: NonNegativeMoney = Field(
@@ -70,8 +69,7 @@ class NewContract(BaseModel):
 class Cancellation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                             max_length=500)] = "cancelled on request"
+    reason: Annotated[Paragraph, StringConstraints(max_length=500)] = "cancelled on request"
 
 
 def contract_rules(branch: str, today: date) -> ContractRules:

@@ -14,6 +14,7 @@ from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
 from smart_shared.problems import invalid, not_found
 from smart_shared.service import Platform
+from smart_shared.text import Paragraph
 
 from fund import store
 from fund.check import check_ledger
@@ -30,7 +31,8 @@ class CapitalInjection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: PositiveMoney
-    note: str = Field(min_length=3, max_length=500, description="Why, e.g. 'board decision 12'.")
+    note: Annotated[Paragraph, Field(min_length=3, max_length=500,
+                                     description="Why, e.g. 'board decision 12'.")]
 
 
 def _staff_branch(principal: Principal, branch: str | None) -> str:

@@ -24,11 +24,12 @@ from smart_shared.problems import Problem, conflict, invalid, not_found
 from smart_shared.rulepacks import UnknownRulePack, rule_pack
 from smart_shared.service import Platform
 from smart_shared.telemetry import current_traceparent
+from smart_shared.text import Email, Identifier, OneLine
 
 from members import domain, store
 from members.domain import Member, NotNow, RuleBroken, Share, ShareRules, UnknownShare
 
-Text = Annotated[str, Field(min_length=1, max_length=100)]
+Text = Annotated[OneLine, Field(max_length=100)]
 
 
 class _Body(BaseModel):
@@ -36,8 +37,8 @@ class _Body(BaseModel):
 
 
 class AddressIn(_Body):
-    street: Annotated[str, Field(min_length=1, max_length=200)]
-    postal_code: Annotated[str, Field(min_length=1, max_length=20)]
+    street: Annotated[OneLine, Field(max_length=200)]
+    postal_code: Annotated[Identifier, Field(max_length=20)]
     city: Text
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2.")]
 
@@ -61,15 +62,15 @@ class Registration(_Body):
     branch: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     first_name: Text
     last_name: Text
-    email: Annotated[str, Field(min_length=3, max_length=254)]
+    email: Email
     birth_date: date
-    national_id: Annotated[str, Field(
-        min_length=1, max_length=40,
+    national_id: Annotated[Identifier, Field(
+        max_length=40,
         description="BE: national number (be.nn); FR: NIR. Must match the birth date.")]
     address: AddressIn
-    iban: Annotated[str, Field(min_length=1, max_length=50,
-                               description="Salary account, in a SEPA country.")]
-    account_holder: Annotated[str, Field(max_length=140)] | None = Field(
+    iban: Annotated[Identifier, Field(max_length=50,
+                                      description="Salary account, in a SEPA country.")]
+    account_holder: Annotated[OneLine, Field(max_length=140)] | None = Field(
         None, description="Defaults to the member's name.")
     activities: Annotated[list[ActivityIn], Field(min_length=1, max_length=10)]
 
@@ -77,10 +78,10 @@ class Registration(_Body):
 class MemberChanges(_Body):
     """The fields a member may change; leave out what stays the same."""
 
-    email: Annotated[str, Field(min_length=3, max_length=254)] | None = None
+    email: Email | None = None
     address: AddressIn | None = None
-    iban: Annotated[str, Field(min_length=1, max_length=50)] | None = None
-    account_holder: Annotated[str, Field(min_length=1, max_length=140)] | None = None
+    iban: Annotated[Identifier, Field(max_length=50)] | None = None
+    account_holder: Annotated[OneLine, Field(max_length=140)] | None = None
     activities: Annotated[list[ActivityIn], Field(min_length=1, max_length=10)] | None = None
 
     @model_validator(mode="after")

@@ -8,14 +8,17 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from smart_shared.events import Address, Client, ClientKind, Language
+from smart_shared.text import ASCII_ONLY, ONE_LINE, Identifier
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as StdnumError
 
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                 ONE_LINE]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    ASCII_ONLY,
 ]
 
 EU_COUNTRIES = frozenset({
@@ -39,8 +42,7 @@ class AddressDetails(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     street: Text
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                  max_length=20)]
+    postal_code: Annotated[Identifier, StringConstraints(max_length=20)]
     city: Text
     country: CountryCode
 
@@ -55,7 +57,7 @@ class ClientDetails(BaseModel):
     country: CountryCode
     email: Email
     address: AddressDetails
-    vat_number: str | None = Field(None, max_length=30,
+    vat_number: Annotated[Identifier, Field(max_length=30)] | None = Field(None,
                                    description="EU VAT number, required for EU businesses.")
     language: Language = "en"
 
