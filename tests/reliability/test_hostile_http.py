@@ -115,6 +115,10 @@ BAD_AMOUNTS: list[tuple[Any, str]] = [
     ("12,50", "comma"),
     ({"$gt": "0"}, "operator"),
     (True, "boolean"),
+    ("\u0661\u0660.00", "Arabic-Indic digits"),
+    ("\uff11\uff10.00", "fullwidth digits"),
+    ("1e3", "exponent"),
+    ("1E+999999", "huge exponent"),
 ]
 HUGE = ("1" * 40, "forty digits")
 
