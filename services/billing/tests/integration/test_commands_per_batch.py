@@ -15,7 +15,8 @@ import pytest
 from billing.domain.camt053 import BankStatement, StatementLine
 from billing.handlers import handlers
 from billing.payments import IncomingPayment, receive_payment
-from billing.statements import import_statement
+from billing.statements import import_statements
+from sample_statements import BE_ACCOUNT
 from smart_shared.events import Event
 from smart_shared.events.catalogue import ContractCancelled
 from smart_shared.http import idempotent
@@ -139,7 +140,7 @@ async def statement_of(billing: Billing, counted: CountedConsumer, size: int
                 dedup_key=f"acct:{invoice['_id']}:{part}", amount=half, currency="EUR",
                 credit=True, booked_on=date.today(), payer_name="Client", payer_iban=None,
                 remittance=None, structured_reference=invoice["structured_reference"]))
-    return BankStatement(new_id(), None, tuple(lines)), invoices
+    return BankStatement(new_id(), BE_ACCOUNT, tuple(lines)), invoices
 
 
 async def test_a_statement_costs_the_same_few_commands_whatever_its_length(
@@ -150,7 +151,7 @@ async def test_a_statement_costs_the_same_few_commands_whatever_its_length(
         statement, invoices = await statement_of(billing, counted, size)
 
         async def work(uow: UnitOfWork, statement: BankStatement = statement) -> dict[str, Any]:
-            return await import_statement(uow, "BE", statement)
+            return await import_statements(uow, "BE", [statement])
 
         counted.counter.reset()
         report = await counted.consumer.database.transaction(work)

@@ -12,19 +12,11 @@ from smart_shared.events.catalogue import (
 )
 from smart_shared.ids import new_id
 from smart_shared.money import Money
-from smart_shared.testing import eventually
 
-from .conftest import Billing, contract_signed, invoice_of, work_completed
+from .conftest import Billing, an_invoice, invoice_of
 
 pytestmark = pytest.mark.integration
 IBAN = "BE71096123456769"
-
-
-async def an_invoice(billing: Billing, amount: str = "1000.00") -> dict[str, Any]:
-    contract_id = new_id()
-    await billing.send(contract_signed(contract_id, amount=amount))
-    await billing.send(work_completed(contract_id))
-    return await eventually(lambda: invoice_of(billing, contract_id))  # type: ignore[no-any-return]
 
 
 def payment(amount: str, **match: str) -> dict[str, Any]:
