@@ -19,6 +19,7 @@ from sample_statements import (
 )
 from smart_shared.events.catalogue import PaymentReceived
 from smart_shared.ids import new_id
+from smart_shared.mongo import OUTBOX
 
 from .conftest import Billing, an_invoice
 
@@ -31,10 +32,10 @@ def staff_of(billing: Billing, branch: str) -> httpx.AsyncClient:
         "Authorization": f"Bearer {billing.token('staff', branch=branch)}", **XML})
 
 
-async def everything_booked(billing: Billing) -> tuple[int, int, int]:
-    return (await billing.db["payments"].count_documents({}),
-            await billing.db["unmatched_payments"].count_documents({}),
-            await billing.db["bank_statements"].count_documents({}))
+async def everything_booked(billing: Billing) -> tuple[int, ...]:
+    """What an import writes: payments, parked payments, statements, events to publish."""
+    return tuple([await billing.db[name].count_documents({}) for name in (
+        "payments", "unmatched_payments", "bank_statements", OUTBOX)])
 
 
 async def balance_of(billing: Billing, invoice: dict[str, Any]) -> str:
