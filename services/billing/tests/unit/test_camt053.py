@@ -290,3 +290,32 @@ def test_the_same_account_and_bank_reference_on_another_account_is_another_line(
     be = only(statement("S", [entry("E1", "1.00", None)])).lines[0]
     fr = only(statement("S", [entry("E1", "1.00", None)], account=FR_ACCOUNT)).lines[0]
     assert be.dedup_key != fr.dedup_key
+
+
+# --- identifiers, names, accounts and dates -------------------------------------------------
+
+def test_a_bank_reference_longer_than_iso_allows_is_refused() -> None:
+    refused = refusal(statement("S", [entry("E" * 35, "1.00", None)]))
+    assert refused.where == "Stmt[1]/Ntry[1]/AcctSvcrRef"
+
+
+def test_a_remittance_line_longer_than_iso_allows_is_refused() -> None:
+    refused = refusal(statement("S", [entry("E1", "1.00", None, unstructured="x" * 141)]))
+    assert refused.where == "Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[1]/RmtInf/Ustrd[1]"
+
+
+def test_a_payer_account_that_is_not_an_iban_is_refused() -> None:
+    refused = refusal(statement("S", [entry("E1", "1.00", None, payer_iban="BE71 0961!")]))
+    assert refused.where == "Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[1]/RltdPties/DbtrAcct/Id/IBAN"
+
+
+@pytest.mark.parametrize("booked", ["20260302", "\uff12\uff10\uff12\uff16-03-02", "2026-02-30"])
+def test_a_booking_date_that_is_not_an_iso_date_is_refused(booked: str) -> None:
+    refused = refusal(statement("S", [entry("E1", "1.00", None, booked=booked)]))
+    assert refused.where == "Stmt[1]/Ntry[1]/BookgDt"
+
+
+def test_a_version_written_in_other_digits_is_refused() -> None:
+    doc = statement("S", [entry("E1", "1.00", None)]).replace(
+        b"camt.053.001.02", "camt.053.001.\u0660\u0662".encode())
+    assert refusal(doc).where == "Document"

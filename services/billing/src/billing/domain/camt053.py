@@ -26,13 +26,19 @@ from decimal import Decimal
 from billing.domain.structured_reference import find_reference
 
 _FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_NAMESPACE = re.compile(r"\{urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d\d)\}Document")
+_NAMESPACE = re.compile(r"\{urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.([0-9]{2})\}Document")
 SUPPORTED_VERSIONS = range(2, 14)
 """camt.053.001.02 … camt.053.001.13: the versions whose structure the parser reads."""
 
 # ASCII digits only: \d would also take Arabic-Indic or fullwidth digits for 0-9
 _AMOUNT = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}")  # ISO 20022 IBAN2007Identifier
+IDENTIFIER_LENGTH = 35
+"""ISO 20022 Max35Text: statement and message ids, bank and entry references, communications."""
+TEXT_LENGTH = 140
+"""ISO 20022 Max140Text: party names and each line of unstructured remittance information."""
 _XML_SPACE = " \t\r\n"
 AMOUNT_DIGITS = 18
 """ISO 20022 ActiveOrHistoricCurrencyAndAmount: totalDigits 18 …"""
@@ -118,6 +124,24 @@ def _text(element: ET.Element | None, *path: str) -> str | None:
     return found.text.strip() or None
 
 
+def _bounded(element: ET.Element, where: str, *path: str,
+             limit: int = IDENTIFIER_LENGTH) -> str | None:
+    value = _text(element, *path)
+    if value is not None and len(value) > limit:
+        raise UnreadableStatement(f"is longer than {limit} characters", "/".join((where, *path)))
+    return value
+
+
+def _iban_at(element: ET.Element, where: str, *path: str) -> str | None:
+    raw = _text(element, *path)
+    if raw is None:
+        return None
+    iban = "".join(raw.split()).upper()
+    if not _IBAN.fullmatch(iban):
+        raise UnreadableStatement(f"{raw[:40]!r} is not an IBAN", "/".join((where, *path)))
+    return iban
+
+
 def _amount(element: ET.Element, where: str, positive: bool = True) -> tuple[Decimal, str]:
     """An ISO 20022 amount in its currency's minor units: digits 0-9 with at most one decimal
     point, no sign, no exponent, at most 18 digits of which at most 5 after the point."""
@@ -166,14 +190,12 @@ def _booked_on(entry: ET.Element, where: str) -> date:
     if not raw:
         raise UnreadableStatement("has no booking date (BookgDt)", where)
     try:
+        if not _DATE.fullmatch(raw[:10]):
+            raise ValueError(raw)
         return date.fromisoformat(raw[:10])
     except ValueError:
         raise UnreadableStatement(f"booking date {raw[:40]!r} is not a date",
                                   f"{where}/BookgDt") from None
-
-
-def _iban(raw: str | None) -> str | None:
-    return "".join(raw.split()).upper() if raw else None
 
 
 def parse_document(content: bytes) -> ET.Element:
@@ -208,7 +230,8 @@ def parse_statements(content: bytes) -> StatementFile:
         raise UnreadableStatement("not a camt.053 document (Document/BkToCstmrStmt/Stmt)",
                                   "BkToCstmrStmt")
     return StatementFile(
-        message_id=_text(report, "GrpHdr", "MsgId"),
+        message_id=_bounded(report, "BkToCstmrStmt", "GrpHdr", "MsgId")
+        if report is not None else None,
         version=version,
         statements=tuple(_statement(stmt, f"Stmt[{n}]")
                          for n, stmt in enumerate(statements, start=1)),
@@ -216,10 +239,10 @@ def parse_statements(content: bytes) -> StatementFile:
 
 
 def _statement(statement: ET.Element, where: str) -> BankStatement:
-    statement_id = _text(statement, "Id")
+    statement_id = _bounded(statement, where, "Id")
     if not statement_id:
         raise UnreadableStatement("the statement has no Id", f"{where}/Id")
-    account = _iban(_text(statement, "Acct", "Id", "IBAN"))
+    account = _iban_at(statement, where, "Acct", "Id", "IBAN")
     if not account:
         raise UnreadableStatement("the statement names no IBAN account", f"{where}/Acct/Id/IBAN")
     lines: list[StatementLine] = []
@@ -282,6 +305,7 @@ def _pending(entry: ET.Element) -> bool:
 @dataclass(frozen=True)
 class _Detail:
     element: ET.Element
+    where: str
     amount: Decimal
     credit: bool
 
@@ -293,7 +317,7 @@ def _details(entry: ET.Element, where: str, amount: Decimal, currency: str,
                for d, dtls in enumerate(_children(entry, "NtryDtls"), start=1)
                for t, tx in enumerate(_children(dtls, "TxDtls"), start=1)]
     if not details:
-        return [_Detail(entry, amount, indicator == "CRDT")]
+        return [_Detail(entry, where, amount, indicator == "CRDT")]
     found: list[_Detail] = []
     total = Decimal("0")
     for at, tx in details:
@@ -308,7 +332,7 @@ def _details(entry: ET.Element, where: str, amount: Decimal, currency: str,
                                       f"{at}/Amt")
         own_indicator = _direction(tx, at) if _child(tx, "CdtDbtInd") is not None else indicator
         total += own[0] if own_indicator == indicator else -own[0]
-        found.append(_Detail(tx, own[0], own_indicator == "CRDT"))
+        found.append(_Detail(tx, at, own[0], own_indicator == "CRDT"))
     if total != amount:
         raise UnreadableStatement(
             f"the entry's amount {amount} {currency} is not the sum of its transaction "
@@ -342,20 +366,18 @@ def _entry(entry: ET.Element, account: str, where: str
     booked_on = _booked_on(entry, where)
     pending = _pending(entry)
     reversal = _text(entry, "RvslInd") == "true"
-    bank_ref = _text(entry, "AcctSvcrRef")
-    entry_ref = _text(entry, "NtryRef")
+    bank_ref = _bounded(entry, where, "AcctSvcrRef")
+    entry_ref = _bounded(entry, where, "NtryRef")
     details = _details(entry, where, amount, currency, indicator)
     lines = []
     for position, detail in enumerate(details, start=1):
-        tx = detail.element
-        own_ref = _text(tx, "Refs", "AcctSvcrRef") if tx is not entry else None
-        structured = _text(tx, "RmtInf", "Strd", "CdtrRefInf", "Ref")
-        unstructured = " ".join(
-            " ".join(u.text.split()) for u in _children(_child(tx, "RmtInf"), "Ustrd") if u.text
-        ) or None
-        payer_iban = _iban(_text(tx, "RltdPties", "DbtrAcct", "Id", "IBAN"))
-        counterparty = payer_iban if detail.credit else _iban(
-            _text(tx, "RltdPties", "CdtrAcct", "Id", "IBAN"))
+        tx, at = detail.element, detail.where
+        own_ref = _bounded(tx, at, "Refs", "AcctSvcrRef") if tx is not entry else None
+        structured = _bounded(tx, at, "RmtInf", "Strd", "CdtrRefInf", "Ref")
+        unstructured = _unstructured(tx, at)
+        payer_iban = _iban_at(tx, at, "RltdPties", "DbtrAcct", "Id", "IBAN")
+        counterparty = payer_iban if detail.credit else _iban_at(
+            tx, at, "RltdPties", "CdtrAcct", "Id", "IBAN")
         if own_ref:
             key = f"{account}:ref:{own_ref}"
         elif bank_ref:
@@ -371,8 +393,8 @@ def _entry(entry: ET.Element, account: str, where: str
             # a reversal undoes an earlier booking: never a client payment
             credit=detail.credit and not reversal,
             booked_on=booked_on,
-            payer_name=_text(tx, "RltdPties", "Dbtr", "Nm")
-            or _text(tx, "RltdPties", "Dbtr", "Pty", "Nm"),
+            payer_name=_bounded(tx, at, "RltdPties", "Dbtr", "Nm", limit=TEXT_LENGTH)
+            or _bounded(tx, at, "RltdPties", "Dbtr", "Pty", "Nm", limit=TEXT_LENGTH),
             payer_iban=payer_iban,
             remittance=structured or unstructured,
             structured_reference=find_reference(structured) or find_reference(unstructured),
@@ -380,6 +402,17 @@ def _entry(entry: ET.Element, account: str, where: str
         ))
     movement = None if pending else (amount if indicator == "CRDT" else -amount, currency, where)
     return lines, movement
+
+
+def _unstructured(tx: ET.Element, where: str) -> str | None:
+    lines = []
+    for index, line in enumerate(_children(_child(tx, "RmtInf"), "Ustrd"), start=1):
+        text = " ".join((line.text or "").split())
+        if len(text) > TEXT_LENGTH:
+            raise UnreadableStatement(f"is longer than {TEXT_LENGTH} characters",
+                                      f"{where}/RmtInf/Ustrd[{index}]")
+        lines.append(text)
+    return " ".join(line for line in lines if line) or None
 
 
 def _content_digest(account: str, booked_on: date, amount: Decimal, currency: str,
