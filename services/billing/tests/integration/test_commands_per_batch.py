@@ -181,10 +181,10 @@ async def a_file_of(billing: Billing, counted: CountedConsumer, statements: int,
     for contract in contracts:
         invoice = await invoice_of(billing, contract)
         assert invoice is not None
-        entries.append(entry(new_id(), invoice["total"], invoice["structured_reference"]))
-        entries.append(entry(new_id(), "12.34", "+++000/0000/00097+++"))
-    return parse_statements(document(new_id(), [
-        stmt(new_id(), entries[n * 2 * size:(n + 1) * 2 * size]) for n in range(statements)]))
+        entries.append(entry(new_id()[-12:], invoice["total"], invoice["structured_reference"]))
+        entries.append(entry(new_id()[-12:], "12.34", "+++000/0000/00097+++"))
+    return parse_statements(document(new_id()[-12:], [
+        stmt(new_id()[-12:], entries[n * 2 * size:(n + 1) * 2 * size]) for n in range(statements)]))
 
 
 async def test_a_file_of_several_statements_with_parked_lines_costs_what_one_statement_costs(

@@ -88,7 +88,7 @@ async def test_a_camt053_statement_is_booked_line_by_line_and_only_once(billing:
     exact = await an_invoice(billing, "100.00")
     partial = await an_invoice(billing, "100.00")
     over = await an_invoice(billing, "100.00")
-    content = statement(f"STMT-{new_id()}", [
+    content = statement(f"STMT-{new_id()[-12:]}", [
         entry(f"A{new_id()[-8:]}", Decimal("121.00"), exact["structured_reference"]),
         entry(f"B{new_id()[-8:]}", Decimal("21.00"), None,
               unstructured=f"facture {partial['structured_reference']}"),
@@ -216,7 +216,7 @@ async def test_a_bank_reference_repeated_in_one_statement_is_booked_once(
 ) -> None:
     invoice = await an_invoice(billing, "100.00")
     reference = f"R{new_id()[-8:]}"
-    content = statement(f"STMT-{new_id()}", [
+    content = statement(f"STMT-{new_id()[-12:]}", [
         entry(reference, Decimal("21.00"), invoice["structured_reference"]),
         entry(reference, Decimal("21.00"), invoice["structured_reference"]),
     ])
