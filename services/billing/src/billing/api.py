@@ -22,10 +22,10 @@ from smart_shared.text import Identifier, OneLine, Paragraph
 from billing.credit_notes import issue_credit_note
 from billing.documents import invoice_pdf, invoice_ubl
 from billing.domain.balance import CreditTooLarge
-from billing.domain.camt053 import UnreadableStatement, parse_statement
+from billing.domain.camt053 import UnreadableStatement, parse_statements
 from billing.domain.structured_reference import InvalidStructuredReference, normalise_reference
 from billing.payments import IncomingPayment, book_payment, find_invoice, receive_payment
-from billing.statements import import_statement
+from billing.statements import import_statements
 from billing.store import CREDIT_NOTES, INVOICES, PAYMENTS, UNMATCHED, Invoice, jsonable
 
 IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key", required=False)]
@@ -267,19 +267,21 @@ class BankStatementController(Controller):
     path = "/v1/bank-statements"
     tags = ["payments"]
 
-    @post("/", summary="Import a camt.053 statement (XML body, or multipart field 'file')")
+    @post("/", summary="Import a camt.053 file of the branch's account (XML body, or "
+          "multipart field 'file'): booked whole, or refused whole")
     async def import_camt053(
         self, request: Request[Any, Any, Any], platform: Platform, principal: Principal,
     ) -> Response[dict[str, Any]]:
         principal.require("staff", "admin")
         content = await _statement_bytes(request)
         try:
-            statement = parse_statement(content)
+            file = parse_statements(content)
         except UnreadableStatement as error:
-            raise invalid("statement", str(error)) from None
+            raise invalid(error.where, str(error), "Statement refused") from None
 
         async def work(uow: UnitOfWork) -> dict[str, Any]:
-            return await import_statement(uow, principal.branch, statement)
+            return await import_statements(uow, principal.branch, file.statements,
+                                           file.message_id)
 
         return Response(await platform.database.transaction(work), status_code=201)
 

@@ -37,13 +37,15 @@ class IncomingPayment:
 
 class StatementBookings:
     """A statement's invoices, read with one query, and its bookings, written once just before
-    the commit: the payments with one insert, the invoices' changes with one bulk write, each
-    still conditional on the version it was booked against. Two lines paying the same invoice
-    see each other: the second is booked on the invoice as the first left it."""
+    the commit: the payments with one insert, the parked ones with another, the invoices'
+    changes with one bulk write, each still conditional on the version it was booked against.
+    Two lines paying the same invoice see each other: the second is booked on the invoice as
+    the first left it."""
 
     def __init__(self) -> None:
         self._by_reference: dict[tuple[str, str], Document | None] = {}
         self._payments: list[Document] = []
+        self._parked: list[Document] = []
         self._changes: list[UpdateOne] = []
 
     async def read(self, uow: UnitOfWork, branch: str, references: list[str]) -> None:
@@ -70,11 +72,17 @@ class StatementBookings:
         if known is not None and known["_id"] == invoice.invoice_id:
             known.update(changes)
 
+    def park(self, parked: Document) -> None:
+        self._parked.append(parked)
+
     async def write(self, uow: UnitOfWork) -> None:
         payments, self._payments = self._payments, []
+        parked, self._parked = self._parked, []
         changes, self._changes = self._changes, []
         if payments:
             await uow.db[PAYMENTS].insert_many(payments, ordered=True, session=uow.session)
+        if parked:
+            await uow.db[UNMATCHED].insert_many(parked, ordered=True, session=uow.session)
         if changes:
             result = await uow.db[INVOICES].bulk_write(changes, ordered=True,
                                                        session=uow.session)
@@ -179,10 +187,14 @@ async def book_payment(
     }
 
 
-async def park_payment(uow: UnitOfWork, payment: IncomingPayment, why: str) -> dict[str, Any]:
-    """Keep a payment that matches no invoice for staff to assign; money is never dropped."""
+async def park_payment(
+    uow: UnitOfWork, payment: IncomingPayment, why: str,
+    bookings: StatementBookings | None = None,
+) -> dict[str, Any]:
+    """Keep a payment that matches no invoice for staff to assign; money is never dropped.
+    With ``bookings`` (a statement's), it is written with the statement's others."""
     parked_id = new_id()
-    await uow.db[UNMATCHED].insert_one({
+    document: Document = {
         "_id": parked_id,
         "branch": payment.branch,
         "status": "parked",
@@ -196,7 +208,11 @@ async def park_payment(uow: UnitOfWork, payment: IncomingPayment, why: str) -> d
         "source": payment.source,
         "dedup_key": payment.dedup_key,
         "parked_at": uow.clock.now(),
-    }, session=uow.session)
+    }
+    if bookings is not None:
+        bookings.park(document)
+    else:
+        await uow.db[UNMATCHED].insert_one(document, session=uow.session)
     return {"payment_id": parked_id, "outcome": "unmatched", "why": why}
 
 
@@ -220,8 +236,9 @@ async def receive_payment(
     if invoice is None:
         what = f"invoice {invoice_id}" if invoice_id else f"reference {payment.reference}"
         return await park_payment(uow, payment, f"no invoice of the branch matches {what}"
-                                  if invoice_id or payment.reference else "no reference given")
+                                  if invoice_id or payment.reference else "no reference given",
+                                  bookings)
     if payment.currency != invoice.currency:
         return await park_payment(uow, payment, f"paid in {payment.currency}, invoiced in "
-                                  f"{invoice.currency}")
+                                  f"{invoice.currency}", bookings)
     return await book_payment(uow, invoice, payment, bookings)

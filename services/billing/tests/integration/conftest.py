@@ -24,10 +24,11 @@ from smart_shared.events.catalogue import (
     ContractSigned,
     WorkCompleted,
 )
+from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import EventWire, isolated_settings, serving
+from smart_shared.testing import EventWire, eventually, isolated_settings, serving
 
 # the bank statement samples of the unit tests, importable whatever pytest collects first
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
@@ -121,3 +122,11 @@ def work_completed(contract_id: str, member_id: str = "member-1",
 async def invoice_of(billing: Billing, contract_id: str) -> dict[str, Any] | None:
     doc = await billing.db["invoices"].find_one({"contract_id": contract_id})
     return dict(doc) if doc else None
+
+
+async def an_invoice(billing: Billing, amount: str = "1000.00") -> dict[str, Any]:
+    """A BE contract signed and completed, and the invoice billing issued for it."""
+    contract_id = new_id()
+    await billing.send(contract_signed(contract_id, amount=amount))
+    await billing.send(work_completed(contract_id))
+    return await eventually(lambda: invoice_of(billing, contract_id))  # type: ignore[no-any-return]

@@ -12,10 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from billing.domain.camt053 import BankStatement, StatementLine
+from billing.domain.camt053 import BankStatement, StatementFile, StatementLine, parse_statements
 from billing.handlers import handlers
 from billing.payments import IncomingPayment, receive_payment
-from billing.statements import import_statement
+from billing.statements import import_statements
+from sample_statements import BE_ACCOUNT, document, entry, stmt
 from smart_shared.events import Event
 from smart_shared.events.catalogue import ContractCancelled
 from smart_shared.http import idempotent
@@ -139,7 +140,7 @@ async def statement_of(billing: Billing, counted: CountedConsumer, size: int
                 dedup_key=f"acct:{invoice['_id']}:{part}", amount=half, currency="EUR",
                 credit=True, booked_on=date.today(), payer_name="Client", payer_iban=None,
                 remittance=None, structured_reference=invoice["structured_reference"]))
-    return BankStatement(new_id(), None, tuple(lines)), invoices
+    return BankStatement(new_id(), BE_ACCOUNT, tuple(lines)), invoices
 
 
 async def test_a_statement_costs_the_same_few_commands_whatever_its_length(
@@ -150,7 +151,7 @@ async def test_a_statement_costs_the_same_few_commands_whatever_its_length(
         statement, invoices = await statement_of(billing, counted, size)
 
         async def work(uow: UnitOfWork, statement: BankStatement = statement) -> dict[str, Any]:
-            return await import_statement(uow, "BE", statement)
+            return await import_statements(uow, "BE", [statement])
 
         counted.counter.reset()
         report = await counted.consumer.database.transaction(work)
@@ -168,3 +169,40 @@ async def test_a_statement_costs_the_same_few_commands_whatever_its_length(
     # written; the commit
     assert costs[0] == costs[1], costs
     assert sum(costs[1].values()) <= 8, costs[1]
+
+
+async def a_file_of(billing: Billing, counted: CountedConsumer, statements: int, size: int
+                    ) -> StatementFile:
+    """A camt.053 file of ``statements`` statements, each paying ``size`` invoices and bringing
+    as many payments of unknown references (parked)."""
+    contracts = [new_id() for _ in range(statements * size)]
+    await counted.handle([e for c in contracts for e in (contract_signed(c), work_completed(c))])
+    entries = []
+    for contract in contracts:
+        invoice = await invoice_of(billing, contract)
+        assert invoice is not None
+        entries.append(entry(new_id()[-12:], invoice["total"], invoice["structured_reference"]))
+        entries.append(entry(new_id()[-12:], "12.34", "+++000/0000/00097+++"))
+    return parse_statements(document(new_id()[-12:], [
+        stmt(new_id()[-12:], entries[n * 2 * size:(n + 1) * 2 * size]) for n in range(statements)]))
+
+
+async def test_a_file_of_several_statements_with_parked_lines_costs_what_one_statement_costs(
+    billing: Billing, counted: CountedConsumer,
+) -> None:
+    costs = []
+    for statements, size in ((1, 3), (3, 10)):
+        file = await a_file_of(billing, counted, statements, size)
+
+        async def work(uow: UnitOfWork, file: StatementFile = file) -> dict[str, Any]:
+            return await import_statements(uow, "BE", file.statements, file.message_id)
+
+        counted.counter.reset()
+        report = await counted.consumer.database.transaction(work)
+        costs.append(dict(counted.counter.by_name))
+        assert report["summary"] == {"matched": statements * size,
+                                     "unmatched": statements * size}
+    # booked keys (payments, parked), the invoices read; payments, parked payments, invoices,
+    # statements, outbox written; the commit
+    assert costs[0] == costs[1], costs
+    assert sum(costs[1].values()) <= 9, costs[1]

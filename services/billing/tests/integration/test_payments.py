@@ -12,19 +12,11 @@ from smart_shared.events.catalogue import (
 )
 from smart_shared.ids import new_id
 from smart_shared.money import Money
-from smart_shared.testing import eventually
 
-from .conftest import Billing, contract_signed, invoice_of, work_completed
+from .conftest import Billing, an_invoice, invoice_of
 
 pytestmark = pytest.mark.integration
 IBAN = "BE71096123456769"
-
-
-async def an_invoice(billing: Billing, amount: str = "1000.00") -> dict[str, Any]:
-    contract_id = new_id()
-    await billing.send(contract_signed(contract_id, amount=amount))
-    await billing.send(work_completed(contract_id))
-    return await eventually(lambda: invoice_of(billing, contract_id))  # type: ignore[no-any-return]
 
 
 def payment(amount: str, **match: str) -> dict[str, Any]:
@@ -96,7 +88,7 @@ async def test_a_camt053_statement_is_booked_line_by_line_and_only_once(billing:
     exact = await an_invoice(billing, "100.00")
     partial = await an_invoice(billing, "100.00")
     over = await an_invoice(billing, "100.00")
-    content = statement(f"STMT-{new_id()}", [
+    content = statement(f"STMT-{new_id()[-12:]}", [
         entry(f"A{new_id()[-8:]}", Decimal("121.00"), exact["structured_reference"]),
         entry(f"B{new_id()[-8:]}", Decimal("21.00"), None,
               unstructured=f"facture {partial['structured_reference']}"),
@@ -224,7 +216,7 @@ async def test_a_bank_reference_repeated_in_one_statement_is_booked_once(
 ) -> None:
     invoice = await an_invoice(billing, "100.00")
     reference = f"R{new_id()[-8:]}"
-    content = statement(f"STMT-{new_id()}", [
+    content = statement(f"STMT-{new_id()[-12:]}", [
         entry(reference, Decimal("21.00"), invoice["structured_reference"]),
         entry(reference, Decimal("21.00"), invoice["structured_reference"]),
     ])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
-from smart_shared.rulepacks import Sourced, SourcedInt, rule_pack
+from smart_shared.rulepacks import Sourced, SourcedInt, all_packs, rule_pack
 
 
 class SellerRules(BaseModel):
@@ -39,3 +39,14 @@ class BillingRules(BaseModel):
 def billing_rules(branch: str, on: date) -> BillingRules:
     """The billing rules in force for ``branch`` on ``on``."""
     return rule_pack(branch, on).section("billing", BillingRules)
+
+
+def collection_account_branch(iban: str) -> str | None:
+    """The branch whose collection account (the seller's IBAN in one of its billing packs) is
+    ``iban``, or None when it is no branch's."""
+    wanted = "".join(iban.split()).upper()
+    for pack in all_packs():
+        account = pack.section("billing", BillingRules).seller.iban.value
+        if "".join(account.split()).upper() == wanted:
+            return pack.branch
+    return None
