@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
+from smart_shared.text import clean
+
 from billing.domain.structured_reference import find_reference
 
 _FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -127,7 +129,13 @@ def _text(element: ET.Element | None, *path: str) -> str | None:
 def _bounded(element: ET.Element, where: str, *path: str,
              limit: int = IDENTIFIER_LENGTH) -> str | None:
     value = _text(element, *path)
-    if value is not None and len(value) > limit:
+    if value is None:
+        return None
+    try:
+        value = clean(value)  # the platform's text policy: a payer name travels into events
+    except ValueError as error:
+        raise UnreadableStatement(str(error), "/".join((where, *path))) from None
+    if len(value) > limit:
         raise UnreadableStatement(f"is longer than {limit} characters", "/".join((where, *path)))
     return value
 
