@@ -15,7 +15,7 @@ from smart_shared.http import Page, find_page, idempotent
 from smart_shared.money import Money, NonNegativeMoney, PositiveMoney
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.problems import Problem, invalid, not_found
-from smart_shared.rulepacks import UnknownRulePack
+from smart_shared.rulepacks import UnknownRulePack, branches
 from smart_shared.service import Platform
 
 from payroll.domain import SIMULATION_HORIZON, SalaryNotPayable, compute_salary, salary_rules
@@ -116,7 +116,8 @@ class SimulationController(Controller):
         try:
             rules = salary_rules(data.branch, data.on or today)
         except UnknownRulePack as missing:
-            raise invalid("branch", str(missing)) from None
+            known_branch = data.on is not None and data.branch in branches()
+            raise invalid("on" if known_branch else "branch", str(missing)) from None
         try:
             return compute_salary(rules, data.amount_excl_vat, data.expenses, data.activity_kind)
         except SalaryNotPayable as refused:
