@@ -23,7 +23,13 @@ from billing.documents import invoice_pdf, invoice_ubl
 from billing.domain.balance import CreditTooLarge
 from billing.domain.camt053 import UnreadableStatement, parse_statement
 from billing.domain.structured_reference import InvalidStructuredReference, normalise_reference
-from billing.payments import IncomingPayment, book_payment, find_invoice, receive_payment
+from billing.payments import (
+    IncomingPayment,
+    book_payment,
+    find_invoice,
+    receive_payment,
+    refused_payment_date,
+)
 from billing.statements import import_statement
 from billing.store import CREDIT_NOTES, INVOICES, PAYMENTS, UNMATCHED, Invoice, jsonable
 
@@ -200,8 +206,9 @@ class PaymentController(Controller):
                 reference = normalise_reference(data.structured_reference)
             except InvalidStructuredReference as error:
                 raise invalid("structured_reference", str(error)) from None
-        if data.received_on > platform.clock.today():
-            raise invalid("received_on", "is in the future")
+        refused = refused_payment_date(principal.branch, data.received_on, platform.clock.today())
+        if refused:
+            raise invalid("received_on", refused)
         payment = IncomingPayment(
             branch=principal.branch, amount=data.amount.amount, currency=data.amount.currency,
             received_on=data.received_on, payer_iban=_valid_iban(data.payer_iban),
@@ -276,6 +283,10 @@ class BankStatementController(Controller):
             statement = parse_statement(content)
         except UnreadableStatement as error:
             raise invalid("statement", str(error)) from None
+        today = platform.clock.today()
+        for line in statement.lines:
+            if refused := refused_payment_date(principal.branch, line.booked_on, today):
+                raise invalid("statement", f"the entry booked on {line.booked_on} {refused}")
 
         async def work(uow: UnitOfWork) -> dict[str, Any]:
             return await import_statement(uow, principal.branch, statement)
