@@ -27,7 +27,7 @@ async def salary_of(payroll: Payroll, member_id: str, last_day: date, amount: st
     return str(salary.salary_id)
 
 
-async def test_a_member_whose_holder_name_carries_a_nul_and_a_bidi_override_is_left_out_and_paid_once_corrected(  # noqa: E501
+async def test_a_holder_name_with_a_nul_and_a_bidi_override_is_left_out_and_paid_once_corrected(
     payroll: Payroll,
 ) -> None:
     anna, bert, mallory = new_id(), new_id(), new_id()
