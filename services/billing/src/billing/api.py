@@ -24,7 +24,13 @@ from billing.documents import invoice_pdf, invoice_ubl
 from billing.domain.balance import CreditTooLarge
 from billing.domain.camt053 import UnreadableStatement, parse_statements
 from billing.domain.structured_reference import InvalidStructuredReference, normalise_reference
-from billing.payments import IncomingPayment, book_payment, find_invoice, receive_payment
+from billing.payments import (
+    IncomingPayment,
+    book_payment,
+    find_invoice,
+    receive_payment,
+    refused_payment_date,
+)
 from billing.statements import import_statements
 from billing.store import CREDIT_NOTES, INVOICES, PAYMENTS, UNMATCHED, Invoice, jsonable
 
@@ -201,8 +207,9 @@ class PaymentController(Controller):
                 reference = normalise_reference(data.structured_reference)
             except InvalidStructuredReference as error:
                 raise invalid("structured_reference", str(error)) from None
-        if data.received_on > platform.clock.today():
-            raise invalid("received_on", "is in the future")
+        refused = refused_payment_date(principal.branch, data.received_on, platform.clock.today())
+        if refused:
+            raise invalid("received_on", refused)
         payment = IncomingPayment(
             branch=principal.branch, amount=data.amount.amount, currency=data.amount.currency,
             received_on=data.received_on, payer_iban=_valid_iban(data.payer_iban),
@@ -278,6 +285,13 @@ class BankStatementController(Controller):
             file = parse_statements(content)
         except UnreadableStatement as error:
             raise invalid(error.where, str(error), "Statement refused") from None
+        today = platform.clock.today()
+        for statement in file.statements:
+            for line in statement.lines:
+                if refused := refused_payment_date(principal.branch, line.booked_on, today):
+                    raise invalid(f"{statement.where}/Ntry/BookgDt",
+                                  f"the entry booked on {line.booked_on} {refused}",
+                                  "Statement refused")
 
         async def work(uow: UnitOfWork) -> dict[str, Any]:
             return await import_statements(uow, principal.branch, file.statements,

@@ -12,6 +12,8 @@ from smart_shared.events.catalogue import InvoicePaid, PaymentReceived
 from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork, text_equals
+from smart_shared.problems import invalid
+from smart_shared.rulepacks import UnknownRulePack, rule_pack
 from smart_shared.telemetry import continue_trace
 
 from billing.domain.balance import payment_outcome
@@ -33,6 +35,19 @@ class IncomingPayment:
     reference: str | None
     source: str
     dedup_key: str | None = None
+
+
+def refused_payment_date(branch: str, day: date, today: date) -> str | None:
+    """Why money cannot have reached ``branch``'s account on ``day``, or None: not after
+    ``today`` (the platform clock), not before the branch's first rule pack (no invoice of the
+    branch could exist before it)."""
+    if day > today:
+        return "is in the future"
+    try:
+        rule_pack(branch, day)
+    except UnknownRulePack:
+        return f"is before branch {branch} invoiced anything"
+    return None
 
 
 class StatementBookings:
@@ -220,7 +235,8 @@ async def receive_payment(
     uow: UnitOfWork, payment: IncomingPayment, invoice_id: str | None = None,
     booked: set[str] | None = None, bookings: StatementBookings | None = None,
 ) -> dict[str, Any]:
-    """Match ``payment`` by invoice id or structured communication, then book or park it.
+    """Match ``payment`` by invoice id or structured communication, then book or park it. A
+    payment entered through the API and dated before its invoice was issued is refused (400).
 
     With a ``dedup_key`` a payment already booked or parked is not booked again. ``booked``, the
     keys already booked among those of a whole import (read with ``booked_keys``), spares a
@@ -241,4 +257,8 @@ async def receive_payment(
     if payment.currency != invoice.currency:
         return await park_payment(uow, payment, f"paid in {payment.currency}, invoiced in "
                                   f"{invoice.currency}", bookings)
+    # a date staff typed cannot precede the invoice it pays; a statement line is the bank's fact
+    if payment.source == "api" and payment.received_on < invoice.issue_date:
+        raise invalid("received_on", f"is before invoice {invoice.number} was issued, on "
+                      f"{invoice.issue_date.isoformat()}")
     return await book_payment(uow, invoice, payment, bookings)

@@ -1,9 +1,10 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sample_statements import entry, statement
+from smart_shared.clock import PLATFORM_TZ
 from smart_shared.events.catalogue import (
     CreditNoteIssued,
     DebtWrittenOff,
@@ -21,7 +22,8 @@ IBAN = "BE71096123456769"
 
 def payment(amount: str, **match: str) -> dict[str, Any]:
     return {"amount": {"amount": amount, "currency": "EUR"},
-            "received_on": date.today().isoformat(), "payer_iban": IBAN, **match}
+            "received_on": datetime.now(PLATFORM_TZ).date().isoformat(), "payer_iban": IBAN,
+            **match}
 
 
 async def stored(billing: Billing) -> tuple[int, int]:
@@ -228,3 +230,50 @@ async def test_a_bank_reference_repeated_in_one_statement_is_booked_once(
             "partially_paid", "already_booked"]
     doc = await invoice_of(billing, invoice["contract_id"])
     assert doc is not None and doc["balance_due"] == "100.00"
+
+
+async def test_a_payment_dated_before_its_invoice_in_1900_or_in_the_future_is_refused(
+    billing: Billing,
+) -> None:
+    invoice = await an_invoice(billing)
+    issued = date.fromisoformat(invoice["issue_date"])
+    tomorrow = datetime.now(PLATFORM_TZ).date() + timedelta(days=1)
+    before = await stored(billing)
+    async with billing.client() as http:
+        answers = [await http.post("/v1/payments", headers={"Idempotency-Key": new_id()},
+                                   json={**payment("10.00", invoice_id=invoice["_id"]),
+                                         "received_on": day.isoformat()})
+                   for day in (issued - timedelta(days=1), date(1900, 1, 1), tomorrow)]
+        # money without a matching invoice is parked whatever the day it arrived
+        parked = await http.post("/v1/payments", headers={"Idempotency-Key": new_id()}, json={
+            **payment("10.00", structured_reference="+++000/0000/00097+++"),
+            "received_on": (issued - timedelta(days=1)).isoformat()})
+
+    for answer in answers:
+        assert answer.status_code == 400, answer.text
+        assert [e["field"] for e in answer.json()["errors"]] == ["received_on"], answer.text
+    assert f"before invoice {invoice['number']} was issued" in answers[0].json()["detail"]
+    assert "before branch BE invoiced anything" in answers[1].json()["detail"]
+    assert "in the future" in answers[2].json()["detail"]
+    assert parked.status_code == 201 and parked.json()["outcome"] == "unmatched", parked.text
+    assert await stored(billing) == (before[0], before[1] + 1)
+
+
+@pytest.mark.parametrize("booked", ["2999-01-01", "1900-01-01"])
+async def test_a_statement_with_an_entry_booked_in_the_future_or_in_1900_books_nothing(
+    billing: Billing, booked: str,
+) -> None:
+    invoice = await an_invoice(billing, "100.00")
+    content = statement(new_id()[-12:], [
+        entry(f"A{new_id()[-8:]}", Decimal("121.00"), invoice["structured_reference"]),
+        entry(f"B{new_id()[-8:]}", Decimal("5.00"), None, booked=booked),
+    ])
+    before = await stored(billing)
+    async with billing.client() as http:
+        answer = await http.post("/v1/bank-statements", content=content,
+                                 headers={"Content-Type": "application/xml"})
+
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["errors"][0]["field"] == "Stmt[1]/Ntry/BookgDt"
+    assert f"booked on {booked}" in answer.json()["detail"]
+    assert await stored(billing) == before

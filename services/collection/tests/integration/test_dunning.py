@@ -249,6 +249,36 @@ async def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(
     assert doc["timeline"] == case["timeline"]
 
 
+async def test_a_plan_dated_today_out_of_order_or_beyond_three_years_is_refused_naming_the_date(
+        collection: Collection) -> None:
+    invoice, overdue = collection.overdue()
+    await collection.send(overdue)
+    case = await collection.opened(invoice.invoice_id)
+    today = collection.today()
+
+    def plan(*days: int) -> dict[str, object]:
+        return {"instalments": [
+            {"due_on": (today + timedelta(days=d)).isoformat(),
+             "amount": {"amount": str(Decimal("1000.00") / len(days)), "currency": "EUR"}}
+            for d in days]}
+
+    in_1900 = {"instalments": [{"due_on": "1900-01-01",
+                                "amount": {"amount": "1000.00", "currency": "EUR"}}]}
+    refusals = [("instalments[0].due_on", plan(0, 30)), ("instalments[0].due_on", in_1900),
+                ("instalments[1].due_on", plan(30, 10)), ("instalments[1].due_on", plan(30, 1097))]
+    async with collection.http() as http:
+        answers = [(field, await http.post(f"/v1/cases/{case['_id']}/payment-plan",
+                                           headers=collection.headers(), json=body))
+                   for field, body in refusals]
+
+    for field, answer in answers:
+        assert answer.status_code == 400, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert [e["field"] for e in answer.json()["errors"]] == [field], answer.text
+    doc = await collection.case_of(invoice.invoice_id)
+    assert doc is not None and doc["status"] == "open" and doc["plan"] is None
+
+
 async def _balance(collection: Collection, invoice_id: str, balance: str) -> bool:
     doc = await collection.case_of(invoice_id)
     return doc is not None and doc["balance"] == balance

@@ -58,6 +58,20 @@ def test_plan_dates_must_be_in_the_future_and_in_order() -> None:
     assert plan_errors([], Decimal("1.00"), date(2026, 1, 1))[0][0] == "instalments"
 
 
+def test_a_plan_starting_today_or_ending_beyond_three_years_is_refused() -> None:
+    today = date(2026, 3, 15)
+    starting_today = [Instalment(today, Decimal("1000.00"))]
+    assert plan_errors(starting_today, Decimal("1000.00"), today) == [
+        ("instalments[0].due_on", "must be after today")]
+    endless = [Instalment(date(2026, 4, 1), Decimal("500.00")),
+               Instalment(date(2029, 3, 16), Decimal("500.00"))]
+    assert plan_errors(endless, Decimal("1000.00"), today) == [
+        ("instalments[1].due_on", "must be on or before 2029-03-15: a plan runs at most three "
+         "years")]
+    three_years = [Instalment(date(2029, 3, 15), Decimal("1000.00"))]
+    assert plan_errors(three_years, Decimal("1000.00"), today) == []
+
+
 def test_an_instalment_is_missed_the_day_after_its_date_when_underpaid() -> None:
     assert missed_instalment(PLAN, Decimal("0.00"), date(2026, 4, 1)) is None
     assert missed_instalment(PLAN, Decimal("299.99"), date(2026, 4, 2)) == PLAN[0]

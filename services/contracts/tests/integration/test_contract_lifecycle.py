@@ -314,13 +314,14 @@ async def test_bad_input_is_a_400_problem_naming_the_field_and_stores_nothing(
     assert await platform.db["contracts"].count_documents({"member_id": member_id}) == 0
 
 
-async def test_work_days_in_the_past_or_twice_are_refused_naming_work_days(
+async def test_work_days_in_the_past_twice_or_beyond_two_years_are_refused_naming_work_days(
     platform: Platform,
 ) -> None:
     member_id = await platform.active_member()
     today = platform.today
     async with platform.http() as http:
-        for days in ([today.isoformat()], [(today + timedelta(days=3)).isoformat()] * 2):
+        for days in ([today.isoformat()], [(today + timedelta(days=3)).isoformat()] * 2,
+                     [(today + timedelta(days=1)).isoformat(), "2999-01-01"]):
             body = new_contract(None, today, work_days=days)
             response = await http.post("/v1/contracts", json=body,
                                        headers=platform.member_token(member_id))

@@ -37,6 +37,19 @@ def test_at_least_one_day() -> None:
         checked_work_days([], TODAY)
 
 
+def test_work_more_than_two_years_ahead_is_refused() -> None:
+    assert checked_work_days([TODAY + timedelta(days=731)], TODAY)
+    with pytest.raises(WorkDaysRefused, match="too far ahead"):
+        checked_work_days([TODAY + timedelta(days=1), TODAY + timedelta(days=732)], TODAY)
+    with pytest.raises(WorkDaysRefused, match="too far ahead"):
+        checked_work_days([date(9999, 12, 31)], TODAY)
+
+
+def test_more_than_a_year_of_work_days_in_one_contract_is_refused() -> None:
+    with pytest.raises(WorkDaysRefused, match="at most 366"):
+        checked_work_days([TODAY + timedelta(days=i) for i in range(1, 368)], TODAY)
+
+
 def test_more_than_seven_days_in_one_iso_week_are_refused() -> None:
     week = [date(2026, 3, 9) + timedelta(days=i) for i in range(7)]
     assert len(checked_work_days(week, TODAY)) == 7

@@ -48,7 +48,7 @@ def test_a_share_is_paid_only_with_its_exact_total_and_only_once():
     share = subscription("s1", 2, eur("30.00"), RULES, AT)
     with pytest.raises(RuleBroken, match=r"60\.00"):
         pay(share, eur("30.00"), date(2026, 3, 2), date(2026, 3, 2), "staff")
-    paid = pay(share, eur("60.00"), date(2026, 3, 1), date(2026, 3, 2), "staff")
+    paid = pay(share, eur("60.00"), date(2026, 3, 2), date(2026, 3, 2), "staff")
     assert paid.is_paid and paid.paid_amount == eur("60.00")
     with pytest.raises(NotNow):
         pay(paid, eur("60.00"), date(2026, 3, 2), date(2026, 3, 2), "staff")
@@ -59,6 +59,21 @@ def test_a_payment_cannot_be_dated_in_the_future():
     with pytest.raises(RuleBroken) as refused:
         pay(share, eur("30.00"), date(2026, 3, 3), date(2026, 3, 2), "staff")
     assert refused.value.errors[0][0] == "paid_on"
+
+
+def test_a_payment_cannot_be_dated_before_the_shares_were_subscribed():
+    share = subscription("s1", 1, eur("30.00"), RULES, AT)
+    with pytest.raises(RuleBroken) as refused:
+        pay(share, eur("30.00"), date(2026, 3, 1), date(2026, 3, 5), "staff")
+    assert refused.value.errors == [
+        ("paid_on", "must not be before the shares were subscribed, on 2026-03-02")]
+
+
+def test_a_share_subscribed_late_in_the_evening_is_subscribed_on_that_brussels_day():
+    evening = subscription("s1", 1, eur("30.00"), RULES, datetime(2026, 3, 1, 23, 30, tzinfo=UTC))
+    assert pay(evening, eur("30.00"), date(2026, 3, 2), date(2026, 3, 2), "staff").is_paid
+    with pytest.raises(RuleBroken):
+        pay(evening, eur("30.00"), date(2026, 3, 1), date(2026, 3, 2), "staff")
 
 
 def test_paid_shares_count_only_paid_subscriptions():

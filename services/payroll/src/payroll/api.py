@@ -14,12 +14,13 @@ from smart_shared.events import ActivityKind, Branch, SalaryBreakdown
 from smart_shared.http import Page, find_page, idempotent
 from smart_shared.money import Money, NonNegativeMoney, PositiveMoney
 from smart_shared.mongo import Document, UnitOfWork
-from smart_shared.problems import invalid, not_found
-from smart_shared.rulepacks import UnknownRulePack
+from smart_shared.problems import Problem, invalid, not_found
+from smart_shared.rulepacks import UnknownRulePack, branches
 from smart_shared.service import Platform
 
-from payroll.domain import SalaryNotPayable, compute_salary, salary_rules
-from payroll.payment_runs import confirm_payment_run, open_payment_run
+from payroll.domain import SIMULATION_HORIZON, SalaryNotPayable, compute_salary, salary_rules
+from payroll.domain.sepa import ExclusionCode
+from payroll.payment_runs import confirm_payment_run, count_excluded, open_payment_run
 from payroll.payslip import payslip_pdf
 from payroll.store import MEMBERS, PAYMENT_RUNS, SALARIES
 
@@ -74,6 +75,15 @@ class RunItem(BaseModel):
     end_to_end_id: str
 
 
+class ExcludedSalary(BaseModel):
+    """A due salary left out of the run, and why: it stays due for a later run."""
+
+    salary_id: str
+    member_id: str
+    code: ExclusionCode
+    reason: str
+
+
 class PaymentRunView(BaseModel):
     payment_run_id: str
     branch: str
@@ -83,7 +93,7 @@ class PaymentRunView(BaseModel):
     count: int
     total: Money
     items: list[RunItem]
-    excluded: list[dict[str, str]]
+    excluded: list[ExcludedSalary]
 
     @classmethod
     def of(cls, doc: Document) -> PaymentRunView:
@@ -100,10 +110,14 @@ class SimulationController(Controller):
     async def simulate(self, data: SimulationRequest, platform: Platform,
                        principal: Principal) -> SalaryBreakdown:
         """The breakdown a contract of this amount would pay, by the branch's rule pack."""
+        today = platform.clock.today()
+        if data.on and data.on > today + SIMULATION_HORIZON:
+            raise invalid("on", f"must be within {SIMULATION_HORIZON.days} days from today")
         try:
-            rules = salary_rules(data.branch, data.on or platform.clock.today())
+            rules = salary_rules(data.branch, data.on or today)
         except UnknownRulePack as missing:
-            raise invalid("branch", str(missing)) from None
+            known_branch = data.on is not None and data.branch in branches()
+            raise invalid("on" if known_branch else "branch", str(missing)) from None
         try:
             return compute_salary(rules, data.amount_excl_vat, data.expenses, data.activity_kind)
         except SalaryNotPayable as refused:
@@ -187,9 +201,15 @@ class PaymentRunController(Controller):
             run = await open_payment_run(uow, principal.branch, data.pay_date, principal.sub)
             return PaymentRunView.of(run).model_dump(mode="json")
 
-        result, _ = await idempotent(platform.database, idempotency_key,
-                                     f"payment-run:{principal.branch}",
-                                     data.model_dump(mode="json"), work, required=False)
+        try:
+            result, replayed = await idempotent(platform.database, idempotency_key,
+                                                f"payment-run:{principal.branch}",
+                                                data.model_dump(mode="json"), work, required=False)
+        except Problem as refused:
+            count_excluded(principal.branch, refused.extensions.get("excluded", []))
+            raise
+        if not replayed:
+            count_excluded(principal.branch, result["excluded"])
         return PaymentRunView.model_validate(result)
 
     @get("/{run_id:str}", summary="One payment run")

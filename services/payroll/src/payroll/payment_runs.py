@@ -6,29 +6,63 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from prometheus_client import Counter
 from pymongo import ReturnDocument, UpdateOne
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 from smart_shared.events import SalaryPaid
 from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
-from smart_shared.problems import conflict
+from smart_shared.problems import Problem, invalid
+from smart_shared.rulepacks import UnknownRulePack
 
-from payroll.domain import salary_rules
+from payroll.domain import (
+    PAYMENT_RUN_HORIZON,
+    NotSepaSafe,
+    salary_rules,
+    sepa_amount,
+    sepa_iban,
+    sepa_name,
+)
 from payroll.payment_file import Transfer, credit_transfer_file
 from payroll.store import MEMBERS, PAYMENT_RUNS, SALARIES
 
+EXCLUDED = Counter(
+    "smart_payroll_salaries_excluded_total",
+    "Due salaries left out of a payment run (or of one that could not open) because their payout "
+    "details cannot go into a SEPA file; they stay due",
+    ["branch", "reason"],
+)
 
-def _payable_to(member: Document | None) -> tuple[str, str] | str:
-    """(iban, holder) or the reason the salary cannot be paid by transfer yet."""
-    if member is None or not member.get("payout"):
-        return "erased member" if member and member.get("erased") else "no payout details known"
+
+def _payee(salary: Document, member: Document | None) -> tuple[str, str]:
+    """(IBAN, holder name as the SEPA file spells it), or ``NotSepaSafe`` saying why the salary
+    cannot be paid by transfer yet."""
+    payout = (member or {}).get("payout")
+    if not payout:
+        if member and member.get("erased"):
+            raise NotSepaSafe("erased_member", "the member was erased; the cooperative needs new "
+                              "payout details to pay them")
+        raise NotSepaSafe("no_payout_details", "no payout details are known for the member")
+    sepa_amount(Decimal(salary["breakdown"]["paid"]["amount"]))
+    return sepa_iban(payout.get("iban")), sepa_name(payout.get("holder_name"))
+
+
+def count_excluded(branch: str, excluded: list[dict[str, str]]) -> None:
+    """Count the salaries a committed (or refused) run left out, by reason, on ``/metrics``."""
+    for exclusion in excluded:
+        EXCLUDED.labels(branch, exclusion["code"]).inc()
+
+
+def _check_pay_date(branch: str, pay_date: date, today: date) -> None:
+    latest = today + PAYMENT_RUN_HORIZON
+    if pay_date > latest:
+        raise invalid("pay_date", f"must be on or before {latest.isoformat()}: the bank executes "
+                      f"a run on its date, at most {PAYMENT_RUN_HORIZON.days} days ahead")
     try:
-        iban = IBAN(member["payout"]["iban"])
-    except SchwiftyException:
-        return "payout IBAN is not valid"
-    return str(iban.compact), str(member["payout"]["holder_name"])
+        salary_rules(branch, pay_date)
+    except UnknownRulePack:
+        raise invalid("pay_date", f"is before the first payroll rules of branch {branch}: no "
+                      "salary can be due by then") from None
 
 
 async def open_payment_run(
@@ -36,7 +70,10 @@ async def open_payment_run(
 ) -> Document:
     """Claim every due salary of ``branch`` payable on or before ``pay_date`` into a new run
     (conditional updates in this transaction: a salary is never in two runs) and build its
-    pain.001 file. Salaries without usable payout details stay due and are listed as excluded."""
+    pain.001 file. A salary whose payout details a SEPA file cannot carry (see ``domain.sepa``)
+    stays due and is listed as excluded, with the reason; every other one is paid. A 409 when
+    nothing can be paid lists the excluded ones too."""
+    _check_pay_date(branch, pay_date, uow.clock.today())
     run_id = new_id()
     due = await uow.db[SALARIES].find(
         {"branch": branch, "status": "due", "pay_date": {"$lte": pay_date.isoformat()}},
@@ -51,11 +88,11 @@ async def open_payment_run(
     payable: list[tuple[Document, tuple[str, str]]] = []
     excluded: list[dict[str, str]] = []
     for salary in due:
-        payee = _payable_to(members.get(salary["member_id"]))
-        if isinstance(payee, str):
-            excluded.append({"salary_id": salary["_id"], "reason": payee})
-        else:
-            payable.append((salary, payee))
+        try:
+            payable.append((salary, _payee(salary, members.get(salary["member_id"]))))
+        except NotSepaSafe as unpayable:
+            excluded.append({"salary_id": salary["_id"], "member_id": salary["member_id"],
+                             "code": unpayable.code, "reason": unpayable.reason})
     claimed = await _claim(uow, [salary["_id"] for salary, _ in payable], run_id)
     items: list[dict[str, Any]] = []
     for salary, (iban, holder) in payable:
@@ -71,9 +108,10 @@ async def open_payment_run(
             "end_to_end_id": salary["_id"].replace("-", ""),
         })
     if not items:
-        raise conflict("Nothing to pay",
-                       f"No due salary of branch {branch} with a pay date on or before "
-                       f"{pay_date.isoformat()} can be paid by transfer")
+        raise Problem(409, "Nothing to pay",
+                      f"No due salary of branch {branch} with a pay date on or before "
+                      f"{pay_date.isoformat()} can be paid by transfer", "conflict",
+                      excluded=excluded)
     today = uow.clock.today()
     execution_date = max(pay_date, today)
     payer = salary_rules(branch, execution_date).payroll.payer

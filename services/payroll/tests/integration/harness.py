@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
@@ -76,6 +77,24 @@ class Payroll:
         """Wait until a SalaryDue of the contract is published."""
         return await self.wire.wait_for(SalaryDue, where=lambda e: e.contract_id == contract_id)
 
+    async def member_projected(self, member_id: str, version: int) -> None:
+        """Wait until the members projection holds ``version`` of the member."""
+        members = self.service.platform.db["members"]  # type: ignore[union-attr]
+        for _ in range(200):
+            if await members.find_one({"_id": member_id, "version": version}):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"member {member_id} version {version} never reached payroll")
+
+    async def metric(self, sample: str) -> float:
+        """The value of one sample of ``/metrics`` (0 when absent), e.g. ``name{label="x"}``."""
+        async with httpx.AsyncClient(base_url=self.url, timeout=20) as http:
+            text = (await http.get("/metrics")).text
+        for line in text.splitlines():
+            if line.startswith(sample + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
     async def salary_paid(self, salary_id: str) -> list[Any]:
         """Wait until a SalaryPaid of the salary is published."""
         return await self.wire.wait_for(SalaryPaid, where=lambda e: e.salary_id == salary_id)
@@ -107,10 +126,11 @@ def member_activated(member_id: str, iban: str, branch: str = "BE", version: int
                            activities=[ARTIST], payout=PayoutDetails(iban=iban, holder_name=holder))
 
 
-def member_updated(member_id: str, iban: str, version: int, branch: str = "BE") -> MemberUpdated:
+def member_updated(member_id: str, iban: str, version: int, branch: str = "BE",
+                   holder: str = "Zoë Dupont") -> MemberUpdated:
     return MemberUpdated(branch=branch, version=version, occurred_at=NOW, member_id=member_id,
                          status="active", activities=[ARTIST],
-                         payout=PayoutDetails(iban=iban, holder_name="Zoë Dupont"),
+                         payout=PayoutDetails(iban=iban, holder_name=holder),
                          changed=["payout"])
 
 

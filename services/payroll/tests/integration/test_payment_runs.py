@@ -62,7 +62,10 @@ async def test_a_payment_run_pays_each_due_salary_once_and_a_second_run_excludes
         assert opened.status_code == 201, opened.text
         run = opened.json()
         assert {i["salary_id"] for i in run["items"]} == {first, second}
-        assert run["excluded"] == [{"salary_id": unpayable, "reason": "erased member"}]
+        assert run["excluded"] == [{
+            "salary_id": unpayable, "member_id": erased, "code": "erased_member",
+            "reason": "the member was erased; the cooperative needs new payout details to pay them",
+        }]
 
         file = await staff.get(f"/v1/payment-runs/{run['payment_run_id']}/pain.001.xml")
         assert file.status_code == 200

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 MAX_INSTALMENTS = 36
+PLAN_HORIZON = timedelta(days=1096)
+"""How far ahead a plan may run (policy): three years, the 36 monthly instalments at most."""
 
 
 @dataclass(frozen=True)
@@ -18,15 +20,20 @@ class Instalment:
 
 def plan_errors(instalments: Sequence[Instalment], outstanding: Decimal,
                 today: date) -> list[tuple[str, str]]:
-    """Why a plan cannot be agreed, as (field, message) pairs; empty when it can."""
+    """Why a plan cannot be agreed, as (field, message) pairs; empty when it can: dates after
+    ``today``, in order and within ``PLAN_HORIZON``, amounts adding up to ``outstanding``."""
     errors: list[tuple[str, str]] = []
     if not instalments:
         return [("instalments", "at least one instalment is needed")]
     if len(instalments) > MAX_INSTALMENTS:
         errors.append(("instalments", f"at most {MAX_INSTALMENTS} instalments"))
+    latest = today + PLAN_HORIZON
     for index, instalment in enumerate(instalments):
-        if instalment.due_on < today:
-            errors.append((f"instalments[{index}].due_on", "must not be in the past"))
+        if instalment.due_on <= today:
+            errors.append((f"instalments[{index}].due_on", "must be after today"))
+        if instalment.due_on > latest:
+            errors.append((f"instalments[{index}].due_on", f"must be on or before "
+                           f"{latest.isoformat()}: a plan runs at most three years"))
         if index and instalment.due_on <= instalments[index - 1].due_on:
             errors.append((f"instalments[{index}].due_on",
                            "must be after the previous instalment's date"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
+from smart_shared.clock import PLATFORM_TZ
 from smart_shared.money import Money
 from smart_shared.rulepacks import SourcedInt
 
@@ -51,11 +52,16 @@ def subscription(share_id: str, count: int, unit_price: Money, rules: ShareRules
 
 
 def pay(share: Share, amount: Money, paid_on: date, today: date, recorded_by: str) -> Share:
-    """The subscription, paid in full: partial payments are not taken for shares."""
+    """The subscription, paid in full (partial payments are not taken for shares), on a day
+    between its subscription and ``today``."""
     if share.is_paid:
         raise NotNow("Share already paid", f"Share {share.share_id} was paid on {share.paid_on}")
     if paid_on > today:
         raise RuleBroken.on("paid_on", "a payment cannot be recorded before it happens")
+    subscribed_on = share.subscribed_at.astimezone(PLATFORM_TZ).date()
+    if paid_on < subscribed_on:
+        raise RuleBroken.on("paid_on", "must not be before the shares were subscribed, on "
+                            f"{subscribed_on.isoformat()}")
     if amount.currency != share.total.currency or amount.amount != share.total.amount:
         raise RuleBroken.on("amount", f"must be the subscription total, {share.total}")
     return share.model_copy(update={"paid_on": paid_on, "paid_amount": amount,

@@ -27,3 +27,10 @@ def working_days_after(day: date, count: int, calendar: str) -> date:
         if is_working_day(current, calendar):
             remaining -= 1
     return current
+
+
+PAYMENT_RUN_HORIZON = timedelta(days=31)
+"""How far ahead a payment run may be dated (policy): the bank executes a run on its date and the
+run holds every salary due by then, so a distant date would hold back salaries due sooner."""
+SIMULATION_HORIZON = timedelta(days=731)
+"""How far ahead a salary may be simulated (policy): as far as a contract's work days may lie."""
