@@ -20,7 +20,7 @@ from smart_shared.service import Platform
 from smart_shared.text import Identifier, OneLine, Paragraph
 
 from billing.credit_notes import issue_credit_note
-from billing.documents import invoice_pdf, invoice_ubl
+from billing.documents import credit_note_ubl, invoice_pdf, invoice_ubl
 from billing.domain.balance import CreditTooLarge
 from billing.domain.camt053 import UnreadableStatement, parse_statements
 from billing.domain.structured_reference import InvalidStructuredReference, normalise_reference
@@ -32,7 +32,15 @@ from billing.payments import (
     refused_payment_date,
 )
 from billing.statements import import_statements
-from billing.store import CREDIT_NOTES, INVOICES, PAYMENTS, UNMATCHED, Invoice, jsonable
+from billing.store import (
+    CREDIT_NOTES,
+    INVOICES,
+    PAYMENTS,
+    UNMATCHED,
+    CreditNote,
+    Invoice,
+    jsonable,
+)
 
 IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key", required=False)]
 STATUSES = ("open", "paid", "credited")
@@ -159,6 +167,21 @@ class InvoiceController(Controller):
         self, platform: Platform, principal: Principal, invoice_id: str
     ) -> Response[Any]:
         return await _ubl_response(platform, principal, invoice_id)
+
+    @get("/{invoice_id:str}/credit-notes/{credit_note_id:str}/ubl",
+         summary="A credit note of the invoice as Peppol BIS Billing 3.0 UBL XML")
+    async def credit_note_ubl(
+        self, platform: Platform, principal: Principal, invoice_id: str, credit_note_id: str,
+    ) -> Response[Any]:
+        invoice = await _visible_invoice(platform, principal, invoice_id)
+        doc = await platform.db[CREDIT_NOTES].find_one(
+            {"_id": credit_note_id, "invoice_id": invoice.invoice_id})
+        if doc is None:
+            raise not_found("Credit note", credit_note_id)
+        credit_note = CreditNote.model_validate(doc)
+        return Response(credit_note_ubl(credit_note, invoice), media_type="application/xml",
+                        headers={"Content-Disposition":
+                                 f'inline; filename="{credit_note.number}.xml"'})
 
     @post("/{invoice_id:str}/credit-notes", summary="Credit all or part of an invoice (staff)")
     async def credit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,25 +32,9 @@ async def issue_credit_note(
     after = invoice.account.credit_note(amount)
     today = uow.clock.today()
     _, number = await next_number(uow, "credit_note", invoice.branch, today.year)
-    excl, vat = credit_note_split(amount, invoice.vat_rate)
     credit_note_id = new_id()
-    document = {
-        "_id": credit_note_id,
-        "branch": invoice.branch,
-        "number": number,
-        "invoice_id": invoice.invoice_id,
-        "invoice_number": invoice.number,
-        "member_id": invoice.member_id,
-        "issue_date": iso(today),
-        "amount": str(amount),
-        "amount_excl_vat": str(excl),
-        "vat_amount": str(vat),
-        "vat_rate": str(invoice.vat_rate),
-        "currency": invoice.currency,
-        "reason": reason,
-        "source_key": source_key,
-        "created_at": uow.clock.now(),
-    }
+    document = credit_note_document(credit_note_id, invoice, number, today, amount, reason,
+                                    source_key, uow.clock.now())
     await uow.db[CREDIT_NOTES].insert_one(document, session=uow.session)
     version = invoice.version + 1
     changes: dict[str, Any] = {**account_fields(after), "version": version}
@@ -71,6 +56,31 @@ async def issue_credit_note(
         balance_due=invoice.money(after.balance_due),
     ))
     return credit_note_view(document)
+
+
+def credit_note_document(
+    credit_note_id: str, invoice: Invoice, number: str, issue_date: date, amount: Decimal,
+    reason: str, source_key: str | None, now: datetime,
+) -> dict[str, Any]:
+    """The stored credit note of ``amount`` (incl. VAT) on ``invoice``, split as it was taxed."""
+    excl, vat = credit_note_split(amount, invoice.vat_rate)
+    return {
+        "_id": credit_note_id,
+        "branch": invoice.branch,
+        "number": number,
+        "invoice_id": invoice.invoice_id,
+        "invoice_number": invoice.number,
+        "member_id": invoice.member_id,
+        "issue_date": iso(issue_date),
+        "amount": str(amount),
+        "amount_excl_vat": str(excl),
+        "vat_amount": str(vat),
+        "vat_rate": str(invoice.vat_rate),
+        "currency": invoice.currency,
+        "reason": reason,
+        "source_key": source_key,
+        "created_at": now,
+    }
 
 
 async def credit_written_off_debt(event: DebtWrittenOff, uow: UnitOfWork) -> None:

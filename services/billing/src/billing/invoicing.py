@@ -137,7 +137,7 @@ async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoic
         signed.branch, sequence, issue_date, signed.client, signed.amount_excl_vat.amount,
         signed.payment_term_days, rules, standard_rate,
     )
-    document = _invoice_document(invoice_id, signed, terms, rules, uow.clock.now())
+    document = invoice_document(invoice_id, signed, terms, rules, uow.clock.now())
     # inserted with the other invoices of the unit of work just before it commits (one command);
     # its contract's claim, written with it, keeps any other issuance of the contract away
     uow.staged(_NewInvoices).documents.append(document)
@@ -146,9 +146,11 @@ async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoic
     return invoice
 
 
-def _invoice_document(
-    invoice_id: str, signed: ContractSigned, terms: Any, rules: Any, now: datetime
+def invoice_document(
+    invoice_id: str, signed: ContractSigned, terms: Any, rules: Any, now: datetime,
+    performer_name: str | None = None,
 ) -> Document:
+    """The stored invoice for the contract ``signed`` on ``terms``."""
     seller = {name: field.value for name, field in rules.seller}
     amounts = terms.amounts
     return {
@@ -164,8 +166,8 @@ def _invoice_document(
         "payment_term_days": (terms.due_date - terms.issue_date).days,
         "seller": seller,
         "client": signed.client.model_dump(mode="json"),
-        "performer": {"member_id": signed.member_id, "activity": signed.activity.name,
-                      "erased": False},
+        "performer": {"member_id": signed.member_id, "name": performer_name,
+                      "activity": signed.activity.name, "erased": False},
         "lines": [{
             "description": signed.description,
             "work_days": [iso(day) for day in signed.work_days],
@@ -218,7 +220,7 @@ async def pseudonymise_member(uow: UnitOfWork, member_id: str) -> int:
     await uow.write_staged()  # invoices issued earlier in this unit of work are renamed too
     result = await uow.db[INVOICES].update_many(
         {"member_id": member_id, "performer.erased": False},
-        {"$set": {"performer.member_id": None, "performer.erased": True}},
+        {"$set": {"performer.member_id": None, "performer.name": None, "performer.erased": True}},
         session=uow.session,
     )
     await uow.db[CONTRACTS].update_many(

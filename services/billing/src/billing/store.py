@@ -50,6 +50,7 @@ class Performer(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     member_id: str | None
+    name: str | None = None
     activity: str
     erased: bool = False
 
@@ -103,6 +104,26 @@ class Invoice(BaseModel):
 
     def money(self, amount: Decimal) -> Money:
         return Money.of(amount, self.currency)
+
+
+class CreditNote(BaseModel):
+    """An issued credit note as stored: an amount incl. VAT taken off one invoice."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    credit_note_id: str = Field(alias="_id")
+    branch: str
+    number: str
+    invoice_id: str
+    invoice_number: str
+    member_id: str | None
+    issue_date: date
+    amount: ExactDecimal
+    amount_excl_vat: ExactDecimal
+    vat_amount: ExactDecimal
+    vat_rate: ExactDecimal
+    currency: str = "EUR"
+    reason: str
 
 
 def account_fields(account: Account) -> dict[str, str]:
