@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -34,6 +34,7 @@ from billing.payments import (
 from billing.statements import import_statements
 from billing.store import (
     CREDIT_NOTES,
+    DOCUMENTS,
     INVOICES,
     PAYMENTS,
     UNMATCHED,
@@ -89,14 +90,36 @@ async def _visible_invoice(platform: Platform, principal: Principal, invoice_id:
     return Invoice.model_validate(doc)
 
 
+async def _visible_credit_note(platform: Platform, principal: Principal, invoice_id: str,
+                               credit_note_id: str) -> tuple[Invoice, CreditNote]:
+    invoice = await _visible_invoice(platform, principal, invoice_id)
+    doc = await platform.db[CREDIT_NOTES].find_one(
+        {"_id": credit_note_id, "invoice_id": invoice.invoice_id})
+    if doc is None:
+        raise not_found("Credit note", credit_note_id)
+    return invoice, CreditNote.model_validate(doc)
+
+
 def _invoice_view(invoice: Invoice) -> dict[str, Any]:
     return invoice.model_dump(mode="json")
 
 
+def _stored_pdf(stored: dict[str, Any], filename: str) -> Response[Any]:
+    """The bytes kept at issue, never rendered again."""
+    return Response(bytes(stored["content"]), media_type=stored["media_type"], headers={
+        "Content-Disposition": f'inline; filename="{filename}.pdf"',
+        "ETag": f'"{stored["sha256"]}"'})
+
+
 async def _pdf_response(platform: Platform, principal: Principal, invoice_id: str) -> Response[Any]:
     invoice = await _visible_invoice(platform, principal, invoice_id)
-    return Response(invoice_pdf(invoice), media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{invoice.number}.pdf"'})
+    stored = await platform.db[DOCUMENTS].find_one({"_id": f"invoice:{invoice.invoice_id}"})
+    if stored is None:  # issued before invoices kept their PDF: rendered as it was issued
+        return Response(invoice_pdf(invoice, datetime.combine(invoice.issue_date, time(),
+                                                              tzinfo=UTC)),
+                        media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'})
+    return _stored_pdf(stored, invoice.number)
 
 
 async def _ubl_response(platform: Platform, principal: Principal, invoice_id: str) -> Response[Any]:
@@ -168,17 +191,25 @@ class InvoiceController(Controller):
     ) -> Response[Any]:
         return await _ubl_response(platform, principal, invoice_id)
 
+    @get("/{invoice_id:str}/credit-notes/{credit_note_id:str}/pdf",
+         summary="A credit note of the invoice as the PDF issued")
+    async def credit_note_pdf(
+        self, platform: Platform, principal: Principal, invoice_id: str, credit_note_id: str,
+    ) -> Response[Any]:
+        _, credit_note = await _visible_credit_note(platform, principal, invoice_id,
+                                                    credit_note_id)
+        stored = await platform.db[DOCUMENTS].find_one({"_id": f"credit_note:{credit_note_id}"})
+        if stored is None:
+            raise not_found("Credit note", credit_note_id)
+        return _stored_pdf(stored, credit_note.number)
+
     @get("/{invoice_id:str}/credit-notes/{credit_note_id:str}/ubl",
          summary="A credit note of the invoice as Peppol BIS Billing 3.0 UBL XML")
     async def credit_note_ubl(
         self, platform: Platform, principal: Principal, invoice_id: str, credit_note_id: str,
     ) -> Response[Any]:
-        invoice = await _visible_invoice(platform, principal, invoice_id)
-        doc = await platform.db[CREDIT_NOTES].find_one(
-            {"_id": credit_note_id, "invoice_id": invoice.invoice_id})
-        if doc is None:
-            raise not_found("Credit note", credit_note_id)
-        credit_note = CreditNote.model_validate(doc)
+        invoice, credit_note = await _visible_credit_note(platform, principal, invoice_id,
+                                                          credit_note_id)
         return Response(credit_note_ubl(credit_note, invoice), media_type="application/xml",
                         headers={"Content-Disposition":
                                  f'inline; filename="{credit_note.number}.xml"'})

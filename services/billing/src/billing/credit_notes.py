@@ -11,9 +11,20 @@ from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.mongo import UnitOfWork
 
+from billing.documents import credit_note_pdf
 from billing.domain.invoice import credit_note_split
 from billing.numbers import next_number
-from billing.store import CREDIT_NOTES, INVOICES, Invoice, account_fields, iso, read_invoice
+from billing.store import (
+    CREDIT_NOTES,
+    DOCUMENTS,
+    INVOICES,
+    CreditNote,
+    Invoice,
+    account_fields,
+    iso,
+    issued_document,
+    read_invoice,
+)
 
 
 async def issue_credit_note(
@@ -36,6 +47,10 @@ async def issue_credit_note(
     document = credit_note_document(credit_note_id, invoice, number, today, amount, reason,
                                     source_key, uow.clock.now())
     await uow.db[CREDIT_NOTES].insert_one(document, session=uow.session)
+    content = credit_note_pdf(CreditNote.model_validate(document), invoice, document["created_at"])
+    await uow.db[DOCUMENTS].insert_one(issued_document(
+        "credit_note", credit_note_id, invoice.branch, invoice.member_id, content,
+        "application/pdf", document["created_at"]), session=uow.session)
     version = invoice.version + 1
     changes: dict[str, Any] = {**account_fields(after), "version": version}
     if after.settled:

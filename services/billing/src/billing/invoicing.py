@@ -22,10 +22,19 @@ from smart_shared.rulepacks import rule_pack
 from smart_shared.telemetry import current_traceparent
 
 from billing.contracts import Contracts
+from billing.documents import invoice_pdf
 from billing.domain.invoice import invoice_terms
 from billing.domain.rules import billing_rules
 from billing.numbers import next_sequence
-from billing.store import CONTRACTS, INVOICES, Invoice, iso, read_invoice
+from billing.store import (
+    CONTRACTS,
+    DOCUMENTS,
+    INVOICES,
+    Invoice,
+    iso,
+    issued_document,
+    read_invoice,
+)
 
 log = logging.getLogger("billing.invoicing")
 
@@ -34,6 +43,12 @@ class _NewInvoices(StagedInserts):
     """The invoices issued in a unit of work, inserted together when it flushes."""
 
     collection = INVOICES
+
+
+class _NewDocuments(StagedInserts):
+    """The PDFs of the invoices issued in a unit of work, inserted with them."""
+
+    collection = DOCUMENTS
 
 
 async def record_contract_signed(event: ContractSigned, uow: UnitOfWork) -> None:
@@ -142,6 +157,10 @@ async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoic
     # its contract's claim, written with it, keeps any other issuance of the contract away
     uow.staged(_NewInvoices).documents.append(document)
     invoice = Invoice.model_validate(document)
+    # rendered once, at issue: the stored bytes are the invoice the client receives, for good
+    uow.staged(_NewDocuments).documents.append(issued_document(
+        "invoice", invoice_id, invoice.branch, invoice.member_id,
+        invoice_pdf(invoice, document["created_at"]), "application/pdf", document["created_at"]))
     uow.publish(_invoice_issued(invoice, signed.client, uow.clock.now()))
     return invoice
 

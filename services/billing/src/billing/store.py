@@ -6,7 +6,8 @@ queries on them (due dates) compare correctly.
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ PAYMENTS = "payments"
 UNMATCHED = "unmatched_payments"
 CREDIT_NOTES = "credit_notes"
 STATEMENTS = "bank_statements"
+DOCUMENTS = "issued_documents"
 
 InvoiceStatus = Literal["open", "paid", "credited"]
 
@@ -124,6 +126,15 @@ class CreditNote(BaseModel):
     vat_rate: ExactDecimal
     currency: str = "EUR"
     reason: str
+
+
+def issued_document(kind: str, ident: str, branch: str, member_id: str | None, content: bytes,
+                    media_type: str, now: datetime) -> Document:
+    """The rendered bytes of an issued invoice or credit note, kept as issued with their SHA-256
+    (an issued document never changes, 7 years of retention)."""
+    return {"_id": f"{kind}:{ident}", "kind": kind, "branch": branch, "member_id": member_id,
+            "media_type": media_type, "sha256": hashlib.sha256(content).hexdigest(),
+            "content": content, "created_at": now}
 
 
 def account_fields(account: Account) -> dict[str, str]:

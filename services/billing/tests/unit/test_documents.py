@@ -1,5 +1,5 @@
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from billing.documents import invoice_pdf, invoice_ubl
@@ -67,16 +67,21 @@ def test_a_reverse_charged_ubl_says_ae_with_the_exemption_reason() -> None:
 
 
 def test_the_pdf_is_a_pdf_with_a_payment_qr_code() -> None:
-    content = invoice_pdf(an_invoice())
+    content = invoice_pdf(an_invoice(), datetime(2026, 3, 1, tzinfo=UTC))
     assert content.startswith(b"%PDF-") and b"/Image" in content
     qr = payment_qr(an_invoice())
     assert qr is not None
 
 
-def test_the_epc_qr_carries_the_account_the_amount_and_the_communication() -> None:
+def test_the_epc_qr_carries_the_belgian_communication_in_the_unstructured_field() -> None:
+    qr = payment_qr(an_invoice())
+    assert qr is not None
     from segno import helpers
 
+    # EPC069-12: line 10 is the ISO 11649 reference only, line 11 the unstructured remittance
     data = helpers._make_epc_qr_data(  # the payload segno encodes in payment_qr
         name="SMart SCE", iban="BE68539007547034", amount=Decimal("1210.00"),
-        reference="202600000192", bic="GKCCBEBB")
-    assert b"BE68539007547034" in data and b"EUR1210" in data and b"202600000192" in data
+        text="+++202/6000/00192+++", bic="GKCCBEBB")
+    lines = data.decode().split("\n")
+    assert lines[6] == "BE68539007547034" and lines[7] == "EUR1210"
+    assert lines[9] == "" and lines[10] == "+++202/6000/00192+++"

@@ -1,91 +1,135 @@
-"""The invoice as a PDF, with an EPC ("SEPA") QR code to pay the balance by phone."""
+"""The invoice and the credit note as PDFs in the client's language, with the seller's legal
+mentions and, on the invoice, an EPC ("SEPA") QR code to pay it by phone."""
 
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import segno
-from fpdf import FPDF
 from segno import helpers
+from smart_shared.documents import (
+    Messages,
+    PrintedDocument,
+    document_language,
+    document_locale,
+    long_date,
+    money,
+    number,
+)
 
-from billing.store import Invoice
+from billing.domain.rules import LegalMentions, billing_rules
+from billing.store import CreditNote, Invoice
 
-
-def _latin1(text: str) -> str:
-    # the PDF core fonts only carry Latin-1; other characters become '?'
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
-def _amount(value: Decimal, currency: str) -> str:
-    return f"{value:,.2f} {currency}".replace(",", " ")
+MESSAGES = Messages(Path(__file__).parent / "messages")
 
 
 def payment_qr(invoice: Invoice) -> segno.QRCode | None:
-    """An EPC QR code for the balance due (none when nothing is due)."""
-    if invoice.balance_due <= 0 or invoice.currency != "EUR":
+    """An EPC QR code for the invoice's total (EPC069-12), none when nothing is payable.
+
+    The Belgian structured communication is not an ISO 11649 creditor reference, which alone
+    may fill the structured field: it goes in the unstructured remittance field, as written on
+    the invoice, where Belgian banks' apps read it.
+    """
+    if invoice.total <= 0 or invoice.currency != "EUR":
         return None
     seller = invoice.seller
-    if invoice.structured_reference:
-        digits = "".join(c for c in invoice.structured_reference if c.isdigit())
-        return helpers.make_epc_qr(name=seller.name, iban=seller.iban, amount=invoice.balance_due,
-                                   reference=digits, bic=seller.bic)
-    return helpers.make_epc_qr(name=seller.name, iban=seller.iban, amount=invoice.balance_due,
-                               text=invoice.number, bic=seller.bic)
+    return helpers.make_epc_qr(name=seller.name, iban=seller.iban, amount=invoice.total,
+                               text=invoice.structured_reference or invoice.number,
+                               bic=seller.bic)
 
 
-def invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice on one A4 page: parties, line, VAT, totals, how to pay."""
-    pdf = FPDF(format="A4")
-    pdf.set_title(_latin1(f"Invoice {invoice.number}"))
-    pdf.set_author(_latin1(invoice.seller.name))
-    pdf.add_page()
-    seller, client, currency = invoice.seller, invoice.client, invoice.currency
+class _Page:
+    """One document in the client's language: its texts and its number formats."""
 
-    def line(text: str, size: int = 10, bold: bool = False, height: float = 5) -> None:
-        pdf.set_font("Helvetica", "B" if bold else "", size)
-        pdf.multi_cell(0, height, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+    def __init__(self, invoice: Invoice, title: str, created: datetime) -> None:
+        self.language = document_language(invoice.client.language, invoice.branch)
+        self.locale = document_locale(invoice.client.language, invoice.branch)
+        self.invoice = invoice
+        self.pdf = PrintedDocument(title, invoice.seller.name, created)
 
-    line(seller.name, 14, bold=True, height=7)
-    line(f"{seller.street}, {seller.postal_code} {seller.city}, {seller.country}")
-    line(f"VAT {seller.vat_number}")
-    pdf.ln(6)
-    line(f"Invoice {invoice.number}", 16, bold=True, height=8)
-    line(f"Issue date: {invoice.issue_date.isoformat()}    "
-         f"Due date: {invoice.due_date.isoformat()}")
-    line(f"Contract: {invoice.contract_id}")
+    def text(self, message: str, **values: object) -> str:
+        return MESSAGES.text(self.language, message, **values)
+
+    def money(self, amount: Decimal) -> str:
+        return money(amount, self.invoice.currency, self.locale)
+
+    def seller(self, legal: LegalMentions) -> None:
+        seller, pdf = self.invoice.seller, self.pdf
+        pdf.paragraph(seller.name, 14, bold=True, height=7)
+        pdf.paragraph(f"{legal.legal_form.value}")
+        pdf.paragraph(f"{seller.street}, {seller.postal_code} {seller.city}, {seller.country}")
+        pdf.paragraph(self.text("Enterprise number {number}", number=legal.enterprise_number.value)
+                 + f" · {legal.registry.value} · {legal.court.value}")
+        pdf.paragraph(self.text("VAT {number}", number=seller.vat_number))
+        pdf.ln(6)
+
+    def client(self) -> None:
+        client, pdf = self.invoice.client, self.pdf
+        pdf.paragraph(self.text("Bill to"), bold=True)
+        pdf.paragraph(client.name)
+        address = client.address
+        pdf.paragraph(f"{address.street}, {address.postal_code} {address.city}, {address.country}")
+        if client.vat_number:
+            pdf.paragraph(self.text("VAT {number}", number=client.vat_number))
+        pdf.ln(4)
+
+    def totals(self, excl: Decimal, vat: Decimal, label: str, total: Decimal) -> None:
+        """Amounts excl. VAT, the VAT at the invoice's rate, the total, the VAT mention."""
+        invoice, pdf = self.invoice, self.pdf
+        pdf.pair(self.text("Total excl. VAT"), self.money(excl))
+        pdf.pair(self.text("VAT {rate} %", rate=number(invoice.vat_rate * 100, self.locale)),
+                 self.money(vat))
+        pdf.pair(self.text(label), self.money(total), bold=True)
+        if invoice.vat_mention:
+            pdf.paragraph(invoice.vat_mention, 9)
+
+    def late_payment(self, legal: LegalMentions) -> None:
+        pdf = self.pdf
+        if legal.late_payment_penalty:
+            pdf.paragraph(self.text("Late-payment penalties: {rate}.",
+                               rate=legal.late_payment_penalty.value), 8)
+        if legal.recovery_indemnity:
+            pdf.paragraph(self.text(
+                "Fixed indemnity for recovery costs in case of late payment: {amount}.",
+                amount=self.money(legal.recovery_indemnity.value)), 8)
+        if legal.early_payment_discount:
+            pdf.paragraph(self.text("Early payment: {terms}.",
+                               terms=legal.early_payment_discount.value), 8)
+
+
+def invoice_pdf(invoice: Invoice, created: datetime) -> bytes:
+    """The invoice on one A4 page as issued: parties, legal mentions, line, VAT, totals, how to
+    pay. It states nothing that changes after issue (payments live on the account statement)."""
+    legal = billing_rules(invoice.branch, invoice.issue_date).legal
+    page = _Page(invoice, f"{invoice.seller.name} {invoice.number}", created)
+    pdf, text, locale = page.pdf, page.text, page.locale
+    page.seller(legal)
+    pdf.paragraph(text("Invoice {number}", number=invoice.number), 16, bold=True, height=8)
+    pdf.paragraph(text("Issue date: {day}", day=long_date(invoice.issue_date, locale)) + "    "
+                  + text("Due date: {day}", day=long_date(invoice.due_date, locale)))
+    pdf.paragraph(text("Contract: {contract}", contract=invoice.contract_id))
     pdf.ln(4)
-    line("Bill to", bold=True)
-    line(client.name)
-    line(f"{client.address.street}, {client.address.postal_code} {client.address.city}, "
-         f"{client.address.country}")
-    if client.vat_number:
-        line(f"VAT {client.vat_number}")
-    pdf.ln(4)
+    page.client()
     performer = invoice.performer
-    who = "a SMart member" if performer.erased else f"SMart member {performer.member_id}"
-    line(f"Work performed by {who} ({performer.activity}), employed by {seller.name}.")
+    who = performer.name if performer.name and not performer.erased else text("a SMart member")
+    pdf.paragraph(text("Work performed by {who} ({activity}), employed by {seller}.", who=who,
+                  activity=performer.activity, seller=invoice.seller.name))
     pdf.ln(4)
     for item in invoice.lines:
-        days = ", ".join(day.isoformat() for day in item.work_days)
-        line(f"{item.description}", bold=True)
-        line(f"Work days: {days}", 9)
-        line(f"Amount excl. VAT: {_amount(item.amount_excl_vat, currency)}")
+        days = ", ".join(long_date(day, locale) for day in item.work_days)
+        pdf.paragraph(item.description, bold=True)
+        pdf.paragraph(text("Work days: {days}", days=days), 9)
+        pdf.pair(text("Amount excl. VAT"), page.money(item.amount_excl_vat))
     pdf.ln(2)
-    rate = f"{invoice.vat_rate * 100:.2f}".rstrip("0").rstrip(".")
-    line(f"Total excl. VAT: {_amount(invoice.amount_excl_vat, currency)}")
-    line(f"VAT {rate} %: {_amount(invoice.vat_amount, currency)}")
-    line(f"Total: {_amount(invoice.total, currency)}", 12, bold=True, height=7)
-    if invoice.vat_mention:
-        line(invoice.vat_mention, 9)
-    if invoice.paid or invoice.credited:
-        line(f"Paid: {_amount(invoice.paid, currency)}    Credited: "
-             f"{_amount(invoice.credited, currency)}    Balance due: "
-             f"{_amount(invoice.balance_due, currency)}")
+    page.totals(invoice.amount_excl_vat, invoice.vat_amount, "Total", invoice.total)
     pdf.ln(4)
-    line("Payment", bold=True)
-    line(f"IBAN {seller.iban}    BIC {seller.bic}")
-    line(f"Communication: {invoice.structured_reference or invoice.number}")
+    pdf.paragraph(text("Payment"), bold=True)
+    pdf.paragraph(f"IBAN {invoice.seller.iban}    BIC {invoice.seller.bic}")
+    pdf.paragraph(text("Communication: {reference}",
+                  reference=invoice.structured_reference or invoice.number))
     qr = payment_qr(invoice)
     if qr is not None:
         image = io.BytesIO()
@@ -93,5 +137,26 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         image.seek(0)
         pdf.image(image, x=pdf.l_margin, y=pdf.get_y() + 2, w=40, h=40)
         pdf.set_y(pdf.get_y() + 44)
-        line("Scan with your banking app to pay.", 8)
-    return bytes(pdf.output())
+        pdf.paragraph(text("Scan with your banking app to pay."), 8)
+    pdf.ln(2)
+    page.late_payment(legal)
+    return pdf.content()
+
+
+def credit_note_pdf(credit_note: CreditNote, invoice: Invoice, created: datetime) -> bytes:
+    """The credit note on one A4 page: parties, legal mentions, the invoice it credits, amounts."""
+    legal = billing_rules(invoice.branch, credit_note.issue_date).legal
+    page = _Page(invoice, f"{invoice.seller.name} {credit_note.number}", created)
+    pdf, text, locale = page.pdf, page.text, page.locale
+    page.seller(legal)
+    pdf.paragraph(text("Credit note {number}", number=credit_note.number), 16, bold=True, height=8)
+    pdf.paragraph(text("Issue date: {day}", day=long_date(credit_note.issue_date, locale)))
+    pdf.paragraph(text("Credits invoice {number} of {day}.", number=invoice.number,
+                  day=long_date(invoice.issue_date, locale)))
+    pdf.ln(4)
+    page.client()
+    pdf.paragraph(text("Reason: {reason}", reason=credit_note.reason))
+    pdf.ln(2)
+    page.totals(credit_note.amount_excl_vat, credit_note.vat_amount, "Total credited",
+                credit_note.amount)
+    return pdf.content()

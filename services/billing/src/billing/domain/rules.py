@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
-from smart_shared.rulepacks import Sourced, SourcedInt, all_packs, rule_pack
+from smart_shared.rulepacks import Sourced, SourcedDecimal, SourcedInt, all_packs, rule_pack
 
 
 class SellerRules(BaseModel):
@@ -25,6 +25,21 @@ class SellerRules(BaseModel):
     peppol_scheme: Sourced[str]
 
 
+class LegalMentions(BaseModel):
+    """What identifies the seller on every invoice and credit note, and, where the law asks for
+    them (France), the late-payment terms."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    legal_form: Sourced[str]
+    enterprise_number: Sourced[str]
+    registry: Sourced[str]
+    court: Sourced[str]
+    late_payment_penalty: Sourced[str] | None = None
+    recovery_indemnity: SourcedDecimal | None = None
+    early_payment_discount: Sourced[str] | None = None
+
+
 class BillingRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -34,6 +49,7 @@ class BillingRules(BaseModel):
     structured_communication: Sourced[bool]
     reverse_charge_mention: Sourced[str]
     outside_eu_mention: Sourced[str]
+    legal: LegalMentions
 
 
 def billing_rules(branch: str, on: date) -> BillingRules:
