@@ -22,7 +22,7 @@ from payroll.domain import SIMULATION_HORIZON, SalaryNotPayable, compute_salary,
 from payroll.domain.sepa import ExclusionCode
 from payroll.payment_runs import confirm_payment_run, count_excluded, open_payment_run
 from payroll.payslip import payslip_pdf
-from payroll.store import MEMBERS, PAYMENT_RUNS, SALARIES
+from payroll.store import CONTRACTS, MEMBERS, PAYMENT_RUNS, SALARIES
 
 SalaryStatus = Literal["due", "in_run", "paid"]
 
@@ -163,12 +163,10 @@ class SalaryController(Controller):
     async def payslip(self, salary_id: FromPath[str], platform: Platform,
                       principal: Principal) -> Response[bytes]:
         doc = await _visible_salary(platform, principal, salary_id)
-        member = await platform.db[MEMBERS].find_one({"_id": doc["member_id"]})
-        holder = (member or {}).get("payout") or {}
-        last_work_day = date.fromisoformat(doc["last_work_day"])
-        employer = salary_rules(doc["branch"], last_work_day).payroll.payer.name.value
+        member = await platform.db[MEMBERS].find_one({"_id": doc["member_id"]}) or {}
+        contract = await platform.db[CONTRACTS].find_one({"_id": doc["contract_id"]}) or {}
         return Response(
-            payslip_pdf(doc, employer, holder.get("holder_name")),
+            payslip_pdf(doc, contract, member, member.get("language") or "fr"),
             media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="payslip-{salary_id}.pdf"'},
         )

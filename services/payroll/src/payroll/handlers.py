@@ -108,6 +108,7 @@ async def remember_signed_contract(event: ContractSigned, uow: UnitOfWork) -> No
         "expenses": event.expenses.model_dump(mode="json"),
         "first_work_day": event.first_work_day.isoformat(),
         "last_work_day": event.last_work_day.isoformat(),
+        "work_days": [day.isoformat() for day in event.work_days],
     })
 
 

@@ -1,61 +1,112 @@
-"""The payslip of a salary as a PDF (fpdf2, core fonts)."""
+"""The payslip of a salary as a PDF in the member's language: the employer and the worker as
+payroll knows them, the contract's period, and every rate the salary was computed with."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF
+from smart_shared.documents import (
+    Messages,
+    PrintedDocument,
+    document_language,
+    document_locale,
+    long_date,
+    money,
+    number,
+)
 from smart_shared.mongo import Document
 
-LINES = (
-    ("Amount invoiced excl. VAT", "amount_excl_vat", ""),
-    ("SMart operating fee", "fee", "-"),
-    ("Expenses repaid", "expenses", "-"),
-    ("Salary budget", "budget", "="),
-    ("Employer social contributions", "employer_contributions", "-"),
-    ("Gross salary", "gross", "="),
-    ("Employee social contributions", "employee_contributions", "-"),
-    ("Taxable salary", "taxable", "="),
-    ("Withholding tax", "withholding_tax", "-"),
-    ("Net salary", "net", "="),
-    ("Expenses repaid", "expenses", "+"),
-    ("Paid to you", "paid", "="),
-)
+from payroll.domain.rules import salary_rules
+
+MESSAGES = Messages(Path(__file__).parent / "messages")
+MINUS, UNTIL = "\u2212 ", " \u2013 "  # typographic minus sign and en dash
 
 
-def _latin1(text: str) -> str:
-    return text.encode("latin-1", errors="replace").decode("latin-1")
+def _percent(rate: Decimal, locale: str) -> str:
+    return f"{number(rate * 100, locale)} %"
 
 
-def payslip_pdf(salary: Document, employer: str, holder_name: str | None) -> bytes:
-    """A one-page payslip of ``salary`` (a stored salary document)."""
+def payslip_pdf(salary: Document, contract: Document, member: Document, language: str) -> bytes:
+    """A one-page payslip of ``salary`` (a stored salary), with its ``contract`` and ``member``
+    as payroll's projections hold them."""
+    branch = salary["branch"]
+    language = document_language(language, branch)
+    locale = document_locale(language, branch)
+    last_work_day = date.fromisoformat(salary["last_work_day"])
+    rules = salary_rules(branch, last_work_day)
+    payer, payroll = rules.payroll.payer, rules.payroll
     breakdown: dict[str, Any] = salary["breakdown"]
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"Payslip {salary['_id']}")
-    pdf.add_page()
-    pdf.set_font("helvetica", "B", 16)
-    pdf.cell(0, 10, _latin1(f"Payslip - {employer}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=10)
+
+    def text(message: str, **values: object) -> str:
+        return MESSAGES.text(language, message, **values)
+
+    def amount(field: str) -> str:
+        value = breakdown[field]
+        return money(Decimal(value["amount"]), value["currency"], locale)
+
+    created = salary.get("due_at") or datetime.combine(last_work_day, datetime.min.time())
+    pdf = PrintedDocument(text("Payslip"), payer.name.value, created)
+    pdf.paragraph(text("Payslip"), 16, bold=True, height=8)
+    pdf.paragraph(payer.name.value, bold=True)
+    pdf.paragraph(text("Enterprise number {number}", number=payer.enterprise_number.value))
+    pdf.paragraph(text("Social security employer number {number}",
+                       number=payer.social_security_number.value))
+    pdf.ln(3)
+    payout = member.get("payout") or {}
+    activity = contract.get("activity") or {}
+    first = date.fromisoformat(contract.get("first_work_day") or salary["last_work_day"])
+    days = contract.get("work_days") or []
     facts = [
-        ("Salary", salary["_id"]),
-        ("Member", salary["member_id"] + (f" ({holder_name})" if holder_name else "")),
-        ("Contract", salary["contract_id"]),
-        ("Last work day", salary["last_work_day"]),
-        ("Pay date", salary["pay_date"]),
-        ("Guaranteed", "yes" if salary["guaranteed"] else "no (paid after the client)"),
-        ("Rule pack", breakdown["rule_pack"]),
-        ("Status", salary["status"]),
+        (text("Worker"), payout.get("holder_name") or text("not known to payroll")),
+        (text("Member number"), salary["member_id"]),
+        (text("Activity"), str(activity.get("name", salary["activity_kind"]))),
+        (text("Joint committee"), str(activity.get("joint_committee", "—"))),
+        (text("Contract"), salary["contract_id"]),
+        (text("Period"), f"{long_date(first, locale)}{UNTIL}{long_date(last_work_day, locale)}"),
+        (text("Days worked"), str(len(days)) if days else "—"),
+        (text("Pay date"), long_date(date.fromisoformat(salary["pay_date"]), locale)),
+        (text("Paid to account"), payout.get("iban") or "—"),
+        (text("Rule pack"), breakdown["rule_pack"]),
     ]
     for label, value in facts:
-        pdf.cell(45, 6, _latin1(label))
-        pdf.cell(0, 6, _latin1(str(value)), new_x="LMARGIN", new_y="NEXT")
+        pdf.pair(label, value, width=60)
     pdf.ln(4)
-    for label, field, sign in LINES:
-        money = breakdown[field]
-        bold = sign == "=" and field in ("gross", "net", "paid")
-        pdf.set_font("helvetica", "B" if bold else "", 11)
-        pdf.cell(8, 7, sign)
-        pdf.cell(110, 7, _latin1(label))
-        pdf.cell(50, 7, f"{money['amount']} {money['currency']}", align="R",
-                 new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    kind = salary["activity_kind"]
+    base_rate = payroll.activities[kind].social_base_rate.value
+    gross = Decimal(breakdown["gross"]["amount"])
+    taxable = Decimal(breakdown["taxable"]["amount"])
+    employee_rate = payroll.employee_contribution_rate.value
+    lines = [
+        (text("Amount invoiced excl. VAT"), amount("amount_excl_vat"), False),
+        (text("SMart operating fee ({rate})", rate=_percent(rules.fee_rate, locale)),
+         MINUS + amount("fee"), False),
+        (text("Expenses repaid"), MINUS + amount("expenses"), False),
+        (text("Salary budget"), amount("budget"), False),
+        (text("Employer social contributions ({rate} of gross)",
+              rate=_percent(payroll.employer_contribution_rate.value, locale)),
+         MINUS + amount("employer_contributions"), False),
+        (text("Gross salary"), amount("gross"), True),
+    ]
+    if base_rate != 1:
+        lines.append((text("Social security base ({rate} of gross)",
+                           rate=_percent(base_rate, locale)),
+                      money(gross * base_rate, breakdown["gross"]["currency"], locale), False))
+    lines += [
+        (text("Employee social contributions ({rate} of {base})",
+              rate=_percent(employee_rate, locale),
+              base=text("the base") if base_rate != 1 else text("gross")),
+         MINUS + amount("employee_contributions"), False),
+        (text("Taxable salary"), amount("taxable"), False),
+        (text("Withholding tax ({rate})",
+              rate=_percent(rules.withholding_rate(kind, taxable), locale)),
+         MINUS + amount("withholding_tax"), False),
+        (text("Net salary"), amount("net"), True),
+        (text("Expenses repaid"), "+ " + amount("expenses"), False),
+        (text("Paid to you"), amount("paid"), True),
+    ]
+    for label, value, bold in lines:
+        pdf.pair(label, value, bold=bold, width=120)
+    return pdf.content()

@@ -46,6 +46,8 @@ class Payer(_Rules):
     name: Sourced[str]
     iban: Sourced[str]
     bic: Sourced[str]
+    enterprise_number: Sourced[str]
+    social_security_number: Sourced[str]
 
 
 class PayrollSection(_Rules):
