@@ -15,8 +15,9 @@ from tests.documents.reading import pdf_text
 
 WORDS = {
     "fr": ["Fiche de paie", "Numéro d'entreprise 0896.755.397", "Numéro d'employeur à la sécurité "
-           "sociale ONSS/RSZ", "Commission paritaire 304", "Période 23 février 2026 – 27 février "
-           "2026", "Jours prestés 3", "Versé sur le compte BE71096123456769", "Camille Dupont",
+           "sociale ONSS/RSZ", "Commission paritaire 304",
+           "Période 23 février 2026 \u2013 27 février 2026",
+           "Jours prestés 3", "Versé sur le compte BE71096123456769", "Camille Dupont",
            "Base des cotisations (108 % du brut)", "Cotisations personnelles (13,07 % de la base)",
            "Précompte professionnel (11,11 %)", "Salaire brut"],
     "nl": ["Loonbrief", "Ondernemingsnummer 0896.755.397", "Werkgeversnummer sociale zekerheid",

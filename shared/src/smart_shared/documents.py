@@ -82,6 +82,32 @@ class Messages:
         return str(translated).format(**values) if values else str(translated)
 
 
+class Wording:
+    """How one document speaks to its reader: its messages in the reader's language, amounts,
+    numbers and dates in that language's notation in the branch's country."""
+
+    def __init__(self, messages: Messages, language: str, branch: str) -> None:
+        self.messages = messages
+        self.language = document_language(language, branch)
+        self.locale = document_locale(language, branch)
+
+    def text(self, message: str, **values: object) -> str:
+        return self.messages.text(self.language, message, **values)
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        return money(amount, currency, self.locale)
+
+    def number(self, value: Decimal) -> str:
+        return number(value, self.locale)
+
+    def percent(self, rate: Decimal) -> str:
+        """A rate as a percentage, e.g. ``13,07 %``."""
+        return f"{number(rate * 100, self.locale)} %"
+
+    def day(self, day: date) -> str:
+        return long_date(day, self.locale)
+
+
 class PrintedDocument(FPDF):
     """An A4 PDF in the embedded Unicode font, written line by line."""
 

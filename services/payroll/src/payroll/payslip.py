@@ -8,15 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from smart_shared.documents import (
-    Messages,
-    PrintedDocument,
-    document_language,
-    document_locale,
-    long_date,
-    money,
-    number,
-)
+from smart_shared.documents import Messages, PrintedDocument, Wording
 from smart_shared.mongo import Document
 
 from payroll.domain.rules import salary_rules
@@ -25,27 +17,20 @@ MESSAGES = Messages(Path(__file__).parent / "messages")
 MINUS, UNTIL = "\u2212 ", " \u2013 "  # typographic minus sign and en dash
 
 
-def _percent(rate: Decimal, locale: str) -> str:
-    return f"{number(rate * 100, locale)} %"
-
-
 def payslip_pdf(salary: Document, contract: Document, member: Document, language: str) -> bytes:
     """A one-page payslip of ``salary`` (a stored salary), with its ``contract`` and ``member``
     as payroll's projections hold them."""
     branch = salary["branch"]
-    language = document_language(language, branch)
-    locale = document_locale(language, branch)
+    wording = Wording(MESSAGES, language, branch)
+    text = wording.text
     last_work_day = date.fromisoformat(salary["last_work_day"])
     rules = salary_rules(branch, last_work_day)
     payer, payroll = rules.payroll.payer, rules.payroll
     breakdown: dict[str, Any] = salary["breakdown"]
 
-    def text(message: str, **values: object) -> str:
-        return MESSAGES.text(language, message, **values)
-
     def amount(field: str) -> str:
         value = breakdown[field]
-        return money(Decimal(value["amount"]), value["currency"], locale)
+        return wording.money(Decimal(value["amount"]), value["currency"])
 
     created = salary.get("due_at") or datetime.combine(last_work_day, datetime.min.time())
     pdf = PrintedDocument(text("Payslip"), payer.name.value, created)
@@ -65,9 +50,9 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
         (text("Activity"), str(activity.get("name", salary["activity_kind"]))),
         (text("Joint committee"), str(activity.get("joint_committee", "—"))),
         (text("Contract"), salary["contract_id"]),
-        (text("Period"), f"{long_date(first, locale)}{UNTIL}{long_date(last_work_day, locale)}"),
+        (text("Period"), f"{wording.day(first)}{UNTIL}{wording.day(last_work_day)}"),
         (text("Days worked"), str(len(days)) if days else "—"),
-        (text("Pay date"), long_date(date.fromisoformat(salary["pay_date"]), locale)),
+        (text("Pay date"), wording.day(date.fromisoformat(salary["pay_date"]))),
         (text("Paid to account"), payout.get("iban") or "—"),
         (text("Rule pack"), breakdown["rule_pack"]),
     ]
@@ -81,27 +66,27 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
     employee_rate = payroll.employee_contribution_rate.value
     lines = [
         (text("Amount invoiced excl. VAT"), amount("amount_excl_vat"), False),
-        (text("SMart operating fee ({rate})", rate=_percent(rules.fee_rate, locale)),
+        (text("SMart operating fee ({rate})", rate=wording.percent(rules.fee_rate)),
          MINUS + amount("fee"), False),
         (text("Expenses repaid"), MINUS + amount("expenses"), False),
         (text("Salary budget"), amount("budget"), False),
         (text("Employer social contributions ({rate} of gross)",
-              rate=_percent(payroll.employer_contribution_rate.value, locale)),
+              rate=wording.percent(payroll.employer_contribution_rate.value)),
          MINUS + amount("employer_contributions"), False),
         (text("Gross salary"), amount("gross"), True),
     ]
     if base_rate != 1:
         lines.append((text("Social security base ({rate} of gross)",
-                           rate=_percent(base_rate, locale)),
-                      money(gross * base_rate, breakdown["gross"]["currency"], locale), False))
+                           rate=wording.percent(base_rate)),
+                      wording.money(gross * base_rate, breakdown["gross"]["currency"]), False))
     lines += [
         (text("Employee social contributions ({rate} of {base})",
-              rate=_percent(employee_rate, locale),
+              rate=wording.percent(employee_rate),
               base=text("the base") if base_rate != 1 else text("gross")),
          MINUS + amount("employee_contributions"), False),
         (text("Taxable salary"), amount("taxable"), False),
         (text("Withholding tax ({rate})",
-              rate=_percent(rules.withholding_rate(kind, taxable), locale)),
+              rate=wording.percent(rules.withholding_rate(kind, taxable))),
          MINUS + amount("withholding_tax"), False),
         (text("Net salary"), amount("net"), True),
         (text("Expenses repaid"), "+ " + amount("expenses"), False),

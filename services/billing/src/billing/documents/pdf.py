@@ -10,15 +10,7 @@ from pathlib import Path
 
 import segno
 from segno import helpers
-from smart_shared.documents import (
-    Messages,
-    PrintedDocument,
-    document_language,
-    document_locale,
-    long_date,
-    money,
-    number,
-)
+from smart_shared.documents import Messages, PrintedDocument, Wording
 
 from billing.domain.rules import LegalMentions, billing_rules
 from billing.store import CreditNote, Invoice
@@ -42,19 +34,16 @@ def payment_qr(invoice: Invoice) -> segno.QRCode | None:
 
 
 class _Page:
-    """One document in the client's language: its texts and its number formats."""
+    """One document of an invoice, in the client's language."""
 
     def __init__(self, invoice: Invoice, title: str, created: datetime) -> None:
-        self.language = document_language(invoice.client.language, invoice.branch)
-        self.locale = document_locale(invoice.client.language, invoice.branch)
+        self.wording = Wording(MESSAGES, invoice.client.language, invoice.branch)
+        self.text = self.wording.text
         self.invoice = invoice
         self.pdf = PrintedDocument(title, invoice.seller.name, created)
 
-    def text(self, message: str, **values: object) -> str:
-        return MESSAGES.text(self.language, message, **values)
-
     def money(self, amount: Decimal) -> str:
-        return money(amount, self.invoice.currency, self.locale)
+        return self.wording.money(amount, self.invoice.currency)
 
     def seller(self, legal: LegalMentions) -> None:
         seller, pdf = self.invoice.seller, self.pdf
@@ -80,7 +69,7 @@ class _Page:
         """Amounts excl. VAT, the VAT at the invoice's rate, the total, the VAT mention."""
         invoice, pdf = self.invoice, self.pdf
         pdf.pair(self.text("Total excl. VAT"), self.money(excl))
-        pdf.pair(self.text("VAT {rate} %", rate=number(invoice.vat_rate * 100, self.locale)),
+        pdf.pair(self.text("VAT {rate} %", rate=self.wording.number(invoice.vat_rate * 100)),
                  self.money(vat))
         pdf.pair(self.text(label), self.money(total), bold=True)
         if invoice.vat_mention:
@@ -105,11 +94,11 @@ def invoice_pdf(invoice: Invoice, created: datetime) -> bytes:
     pay. It states nothing that changes after issue (payments live on the account statement)."""
     legal = billing_rules(invoice.branch, invoice.issue_date).legal
     page = _Page(invoice, f"{invoice.seller.name} {invoice.number}", created)
-    pdf, text, locale = page.pdf, page.text, page.locale
+    pdf, text, day = page.pdf, page.text, page.wording.day
     page.seller(legal)
     pdf.paragraph(text("Invoice {number}", number=invoice.number), 16, bold=True, height=8)
-    pdf.paragraph(text("Issue date: {day}", day=long_date(invoice.issue_date, locale)) + "    "
-                  + text("Due date: {day}", day=long_date(invoice.due_date, locale)))
+    pdf.paragraph(text("Issue date: {day}", day=day(invoice.issue_date)) + "    "
+                  + text("Due date: {day}", day=day(invoice.due_date)))
     pdf.paragraph(text("Contract: {contract}", contract=invoice.contract_id))
     pdf.ln(4)
     page.client()
@@ -119,7 +108,7 @@ def invoice_pdf(invoice: Invoice, created: datetime) -> bytes:
                   activity=performer.activity, seller=invoice.seller.name))
     pdf.ln(4)
     for item in invoice.lines:
-        days = ", ".join(long_date(day, locale) for day in item.work_days)
+        days = ", ".join(day(work_day) for work_day in item.work_days)
         pdf.paragraph(item.description, bold=True)
         pdf.paragraph(text("Work days: {days}", days=days), 9)
         pdf.pair(text("Amount excl. VAT"), page.money(item.amount_excl_vat))
@@ -147,12 +136,12 @@ def credit_note_pdf(credit_note: CreditNote, invoice: Invoice, created: datetime
     """The credit note on one A4 page: parties, legal mentions, the invoice it credits, amounts."""
     legal = billing_rules(invoice.branch, credit_note.issue_date).legal
     page = _Page(invoice, f"{invoice.seller.name} {credit_note.number}", created)
-    pdf, text, locale = page.pdf, page.text, page.locale
+    pdf, text, day = page.pdf, page.text, page.wording.day
     page.seller(legal)
     pdf.paragraph(text("Credit note {number}", number=credit_note.number), 16, bold=True, height=8)
-    pdf.paragraph(text("Issue date: {day}", day=long_date(credit_note.issue_date, locale)))
+    pdf.paragraph(text("Issue date: {day}", day=day(credit_note.issue_date)))
     pdf.paragraph(text("Credits invoice {number} of {day}.", number=invoice.number,
-                  day=long_date(invoice.issue_date, locale)))
+                  day=day(invoice.issue_date)))
     pdf.ln(4)
     page.client()
     pdf.paragraph(text("Reason: {reason}", reason=credit_note.reason))
