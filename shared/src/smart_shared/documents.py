@@ -32,7 +32,14 @@ def _fonts() -> FPDF:
 
 @cache
 def _font_file(path: str) -> bytes:
-    return Path(path).read_bytes()
+    # without text shaping the layout tables only cost time at each subsetting: dropped once
+    font = TTFont(path, recalcTimestamp=False)
+    for table in ("GSUB", "GPOS", "GDEF"):
+        if table in font:
+            del font[table]
+    lean = io.BytesIO()
+    font.save(lean)
+    return lean.getvalue()
 
 
 def document_language(language: str, branch: str) -> str:
