@@ -31,7 +31,8 @@ def main() -> None:
     from payroll.payslip import payslip_pdf
 
     first, each = render_cost()
-    print(f"invoice PDF: first of the process {first * 1000:.0f} ms, then {each * 1000:.0f} ms each")
+    print(f"invoice PDF: first of the process {first * 1000:.0f} ms, "
+          f"then {each * 1000:.0f} ms each")
     DOCS.mkdir(parents=True, exist_ok=True)
     french, dutch = sample_invoice("be-business"), sample_invoice("be-consumer")
     documents = {
