@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 import holidays
@@ -39,6 +40,8 @@ from tests.demo.scenario import (
     Summary,
     play,
 )
+from tests.documents.reading import qr_code
+from tests.peppol.validator import validate
 from tests.platform import PlatformProcesses
 
 # the scenario is played once, in the first test's set-up: ~1 minute, more only when effects
@@ -455,3 +458,42 @@ async def test_one_trace_follows_a_contract_across_the_services(
     for event in ("GuaranteeGranted", "InvoiceIssued", "AdvancePaid", "InvoicePaid",
                   "AdvanceRecovered"):
         assert any(event in n for n in names), (event, sorted(names))
+
+
+# ----------------------------------------------------------------------------- documents
+
+
+async def test_every_invoice_and_credit_note_of_the_saga_passes_peppol(
+        platform: PlatformProcesses, summary: Summary, tmp_path: Path) -> None:
+    files: list[Path] = []
+    for branch in ("BE", "FR"):
+        for invoice in await every(platform, "billing", "/v1/invoices", branch):
+            base = f"/v1/invoices/{invoice['invoice_id']}"
+            ubl = await api_get(platform, "billing", f"{base}/ubl", branch)
+            files.append(tmp_path / f"invoice-{invoice['number']}.xml")
+            files[-1].write_bytes(ubl.content)
+            shown = (await api_get(platform, "billing", base, branch)).json()
+            for credit_note in shown["credit_notes"]:
+                note = await api_get(platform, "billing",
+                                     f"{base}/credit-notes/{credit_note['credit_note_id']}/ubl",
+                                     branch)
+                files.append(tmp_path / f"credit-note-{credit_note['number']}.xml")
+                files[-1].write_bytes(note.content)
+    assert any(file.name.startswith("credit-note-") for file in files)
+    verdict = validate(files)
+    assert verdict.clean, verdict.report
+
+
+async def test_the_qr_code_of_the_unpaid_invoice_pays_its_amount_with_its_reference(
+        platform: PlatformProcesses, summary: Summary) -> None:
+    row = summary.invoice("never_pays")
+    pdf = await api_get(platform, "billing", f"/v1/invoices/{row.invoice_id}/pdf", row.branch)
+    payload = qr_code(pdf.content)
+    assert payload is not None
+    lines = payload.split("\n")
+    seller = pack_section(row.branch, row.issue_date, "billing")["seller"]
+    assert lines[6] == seller["iban"]["value"]
+    assert Decimal(lines[7].removeprefix("EUR")) == row.total
+    shown = (await api_get(platform, "billing", f"/v1/invoices/{row.invoice_id}",
+                           row.branch)).json()
+    assert lines[10] == shown["structured_reference"]
