@@ -8,7 +8,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from smart_shared.events.catalogue import DebtOverdue, DebtRecovered, DebtWrittenOff, ReminderSent
+from smart_shared.events.catalogue import (
+    DebtOverdue,
+    DebtRecovered,
+    DebtWrittenOff,
+    Language,
+    ReminderSent,
+)
 from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
@@ -162,9 +168,11 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
                                            session=uow.session)
         return 0
     claim = claim_at(state, level, today, amount(doc["principal"]), balance_changes(doc), rules)
-    language = doc["client"]["language"]
+    # French in France whatever the client's language, like every document of the branch
+    language: Language = "fr" if doc["branch"] == "FR" else doc["client"]["language"]
     text = render_letter(level, language, LetterFacts(
-        doc["client"]["name"], doc["invoice_number"], day(doc["due_date"]), claim))
+        doc["client"]["name"], doc["invoice_number"], day(doc["due_date"]), claim,
+        branch=doc["branch"]))
     after = CaseState(state.branch, state.kind, state.due_date,
                       (*state.steps, TakenStep(level, today)))
     version = doc["version"] + 1

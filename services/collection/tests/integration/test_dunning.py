@@ -90,7 +90,7 @@ async def test_reminders_follow_the_clock_and_a_payment_stops_them(
     assert kinds == ["opened", "reminder_sent", "reminder_sent", "reminder_sent",
                      "payment_received", "recovered"]
     assert body["timeline"][3]["text"].startswith("Mise en demeure")
-    assert "Indemnité: 40,00 EUR" in body["timeline"][3]["text"]
+    assert "Indemnité: 40,00\xa0€" in body["timeline"][3]["text"]
     assert len(collection.events_of(invoice.invoice_id, ReminderSent)) == 3
     assert len(collection.events_of(invoice.invoice_id, DebtRecovered)) == 1
     # the scheduled steps continue the trace of the DebtOverdue handling that opened the case

@@ -22,14 +22,15 @@ FACTS = LetterFacts("Atelier Lumière", "BE-2026-000042", date(2026, 3, 2),
 def test_a_formal_notice_in_french() -> None:
     text = render_letter("formal_notice", "fr", FACTS)
     assert text.startswith("Mise en demeure")
-    assert "BE-2026-000042" in text and "02/03/2026" in text
-    assert "1 234,50 EUR" in text and "Total réclamé: 1 284,57 EUR" in text
+    assert "BE-2026-000042" in text and "2 mars 2026" in text
+    assert "1\u202f234,50\xa0€" in text and "Total réclamé: 1\u202f284,57\xa0€" in text
 
 
 def test_a_formal_notice_in_dutch() -> None:
     text = render_letter("formal_notice", "nl", FACTS)
     assert text.startswith("Ingebrekestelling")
-    assert "Verwijlintresten: € 10,07" in text and "€ 1.284,57" in text
+    assert "Verwijlintresten: €\xa010,07" in text and "€\xa01.284,57" in text
+    assert "2 maart 2026" in text
 
 
 def test_a_free_reminder_in_english_lists_no_costs() -> None:
@@ -37,7 +38,13 @@ def test_a_free_reminder_in_english_lists_no_costs() -> None:
                         Claim(Decimal("99.00"), Decimal("0.00"), Decimal("0.00")))
     text = render_letter("reminder_1", "en", facts)
     assert text.startswith("Payment reminder") and "free of charge" in text
-    assert "Late interest" not in text and "Total claimed: EUR 99.00" in text
+    assert "Late interest" not in text and "Total claimed: 99,00\xa0€" in text
+
+
+def test_a_french_branch_letter_is_in_french_whatever_the_clients_language() -> None:
+    facts = LetterFacts("Jo", "FR-2026-000042", date(2026, 3, 2),
+                        Claim(Decimal("99.00"), Decimal("0.00"), Decimal("0.00")), branch="FR")
+    assert render_letter("reminder_1", "en", facts).startswith("Rappel de paiement")
 
 
 PLAN = [Instalment(date(2026, 4, 1), Decimal("300.00")),

@@ -1,4 +1,4 @@
-"""Reminder letters in the client's language (French, Dutch, English)."""
+"""Reminder letters in the client's language (French, Dutch, English; French in France)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from smart_shared.documents import document_locale, long_date, money
 from smart_shared.events.catalogue import Language, ReminderLevel
 
 from collection.domain.claims import Claim
@@ -18,6 +19,7 @@ class LetterFacts:
     due_date: date
     claim: Claim
     pay_within_days: int = 8
+    branch: str = "BE"
 
 
 SUBJECTS: dict[Language, dict[ReminderLevel, str]] = {
@@ -98,27 +100,25 @@ LABELS: dict[Language, tuple[str, str, str, str, str]] = {
 }
 
 
-def format_amount(amount: Decimal, language: Language) -> str:
-    """``1234.5`` as ``1 234,50 EUR`` (fr), ``€ 1.234,50`` (nl) or ``EUR 1,234.50`` (en)."""
-    text = f"{amount:,.2f}"
-    if language == "fr":
-        return text.replace(",", " ").replace(".", ",") + " EUR"
-    if language == "nl":
-        return "€ " + text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return "EUR " + text
+def format_amount(amount: Decimal, language: Language, branch: str = "BE") -> str:
+    """``amount`` in euros as written in ``language`` in the branch's country (Babel), e.g.
+    ``1 234,50 €`` in fr_BE, ``€ 1.234,50`` in nl_BE."""
+    return money(amount, "EUR", document_locale(language, branch))
 
 
-def format_date(day: date, language: Language) -> str:
-    return day.strftime("%d/%m/%Y") if language in ("fr", "nl") else day.isoformat()
+def format_date(day: date, language: Language, branch: str = "BE") -> str:
+    """``day`` written out in ``language``, e.g. ``2 mars 2026``."""
+    return long_date(day, document_locale(language, branch))
 
 
 def render_letter(level: ReminderLevel, language: Language, facts: LetterFacts) -> str:
-    """The reminder text for one step, in ``language``."""
+    """The reminder text for one step, in ``language`` (French in France)."""
+    language = "fr" if facts.branch == "FR" else language
     greeting, principal, interest, compensation, total = LABELS[language]
     salutation = f"{greeting} {facts.client_name}," if language != "fr" else f"{greeting},"
     body = BODIES[language][level].format(
         number=facts.invoice_number,
-        due=format_date(facts.due_date, language),
+        due=format_date(facts.due_date, language, facts.branch),
         days=facts.pay_within_days,
     )
     claim = facts.claim
@@ -129,11 +129,11 @@ def render_letter(level: ReminderLevel, language: Language, facts: LetterFacts) 
         "",
         body,
         "",
-        f"{principal}: {format_amount(claim.outstanding, language)}",
+        f"{principal}: {format_amount(claim.outstanding, language, facts.branch)}",
     ]
     if claim.interest:
-        lines.append(f"{interest}: {format_amount(claim.interest, language)}")
+        lines.append(f"{interest}: {format_amount(claim.interest, language, facts.branch)}")
     if claim.compensation:
-        lines.append(f"{compensation}: {format_amount(claim.compensation, language)}")
-    lines.append(f"{total}: {format_amount(claim.total, language)}")
+        lines.append(f"{compensation}: {format_amount(claim.compensation, language, facts.branch)}")
+    lines.append(f"{total}: {format_amount(claim.total, language, facts.branch)}")
     return "\n".join(lines)
