@@ -47,6 +47,12 @@ def _fonts() -> FPDF:
     return loaded
 
 
+def load_fonts() -> None:
+    """Prepare the document font now (about 2 s, once per process) rather than in the first
+    transaction that prints a document."""
+    _fonts()
+
+
 def _lean_font(path: Path) -> bytes:
     """The font cut once to the characters documents print, without hinting nor the layout
     tables that only text shaping needs: fontTools reads and subsets it again for every

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 
+from smart_shared.documents import load_fonts
 from smart_shared.scheduler import ScheduledJob
 from smart_shared.service import Platform, Service, build_service
 from smart_shared.settings import Settings
@@ -18,6 +20,11 @@ def overdue_jobs(platform: Platform) -> list[ScheduledJob]:
     return [ScheduledJob("debt-overdue", partial(flag_overdue_debts, platform))]
 
 
+async def prepare_documents(platform: Platform) -> None:
+    # issuing an invoice prints its PDF: the font is prepared before the first one, off the loop
+    await asyncio.to_thread(load_fonts)
+
+
 def create_service(settings: Settings | None = None) -> Service:
     """The billing service (tests pass their own isolated settings)."""
     return build_service(
@@ -26,6 +33,7 @@ def create_service(settings: Settings | None = None) -> Service:
         handlers=handlers,
         indexes=create_indexes,
         jobs=overdue_jobs,
+        on_start=prepare_documents,
         settings=settings,
     )
 
