@@ -45,7 +45,9 @@ class PlatformProcesses:
         await asyncio.sleep(1.5)  # every process polls the shared clock twice a second
 
     def start(self, name: str) -> None:
-        env = dict(self.env, SMART_SERVICE_PORT=self.urls[name].rsplit(":", 1)[1])
+        # one replica of each service: a restart is the same replica, taking over at once
+        env = dict(self.env, SMART_SERVICE_PORT=self.urls[name].rsplit(":", 1)[1],
+                   SMART_REPLICA=self.env.get("SMART_REPLICA", "1"))
         with open(self.home / f"{name}.log", "ab") as log:  # the child keeps its own handle
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", name], env=env, stdout=log, stderr=subprocess.STDOUT,
