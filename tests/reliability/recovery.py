@@ -19,6 +19,7 @@ import importlib
 import statistics
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +135,19 @@ class RecoveryWatch:
                 pending = [f"{r.service} after {r.fault}" for r in self.recoveries if not r.done]
                 raise AssertionError(f"backlog never drained: {pending}")
             await asyncio.sleep(self.interval)
+
+    @classmethod
+    async def around(cls, platform: PlatformProcesses,
+                     run: Callable[[RecoveryWatch], Awaitable[None]]) -> RecoveryWatch:
+        """Run ``run`` with every restart timed until drained; print the figures, even when
+        ``run`` fails."""
+        async with cls(platform) as watch:
+            try:
+                await run(watch)
+                await watch.settled()
+            finally:
+                print(f"\n{watch.report()}")
+        return watch
 
     # ------------------------------------------------------------------ reading Kafka
 

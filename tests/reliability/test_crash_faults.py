@@ -92,12 +92,8 @@ async def in_parallel(count: int, work: object) -> list[object]:
 async def test_every_service_killed_in_turn_loses_nothing_and_doubles_nothing(
     platform: PlatformProcesses, http: httpx.AsyncClient, tally: Tally,
 ) -> None:
-    async with RecoveryWatch(platform) as watch:
-        try:
-            await _crash_run(platform, http, tally, watch)
-            await watch.settled()
-        finally:
-            print(f"\n{watch.report()}")
+    watch = await RecoveryWatch.around(
+        platform, lambda watch: _crash_run(platform, http, tally, watch))
     assert watch.slower_than(FIRST_EVENT_BOUND, RESTART_BOUND) == [], "too long to recover"
 
 

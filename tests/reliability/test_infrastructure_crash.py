@@ -126,12 +126,8 @@ async def test_kafka_and_mongod_killed_mid_flow_lose_nothing_and_double_nothing(
     infra: PrivateInfrastructure, infra_platform: PlatformProcesses, tally: Tally,
 ) -> None:
     platform = infra_platform
-    async with RecoveryWatch(platform) as watch:
-        try:
-            await _kill_the_infrastructure(infra, platform, tally, watch)
-            await watch.settled()
-        finally:
-            print(f"\n{watch.report()}")
+    watch = await RecoveryWatch.around(
+        platform, lambda watch: _kill_the_infrastructure(infra, platform, tally, watch))
     # the services kept running: the first event after the broker or mongod is back
     assert watch.slower_than(RESTART_BOUND, RESTART_BOUND) == [], "too long to recover"
 
