@@ -20,7 +20,7 @@ from pathlib import Path
 
 from smart_shared.clock import SharedClock
 from smart_shared.mongo import connect
-from smart_shared.testing import free_port, unique_name
+from smart_shared.testing import forget_deployment, free_port, unique_name
 
 SERVICES = ("members", "contracts", "billing", "payroll", "fund", "collection")
 LOCAL_PORTS = {name: 8001 + n for n, name in enumerate(SERVICES)}
@@ -70,6 +70,13 @@ class PlatformProcesses:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         self.processes.clear()
+
+    async def forget(self) -> None:
+        """Drop the private platform's databases and topics (nothing else is touched)."""
+        prefix = self.env["SMART_DATABASE_PREFIX"]
+        await forget_deployment(self.env["MONGODB_URI"], self.env["KAFKA_BOOTSTRAP_SERVERS"],
+                                [f"{prefix}smart_{name}" for name in SERVICES],
+                                self.env["SMART_TOPIC_NAMESPACE"])
 
     def wait_ready(self, names: tuple[str, ...] = SERVICES, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout

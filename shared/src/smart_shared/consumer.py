@@ -297,6 +297,11 @@ class ConsumerWatch:
         return "consuming" if self.partitions else "no partition"
 
     @property
+    def kafka_consumer(self) -> KafkaConsumer | None:
+        """The aiokafka consumer watched now (a new one after each subscription)."""
+        return self._kafka()
+
+    @property
     def healthy(self) -> bool:
         return self.partitions > 0 and not self._stalled
 
@@ -322,7 +327,7 @@ class ConsumerWatch:
     async def check(self) -> None:
         """Look once: partitions, lag, and whether the consumer is stalled."""
         service = self.consumer.service
-        kafka = self._kafka()
+        kafka = self.kafka_consumer
         owned = list(kafka.assignment()) if kafka is not None else []
         self.partitions = len(owned)
         PARTITIONS_OWNED.labels(service).set(len(owned))

@@ -300,11 +300,6 @@ class Lease:
         self.ttl = ttl
         self._renewed_at: datetime | None = None
 
-    @property
-    def held(self) -> bool:
-        """This holder had the lease at its last renewal, and that renewal has not expired."""
-        return bool(self._renewed_at and datetime.now(UTC) - self._renewed_at < self.ttl)
-
     async def acquire(self) -> bool:
         """Take or renew the lease; True while this holder has it.
 

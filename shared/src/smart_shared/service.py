@@ -9,7 +9,8 @@
     )
     app = service.app
 
-The app gets ``/health/live``, ``/health/ready`` (MongoDB and Kafka checked), ``/metrics``,
+The app gets ``/health/live``, ``/health/ready`` (MongoDB and Kafka reachable, the consumer owning
+partitions and not stalled, the outbox relay moving), ``/metrics``,
 OpenAPI at ``/schema/openapi.json``, RFC 9457 problems, JWT auth (``principal`` dependency),
 OpenTelemetry for HTTP, Kafka and pymongo, JSON logs, the outbox relay, the batch consumer and the
 scheduler. Controllers receive ``platform: Platform`` and ``principal: Principal``.
@@ -193,7 +194,7 @@ class Service:
 
         relay = OutboxRelay(database.db, publish, self.name, settings.relay_batch_size,
                             settings.relay_idle_seconds, replica=settings.replica,
-                            stall_seconds=settings.consumer_stall_seconds)
+                            stall_seconds=settings.stall_seconds)
         database.after_commit.append(relay.wake)
         platform = Platform(settings, database, clock, broker, relay)
         if self.handlers and self.handlers.topics:
@@ -204,7 +205,7 @@ class Service:
             subscriber = self._subscribe(broker, platform.consumer)
             platform.watch = ConsumerWatch(
                 platform.consumer, lambda: subscriber.consumer,
-                partial(_resubscribe, subscriber), settings.consumer_stall_seconds,
+                partial(_resubscribe, subscriber), settings.stall_seconds,
             )
         app.state.platform = platform
         app.state.settings = settings

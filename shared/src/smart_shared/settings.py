@@ -82,10 +82,11 @@ class Settings(BaseSettings):
     # how long a rebalance waits for a member that started rejoining and then died
     consumer_rebalance_timeout_ms: int = Field(10_000, alias="SMART_CONSUMER_REBALANCE_TIMEOUT_MS",
                                                ge=1_000, le=300_000)
-    consumer_stall_seconds: float = Field(
-        30.0, alias="SMART_CONSUMER_STALL_SECONDS", gt=0,
-        description="Behind the end of its partitions with no batch finished for this long, or "
-        "without a partition for this long, the consumer counts as stalled (not ready).",
+    stall_seconds: float = Field(
+        30.0, alias="SMART_STALL_SECONDS", gt=0,
+        description="The consumer behind the end of its partitions with no batch finished for "
+        "this long, or without a partition for this long, or the outbox relay with no round "
+        "finished for this long, counts as stalled: the service is not ready.",
     )
     consumer_max_retries: int = Field(3, alias="SMART_CONSUMER_MAX_RETRIES", ge=0)
     relay_batch_size: int = Field(500, alias="SMART_RELAY_BATCH_SIZE", ge=1, le=5000)

@@ -146,7 +146,7 @@ async def test_a_restarted_replica_ends_the_transaction_its_killed_predecessor_l
 async def test_readiness_says_not_ready_while_the_consumer_fetches_nothing_and_it_recovers(
     toy_settings: Settings,
 ) -> None:
-    settings = toy_settings.model_copy(update={"consumer_stall_seconds": 2.0})
+    settings = toy_settings.model_copy(update={"stall_seconds": 2.0})
     await create_topics(settings.kafka_bootstrap_servers, settings.topic(erasure("x").topic))
     service = build(settings)
     async with serving(service.app) as url, httpx.AsyncClient(base_url=url) as http, \
@@ -154,7 +154,7 @@ async def test_readiness_says_not_ready_while_the_consumer_fetches_nothing_and_i
         await eventually(lambda: _status(http, 200), timeout=30)
         assert service.platform is not None and service.platform.watch is not None
         # a consumer that stopped fetching (as if its fetcher were wedged)
-        kafka = service.platform.watch._kafka()
+        kafka = service.platform.watch.kafka_consumer
         kafka.pause(*kafka.assignment())
         await wire.send(*(erasure(f"m-stuck-{n}") for n in range(20)))
 
