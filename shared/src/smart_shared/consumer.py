@@ -368,11 +368,12 @@ class ConsumerWatch:
             ends = await asyncio.wait_for(kafka.end_offsets(owned), timeout=5)
         except Exception:
             return self.lag  # the broker did not answer: keep the last figure
+        positions = await asyncio.gather(
+            *(asyncio.wait_for(kafka.position(partition), timeout=1) for partition in owned),
+            return_exceptions=True)
         lag = 0
-        for partition in owned:
-            try:
-                position = await asyncio.wait_for(kafka.position(partition), timeout=1)
-            except Exception:
+        for partition, position in zip(owned, positions, strict=True):
+            if not isinstance(position, int):
                 continue  # not known yet (offsets being fetched after an assignment)
             behind = max(0, ends.get(partition, position) - position)
             CONSUMER_LAG.labels(self.consumer.service, partition.topic,

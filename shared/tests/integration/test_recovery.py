@@ -42,7 +42,8 @@ async def _answering(url: str) -> bool:
 async def test_a_killed_replica_started_again_handles_the_waiting_events_within_the_bound(
     toy_settings: Settings,
 ) -> None:
-    settings = toy_settings.model_copy(update={"replica": "1"})
+    # the toy writes once per event: smaller batches, so the first one commits soon
+    settings = toy_settings.model_copy(update={"replica": "1", "consumer_batch_size": 100})
     await create_topics(settings.kafka_bootstrap_servers, settings.topic(erasure("x").topic))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
