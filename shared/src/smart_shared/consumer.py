@@ -287,6 +287,7 @@ class ConsumerWatch:
         self._unassigned_since: float | None = now
         self._behind_since: float | None = None
         self._stalled: str | None = None
+        self._subscription_down = False
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -327,6 +328,8 @@ class ConsumerWatch:
     async def check(self) -> None:
         """Look once: partitions, lag, and whether the consumer is stalled."""
         service = self.consumer.service
+        if self._subscription_down:
+            await self._subscribe_again()  # the last attempt failed (the broker was away)
         kafka = self.kafka_consumer
         owned = list(kafka.assignment()) if kafka is not None else []
         self.partitions = len(owned)
@@ -352,10 +355,19 @@ class ConsumerWatch:
                           "again", service, lag)
                 self._behind_since = None
                 self.consumer.last_batch_done = time.monotonic()
-                await self._resubscribe()
+                await self._subscribe_again()
         elif self._stalled:
             log.warning("%s consumer recovered from its stall (%s)", service, self._stalled)
             self._stalled = None
+
+    async def _subscribe_again(self) -> None:
+        try:
+            await self._resubscribe()
+            self._subscription_down = False
+        except Exception as error:
+            self._subscription_down = True
+            log.warning("%s consumer could not subscribe again (%s); it tries on",
+                        self.consumer.service, error)
 
     def _stall(self, reason: str, detail: str) -> None:
         if self._stalled is None:
