@@ -33,9 +33,10 @@ FIRST_EVENT_BOUND = 10.0
 """Seconds from a restarted process answering to its first event handled, that every restart
 meets (the reliability document states it)."""
 
-RESTART_BOUND = 60.0
+RESTART_BOUND = 90.0
 """Seconds from a restart to the first event handled, start-up included, that every restart
-meets on this machine (two cores shared with other work: start-up alone took 3 to 25 s)."""
+meets on this machine (two cores shared with other work: start-up alone took 10 to 40 s with a
+load average of 10 to 20)."""
 
 
 def consumed_topics(service: str) -> list[str]:
