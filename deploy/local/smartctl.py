@@ -430,6 +430,7 @@ def start_service(cfg: Config, name: str) -> None:
     env = cfg.service_env()
     env["SMART_SERVICE_PORT"] = str(port)
     env["SMART_SERVICE_HOST"] = HOST
+    env.setdefault("SMART_REPLICA", "local")  # one replica of each: a restart takes over at once
     say(f"starting {name} on http://{HOST}:{port}")
     spawn(cfg, name, [venv_python(), "-m", name], env=env)
 

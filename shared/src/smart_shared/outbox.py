@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from pymongo.asynchronous.database import AsyncDatabase
 
-from smart_shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
+from smart_shared.metrics import LEASE_HELD, OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 from smart_shared.mongo import OUTBOX, Document, Lease, is_transient
 
 log = logging.getLogger("smart.outbox")
@@ -36,15 +37,29 @@ class OutboxRelay:
         service: str,
         batch_size: int = 500,
         idle_seconds: float = 0.05,
+        replica: str = "",
+        stall_seconds: float = 30.0,
     ) -> None:
         self._db = db
         self._publish = publish
         self._service = service
         self._batch_size = batch_size
         self._idle = idle_seconds
-        self._lease = Lease(db, "outbox-relay", ttl=timedelta(seconds=15))
+        self._lease = Lease(db, "outbox-relay", ttl=timedelta(seconds=15), replica=replica)
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stall = stall_seconds
+        # a round either relayed or found another live holder of the lease
+        self._last_round = time.monotonic()
+        self._standby = False
+
+    @property
+    def status(self) -> str:
+        """``relaying`` (holds the lease), ``standby`` (another replica does) or ``stalled``
+        (no round finished for the stall bound: the database or the broker is failing)."""
+        if time.monotonic() - self._last_round > self._stall:
+            return "stalled"
+        return "standby" if self._standby else "relaying"
 
     def wake(self) -> None:
         """Tell the relay new rows were committed (saves the idle wait)."""
@@ -59,6 +74,7 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             await self._lease.release()
+            LEASE_HELD.labels(self._service, self._lease.name).set(0)
 
     async def relay_once(self) -> int:
         """Publish one batch of pending rows in commit order; returns how many were sent."""
@@ -103,7 +119,10 @@ class OutboxRelay:
         failures = 0
         while True:
             try:
-                if not await self._lease.acquire():
+                held = await self._lease.acquire()
+                LEASE_HELD.labels(self._service, self._lease.name).set(1 if held else 0)
+                if not held:
+                    self._standby, self._last_round = True, time.monotonic()
                     await asyncio.sleep(2)
                     continue
                 # cleared before reading: a commit while this batch is sent wakes the next
@@ -111,6 +130,7 @@ class OutboxRelay:
                 self._wake.clear()
                 sent = await self.relay_once()
                 failures = 0
+                self._standby, self._last_round = False, time.monotonic()
                 if sent < self._batch_size and not self._wake.is_set():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._idle)

@@ -9,7 +9,8 @@
     )
     app = service.app
 
-The app gets ``/health/live``, ``/health/ready`` (MongoDB and Kafka checked), ``/metrics``,
+The app gets ``/health/live``, ``/health/ready`` (MongoDB and Kafka reachable, the consumer owning
+partitions and not stalled, the outbox relay moving), ``/metrics``,
 OpenAPI at ``/schema/openapi.json``, RFC 9457 problems, JWT auth (``principal`` dependency),
 OpenTelemetry for HTTP, Kafka and pymongo, JSON logs, the outbox relay, the batch consumer and the
 scheduler. Controllers receive ``platform: Platform`` and ``principal: Principal``.
@@ -23,6 +24,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -41,7 +43,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from smart_shared.auth import current_principal, has_valid_token
 from smart_shared.clock import Clock, SharedClock, SystemClock
-from smart_shared.consumer import BatchConsumer, EventHandlers
+from smart_shared.consumer import BatchConsumer, ConsumerWatch, EventHandlers
 from smart_shared.deadletters import DeadLetters
 from smart_shared.events import TOPICS
 from smart_shared.guards import TokenBuckets, rate_limit, request_guard
@@ -49,6 +51,7 @@ from smart_shared.metrics import settle_heap, watch_garbage_collector
 from smart_shared.mongo import Database, Document, connect
 from smart_shared.outbox import OutboxRelay
 from smart_shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
+from smart_shared.replica import Incarnation, end_predecessor_transactions
 from smart_shared.scheduler import ScheduledJob, Scheduler
 from smart_shared.settings import Settings
 from smart_shared.telemetry import setup_logging, setup_tracing
@@ -66,6 +69,7 @@ class Platform:
     broker: KafkaBroker
     relay: OutboxRelay
     consumer: BatchConsumer | None = None
+    watch: ConsumerWatch | None = None
     scheduler: Scheduler | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -124,6 +128,15 @@ async def _raw_records(message: Any) -> Any:
     return message.raw_message
 
 
+async def _resubscribe(subscriber: Any) -> None:
+    """Stop the Kafka subscription and start it again: a new consumer joins the group and reads
+    on from the committed offsets (what was handled but not committed comes again; the inbox
+    drops it)."""
+    with contextlib.suppress(Exception):
+        await subscriber.stop()
+    await subscriber.start()
+
+
 class Service:
     def __init__(
         self,
@@ -152,7 +165,10 @@ class Service:
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         settings = self.settings
         watch_garbage_collector()
-        client = connect(settings.mongodb_uri, **settings.mongo_options())
+        incarnation = Incarnation(self.name, settings.replica)
+        client = connect(settings.mongodb_uri, appname=incarnation.app_name,
+                         **settings.mongo_options())
+        await end_predecessor_transactions(client, incarnation)
         clock: Clock = (
             SharedClock(client, settings.clock_id) if settings.clock == "shared" else SystemClock()
         )
@@ -178,7 +194,8 @@ class Service:
             return await broker.publish(value, topic, key=key, headers=headers)
 
         relay = OutboxRelay(database.db, publish, self.name, settings.relay_batch_size,
-                            settings.relay_idle_seconds)
+                            settings.relay_idle_seconds, replica=settings.replica,
+                            stall_seconds=settings.stall_seconds)
         database.after_commit.append(relay.wake)
         platform = Platform(settings, database, clock, broker, relay)
         if self.handlers and self.handlers.topics:
@@ -186,17 +203,24 @@ class Service:
                 self.name, database, self.handlers, DeadLetters(publish_and_wait),
                 settings.branches, settings.consumer_max_retries,
             )
-            self._subscribe(broker, platform.consumer)
+            subscriber = self._subscribe(broker, platform.consumer)
+            platform.watch = ConsumerWatch(
+                platform.consumer, lambda: subscriber.consumer,
+                partial(_resubscribe, subscriber), settings.stall_seconds,
+            )
         app.state.platform = platform
         app.state.settings = settings
         self.platform = platform
         await broker.start()
         await relay.start()
+        if platform.watch:
+            await platform.watch.start()
         if self._on_start:
             await self._on_start(platform)
         if self._jobs:
             platform.scheduler = Scheduler(database.db, clock, list(self._jobs(platform)),
-                                           settings.scheduler_interval_seconds)
+                                           settings.scheduler_interval_seconds,
+                                           replica=settings.replica, service=self.name)
             await platform.scheduler.start()
         settle_heap()
         log.info("%s started for branches %s", self.name, ",".join(settings.branches))
@@ -205,17 +229,25 @@ class Service:
         finally:
             if platform.scheduler:
                 await platform.scheduler.stop()
+            if platform.watch:
+                await platform.watch.stop()
             await relay.stop()
             await broker.stop()
             if isinstance(clock, SharedClock):
                 await clock.stop()
             await client.close()
 
-    def _subscribe(self, broker: KafkaBroker, consumer: BatchConsumer) -> None:
+    def _subscribe(self, broker: KafkaBroker, consumer: BatchConsumer) -> Any:
         assert self.handlers is not None
+        settings = self.settings
         subscriber = broker.subscriber(
-            *(self.settings.topic(t) for t in self.handlers.topics),
-            group_id=self.settings.consumer_group,
+            *(settings.topic(t) for t in self.handlers.topics),
+            group_id=settings.consumer_group,
+            # a restarted replica takes its partitions back at once (static membership)
+            group_instance_id=settings.group_instance_id,
+            session_timeout_ms=settings.consumer_session_timeout_ms,
+            heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
+            rebalance_timeout_ms=settings.consumer_rebalance_timeout_ms,
             batch=True,
             max_records=self.settings.consumer_batch_size,
             batch_timeout_ms=50,
@@ -238,25 +270,43 @@ class Service:
                 await message.nack()
                 await asyncio.sleep(1)
 
+        return subscriber
+
     # ------------------------------------------------------------------ HTTP
+
+    async def _readiness(self) -> tuple[dict[str, Any], bool]:
+        """What ``/health/ready`` reports: each check, and whether all of them pass."""
+        platform = self.platform
+        if platform is None:
+            return {"service": "starting"}, False
+        mongo = await platform.database.ping()
+        try:
+            kafka = await platform.broker.ping(timeout=2)
+        except Exception:
+            kafka = False
+        checks: dict[str, Any] = {"mongodb": "up" if mongo else "down",
+                                  "kafka": "up" if kafka else "down",
+                                  "outbox_relay": platform.relay.status}
+        ok = mongo and kafka and platform.relay.status != "stalled"
+        if platform.watch:
+            watch = platform.watch
+            checks["consumer"] = watch.status
+            checks["partitions"] = watch.partitions
+            checks["lag"] = watch.lag
+            ok = ok and watch.healthy
+        return checks, ok
+
 
     def _build_app(self, controllers: Sequence[ControllerRouterHandler]) -> Litestar:
         @get("/health/live", tags=["health"], summary="The process answers")
         async def live() -> dict[str, str]:
             return {"status": "live"}
 
-        @get("/health/ready", tags=["health"], summary="MongoDB and Kafka are reachable")
+        @get("/health/ready", tags=["health"],
+             summary="MongoDB and Kafka reachable, partitions owned, events and outbox moving")
         async def ready() -> Response[dict[str, Any]]:
-            platform = self.platform
-            mongo = bool(platform and await platform.database.ping())
-            kafka = False
-            if platform:
-                try:
-                    kafka = await platform.broker.ping(timeout=2)
-                except Exception:
-                    kafka = False
-            checks = {"mongodb": "up" if mongo else "down", "kafka": "up" if kafka else "down"}
-            if mongo and kafka:
+            checks, ok = await self._readiness()
+            if ok:
                 return Response({"status": "ready", "checks": checks})
             return Response(
                 {"type": "about:blank", "title": "Not ready", "status": 503, "checks": checks},

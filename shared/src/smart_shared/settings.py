@@ -74,7 +74,28 @@ class Settings(BaseSettings):
     jwt_algorithm: Literal["HS256", "RS256"] = Field("HS256", alias="SMART_JWT_ALGORITHM")
     jwt_public_key_file: str | None = Field(None, alias="SMART_JWT_PUBLIC_KEY_FILE")
 
+    replica: str = Field(
+        "", alias="SMART_REPLICA", pattern=r"^[A-Za-z0-9_.-]*$",
+        description="A name this replica keeps across restarts (a pod name, an ordinal), unique "
+        "among the replicas of one service: a restarted replica then takes its partitions, "
+        "leases and MongoDB sessions back from its dead predecessor at once.",
+    )
     consumer_batch_size: int = Field(500, alias="SMART_CONSUMER_BATCH_SIZE", ge=1, le=5000)
+    # a dead replica that does not come back holds its partitions this long (broker min 6 s)
+    consumer_session_timeout_ms: int = Field(10_000, alias="SMART_CONSUMER_SESSION_TIMEOUT_MS",
+                                             ge=6_000, le=300_000)
+    # a live member learns of a rebalance (and rejoins) within a second
+    consumer_heartbeat_interval_ms: int = Field(1_000, alias="SMART_CONSUMER_HEARTBEAT_MS",
+                                                ge=100, le=10_000)
+    # how long a rebalance waits for a member that started rejoining and then died
+    consumer_rebalance_timeout_ms: int = Field(10_000, alias="SMART_CONSUMER_REBALANCE_TIMEOUT_MS",
+                                               ge=1_000, le=300_000)
+    stall_seconds: float = Field(
+        30.0, alias="SMART_STALL_SECONDS", gt=0,
+        description="The consumer behind the end of its partitions with no batch finished for "
+        "this long, or without a partition for this long, or the outbox relay with no round "
+        "finished for this long, counts as stalled: the service is not ready.",
+    )
     consumer_max_retries: int = Field(3, alias="SMART_CONSUMER_MAX_RETRIES", ge=0)
     relay_batch_size: int = Field(500, alias="SMART_RELAY_BATCH_SIZE", ge=1, le=5000)
     relay_idle_seconds: float = Field(0.25, alias="SMART_RELAY_IDLE_SECONDS", gt=0)
@@ -130,6 +151,12 @@ class Settings(BaseSettings):
     def consumer_group(self) -> str:
         """Consumer groups are per service and deployment, so BE and FR share a cluster safely."""
         return f"smart.{self.deployment}.{self.service}"
+
+    @property
+    def group_instance_id(self) -> str | None:
+        """The static member id of this replica in its consumer group (KIP-345), when it has a
+        stable name: a restart takes its partitions back without waiting for a rebalance."""
+        return f"{self.consumer_group}.{self.replica}" if self.replica else None
 
     def kafka_security(self) -> dict[str, object]:
         """aiokafka connection options for TLS and SASL/SCRAM (empty for local plaintext)."""

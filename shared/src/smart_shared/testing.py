@@ -341,3 +341,29 @@ async def counted_consumer(mongodb_uri: str, service: str, database: Database,
             BatchConsumer(service, counted, handlers, DeadLetters(refuse), branches), counter)
     finally:
         await client.close()
+
+
+async def forget_deployment(mongodb_uri: str, kafka_bootstrap_servers: str,
+                            databases: Iterable[str], topic_namespace: str) -> None:
+    """Drop a test deployment's databases and delete its namespaced topics (nothing else), so
+    a test run leaves nothing behind in the shared mongod and broker."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    client = connect(mongodb_uri)
+    try:
+        for name in databases:
+            await client.drop_database(name)
+    finally:
+        await client.close()
+    if not topic_namespace:
+        return  # never the canonical topics
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(topic_namespace)]
+        if mine:
+            await admin.delete_topics(mine)
+    except Exception:  # leaving namespaced topics behind harms nobody
+        pass
+    finally:
+        await admin.close()

@@ -75,6 +75,8 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
         "SMART_CLOCK": settings.clock,
         "SMART_BRANCHES": ",".join(settings.branches),
         "SMART_LOCAL_TRACES": "false",
+        "SMART_REPLICA": settings.replica,
+        "SMART_CONSUMER_BATCH_SIZE": str(settings.consumer_batch_size),
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "MONGODB_URI": settings.mongodb_uri,
     })
