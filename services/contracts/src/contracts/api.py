@@ -10,7 +10,7 @@ from litestar import Controller, Litestar, Request, get, post, put
 from litestar.enums import ScopeType
 from litestar.params import Parameter
 from litestar.types import Receive, Scope, Send
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.auth import Principal
 from smart_shared.http import Page, find_page
 from smart_shared.problems import forbidden, invalid
@@ -21,13 +21,14 @@ from contracts.contracting import (
     NewContract,
     cancel_contract,
     contract_rules,
+    contract_to_sign,
     draft_contract,
     find_contract,
     gateway_of,
     sign_by_client,
     submit_contract,
 )
-from contracts.domain import Contract, ContractStatus
+from contracts.domain import Contract, ContractStatus, SignatureEvidence, terms_digest
 from contracts.gateway_simulator import SimulatedSocialSecurityGateway
 from contracts.store import CONTRACTS, contract_from
 
@@ -52,6 +53,19 @@ class SimulatorState(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     failing: bool
+
+
+class SignatureIn(BaseModel):
+    """The evidence of a signature, as the signing page took it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signer_name: str = Field(min_length=1, max_length=200)
+    terms_sha256: str = Field(pattern=r"^[0-9a-f]{64}$",
+                              description="SHA-256 of the terms shown (GET of the link).")
+    signer_address: str | None = Field(None, max_length=100,
+                                       description="The signer's IP address, as the page saw it.")
+    user_agent: str | None = Field(None, max_length=500)
 
 
 SIGNING_TOKEN_SCOPE_KEY = "smart.signing_token"
@@ -148,15 +162,26 @@ class ContractController(Controller):
         reason = data.reason if data else Cancellation().reason
         return contract_view(await cancel_contract(platform, principal, contract_id, reason))
 
+    @get("/sign/{token:str}", summary="The terms a signing link shows its client (public; does "
+         "not use the link)", security=[])
+    async def terms_to_sign(self, token: str, request: Request[Any, Any, Any],
+                            platform: Platform) -> dict[str, Any]:
+        contract = await contract_to_sign(platform, _signing_token(request, token))
+        assert contract.signing is not None
+        terms = contract.terms
+        return {"contract_id": contract.contract_id, "status": contract.status.value,
+                "expires_at": contract.signing.expires_at.isoformat(),
+                "terms": terms, "terms_sha256": terms_digest(terms)}
+
     @post("/sign/{token:str}", summary="The client signs (no login: the link's token is the "
           "authority)", status_code=200, security=[])
     async def sign(self, token: str, request: Request[Any, Any, Any],
-                   platform: Platform) -> dict[str, Any]:
-        token = str(request.scope.get(SIGNING_TOKEN_SCOPE_KEY, token))
-        if not 20 <= len(token) <= 100:
-            raise invalid("token", "is not a signing link token")
+                   platform: Platform, data: SignatureIn | None = None) -> dict[str, Any]:
+        token = _signing_token(request, token)
         ip = request.client.host if request.client else "unknown"
-        contract = await sign_by_client(platform, token, ip)
+        evidence = SignatureEvidence(data.signer_name, data.terms_sha256, data.user_agent,
+                                     data.signer_address) if data else None
+        contract = await sign_by_client(platform, token, ip, evidence)
         return {
             "contract_id": contract.contract_id,
             "status": contract.status.value,
@@ -183,6 +208,13 @@ class GatewaySimulatorController(Controller):
         principal.require("staff", "admin")
         await _simulator(platform).set_failing(data.failing)
         return data
+
+
+def _signing_token(request: Request[Any, Any, Any], token: str) -> str:
+    token = str(request.scope.get(SIGNING_TOKEN_SCOPE_KEY, token))
+    if not 20 <= len(token) <= 100:
+        raise invalid("token", "is not a signing link token")
+    return token
 
 
 def _simulator(platform: Platform) -> SimulatedSocialSecurityGateway:
