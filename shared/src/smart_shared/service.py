@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,6 +133,7 @@ class Service:
         jobs: JobsFactory | None,
         on_start: StartHook | None,
         settings: Settings | None,
+        web: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.settings = settings or Settings(SMART_SERVICE=name)
@@ -143,7 +144,7 @@ class Service:
         self._jobs = jobs
         self._on_start = on_start
         self.platform: Platform | None = None
-        self.app = self._build_app(controllers)
+        self.app = self._build_app(controllers, web or {})
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -239,7 +240,8 @@ class Service:
 
     # ------------------------------------------------------------------ HTTP
 
-    def _build_app(self, controllers: Sequence[ControllerRouterHandler]) -> Litestar:
+    def _build_app(self, controllers: Sequence[ControllerRouterHandler],
+                   web: Mapping[str, Any]) -> Litestar:
         @get("/health/live", tags=["health"], summary="The process answers")
         async def live() -> dict[str, str]:
             return {"status": "live"}
@@ -282,14 +284,16 @@ class Service:
 
         prometheus = PrometheusConfig(app_name=f"smart_{self.name}", group_path=True,
                                       exclude=["/metrics", "/health"])
+        options = dict(web)
         return Litestar(
             route_handlers=[live, ready, asyncapi_html, asyncapi_json, PrometheusController,
                             *controllers],
             dependencies={
                 "platform": Provide(provide_platform, sync_to_thread=False),
                 "principal": Provide(current_principal),
+                **options.pop("dependencies", {}),
             },
-            exception_handlers=EXCEPTION_HANDLERS,
+            exception_handlers={**EXCEPTION_HANDLERS, **options.pop("exception_handlers", {})},
             lifespan=[self.lifespan],
             plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(
                 exclude=["/health", "/metrics"],
@@ -297,8 +301,8 @@ class Service:
                 # (receive, response start, body) only costs
                 exclude_spans=["receive", "send"],
                 scope_span_details_extractor=_route_span_details,
-            ))],
-            middleware=[prometheus.middleware],
+            )), *options.pop("plugins", ())],
+            middleware=[prometheus.middleware, *options.pop("middleware", ())],
             request_max_body_size=self.settings.max_body_bytes,
             openapi_config=OpenAPIConfig(
                 title=f"SMart {self.name}",
@@ -311,6 +315,7 @@ class Service:
                 security=[{"BearerToken": []}],
             ),
             on_startup=[lambda: setup_logging(self.settings)],
+            **options,
         )
 
 
@@ -323,12 +328,14 @@ def build_service(
     jobs: JobsFactory | None = None,
     on_start: StartHook | None = None,
     settings: Settings | None = None,
+    web: Mapping[str, Any] | None = None,
 ) -> Service:
-    """Build a service: see the module docstring."""
+    """Build a service: see the module docstring. ``web`` adds Litestar options for an edge
+    application (templates, static files, its own plugins and middleware, session and CSRF)."""
     settings = settings or Settings(SMART_SERVICE=name)
     settings.service = name
     setup_tracing(settings)
-    return Service(name, controllers, handlers, indexes, jobs, on_start, settings)
+    return Service(name, controllers, handlers, indexes, jobs, on_start, settings, web)
 
 
 def run(service: Service) -> None:

@@ -1,0 +1,119 @@
+"""Staff pages, for their own branch: the queues to work through and the payment runs."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Redirect, Template
+
+from portal.i18n import gettext as _
+from portal.pages.forms import field_errors, form_of
+from portal.services import Refused
+from portal.web import Visitor, download, page
+
+
+class StaffPages(Controller):
+    path = "/staff"
+    include_in_schema = False
+
+    @get("/")
+    async def queues(self, request: Request[Any, Any, Any],
+                     visitor: Visitor) -> Template | Redirect:
+        visitor.require_staff()
+        return await self._queues(request, visitor)
+
+    async def _queues(self, request: Request[Any, Any, Any], visitor: Visitor,
+                      status_code: int = 200, **context: Any) -> Template:
+        applicants, late, unmatched, cases = await asyncio.gather(
+            visitor.services.items("members", "/v1/members", status="applicant"),
+            visitor.services.items("contracts", "/v1/contracts/late-declarations"),
+            visitor.services.items("billing", "/v1/payments/unmatched"),
+            visitor.services.items("collection", "/v1/cases", status="open"))
+        context.setdefault("errors", {})
+        return page(request, "staff/queues.html", status_code=status_code, visitor=visitor,
+                    applicants=applicants, late=late, unmatched=unmatched, cases=cases,
+                    **context)
+
+    @post("/bank-statements", status_code=200)
+    async def book_statement(self, request: Request[Any, Any, Any],
+                             visitor: Visitor) -> Template | Redirect:
+        visitor.require_staff()
+        form = await request.form()
+        upload = form.get("file")
+        content = await upload.read() if upload is not None and hasattr(upload, "read") else b""
+        if not content:
+            return await self._queues(request, visitor, 400,
+                                      errors={"file": _("Choose a camt.053 file")})
+        try:
+            booked = await visitor.services.call(
+                "POST", "billing", "/v1/bank-statements",
+                files={"file": ("statement.xml", content, "application/xml")})
+        except Refused as refused:
+            return await self._queues(request, visitor, refused.status,
+                                      errors={"file": refused.detail or refused.title})
+        return await self._queues(request, visitor, booked_statement=booked.json())
+
+    @post("/unmatched/{payment_id:str}/assign", status_code=200)
+    async def assign(self, request: Request[Any, Any, Any], visitor: Visitor,
+                     payment_id: str) -> Template | Redirect:
+        visitor.require_staff()
+        values = await form_of(request)
+        if not values.get("invoice_id"):
+            return await self._queues(request, visitor, 400, errors={
+                f"invoice_id-{payment_id}": _("Enter the invoice id")})
+        try:
+            await visitor.services.post("billing", f"/v1/payments/unmatched/{payment_id}/assign",
+                                        {"invoice_id": values["invoice_id"]})
+        except Refused as refused:
+            message = field_errors(refused).popitem()[1]
+            return await self._queues(request, visitor, refused.status,
+                                      errors={f"invoice_id-{payment_id}": message})
+        return await self._queues(request, visitor)
+
+    @get("/payment-runs")
+    async def payment_runs(self, request: Request[Any, Any, Any],
+                           visitor: Visitor) -> Template | Redirect:
+        visitor.require_staff()
+        return page(request, "staff/payment_runs.html", visitor=visitor, values={}, errors={})
+
+    @post("/payment-runs", status_code=200)
+    async def open_run(self, request: Request[Any, Any, Any],
+                       visitor: Visitor) -> Response[Any]:
+        visitor.require_staff()
+        values = await form_of(request)
+        try:
+            run = await visitor.services.post(
+                "payroll", "/v1/payment-runs", {"pay_date": values.get("pay_date", "")},
+                # a form sent twice (a double click, a reload) opens one run
+                headers={"Idempotency-Key": values.get("idempotency_key")
+                         or secrets.token_urlsafe(16)})
+        except Refused as refused:
+            return page(request, "staff/payment_runs.html", status_code=refused.status,
+                        visitor=visitor, values=values,
+                        errors={"pay_date": field_errors(refused).popitem()[1]})
+        return Redirect(f"/staff/payment-runs/{run['payment_run_id']}", status_code=303)
+
+    @get("/payment-runs/{run_id:str}")
+    async def payment_run(self, request: Request[Any, Any, Any], visitor: Visitor,
+                          run_id: str) -> Template | Redirect:
+        visitor.require_staff()
+        run = await visitor.services.get("payroll", f"/v1/payment-runs/{run_id}")
+        return page(request, "staff/payment_run.html", visitor=visitor, run=run)
+
+    @get("/payment-runs/{run_id:str}/pain.001.xml")
+    async def payment_file(self, request: Request[Any, Any, Any], visitor: Visitor,
+                           run_id: str) -> Response[Any]:
+        visitor.require_staff()
+        answer = await visitor.services.call("GET", "payroll",
+                                             f"/v1/payment-runs/{run_id}/pain.001.xml")
+        return download(answer, f"pain001-{run_id}.xml")
+
+    @post("/payment-runs/{run_id:str}/confirm", status_code=200)
+    async def confirm(self, request: Request[Any, Any, Any], visitor: Visitor,
+                      run_id: str) -> Template | Redirect:
+        visitor.require_staff()
+        run = await visitor.services.post("payroll", f"/v1/payment-runs/{run_id}/confirm")
+        return page(request, "staff/payment_run.html", visitor=visitor, run=run)
