@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
-from portal.sessions import SESSION_COOKIE, SESSIONS, session_key
+from portal.sessions import SESSION_COOKIE, SESSIONS, session_document
 from pymongo import MongoClient
-from smart_shared.auth import Role, mint_token
+from smart_shared.auth import Principal, Role, mint_token
 from smart_shared.settings import Settings
-from smart_shared.testing import Infrastructure, free_port
+from smart_shared.testing import Infrastructure
 
-from tests.platform import PlatformProcesses, private_platform
+from tests.platform import PlatformProcesses, private_platform, start_portal
 
 CHROMIUM = Path("/usr/bin/chromium")
 # the network is closed: nothing may reach out for updates, sync or QUIC
@@ -49,12 +49,10 @@ class Portal:
         """Open a session for a locally minted token, as the login link would (test only)."""
         token = mint_token(Settings(), role, branch, member_id=member_id)
         session_id = secrets.token_urlsafe(32)
+        principal = Principal(member_id or f"{role}@{branch.lower()}", role, branch, member_id)
         with MongoClient(self.platform.env["MONGODB_URI"]) as client:
-            client[self.database][SESSIONS].insert_one({
-                "_id": session_key(session_id), "token": token,
-                "expires_at": datetime.now(UTC) + timedelta(hours=8),
-                "principal": {"sub": member_id or f"{role}@{branch.lower()}", "role": role,
-                              "branch": branch, "member_id": member_id}})
+            client[self.database][SESSIONS].insert_one(session_document(
+                session_id, token, principal, datetime.now(UTC) + timedelta(hours=8)))
         context.add_cookies([{"name": SESSION_COOKIE, "value": session_id, "url": self.url,
                               "httpOnly": True, "sameSite": "Lax"}])
         return token
@@ -70,17 +68,12 @@ def portal(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFact
     platform = private_platform(home, infrastructure.kafka_bootstrap_servers,
                                 infrastructure.mongodb_uri,
                                 SMART_FUND_INITIAL_CAPITAL_BE="500000.00")
-    platform.urls["portal"] = f"http://127.0.0.1:{free_port()}"
-    platform.env.update({f"SMART_{name.upper()}_URL": url
-                         for name, url in platform.urls.items() if name != "portal"})
-    platform.env["SMART_PORTAL_URL"] = platform.urls["portal"]
     try:
-        platform.start("portal")
-        platform.wait_ready(("portal",))
+        url = start_portal(platform)
     except BaseException:
         platform.stop_all()
         raise
-    yield Portal(platform.urls["portal"], platform)
+    yield Portal(url, platform)
     platform.stop_all()
 
 
@@ -131,6 +124,15 @@ def serious_violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n["target"] for n in v["nodes"]][:5]}
             for v in result if v["impact"] in ("serious", "critical")]
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Keep a picture of the page for the documentation when ``SMART_PORTAL_SCREENSHOTS``
+    names a folder (``docs/portal``)."""
+    folder = os.environ.get("SMART_PORTAL_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture

@@ -73,3 +73,27 @@ def test_the_session_cookie_is_http_only_and_the_token_stays_on_the_server(
     assert cookies["smart_session"]["sameSite"] == "Lax"
     assert all(token not in c["value"] for c in cookies.values())
     assert page.evaluate("() => document.cookie") == ""
+
+
+def test_opening_a_sign_in_link_asks_before_using_it_and_an_unknown_one_opens_no_session(
+        portal: Portal, context: BrowserContext, accessible: Any) -> None:
+    page = context.new_page()
+    page.goto(f"{portal.url}/login")
+    accessible(page)
+    page.goto(f"{portal.url}/login/{'x' * 43}")
+    expect(page.get_by_role("button", name="Sign me in")).to_be_visible()
+    accessible(page)
+    page.get_by_role("button", name="Sign me in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
+    assert "smart_session" not in {c["name"] for c in context.cookies()}
+    page.goto(f"{portal.url}/dashboard")
+    assert page.url.startswith(f"{portal.url}/login")
+
+
+def test_a_signing_link_that_does_not_exist_says_so(portal: Portal, context: BrowserContext,
+                                                    accessible: Any) -> None:
+    page = context.new_page()
+    answer = page.goto(f"{portal.url}/sign/{'y' * 43}")
+    assert answer is not None and answer.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
+    accessible(page)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from services.portal.tests.conftest import Portal
+from services.portal.tests.conftest import Portal, screenshot
 from tests.demo.scenario import belgian_national_number, belgian_vat_number, platform_today
 from tests.performance.bench import camt053
 
@@ -107,6 +107,7 @@ def test_the_member_drafts_a_contract_with_the_salary_simulation_beside_it(
     page.goto(f"{portal.url}/dashboard")
     expect(page.locator(".status")).to_have_text("Membre actif")
     accessible(page)
+    screenshot(page, "member-dashboard")
     page.get_by_role("link", name="Nouveau contrat").click()
     start = today(portal) + timedelta(days=3)
     page.get_by_label("Ce que vous faites pour le client").fill("Concert d'ouverture")
@@ -116,6 +117,7 @@ def test_the_member_drafts_a_contract_with_the_salary_simulation_beside_it(
     expect(simulation).to_contain_text("Vous recevez", timeout=10_000)
     expect(simulation).to_contain_text("1\u202f200,00\xa0€")
     accessible(page)
+    screenshot(page, "contract-form")
     page.get_by_label("Nom du client").fill("Brasserie du Parc SRL")
     page.get_by_label("Le client est").select_option("business")
     page.get_by_label("Numéro de TVA du client").fill(belgian_vat_number(random.Random()))
@@ -147,6 +149,7 @@ def test_the_client_reads_and_signs_in_dutch_and_the_members_page_shows_it_live(
         expect(page.locator(".contract")).to_contain_text("Brasserie du Parc SRL")
         expect(page.locator(".contract")).to_contain_text("€\xa01.200,00")
         accessible(page)
+        screenshot(page, "signing-page")
         page.get_by_label("Uw volledige naam").fill("Jan Peeters")
         page.get_by_role("button", name="Het contract ondertekenen").click()
         expect(page.locator("#consent-error")).to_contain_text("Vink het vakje aan")
@@ -174,12 +177,14 @@ def test_the_invoice_arrives_on_the_timeline_and_its_page_offers_the_qr_code(
     timeline = story.contract_page.locator(".timeline")
     expect(timeline).to_contain_text("Facture envoyée au client", timeout=LIVE)
     expect(timeline).to_contain_text("Salaire dû", timeout=LIVE)
+    screenshot(story.contract_page, "contract-timeline")
     page = member_browser.new_page()
     page.goto(f"{portal.url}/invoices")
     accessible(page)
     page.get_by_role("link", name=f"BE-{today(portal).year}-", exact=False).first.click()
     expect(page.locator("img[alt^='Code QR EPC']")).to_be_visible()
     accessible(page)
+    screenshot(page, "invoice-page")
 
 
 def test_staff_book_the_statement_and_pay_the_salary_and_the_member_sees_it_paid(
@@ -215,6 +220,7 @@ def test_staff_book_the_statement_and_pay_the_salary_and_the_member_sees_it_paid
         expect(page.locator(".run-status")).to_have_text("Ouvert : en attente de la banque")
         expect(page.locator("table")).to_contain_text("BE68539007547034")
         accessible(page)
+        screenshot(page, "staff-payment-run")
         with page.expect_download() as download:
             page.get_by_role("link", name="Télécharger le fichier SEPA (pain.001)").click()
         assert b"pain.001.001.09" in download.value.path().read_bytes()

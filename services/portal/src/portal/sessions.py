@@ -41,15 +41,19 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
     await db[SESSIONS].create_index("expires_at", expireAfterSeconds=0)
 
 
+def session_document(session_id: str, token: str, principal: Principal,
+                     expires_at: datetime) -> Document:
+    """What the ``sessions`` collection keeps of a session (never its id, only its hash)."""
+    return {"_id": session_key(session_id), "token": token, "expires_at": expires_at,
+            "principal": {"sub": principal.sub, "role": principal.role,
+                          "branch": principal.branch, "member_id": principal.member_id}}
+
+
 async def open_session(db: AsyncDatabase[Document], token: str, principal: Principal,
                        expires_at: datetime) -> str:
     """Keep ``token`` for a new session; returns the session id for the cookie."""
     session_id = secrets.token_urlsafe(32)
-    await db[SESSIONS].insert_one({
-        "_id": session_key(session_id), "token": token, "expires_at": expires_at,
-        "principal": {"sub": principal.sub, "role": principal.role, "branch": principal.branch,
-                      "member_id": principal.member_id},
-    })
+    await db[SESSIONS].insert_one(session_document(session_id, token, principal, expires_at))
     return session_id
 
 
