@@ -133,7 +133,10 @@ async def main(rate: float, seconds: float) -> None:
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA)
     mongo = os.environ.get("MONGODB_URI", DEFAULT_MONGO)
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as home:
-        platform = private_platform(Path(home), kafka, mongo, SMART_LOG_LEVEL="WARNING")
+        # traces sampled as under production load (README: Configuration)
+        platform = private_platform(Path(home), kafka, mongo, SMART_LOG_LEVEL="WARNING",
+                                    OTEL_TRACES_SAMPLER="parentbased_traceidratio",
+                                    OTEL_TRACES_SAMPLER_ARG="0.01")
         try:
             url = start_portal(platform)
             member_id, signing_token = await member_with_a_contract(platform)

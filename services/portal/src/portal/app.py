@@ -3,6 +3,7 @@ and the timeline projection consumed from the six topics."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,8 @@ def create_service(settings: PortalSettings | None = None) -> Service:
     environment = templates()
 
     async def on_start(platform: Platform) -> None:
+        # one log line per API call would cost more than the call: the traces have them
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         platform.extras["services"] = Services(settings, httpx.AsyncClient(timeout=15))
         platform.extras["templates"] = environment
 
