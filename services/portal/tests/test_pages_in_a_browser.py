@@ -97,3 +97,16 @@ def test_a_signing_link_that_does_not_exist_says_so(portal: Portal, context: Bro
     assert answer is not None and answer.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
     accessible(page)
+
+
+def test_staff_see_their_funds_position_and_check_its_ledger(
+        portal: Portal, context: BrowserContext, accessible: Any) -> None:
+    portal.sign_in(context, "staff", "BE")
+    page = context.new_page()
+    page.goto(f"{portal.url}/staff")
+    expect(page.locator("#fund-title")).to_have_text("Guarantee fund")
+    expect(page.get_by_role("region", name="Guarantee fund")).to_contain_text("500.000,00\xa0€")
+    accessible(page)
+    page.get_by_role("link", name="Check the ledger").click()
+    expect(page.get_by_role("status")).to_contain_text("The balances match the")
+    accessible(page)

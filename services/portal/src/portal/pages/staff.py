@@ -14,6 +14,8 @@ from portal.pages.forms import field_errors, form_of
 from portal.services import Refused
 from portal.web import Visitor, download, page
 
+PLAN_ROWS = 3
+
 
 class StaffPages(Controller):
     path = "/staff"
@@ -27,15 +29,70 @@ class StaffPages(Controller):
 
     async def _queues(self, request: Request[Any, Any, Any], visitor: Visitor,
                       status_code: int = 200, **context: Any) -> Template:
-        applicants, late, unmatched, cases = await asyncio.gather(
+        applicants, late, unmatched, cases, fund = await asyncio.gather(
             visitor.services.items("members", "/v1/members", status="applicant"),
             visitor.services.items("contracts", "/v1/contracts/late-declarations"),
             visitor.services.items("billing", "/v1/payments/unmatched"),
-            visitor.services.items("collection", "/v1/cases", status="open"))
+            visitor.services.items("collection", "/v1/cases", status="open"),
+            visitor.services.get("fund", "/v1/fund"))
         context.setdefault("errors", {})
         return page(request, "staff/queues.html", status_code=status_code, visitor=visitor,
                     applicants=applicants, late=late, unmatched=unmatched, cases=cases,
-                    **context)
+                    fund=fund, **context)
+
+    @get("/fund/check")
+    async def fund_check(self, request: Request[Any, Any, Any], visitor: Visitor) -> Template:
+        """The fund's ledger reconciled with its transfers."""
+        visitor.require_staff()
+        report = await visitor.services.get("fund", "/v1/fund/check")
+        return page(request, "staff/fund_check.html", visitor=visitor, report=report)
+
+    @get("/cases/{case_id:str}")
+    async def case(self, request: Request[Any, Any, Any], visitor: Visitor,
+                   case_id: str) -> Template:
+        visitor.require_staff()
+        return await self._case(request, visitor, case_id)
+
+    async def _case(self, request: Request[Any, Any, Any], visitor: Visitor, case_id: str,
+                    status_code: int = 200, **context: Any) -> Template:
+        case = await visitor.services.get("collection", f"/v1/cases/{case_id}")
+        context.setdefault("errors", {})
+        context.setdefault("values", {})
+        return page(request, "staff/case.html", status_code=status_code, visitor=visitor,
+                    case=case, plan_rows=PLAN_ROWS, **context)
+
+    @post("/cases/{case_id:str}/payment-plan", status_code=200)
+    async def agree_plan(self, request: Request[Any, Any, Any], visitor: Visitor,
+                         case_id: str) -> Template:
+        visitor.require_staff()
+        values = await form_of(request)
+        instalments = [{"due_on": values[f"due_on_{n}"],
+                        "amount": {"amount": values.get(f"amount_{n}", "").replace(",", "."),
+                                   "currency": "EUR"}}
+                       for n in range(1, PLAN_ROWS + 1) if values.get(f"due_on_{n}")]
+        if not instalments:
+            return await self._case(request, visitor, case_id, 400, values=values,
+                                    errors={"due_on_1": _("Enter the first instalment")})
+        try:
+            await visitor.services.post("collection", f"/v1/cases/{case_id}/payment-plan",
+                                        {"instalments": instalments})
+        except Refused as refused:
+            return await self._case(request, visitor, case_id, refused.status, values=values,
+                                    errors={"due_on_1": field_errors(refused).popitem()[1]})
+        return await self._case(request, visitor, case_id)
+
+    @post("/cases/{case_id:str}/write-off", status_code=200)
+    async def write_off(self, request: Request[Any, Any, Any], visitor: Visitor,
+                        case_id: str) -> Template:
+        visitor.require_staff()
+        values = await form_of(request)
+        try:
+            await visitor.services.post("collection", f"/v1/cases/{case_id}/write-off",
+                                        {"reason": values.get("reason", "")})
+        except Refused as refused:
+            return await self._case(request, visitor, case_id, refused.status, values=values,
+                                    errors={"reason": field_errors(refused).popitem()[1]})
+        return await self._case(request, visitor, case_id)
 
     @post("/bank-statements", status_code=200)
     async def book_statement(self, request: Request[Any, Any, Any],
