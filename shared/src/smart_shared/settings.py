@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     jwt_secret: str = Field("local-development-secret-change-me", alias="SMART_JWT_SECRET")
     jwt_algorithm: Literal["HS256", "RS256"] = Field("HS256", alias="SMART_JWT_ALGORITHM")
     jwt_public_key_file: str | None = Field(None, alias="SMART_JWT_PUBLIC_KEY_FILE")
+    link_secret: str = Field(
+        "local-link-secret-change-me", alias="SMART_LINK_SECRET", min_length=16,
+        description="Signs the capability links that open a client's invoice (smart_shared.links).")
 
     consumer_batch_size: int = Field(500, alias="SMART_CONSUMER_BATCH_SIZE", ge=1, le=5000)
     consumer_max_retries: int = Field(3, alias="SMART_CONSUMER_MAX_RETRIES", ge=0)
