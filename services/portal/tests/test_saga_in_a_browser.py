@@ -184,7 +184,30 @@ def test_the_invoice_arrives_on_the_timeline_and_its_page_offers_the_qr_code(
     page.get_by_role("link", name=f"BE-{today(portal).year}-", exact=False).first.click()
     expect(page.locator("img[alt^='Code QR EPC']")).to_be_visible()
     accessible(page)
-    screenshot(page, "invoice-page")
+
+
+def test_the_client_opens_the_invoice_from_its_link_in_dutch(
+        portal: Portal, browser: Browser, story: Story, accessible: Any) -> None:
+    [listed] = api(portal, "GET", "billing", "/v1/invoices", portal.staff_token("BE"),
+                   params={"contract_id": story.contract_id})["items"]
+    invoice = api(portal, "GET", "billing", f"/v1/invoices/{listed['invoice_id']}",
+                  portal.staff_token("BE"))
+    client = browser.new_context(locale="nl-BE")
+    try:
+        page = client.new_page()
+        page.goto(f"{portal.url}/invoice/{invoice['client_token']}")
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Factuur {invoice['number']}")
+        expect(page.locator("dl.facts")).to_contain_text(invoice["structured_reference"])
+        expect(page.locator("img[alt^='EPC-QR-code']")).to_be_visible()
+        accessible(page)
+        screenshot(page, "invoice-page")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="De pdf downloaden").click()
+        assert download.value.path().read_bytes().startswith(b"%PDF")
+        forged = page.goto(f"{portal.url}/invoice/{listed['invoice_id']}.forged-link-xxxxxxxx")
+        assert forged is not None and forged.status == 404
+    finally:
+        client.close()
 
 
 def test_staff_book_the_statement_and_pay_the_salary_and_the_member_sees_it_paid(

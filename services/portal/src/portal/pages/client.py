@@ -1,16 +1,18 @@
-"""A client's pages, opened from an e-mailed capability link: read and sign the contract."""
+"""A client's pages, opened from e-mailed capability links: read and sign the contract, see the
+invoice and ask for a payment plan."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
 from portal.i18n import gettext as _
 from portal.pages.forms import form_of
+from portal.payment_qr import invoice_qr
 from portal.services import Refused
-from portal.web import Visitor, page
+from portal.web import Visitor, download, page
 
 
 def _signer_address(request: Request[Any, Any, Any]) -> str:
@@ -67,3 +69,49 @@ class ClientPages(Controller):
             return page(request, "client/link_refused.html", status_code=refused.status,
                         visitor=visitor, refused=refused)
         return page(request, "client/signed.html", visitor=visitor, signed=signed)
+
+    async def _invoice(self, request: Request[Any, Any, Any], visitor: Visitor, token: str,
+                       status_code: int = 200, **context: Any) -> Template:
+        try:
+            invoice = await visitor.services.acting_as(None).post(
+                "billing", "/v1/client-invoices", {"token": token})
+        except Refused as refused:
+            return page(request, "client/link_refused.html", status_code=refused.status,
+                        visitor=visitor, refused=refused)
+        context.setdefault("values", {})
+        context.setdefault("errors", {})
+        return page(request, "client/invoice.html", status_code=status_code, visitor=visitor,
+                    invoice=invoice, token=token, qr=invoice_qr(invoice), **context)
+
+    @get("/invoice/{token:str}")
+    async def invoice_page(self, request: Request[Any, Any, Any], visitor: Visitor,
+                           token: str) -> Template:
+        return await self._invoice(request, visitor, token)
+
+    @get("/invoice/{token:str}/{kind:str}")
+    async def invoice_document(self, visitor: Visitor, token: str, kind: str) -> Response[Any]:
+        if kind not in ("pdf", "xml"):
+            raise Refused(404, _("Not found"))
+        answer = await visitor.services.acting_as(None).call(
+            "POST", "billing", "/v1/client-invoices/document",
+            json={"token": token, "document": "pdf" if kind == "pdf" else "ubl"})
+        return download(answer, f"invoice.{kind}")
+
+    @post("/invoice/{token:str}/payment-plan", status_code=200)
+    async def ask_for_a_plan(self, request: Request[Any, Any, Any], visitor: Visitor,
+                             token: str) -> Template:
+        values = await form_of(request)
+        count = values.get("instalments", "")
+        if not count.isdigit() or not 2 <= int(count) <= 12:
+            return await self._invoice(request, visitor, token, 400, values=values, errors={
+                "instalments": _("Enter a number of payments from 2 to 12")})
+        try:
+            await visitor.services.acting_as(None).post("collection", "/v1/payment-plan-requests", {
+                "token": token, "instalments": int(count),
+                "message": values.get("message") or None})
+        except Refused as refused:
+            message = (_("There is no claim to plan payments for yet") if refused.status == 409
+                       else refused.detail or refused.title)
+            return await self._invoice(request, visitor, token, refused.status, values=values,
+                                       errors={"instalments": message})
+        return await self._invoice(request, visitor, token, requested=True)
