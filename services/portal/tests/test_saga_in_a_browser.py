@@ -166,6 +166,10 @@ def test_the_client_reads_and_signs_in_dutch_and_the_members_page_shows_it_live(
     contract = api(portal, "GET", "contracts", f"/v1/contracts/{story.contract_id}",
                    portal.staff_token("BE"))
     signature = contract["client_signature"]
+    token = story.signing_link.rsplit("/", 1)[1]
+    written = [path for path in portal.platform.home.rglob("*") if path.is_file()
+               and token in path.read_text(errors="replace")]
+    assert written == [], "the signing token reached a log or a trace"
     assert signature["signer_name"] == "Jan Peeters"
     assert signature["user_agent"] == "Mozilla/5.0 (client test)"
     assert len(signature["terms_sha256"]) == 64

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
-from litestar import Controller, Litestar, Request, get, post, put
-from litestar.enums import ScopeType
+from litestar import Controller, Request, get, post, put
 from litestar.params import Parameter
-from litestar.types import Receive, Scope, Send
 from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.auth import Principal
-from smart_shared.http import Page, find_page
+from smart_shared.http import Page, find_page, path_token
 from smart_shared.problems import forbidden, invalid
 from smart_shared.service import Platform
 
@@ -68,25 +65,7 @@ class SignatureIn(BaseModel):
     user_agent: str | None = Field(None, max_length=500)
 
 
-SIGNING_TOKEN_SCOPE_KEY = "smart.signing_token"
-_SIGN_PREFIX = SIGN_ROUTE.removesuffix("{token}")
-
-
-def keep_signing_tokens_out_of_paths(app: Litestar) -> None:
-    """Move the token of ``POST /v1/contracts/sign/{token}`` out of the request path before
-    anything sees it, so it never reaches span names, span attributes, metrics or logs: they
-    all read the path ``/v1/contracts/sign/{token}`` literally."""
-    inner = app.asgi_handler
-
-    async def handler(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP and scope["path"].startswith(_SIGN_PREFIX):
-            rewritten: dict[str, Any] = dict(scope)
-            rewritten.update(path=SIGN_ROUTE, raw_path=quote(SIGN_ROUTE).encode())
-            rewritten[SIGNING_TOKEN_SCOPE_KEY] = scope["path"][len(_SIGN_PREFIX):]
-            scope = cast(Scope, rewritten)
-        await inner(scope, receive, send)
-
-    app.asgi_handler = handler
+SIGN_PREFIX = SIGN_ROUTE.removesuffix("{token}")
 
 
 class ContractController(Controller):
@@ -211,7 +190,7 @@ class GatewaySimulatorController(Controller):
 
 
 def _signing_token(request: Request[Any, Any, Any], token: str) -> str:
-    token = str(request.scope.get(SIGNING_TOKEN_SCOPE_KEY, token))
+    token = path_token(request.scope, token)
     if not 20 <= len(token) <= 100:
         raise invalid("token", "is not a signing link token")
     return token

@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from pymongo.asynchronous.database import AsyncDatabase
+from smart_shared.http import keep_tokens_out_of_paths
 from smart_shared.mongo import Document
 from smart_shared.service import Platform, Service, build_service
 
@@ -86,7 +87,7 @@ def create_service(settings: PortalSettings | None = None) -> Service:
         platform.extras["services"] = Services(settings, httpx.AsyncClient(timeout=15))
         platform.extras["templates"] = environment
 
-    return build_service(
+    built = build_service(
         "portal",
         controllers=[*PAGES, create_static_files_router(
             path="/static", directories=[HERE / "static"], include_in_schema=False)],
@@ -105,6 +106,9 @@ def create_service(settings: PortalSettings | None = None) -> Service:
                                    PermissionDeniedException: not_allowed_page,
                                    NotAuthorizedException: not_allowed_page},
         })
+    # the tokens of capability links (sign-in, signing, invoice) never reach traces or logs
+    keep_tokens_out_of_paths(built.app, "/login/", "/sign/", "/invoice/")
+    return built
 
 
 service = create_service()

@@ -13,6 +13,7 @@ from litestar.enums import ScopeType
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from smart_shared.auth import Principal
+from smart_shared.http import path_token
 from smart_shared.service import Platform
 
 from portal import i18n, sessions
@@ -139,7 +140,8 @@ async def provide_visitor(request: Request[Any, Any, Any], state: State) -> Visi
 def page(request: Request[Any, Any, Any], template: str, block: str | None = None,
          status_code: int = 200, **context: Any) -> Template:
     """The whole page, or for an htmx request naming a block only that block."""
-    context.setdefault("request_path", request.url.path)
+    context.setdefault("request_path", request.url.path.replace(
+        "{token}", path_token(request.scope, "{token}")))
     if block and request.headers.get("hx-request") == "true":
         return HTMXBlockTemplate(template_name=template, block_name=block, context=context,
                                  status_code=status_code)

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 from smart_shared.auth import Principal
+from smart_shared.http import path_token
 from smart_shared.service import Platform
 
 from portal import i18n, sessions
@@ -61,12 +62,14 @@ class AuthPages(Controller):
     @get("/login/{token:str}")
     async def confirm_login(self, request: Request[Any, Any, Any], visitor: Visitor,
                             token: str) -> Template:
+        token = path_token(request.scope, token)
         # a GET never uses the link: mail scanners open links before people do
         return page(request, "auth/confirm.html", visitor=visitor, token=token)
 
     @post("/login/{token:str}", status_code=200)
     async def sign_in(self, request: Request[Any, Any, Any], visitor: Visitor,
                       platform: Platform, token: str) -> Response[Any]:
+        token = path_token(request.scope, token)
         try:
             answer = await visitor.services.acting_as(None).post(
                 "members", "/v1/sessions", {"token": token})

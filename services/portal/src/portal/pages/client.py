@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
+from smart_shared.http import path_token
 
 from portal.i18n import gettext as _
 from portal.pages.forms import form_of
@@ -30,6 +31,7 @@ class ClientPages(Controller):
     @get("/sign/{token:str}")
     async def signing_page(self, request: Request[Any, Any, Any], visitor: Visitor,
                            token: str) -> Template:
+        token = path_token(request.scope, token)
         try:
             terms = await self._terms(visitor, token)
         except Refused as refused:
@@ -41,6 +43,7 @@ class ClientPages(Controller):
     @post("/sign/{token:str}", status_code=200)
     async def sign(self, request: Request[Any, Any, Any], visitor: Visitor,
                    token: str) -> Template:
+        token = path_token(request.scope, token)
         values = await form_of(request)
         errors: dict[str, str] = {}
         if not values.get("signer_name"):
@@ -86,10 +89,13 @@ class ClientPages(Controller):
     @get("/invoice/{token:str}")
     async def invoice_page(self, request: Request[Any, Any, Any], visitor: Visitor,
                            token: str) -> Template:
+        token = path_token(request.scope, token)
         return await self._invoice(request, visitor, token)
 
     @get("/invoice/{token:str}/{kind:str}")
-    async def invoice_document(self, visitor: Visitor, token: str, kind: str) -> Response[Any]:
+    async def invoice_document(self, request: Request[Any, Any, Any], visitor: Visitor,
+                               token: str, kind: str) -> Response[Any]:
+        token = path_token(request.scope, token)
         if kind not in ("pdf", "xml"):
             raise Refused(404, _("Not found"))
         answer = await visitor.services.acting_as(None).call(
@@ -100,6 +106,7 @@ class ClientPages(Controller):
     @post("/invoice/{token:str}/payment-plan", status_code=200)
     async def ask_for_a_plan(self, request: Request[Any, Any, Any], visitor: Visitor,
                              token: str) -> Template:
+        token = path_token(request.scope, token)
         values = await form_of(request)
         count = values.get("instalments", "")
         if not count.isdigit() or not 2 <= int(count) <= 12:
