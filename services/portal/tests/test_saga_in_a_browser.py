@@ -101,6 +101,24 @@ def test_a_member_signs_up_in_french(portal: Portal, member_browser: Any, story:
         portal.staff_token("BE"), json={"amount": share["total"]})
 
 
+def test_the_salary_simulation_works_with_javascript_off(
+        portal: Portal, browser: Browser, story: Story, accessible: Any) -> None:
+    plain = browser.new_context(locale="en-GB", java_script_enabled=False)
+    try:
+        portal.sign_in(plain, "member", "BE", story.member_id)
+        page = plain.new_page()
+        page.goto(f"{portal.url}/contracts/new")
+        page.get_by_label("Amount excl. VAT (EUR)").fill("1200,00")
+        page.get_by_role("button", name="Simulate the salary").click()
+        expect(page.locator("#simulation")).to_contain_text("You receive")
+        expect(page.get_by_label("Amount excl. VAT (EUR)")).to_have_value("1200,00")
+        page.get_by_role("button", name="Save the draft").click()
+        expect(page.get_by_role("alert")).to_contain_text("There is a problem")
+        expect(page.locator("#client_name-error")).to_contain_text("Enter this field")
+    finally:
+        plain.close()
+
+
 def test_the_member_drafts_a_contract_with_the_salary_simulation_beside_it(
         portal: Portal, member_browser: Any, story: Story, accessible: Any) -> None:
     page = member_browser.new_page()
