@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 import yaml
-from smart_shared.events.catalogue import TOPICS
 from portal.settings import PortalSettings
+from smart_shared.events.catalogue import TOPICS
 from smart_shared.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
