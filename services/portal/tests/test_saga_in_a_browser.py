@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from pymongo import MongoClient
 
 from services.portal.tests.conftest import Portal, screenshot
 from tests.demo.scenario import belgian_national_number, belgian_vat_number, platform_today
@@ -278,3 +280,43 @@ def test_staff_book_the_statement_and_pay_the_salary_and_the_member_sees_it_paid
     page.goto(f"{portal.url}/salaries")
     expect(page.locator(".salary-status")).to_contain_text("Payé le", timeout=LIVE)
     accessible(page)
+
+
+def test_the_member_changes_their_address_and_a_wrong_iban_is_shown_at_its_field(
+        portal: Portal, member_browser: Any, story: Story, accessible: Any) -> None:
+    page = member_browser.new_page()
+    page.goto(f"{portal.url}/profile")
+    accessible(page)
+    page.get_by_label("Localité").fill("Namur")
+    page.get_by_label("Code postal").fill("5000")
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Vos modifications sont enregistrées.")
+    member = api(portal, "GET", "members", f"/v1/members/{story.member_id}",
+                 portal.staff_token("BE"))
+    assert (member["address"]["city"], member["address"]["postal_code"]) == ("Namur", "5000")
+    page.get_by_label("Compte bancaire (IBAN) pour votre salaire").fill("BE00 0000 0000 0000")
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    expect(page.locator("#iban-error")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("Il y a un problème")
+    accessible(page)
+
+
+def test_the_members_erasure_removes_them_from_the_timelines(
+        portal: Portal, member_browser: Any, story: Story) -> None:
+    page = member_browser.new_page()
+    page.goto(f"{portal.url}/profile")
+    page.get_by_role("button", name="Effacer mes données").click()
+    expect(page.locator("#confirm-error")).to_be_visible()
+    page.get_by_label("Je comprends", exact=False).check()
+    page.get_by_role("button", name="Effacer mes données").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vos données sont effacées")
+    with MongoClient(portal.platform.env["MONGODB_URI"]) as client:
+        timeline = client[portal.database]["timeline"]
+
+        def remaining() -> int:
+            return timeline.count_documents({"member_id": story.member_id})
+
+        deadline = time.monotonic() + 45
+        while remaining() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert remaining() == 0
