@@ -94,13 +94,27 @@ def test_a_member_signs_up_in_french(portal: Portal, member_browser: Any, story:
                   params={"status": "applicant"})["items"]
     [member] = [m for m in members if m["national_id"] == number]
     story.member_id = member["member_id"]
-    # the first share is paid: staff record it (through the API, as the bank told them)
     member_token = portal.sign_in(member_browser, "member", "BE", story.member_id)
-    share = api(portal, "POST", "members", f"/v1/members/{story.member_id}/shares",
-                member_token, json={"count": 1})
-    api(portal, "POST", "members",
-        f"/v1/members/{story.member_id}/shares/{share['share_id']}/payment",
-        portal.staff_token("BE"), json={"amount": share["total"]})
+    api(portal, "POST", "members", f"/v1/members/{story.member_id}/shares", member_token,
+        json={"count": 1})
+
+
+def test_staff_record_the_applicants_share_payment(portal: Portal, browser: Browser,
+                                                   story: Story, accessible: Any) -> None:
+    staff = browser.new_context(locale="fr-BE")
+    try:
+        portal.sign_in(staff, "staff", "BE")
+        page = staff.new_page()
+        page.goto(f"{portal.url}/staff")
+        accessible(page)
+        page.get_by_role("button", name="Part de Amélie Dubois payée", exact=False).click()
+        expect(page.get_by_role("button", name="Part de Amélie Dubois payée",
+                                exact=False)).to_have_count(0)
+    finally:
+        staff.close()
+    member = api(portal, "GET", "members", f"/v1/members/{story.member_id}",
+                 portal.staff_token("BE"))
+    assert member["status"] == "active"
 
 
 def test_the_salary_simulation_works_with_javascript_off(

@@ -67,6 +67,14 @@ def refused_page(request: Request[Any, Any, Any], refused: Exception) -> Respons
         "request_path": request.url.path})
 
 
+def unreachable_page(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """A service that does not answer makes a 502 page, never a 500."""
+    return Template("error.html", status_code=502, context={
+        "status": 502, "refused": Refused(502, i18n.gettext("A service does not answer; try "
+                                                            "again in a moment")),
+        "visitor": None, "request_path": request.url.path})
+
+
 def not_allowed_page(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     # the CSRF middleware refuses a form without its token as 403
     return Template("error.html", status_code=403, context={
@@ -103,6 +111,7 @@ def create_service(settings: PortalSettings | None = None) -> Service:
                                       cookie_httponly=True, cookie_samesite="lax"),
             "dependencies": {"visitor": Provide(provide_visitor)},
             "exception_handlers": {Refused: refused_page, SignInFirst: sign_in_first,
+                                   httpx.HTTPError: unreachable_page,
                                    PermissionDeniedException: not_allowed_page,
                                    NotAuthorizedException: not_allowed_page},
         })

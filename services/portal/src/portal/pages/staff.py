@@ -94,6 +94,20 @@ class StaffPages(Controller):
                                     errors={"reason": field_errors(refused).popitem()[1]})
         return await self._case(request, visitor, case_id)
 
+    @post("/members/{member_id:str}/shares/{share_id:str}/payment", status_code=200)
+    async def share_paid(self, request: Request[Any, Any, Any], visitor: Visitor,
+                         member_id: str, share_id: str) -> Template:
+        """The applicant's share arrived on the account: recorded, the first one activates."""
+        visitor.require_staff()
+        member = await visitor.services.get("members", f"/v1/members/{member_id}")
+        share = next((s for s in member.get("shares", []) if s["share_id"] == share_id), None)
+        if share is None:
+            raise Refused(404, _("Not found"))
+        await visitor.services.post(
+            "members", f"/v1/members/{member_id}/shares/{share_id}/payment",
+            {"amount": share["total"]}, headers={"Idempotency-Key": f"portal-share-{share_id}"})
+        return await self._queues(request, visitor)
+
     @post("/bank-statements", status_code=200)
     async def book_statement(self, request: Request[Any, Any, Any],
                              visitor: Visitor) -> Template | Redirect:
