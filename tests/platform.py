@@ -131,6 +131,16 @@ def private_platform(home: Path, kafka: str, mongo: str, **extra: str) -> Platfo
     return platform
 
 
+def start_portal(platform: PlatformProcesses) -> str:
+    """Start the portal beside a private platform's six services, calling their APIs; its URL."""
+    platform.urls["portal"] = f"http://127.0.0.1:{free_port()}"
+    platform.env.update({f"SMART_{name.upper()}_URL": platform.urls[name] for name in SERVICES})
+    platform.env["SMART_PORTAL_URL"] = platform.urls["portal"]
+    platform.start("portal")
+    platform.wait_ready(("portal",))
+    return platform.urls["portal"]
+
+
 def local_platform() -> PlatformProcesses:
     """The platform ``make up`` started on ports 8001-8006 (for the demo)."""
     env = dict(os.environ)

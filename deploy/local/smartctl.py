@@ -42,6 +42,7 @@ SERVICES: dict[str, int] = {
     "payroll": 8004,
     "fund": 8005,
     "collection": 8006,
+    "portal": 8000,  # the web portal, last: it calls the six services' APIs
 }
 
 TOPICS = [
@@ -464,6 +465,8 @@ def cmd_up(cfg: Config, infra_only: bool, only: list[str]) -> None:
         if failed:
             raise SystemExit(f"not ready: {', '.join(failed)} (see smartctl logs NAME)")
     cmd_status(cfg)
+    if not infra_only and "portal" in (only or existing_services()):
+        say(f"the portal: http://{HOST}:{SERVICES['portal']}/")
 
 
 def cmd_down(cfg: Config) -> None:

@@ -105,6 +105,7 @@ def render(summary: Summary, home: str = ".local") -> str:
         parts.append("\nPROBLEMS SEEN")
         parts.extend(f"  - {p}" for p in summary.problems)
     parts.append("\nWHERE TO LOOK NEXT")
+    parts.append("  the portal  http://127.0.0.1:8000/  (members, clients and staff in a browser)")
     parts.extend(f"  {name:<11} http://127.0.0.1:{port}/schema"
                  for name, port in LOCAL_PORTS.items())
     parts.append(f"  the trace of one contract, from the client's signature to the recovered "

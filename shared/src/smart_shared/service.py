@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -147,6 +147,7 @@ class Service:
         jobs: JobsFactory | None,
         on_start: StartHook | None,
         settings: Settings | None,
+        web: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.settings = settings or Settings(SMART_SERVICE=name)
@@ -157,7 +158,7 @@ class Service:
         self._jobs = jobs
         self._on_start = on_start
         self.platform: Platform | None = None
-        self.app = self._build_app(controllers)
+        self.app = self._build_app(controllers, web or {})
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -297,7 +298,8 @@ class Service:
         return checks, ok
 
 
-    def _build_app(self, controllers: Sequence[ControllerRouterHandler]) -> Litestar:
+    def _build_app(self, controllers: Sequence[ControllerRouterHandler],
+                   web: Mapping[str, Any]) -> Litestar:
         @get("/health/live", tags=["health"], summary="The process answers")
         async def live() -> dict[str, str]:
             return {"status": "live"}
@@ -333,14 +335,16 @@ class Service:
 
         prometheus = PrometheusConfig(app_name=f"smart_{self.name}", group_path=True,
                                       exclude=["/metrics", "/health"])
+        options = dict(web)
         return Litestar(
             route_handlers=[live, ready, asyncapi_html, asyncapi_json, PrometheusController,
                             *controllers],
             dependencies={
                 "platform": Provide(provide_platform, sync_to_thread=False),
                 "principal": Provide(current_principal),
+                **options.pop("dependencies", {}),
             },
-            exception_handlers=EXCEPTION_HANDLERS,
+            exception_handlers={**EXCEPTION_HANDLERS, **options.pop("exception_handlers", {})},
             lifespan=[self.lifespan],
             plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(
                 exclude=["/health", "/metrics"],
@@ -348,13 +352,17 @@ class Service:
                 # (receive, response start, body) only costs
                 exclude_spans=["receive", "send"],
                 scope_span_details_extractor=_route_span_details,
-            ))],
+            )), *options.pop("plugins", ())],
             middleware=[
-                rate_limit(TokenBuckets(self.settings.public_rate_per_minute,
-                                        self.settings.public_burst),
-                           lambda token: has_valid_token(self.settings, token)),
+                # an edge app whose callers carry no bearer token opts out: the services it
+                # calls limit the person's own address (it forwards it in X-Forwarded-For)
+                *([rate_limit(TokenBuckets(self.settings.public_rate_per_minute,
+                                           self.settings.public_burst),
+                              lambda token: has_valid_token(self.settings, token))]
+                  if options.pop("rate_limit_anonymous", True) else []),
                 request_guard(self.settings.max_body_bytes),
                 prometheus.middleware,
+                *options.pop("middleware", ()),
             ],
             request_max_body_size=self.settings.max_body_bytes,
             openapi_config=OpenAPIConfig(
@@ -368,6 +376,7 @@ class Service:
                 security=[{"BearerToken": []}],
             ),
             on_startup=[lambda: setup_logging(self.settings)],
+            **options,
         )
 
 
@@ -393,13 +402,15 @@ def build_service(
     jobs: JobsFactory | None = None,
     on_start: StartHook | None = None,
     settings: Settings | None = None,
+    web: Mapping[str, Any] | None = None,
 ) -> Service:
-    """Build a service: see the module docstring."""
+    """Build a service: see the module docstring. ``web`` adds Litestar options for an edge
+    application (templates, static files, its own plugins and middleware, session and CSRF)."""
     settings = settings or Settings(SMART_SERVICE=name)
     settings.service = name
     refuse_unsafe_start(settings)
     setup_tracing(settings)
-    return Service(name, controllers, handlers, indexes, jobs, on_start, settings)
+    return Service(name, controllers, handlers, indexes, jobs, on_start, settings, web)
 
 
 def run(service: Service) -> None:

@@ -12,6 +12,9 @@ DEFAULT_JWT_SECRET = "local-development-secret-change-me"
 """Published in the repository: anyone can mint tokens with it, so only ``SMART_ENV=local``."""
 
 
+DEFAULT_LINK_SECRET = "local-link-secret-change-me"
+
+
 class Settings(BaseSettings):
     """What a service process needs to know about its deployment.
 
@@ -73,6 +76,9 @@ class Settings(BaseSettings):
     jwt_secret: str = Field(DEFAULT_JWT_SECRET, alias="SMART_JWT_SECRET")
     jwt_algorithm: Literal["HS256", "RS256"] = Field("HS256", alias="SMART_JWT_ALGORITHM")
     jwt_public_key_file: str | None = Field(None, alias="SMART_JWT_PUBLIC_KEY_FILE")
+    link_secret: str = Field(
+        DEFAULT_LINK_SECRET, alias="SMART_LINK_SECRET", min_length=16,
+        description="Signs the capability links that open a client's invoice (smart_shared.links).")
 
     replica: str = Field(
         "", alias="SMART_REPLICA", pattern=r"^[A-Za-z0-9_.-]*$",
@@ -207,6 +213,8 @@ class Settings(BaseSettings):
             reasons.append("SMART_JWT_SECRET is the default secret published in the repository")
         elif self.jwt_algorithm == "HS256" and len(self.jwt_secret.encode()) < 32:
             reasons.append("SMART_JWT_SECRET is shorter than 32 bytes")
+        if self.link_secret == DEFAULT_LINK_SECRET:
+            reasons.append("SMART_LINK_SECRET is the default secret published in the repository")
         stand_ins = [where for branch in self.branches for where in placeholders(branch)]
         if stand_ins:
             reasons.append(f"the rule packs hold example bank details ({', '.join(stand_ins)}); "

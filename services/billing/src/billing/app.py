@@ -8,7 +8,12 @@ from smart_shared.scheduler import ScheduledJob
 from smart_shared.service import Platform, Service, build_service
 from smart_shared.settings import Settings
 
-from billing.api import BankStatementController, InvoiceController, PaymentController
+from billing.api import (
+    BankStatementController,
+    ClientInvoiceController,
+    InvoiceController,
+    PaymentController,
+)
 from billing.handlers import handlers
 from billing.overdue import flag_overdue_debts
 from billing.store import create_indexes
@@ -22,7 +27,8 @@ def create_service(settings: Settings | None = None) -> Service:
     """The billing service (tests pass their own isolated settings)."""
     return build_service(
         "billing",
-        controllers=[InvoiceController, PaymentController, BankStatementController],
+        controllers=[InvoiceController, ClientInvoiceController, PaymentController,
+                     BankStatementController],
         handlers=handlers,
         indexes=create_indexes,
         jobs=overdue_jobs,

@@ -26,7 +26,9 @@ from contracts.domain import (
     EmploymentGateway,
     GatewayUnavailable,
     PaymentTermRefused,
+    SignatureEvidence,
     SigningRefused,
+    TermsChanged,
     TransitionRefused,
     WorkDaysRefused,
     checked_work_days,
@@ -191,10 +193,39 @@ async def submit_contract(platform: Platform, principal: Principal,
     return contract, link
 
 
-async def sign_by_client(platform: Platform, token: str, ip: str) -> Contract:
+def _link_refused(error: SigningRefused) -> Problem:
+    return Problem(404 if error.reason == "unknown" else 410, "Signing link not usable",
+                   error.detail, f"signing-link-{error.reason}")
+
+
+_LINK_USED = Problem(410, "Signing link not usable", "This signing link was used already or "
+                     "its contract was cancelled", "signing-link-used")
+
+
+async def contract_to_sign(platform: Platform, token: str) -> Contract:
+    """The contract a signing link shows its client, without using the link."""
+    doc = await platform.db[CONTRACTS].find_one(
+        {"signing.token_hash": text_equals(hash_token(token))})
+    if doc is None:
+        raise Problem(404, "Signing link not valid", "This signing link is not valid",
+                      "signing-link-unknown")
+    contract = contract_from(doc)
+    try:
+        contract.check_signing_token(token, platform.clock.now())
+    except SigningRefused as error:
+        raise _link_refused(error) from None
+    except TransitionRefused:
+        raise _LINK_USED from None
+    return contract
+
+
+async def sign_by_client(platform: Platform, token: str, ip: str,
+                         evidence: SignatureEvidence | None = None) -> Contract:
     """The client signs with the link's token, then SMart validates: ``ContractSigned``.
 
-    The token is the only authority; it works once and until it expires.
+    The token is the only authority; it works once and until it expires. ``evidence`` (name,
+    address, browser, SHA-256 of the terms shown) is kept with the signature; terms that no
+    longer match the contract refuse the signature (409).
     """
     token_hash = hash_token(token)
     traceparent = current_traceparent()
@@ -208,14 +239,16 @@ async def sign_by_client(platform: Platform, token: str, ip: str) -> Contract:
         read, member = found
         contract = contract_from(read)
         try:
-            contract.sign_by_client(token, ip, uow.clock.now(), traceparent)
+            contract.sign_by_client(token, ip, uow.clock.now(), traceparent, evidence)
         except SigningRefused as error:
-            raise Problem(404 if error.reason == "unknown" else 410,
-                          "Signing link not usable", error.detail,
-                          f"signing-link-{error.reason}") from None
+            raise _link_refused(error) from None
         except TransitionRefused:
-            raise Problem(410, "Signing link not usable", "This signing link was used already "
-                          "or its contract was cancelled", "signing-link-used") from None
+            raise _LINK_USED from None
+        except TermsChanged:
+            raise Problem(409, "Terms changed", "The terms signed are not the contract's "
+                          "terms: show the contract again", "terms-changed",
+                          errors=[{"field": "terms_sha256",
+                                   "message": "does not match the contract's terms"}]) from None
         signed = contract.validate_for_smart(bool(member and member.may_contract),
                                              uow.clock.today(), uow.clock.now())
         if not await save_step(uow.db, read, contract, session=uow.session):
