@@ -77,7 +77,9 @@ def portal(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFact
     platform.stop_all()
 
 
-@pytest.fixture(scope="session")
+# module scope: the sync driver keeps an event loop running in this thread while it is open,
+# and the asyncio tests that run after the portal's need that thread free
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run does)")
@@ -85,7 +87,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
     yield chromium
