@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +44,7 @@ from smart_shared.clock import Clock, SharedClock, SystemClock
 from smart_shared.consumer import BatchConsumer, EventHandlers
 from smart_shared.deadletters import DeadLetters
 from smart_shared.events import TOPICS
+from smart_shared.mail import AttachmentSource, MailRelay, SmtpSender, create_mail_indexes
 from smart_shared.metrics import settle_heap, watch_garbage_collector
 from smart_shared.mongo import Database, Document, connect
 from smart_shared.outbox import OutboxRelay
@@ -66,6 +67,7 @@ class Platform:
     relay: OutboxRelay
     consumer: BatchConsumer | None = None
     scheduler: Scheduler | None = None
+    mail: MailRelay | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -133,8 +135,10 @@ class Service:
         jobs: JobsFactory | None,
         on_start: StartHook | None,
         settings: Settings | None,
+        mail_attachments: Mapping[str, AttachmentSource] | None = None,
     ) -> None:
         self.name = name
+        self._mail_attachments = mail_attachments
         self.settings = settings or Settings(SMART_SERVICE=name)
         if not self.settings.service:
             self.settings.service = name
@@ -159,6 +163,7 @@ class Service:
             await clock.start()
         database = Database(client, settings.database_name, clock)
         await database.ensure_platform_indexes()
+        await create_mail_indexes(database.db)
         if self._indexes:
             await self._indexes(database.db)
         broker = make_broker(settings)
@@ -179,7 +184,10 @@ class Service:
         relay = OutboxRelay(database.db, publish, self.name, settings.relay_batch_size,
                             settings.relay_idle_seconds)
         database.after_commit.append(relay.wake)
-        platform = Platform(settings, database, clock, broker, relay)
+        mail = MailRelay(database.db, SmtpSender(settings), self.name, self._mail_attachments,
+                         settings.mail_batch_size, settings.mail_idle_seconds,
+                         settings.mail_max_attempts, settings.mail_retry_seconds)
+        platform = Platform(settings, database, clock, broker, relay, mail=mail)
         if self.handlers and self.handlers.topics:
             platform.consumer = BatchConsumer(
                 self.name, database, self.handlers, DeadLetters(publish_and_wait),
@@ -191,6 +199,7 @@ class Service:
         self.platform = platform
         await broker.start()
         await relay.start()
+        await mail.start()
         if self._on_start:
             await self._on_start(platform)
         if self._jobs:
@@ -204,6 +213,7 @@ class Service:
         finally:
             if platform.scheduler:
                 await platform.scheduler.stop()
+            await mail.stop()
             await relay.stop()
             await broker.stop()
             if isinstance(clock, SharedClock):
@@ -323,12 +333,15 @@ def build_service(
     jobs: JobsFactory | None = None,
     on_start: StartHook | None = None,
     settings: Settings | None = None,
+    mail_attachments: Mapping[str, AttachmentSource] | None = None,
 ) -> Service:
-    """Build a service: see the module docstring."""
+    """Build a service: see the module docstring. ``mail_attachments`` gives the mail relay the
+    documents the service's mails attach, by kind (``{"invoice_pdf": read_invoice_pdf}``)."""
     settings = settings or Settings(SMART_SERVICE=name)
     settings.service = name
     setup_tracing(settings)
-    return Service(name, controllers, handlers, indexes, jobs, on_start, settings)
+    return Service(name, controllers, handlers, indexes, jobs, on_start, settings,
+                   mail_attachments)
 
 
 def run(service: Service) -> None:

@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
     service: str = Field("", alias="SMART_SERVICE")
+    env: Literal["local", "test", "production"] = Field("local", alias="SMART_ENV")
     branches: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["BE", "FR"], alias="SMART_BRANCHES"
     )
@@ -65,6 +66,20 @@ class Settings(BaseSettings):
     jwt_secret: str = Field("local-development-secret-change-me", alias="SMART_JWT_SECRET")
     jwt_algorithm: Literal["HS256", "RS256"] = Field("HS256", alias="SMART_JWT_ALGORITHM")
     jwt_public_key_file: str | None = Field(None, alias="SMART_JWT_PUBLIC_KEY_FILE")
+
+    smtp_host: str = Field("127.0.0.1", alias="SMART_SMTP_HOST")
+    smtp_port: int = Field(1025, alias="SMART_SMTP_PORT", ge=1, le=65535)
+    smtp_starttls: bool = Field(False, alias="SMART_SMTP_STARTTLS")
+    smtp_username: str | None = Field(None, alias="SMART_SMTP_USERNAME")
+    smtp_password: str | None = Field(None, alias="SMART_SMTP_PASSWORD")
+    mail_sender: str = Field("SMart <no-reply@smart.coop>", alias="SMART_MAIL_SENDER")
+    mail_batch_size: int = Field(50, alias="SMART_MAIL_BATCH_SIZE", ge=1, le=500)
+    mail_max_attempts: int = Field(8, alias="SMART_MAIL_MAX_ATTEMPTS", ge=1)
+    mail_retry_seconds: float = Field(
+        5.0, alias="SMART_MAIL_RETRY_SECONDS", gt=0,
+        description="First wait before a failed mail is tried again; doubles each time.")
+    mail_idle_seconds: float = Field(1.0, alias="SMART_MAIL_IDLE_SECONDS", gt=0)
+    portal_url: str = Field("http://127.0.0.1:8000", alias="SMART_PORTAL_URL")
 
     consumer_batch_size: int = Field(500, alias="SMART_CONSUMER_BATCH_SIZE", ge=1, le=5000)
     consumer_max_retries: int = Field(3, alias="SMART_CONSUMER_MAX_RETRIES", ge=0)
