@@ -7,6 +7,7 @@
     smart schemas --out docs/events
     smart asyncapi --out docs
     smart trace CONTRACT_ID
+    smart staff add --email ana@smart.coop --name "Ana" --branch BE --role admin
     smart mail list --service billing [--dead]
     smart mail retry --service billing [CAUSE]
 """
@@ -131,6 +132,23 @@ async def cmd_dlq(args: argparse.Namespace) -> None:
         await consumer.stop()
 
 
+def cmd_staff(args: argparse.Namespace) -> None:
+    """Seed a staff identity through members' API, with a local admin token of the branch."""
+    import httpx
+
+    from smart_shared.auth import mint_token
+
+    token = mint_token(Settings(), "admin", args.branch, sub="smart-cli")
+    body = {"email": args.email, "name": args.name, "branch": args.branch, "role": args.role}
+    if args.language:
+        body["language"] = args.language
+    response = httpx.post(f"{args.members_url.rstrip('/')}/v1/staff", json=body,
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    if response.status_code >= 400:
+        raise SystemExit(f"members refused: {response.status_code} {response.text}")
+    print(json.dumps(response.json()))
+
+
 async def cmd_mail(args: argparse.Namespace) -> None:
     from smart_shared.mail import MAILS, retry_mails
     from smart_shared.mail.outbox import summary
@@ -214,6 +232,15 @@ def main(argv: list[str] | None = None) -> None:
     asyncapi = sub.add_parser("asyncapi", help="write the AsyncAPI document and its HTML page")
     asyncapi.add_argument("--out", default="docs")
 
+    staff = sub.add_parser("staff", help="add a staff identity (locally: the first admin)")
+    staff.add_argument("action", choices=["add"])
+    staff.add_argument("--email", required=True)
+    staff.add_argument("--name", required=True)
+    staff.add_argument("--branch", required=True)
+    staff.add_argument("--role", choices=["staff", "admin"], default="staff")
+    staff.add_argument("--language", choices=["fr", "nl", "en"])
+    staff.add_argument("--members-url", default="http://127.0.0.1:8001")
+
     mail = sub.add_parser("mail", help="list a service's pending or dead mails, or retry them")
     mail.add_argument("action", choices=["list", "retry"])
     mail.add_argument("cause", nargs="?", help="one mail (its cause); default: all")
@@ -234,6 +261,8 @@ def main(argv: list[str] | None = None) -> None:
         cmd_asyncapi(args)
     elif args.command == "trace":
         cmd_trace(args)
+    elif args.command == "staff":
+        cmd_staff(args)
     elif args.command == "mail":
         asyncio.run(cmd_mail(args))
 

@@ -66,6 +66,20 @@ class Settings(BaseSettings):
     jwt_secret: str = Field("local-development-secret-change-me", alias="SMART_JWT_SECRET")
     jwt_algorithm: Literal["HS256", "RS256"] = Field("HS256", alias="SMART_JWT_ALGORITHM")
     jwt_public_key_file: str | None = Field(None, alias="SMART_JWT_PUBLIC_KEY_FILE")
+    jwt_issuer: str = Field("smart-members", alias="SMART_JWT_ISSUER")
+    jwt_signing_key_file: Path | None = Field(
+        None, alias="SMART_JWT_SIGNING_KEY_FILE",
+        description="members' RS256 private key (PEM); locally made under SMART_HOME/keys.")
+    jwt_previous_key_files: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, alias="SMART_JWT_PREVIOUS_KEY_FILES",
+        description="Keys still published during a roll-over (comma-separated PEM files).")
+    jwks_url: str = Field("http://127.0.0.1:8001/.well-known/jwks.json", alias="SMART_JWKS_URL")
+    oidc_issuer: str | None = Field(None, alias="SMART_OIDC_ISSUER")
+    oidc_jwks_url: str | None = Field(None, alias="SMART_OIDC_JWKS_URL")
+    oidc_audience: str | None = Field(None, alias="SMART_OIDC_AUDIENCE")
+    oidc_role_claim: str = Field("role", alias="SMART_OIDC_ROLE_CLAIM")
+    oidc_branch_claim: str = Field("branch", alias="SMART_OIDC_BRANCH_CLAIM")
+    oidc_member_id_claim: str = Field("member_id", alias="SMART_OIDC_MEMBER_ID_CLAIM")
 
     smtp_host: str = Field("127.0.0.1", alias="SMART_SMTP_HOST")
     smtp_port: int = Field(1025, alias="SMART_SMTP_PORT", ge=1, le=65535)
@@ -107,6 +121,13 @@ class Settings(BaseSettings):
             value = value.split(",")
         if isinstance(value, list):
             return [str(b).strip().upper() for b in value if str(b).strip()]
+        return value
+
+    @field_validator("jwt_previous_key_files", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [Path(part.strip()) for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("branches")

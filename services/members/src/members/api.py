@@ -15,7 +15,13 @@ from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from smart_shared.auth import Principal
 from smart_shared.events import Event
-from smart_shared.events.catalogue import Activity, ActivityKind, Address, MemberStatus
+from smart_shared.events.catalogue import (
+    Activity,
+    ActivityKind,
+    Address,
+    Language,
+    MemberStatus,
+)
 from smart_shared.http import Page, idempotent
 from smart_shared.ids import new_id
 from smart_shared.money import PositiveMoney
@@ -72,6 +78,8 @@ class Registration(_Body):
     account_holder: Annotated[str, Field(max_length=140)] | None = Field(
         None, description="Defaults to the member's name.")
     activities: Annotated[list[ActivityIn], Field(min_length=1, max_length=10)]
+    language: Language | None = Field(
+        None, description="Of the mails and documents; the branch's language otherwise.")
 
 
 class MemberChanges(_Body):

@@ -40,6 +40,8 @@ class Mail:
     attachments: tuple[Attachment, ...] = ()
     branch: str | None = None
     to_name: str | None = None
+    secret: bool = False
+    """The data holds a secret (a login link): the relay drops it once the mail is sent."""
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -52,6 +54,7 @@ class Mail:
             # decimals, dates and money as the strings the wire uses; templates format them
             "data": to_jsonable_python(self.data),
             "attachments": [a.to_document() for a in self.attachments],
+            "secret": self.secret,
         }
 
 

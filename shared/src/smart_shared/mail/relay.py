@@ -126,8 +126,10 @@ class MailRelay(LeasedRelay):
                       failed: list[tuple[Document, BaseException]]) -> None:
         now = datetime.now(UTC)
         updates = [
-            UpdateOne({"_id": row["_id"]}, {"$unset": {"pending": ""}, "$set": {
-                "status": "sent", "sent_at": now, "message_id": ident}})
+            UpdateOne({"_id": row["_id"]}, {
+                # a secret (a login link) is kept no longer than it takes to send it
+                "$unset": {"pending": "", **({"data": ""} if row.get("secret") else {})},
+                "$set": {"status": "sent", "sent_at": now, "message_id": ident}})
             for row, ident in sent
         ]
         for row, error in failed:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from smart_shared.events.catalogue import (
     Activity,
     Address,
+    Language,
     MemberActivated,
     MemberErased,
     MemberRegistered,
@@ -56,6 +57,7 @@ class Applicant(BaseModel):
     iban: str
     account_holder: str | None = None
     activities: list[Activity]
+    language: Language | None = None
 
 
 class Member(BaseModel):
@@ -77,6 +79,7 @@ class Member(BaseModel):
     activities: list[Activity]
     shares: list[Share] = []
     registered_at: datetime
+    language: Language | None = None
     activated_at: datetime | None = None
     left_at: datetime | None = None
     erased_at: datetime | None = None
@@ -156,6 +159,7 @@ def register(applicant: Applicant, member_id: str, at: datetime,
         payout=PayoutDetails(iban=str(values["iban"]), holder_name=holder),
         activities=values["activities"],
         registered_at=at,
+        language=applicant.language,
     )
     event = MemberRegistered(member_id=member_id, branch=member.branch, version=1,
                              occurred_at=at, activities=member.activities)
