@@ -24,6 +24,7 @@ from smart_shared.events.catalogue import (
 )
 from smart_shared.http import Page, idempotent
 from smart_shared.ids import new_id
+from smart_shared.mail import send_mail
 from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
 from smart_shared.problems import Problem, conflict, invalid, not_found
@@ -33,6 +34,7 @@ from smart_shared.telemetry import current_traceparent
 
 from members import domain, store
 from members.domain import Member, NotNow, RuleBroken, Share, ShareRules, UnknownShare
+from members.mails import activation_mail
 
 Text = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -268,6 +270,7 @@ class MembersController(Controller):
             await store.save(uow, paid)
             if activated:
                 uow.publish(activated)
+                send_mail(uow, activation_mail(paid, platform.settings.portal_url, today))
             return SharePaymentRecorded(
                 member_id=member_id, status=paid.status, activated=activated is not None,
                 share=paid.share(share_id)).model_dump(mode="json")

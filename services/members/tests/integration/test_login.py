@@ -13,6 +13,7 @@ import pytest
 from members_samples import applicant
 from smart_shared.auth import authenticate
 from smart_shared.clock import SharedClock
+from smart_shared.events import MemberActivated
 from smart_shared.keys import TokenKeys
 from smart_shared.mongo import connect
 from smart_shared.problems import Problem
@@ -180,3 +181,21 @@ async def test_another_service_verifies_members_tokens_against_the_published_jwk
         await authenticate(elsewhere, members.token("admin")["Authorization"][7:],
                            TokenKeys.from_settings(elsewhere))
     assert refused.value.status == 401 and "SMART_ENV=local" in str(refused.value.detail)
+
+
+async def test_the_member_is_told_of_their_activation_once_in_the_branchs_language(
+    members: Running, mailpit: Mailpit,
+) -> None:
+    member = await register(members)  # no language chosen: the branch's (BE: French)
+    member_id = member["member_id"]
+    async with members.http() as http:
+        share = (await http.post(f"/v1/members/{member_id}/shares", json={"count": 1},
+                                 headers=members.token("member", member_id=member_id))).json()
+        url = f"/v1/members/{member_id}/shares/{share['share_id']}/payment"
+        paid = await http.post(url, json={"amount": {"amount": "30.00", "currency": "EUR"}},
+                               headers=members.token("staff"))
+        assert paid.json()["activated"] is True
+    [summary] = await mailpit.wait_for(member["email"])
+    assert summary["Subject"] == "Bienvenue chez SMart : vous êtes membre"
+    activated = await members.wait_for(member_id, MemberActivated)
+    assert activated[0].contact.email == member["email"]

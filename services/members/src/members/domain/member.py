@@ -17,6 +17,7 @@ from smart_shared.events.catalogue import (
     Address,
     Language,
     MemberActivated,
+    MemberContact,
     MemberErased,
     MemberRegistered,
     MemberStatus,
@@ -118,6 +119,14 @@ def _collect(errors: list[tuple[str, str]], check: Callable[[], object]) -> None
         errors.extend(broken.errors)
 
 
+def contact_of(member: Member) -> MemberContact | None:
+    """What the services that mail the member need of them (nothing once erased)."""
+    if not member.email or not member.first_name:
+        return None
+    return MemberContact(name=f"{member.first_name} {member.last_name}", email=member.email,
+                         language=member.language)
+
+
 def register(applicant: Applicant, member_id: str, at: datetime,
              today: date) -> tuple[Member, MemberRegistered]:
     """An applicant, once every field is valid (all failing fields are reported at once)."""
@@ -195,14 +204,16 @@ def record_share_payment(
                                        "version": member.version + 1})
     return member, MemberActivated(
         member_id=member.member_id, branch=member.branch, version=member.version,
-        occurred_at=at, activities=member.activities, payout=member.payout)
+        occurred_at=at, activities=member.activities, payout=member.payout,
+        contact=contact_of(member))
 
 
 def _updated(member: Member, at: datetime, changed: list[str]) -> MemberUpdated:
     assert member.payout is not None
     return MemberUpdated(member_id=member.member_id, branch=member.branch,
                          version=member.version, occurred_at=at, status=member.status,
-                         activities=member.activities, payout=member.payout, changed=changed)
+                         activities=member.activities, payout=member.payout, changed=changed,
+                         contact=contact_of(member))
 
 
 def change_status(member: Member, action: StaffAction,
