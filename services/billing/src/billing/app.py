@@ -10,6 +10,7 @@ from smart_shared.settings import Settings
 
 from billing.api import BankStatementController, InvoiceController, PaymentController
 from billing.handlers import handlers
+from billing.mails import ATTACHMENTS
 from billing.overdue import flag_overdue_debts
 from billing.store import create_indexes
 
@@ -27,6 +28,7 @@ def create_service(settings: Settings | None = None) -> Service:
         indexes=create_indexes,
         jobs=overdue_jobs,
         settings=settings,
+        mail_attachments=ATTACHMENTS,
     )
 
 
