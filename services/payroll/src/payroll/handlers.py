@@ -70,6 +70,7 @@ async def remember_activated_member(event: MemberActivated, uow: UnitOfWork) -> 
         "branch": event.branch,
         "payout": event.payout.model_dump(mode="json"),
         "activities": [a.model_dump(mode="json") for a in event.activities],
+        "contact": event.contact.model_dump(mode="json") if event.contact else None,
         "erased": False,
     })
 
@@ -82,6 +83,7 @@ async def remember_member_update(event: MemberUpdated, uow: UnitOfWork) -> None:
         "status": event.status,
         "payout": None if erased else event.payout.model_dump(mode="json"),
         "activities": [] if erased else [a.model_dump(mode="json") for a in event.activities],
+        "contact": None if erased or not event.contact else event.contact.model_dump(mode="json"),
         "erased": erased,
     })
 
@@ -91,7 +93,7 @@ async def forget_erased_member(event: MemberErased, uow: UnitOfWork) -> None:
     # salaries and payment runs stay: payroll records must be kept by law
     _project_member(uow, event.member_id, event.version, {
         "branch": event.branch, "status": "erased", "payout": None, "activities": [],
-        "erased": True,
+        "contact": None, "erased": True,
     })
 
 
