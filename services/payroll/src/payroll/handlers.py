@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import UpdateOne
 from smart_shared.consumer import EventHandlers
 from smart_shared.events import (
     ContractCancelled,
@@ -26,6 +25,7 @@ from smart_shared.events import (
     WorkCompleted,
 )
 from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.projections import keep_if_newer
 from smart_shared.telemetry import current_traceparent
 
 from payroll.projections import Contracts, Invoices, MemberUpdates
@@ -52,16 +52,7 @@ def _project_member(uow: UnitOfWork, member_id: str, version: int,
     """Keep the member's facts unless the projection already holds this version or a newer one
     (a stale or repeated update): one conditional update, a new member inserted, sent with the
     batch's other member updates."""
-    newer = {"$lt": [{"$ifNull": ["$version", 0]}, version]}
-    uow.staged(MemberUpdates).updates.append(UpdateOne(
-        {"_id": member_id},
-        [{"$replaceWith": {"$cond": [
-            newer,
-            {"$mergeObjects": ["$$ROOT", {"$literal": {**facts, "version": version}}]},
-            "$$ROOT",
-        ]}}],
-        upsert=True,
-    ))
+    uow.staged(MemberUpdates).updates.append(keep_if_newer(member_id, version, facts))
 
 
 @handlers.on(MemberActivated)
