@@ -38,6 +38,7 @@ def contract_signed_mail(contract: Contract, member: KnownMember | None) -> Mail
     return Mail(
         cause=f"contract-signed:{contract.contract_id}", to=contact.email,
         to_name=contact.name, branch=contract.branch, template="contract_signed",
+        person_id=contract.member_id,
         language=contact.language or default_language(contract.branch,
                                                        contract.first_work_day),
         data={"name": contact.name, "client_name": contract.client.name,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from smart_shared.consumer import EventHandlers
 from smart_shared.events import ContractSigned, MemberActivated, MemberErased, MemberUpdated
 from smart_shared.events.catalogue import DeclineReason, MemberContact
-from smart_shared.mail import Mail
+from smart_shared.mail import Mail, forget_mails_of
 from smart_shared.mail.render import default_language
 from smart_shared.mongo import UnitOfWork
 from smart_shared.projections import StagedUpdates, keep_if_newer
@@ -25,6 +25,8 @@ def register(handlers: EventHandlers) -> None:
     async def keep_contact(event: MemberActivated | MemberUpdated | MemberErased,
                            uow: UnitOfWork) -> None:
         contact = None if isinstance(event, MemberErased) else event.contact
+        if isinstance(event, MemberErased):
+            await forget_mails_of(uow, event.member_id)
         uow.staged(_ContactUpdates).updates.append(keep_if_newer(
             event.member_id, event.version,
             {"contact": contact.model_dump(mode="json") if contact else None}))
@@ -42,7 +44,7 @@ async def declined_guarantee_mail(uow: UnitOfWork, event: ContractSigned, reason
     contact = MemberContact.model_validate(doc["contact"])
     return Mail(
         cause=f"guarantee-declined:{event.contract_id}", to=contact.email, to_name=contact.name,
-        branch=event.branch, template="guarantee_declined",
+        branch=event.branch, template="guarantee_declined", person_id=event.member_id,
         language=contact.language or default_language(event.branch, event.first_work_day),
         data={"name": contact.name, "client_name": event.client.name, "reason": reason,
               "detail": detail, "description": event.description,

@@ -24,7 +24,7 @@ from smart_shared.events.catalogue import (
 )
 from smart_shared.http import Page, idempotent
 from smart_shared.ids import new_id
-from smart_shared.mail import send_mail
+from smart_shared.mail import forget_mails_of, send_mail
 from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
 from smart_shared.problems import Problem, conflict, invalid, not_found
@@ -32,7 +32,7 @@ from smart_shared.rulepacks import UnknownRulePack, rule_pack
 from smart_shared.service import Platform
 from smart_shared.telemetry import current_traceparent
 
-from members import domain, store
+from members import domain, identities, store
 from members.domain import Member, NotNow, RuleBroken, Share, ShareRules, UnknownShare
 from members.mails import activation_mail
 
@@ -312,6 +312,8 @@ class MembersController(Controller):
             if event is not None:
                 await store.save(uow, erased)
                 await store.forget_sent_events(uow, member_id)
+                await forget_mails_of(uow, member_id)
+                await identities.forget_links_of(uow, member.email)
                 uow.publish(event)
             return erased
 

@@ -61,6 +61,13 @@ async def add_link(uow: UnitOfWork, digest: str, email_key: str, identity: Ident
     }, session=uow.session)
 
 
+async def forget_links_of(uow: UnitOfWork, email: str | None) -> None:
+    """An erased member's login links go: they hold the address."""
+    if email:
+        await uow.db[LOGIN_LINKS].delete_many({"email_key": email.strip().lower()},
+                                              session=uow.session)
+
+
 async def link(uow: UnitOfWork, digest: str) -> Document | None:
     return await uow.db[LOGIN_LINKS].find_one({"_id": digest, "identity": {"$ne": None}},
                                               session=uow.session)

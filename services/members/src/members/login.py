@@ -60,7 +60,7 @@ async def request_login_link(uow: UnitOfWork, email: str, branch: str,
     # to the address on file, as the person gave it, not as it was typed in the request
     send_mail(uow, Mail(
         cause=f"login-link:{digest}", to=person["email"], to_name=person["name"],
-        branch=branch, template="login_link", secret=True,
+        branch=branch, template="login_link", secret=True, person_id=identity.sub,
         language=language or person.get("language") or default_language(branch,
                                                                          uow.clock.today()),
         data={"name": person["name"], "link": f"{portal_url.rstrip('/')}/login/{token}",

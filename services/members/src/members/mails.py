@@ -15,5 +15,6 @@ def activation_mail(member: Member, portal_url: str, today: date) -> Mail:
     return Mail(
         cause=f"member-activated:{member.member_id}", to=member.email or "",
         to_name=member.first_name, branch=member.branch, template="member_activated",
+        person_id=member.member_id,
         language=member.language or default_language(member.branch, today),
         data={"name": member.first_name, "portal_url": portal_url})

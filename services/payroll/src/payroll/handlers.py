@@ -24,6 +24,7 @@ from smart_shared.events import (
     MemberUpdated,
     WorkCompleted,
 )
+from smart_shared.mail import forget_mails_of
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.projections import keep_if_newer
 from smart_shared.telemetry import current_traceparent
@@ -86,6 +87,7 @@ async def forget_erased_member(event: MemberErased, uow: UnitOfWork) -> None:
         "branch": event.branch, "status": "erased", "payout": None, "activities": [],
         "contact": None, "erased": True,
     })
+    await forget_mails_of(uow, event.member_id)
 
 
 # ---------------------------------------------------------------------------------- contracts

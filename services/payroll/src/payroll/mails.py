@@ -26,7 +26,7 @@ def salary_paid_mail(salary: Document, member: Document | None, amount: Any,
     contact = MemberContact.model_validate(member["contact"])
     return Mail(
         cause=f"salary-paid:{salary['_id']}", to=contact.email, to_name=contact.name,
-        branch=salary["branch"], template="salary_paid",
+        branch=salary["branch"], template="salary_paid", person_id=salary["member_id"],
         language=contact.language or default_language(salary["branch"], paid_on),
         data={"name": contact.name, "amount": amount, "paid_on": paid_on,
               "last_work_day": salary["last_work_day"]},

@@ -11,13 +11,19 @@ same message, and a second mail for the same cause is never written.
 """
 
 from smart_shared.mail.message import Attachment, Mail, message_id
-from smart_shared.mail.outbox import MAILS, MailOutbox, create_mail_indexes, send_mail
+from smart_shared.mail.outbox import (
+    MAILS,
+    MailOutbox,
+    create_mail_indexes,
+    forget_mails_of,
+    send_mail,
+)
 from smart_shared.mail.relay import AttachmentSource, MailRelay, retry_mails
 from smart_shared.mail.render import LANGUAGES, Rendered, render
 from smart_shared.mail.smtp import SmtpSender
 
 __all__ = [
     "LANGUAGES", "MAILS", "Attachment", "AttachmentSource", "Mail", "MailOutbox", "MailRelay",
-    "Rendered", "SmtpSender", "create_mail_indexes", "message_id", "render", "retry_mails",
-    "send_mail",
+    "Rendered", "SmtpSender", "create_mail_indexes", "forget_mails_of", "message_id", "render",
+    "retry_mails", "send_mail",
 ]

@@ -42,6 +42,8 @@ class Mail:
     to_name: str | None = None
     secret: bool = False
     """The data holds a secret (a login link): the relay drops it once the mail is sent."""
+    person_id: str | None = None
+    """The member the mail is about, so their erasure takes it away (``forget_mails_of``)."""
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -55,6 +57,7 @@ class Mail:
             "data": to_jsonable_python(self.data),
             "attachments": [a.to_document() for a in self.attachments],
             "secret": self.secret,
+            "person_id": self.person_id,
         }
 
 

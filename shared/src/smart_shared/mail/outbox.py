@@ -44,6 +44,12 @@ def send_mail(uow: UnitOfWork, *mails: Mail) -> None:
     uow.staged(MailOutbox).mails.extend(mails)
 
 
+async def forget_mails_of(uow: UnitOfWork, person_id: str) -> int:
+    """Delete every mail about ``person_id`` (their erasure): addresses must not outlive it."""
+    result = await uow.db[MAILS].delete_many({"person_id": person_id}, session=uow.session)
+    return int(result.deleted_count)
+
+
 async def create_mail_indexes(db: AsyncDatabase[Document]) -> None:
     """Pending mails in the order they are due; sent ones expire after 30 days."""
     await db[MAILS].create_index(
@@ -52,6 +58,8 @@ async def create_mail_indexes(db: AsyncDatabase[Document]) -> None:
     )
     await db[MAILS].create_index("sent_at", name="sent_expiry",
                                  expireAfterSeconds=30 * 24 * 3600)
+    await db[MAILS].create_index("person_id", name="by_person",
+                                 partialFilterExpression={"person_id": {"$type": "string"}})
 
 
 def summary(row: Document) -> dict[str, Any]:
