@@ -39,7 +39,10 @@ def cmd_token(args: argparse.Namespace) -> None:
     from smart_shared.auth import mint_token
 
     ttl = _duration(args.ttl)
-    print(mint_token(Settings(), args.role, args.branch, args.member_id, args.sub, ttl))
+    try:
+        print(mint_token(Settings(), args.role, args.branch, args.member_id, args.sub, ttl))
+    except ValueError as error:
+        raise SystemExit(f"smart token: {error}") from None
 
 
 async def cmd_clock(args: argparse.Namespace) -> None:
