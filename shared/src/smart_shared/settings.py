@@ -94,6 +94,9 @@ class Settings(BaseSettings):
         description="First wait before a failed mail is tried again; doubles each time.")
     mail_idle_seconds: float = Field(1.0, alias="SMART_MAIL_IDLE_SECONDS", gt=0)
     portal_url: str = Field("http://127.0.0.1:8000", alias="SMART_PORTAL_URL")
+    staff_mailbox: str | None = Field(
+        None, alias="SMART_STAFF_MAILBOX",
+        description="Where the staff's daily digest goes, e.g. staff-{branch}@smart.coop.")
 
     consumer_batch_size: int = Field(500, alias="SMART_CONSUMER_BATCH_SIZE", ge=1, le=5000)
     consumer_max_retries: int = Field(3, alias="SMART_CONSUMER_MAX_RETRIES", ge=0)

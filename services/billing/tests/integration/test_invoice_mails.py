@@ -3,9 +3,10 @@ paid, in their language (read back from a genuine Mailpit)."""
 
 from __future__ import annotations
 
+import asyncio
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -20,9 +21,13 @@ pytestmark = pytest.mark.integration
 UBL = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 
 
+STAFF = f"{unique_name('staff')}-{{branch}}@smart.test"
+
+
 @pytest.fixture(scope="module")
 async def billing(infrastructure: Any, mailpit: Mailpit) -> AsyncIterator[Billing]:
-    async with running_billing(isolated_settings("billing", **mailpit.settings())) as running:
+    settings = isolated_settings("billing", SMART_STAFF_MAILBOX=STAFF, **mailpit.settings())
+    async with running_billing(settings) as running:
         yield running
 
 
@@ -69,3 +74,27 @@ async def test_the_issued_invoice_reaches_the_client_once_with_its_pdf_and_ubl(
     receipts = await mailpit.wait_for(email, subject="Ontvangstbewijs")
     assert len(receipts) == 1
     assert len(await mailpit.messages(email)) == 2
+
+
+async def test_the_branch_staff_get_one_digest_a_day_of_the_payments_waiting_for_them(
+    billing: Billing, mailpit: Mailpit,
+) -> None:
+    async with billing.client() as http:
+        parked = await http.post("/v1/payments", headers={"Idempotency-Key": new_id()}, json={
+            "amount": {"amount": "42.00", "currency": "EUR"},
+            "received_on": date.today().isoformat(), "payer_iban": "BE71096123456769",
+            "structured_reference": "+++000/0000/00097+++"})
+        assert parked.json()["outcome"] == "unmatched"
+    platform = billing.service.platform
+    assert platform is not None and platform.scheduler is not None
+    await platform.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
+    await platform.scheduler.tick()
+    await platform.scheduler.tick()  # the same day again: no second digest
+
+    staff = STAFF.format(branch="be")
+    [digest] = await mailpit.wait_for(staff)
+    mail = await mailpit.message(digest["ID"])
+    assert mail["Subject"].startswith("SMart billing : ce qui vous attend le")
+    assert "- 1 paiements reçus qui ne correspondent à aucune facture" in mail["Text"]
+    await asyncio.sleep(1.5)
+    assert len(await mailpit.messages(staff)) == 1
