@@ -147,9 +147,12 @@ async def authenticate(settings: Settings, token: str, keys: TokenKeys) -> Princ
         raise _unauthorised(f"Tokens signed with {algorithm!r} are not accepted")
     if settings.jwt_public_key_file and "kid" not in header:
         return read_token(settings, token)
+    kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise _unauthorised("The token's key id is not a string")
     external = bool(settings.oidc_issuer) and unverified.get("iss") == settings.oidc_issuer
     key_set = keys.oidc if external and keys.oidc else keys.platform
-    key = await key_set.key(header.get("kid"))
+    key = await key_set.key(kid)
     if key is None:
         raise _unauthorised("The token is signed by a key that is not (or no longer) published")
     try:

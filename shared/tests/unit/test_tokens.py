@@ -3,6 +3,7 @@ branch's own OpenID Connect provider by configuration alone."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,10 @@ async def test_a_token_signed_by_a_rotated_out_key_is_refused(tmp_path: Path) ->
 async def test_a_token_with_another_issuer_or_forged_signature_is_refused(tmp_path: Path) -> None:
     signing = SigningKeys.from_settings(settings(tmp_path))
     production = settings(tmp_path, SMART_ENV="production")
-    for token in (signing.sign(claims(iss="someone-else")),
+    signed = signing.sign(claims()).split(".")
+    odd_header = base64.urlsafe_b64encode(b'{"alg":"RS256","kid":["k"]}').decode().rstrip("=")
+    odd_kid = ".".join([odd_header, *signed[1:]])
+    for token in (signing.sign(claims(iss="someone-else")), odd_kid,
                   jwt.encode(claims(), "x" * 32, algorithm="HS256"),
                   jwt.encode(claims(), None, algorithm="none")):  # type: ignore[arg-type]
         with pytest.raises(Problem) as refused:
