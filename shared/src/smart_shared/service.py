@@ -41,12 +41,13 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ControllerRouterHandler
 from pymongo.asynchronous.database import AsyncDatabase
 
-from smart_shared.auth import current_principal, has_valid_token
+from smart_shared.auth import current_principal, has_valid_token, token_keys_of
 from smart_shared.clock import Clock, SharedClock, SystemClock
 from smart_shared.consumer import BatchConsumer, ConsumerWatch, EventHandlers
 from smart_shared.deadletters import DeadLetters
 from smart_shared.events import TOPICS
 from smart_shared.guards import TokenBuckets, rate_limit, request_guard
+from smart_shared.mail import AttachmentSource, MailRelay, SmtpSender, create_mail_indexes
 from smart_shared.metrics import settle_heap, watch_garbage_collector
 from smart_shared.mongo import Database, Document, connect
 from smart_shared.outbox import OutboxRelay
@@ -71,6 +72,7 @@ class Platform:
     consumer: BatchConsumer | None = None
     watch: ConsumerWatch | None = None
     scheduler: Scheduler | None = None
+    mail: MailRelay | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -148,8 +150,10 @@ class Service:
         on_start: StartHook | None,
         settings: Settings | None,
         web: Mapping[str, Any] | None = None,
+        mail_attachments: Mapping[str, AttachmentSource] | None = None,
     ) -> None:
         self.name = name
+        self._mail_attachments = mail_attachments
         self.settings = settings or Settings(SMART_SERVICE=name)
         if not self.settings.service:
             self.settings.service = name
@@ -177,6 +181,7 @@ class Service:
             await clock.start()
         database = Database(client, settings.database_name, clock)
         await database.ensure_platform_indexes()
+        await create_mail_indexes(database.db)
         if self._indexes:
             await self._indexes(database.db)
         broker = make_broker(settings)
@@ -198,7 +203,10 @@ class Service:
                             settings.relay_idle_seconds, replica=settings.replica,
                             stall_seconds=settings.stall_seconds)
         database.after_commit.append(relay.wake)
-        platform = Platform(settings, database, clock, broker, relay)
+        mail = MailRelay(database.db, SmtpSender(settings), self.name, self._mail_attachments,
+                         settings.mail_batch_size, settings.mail_idle_seconds,
+                         settings.mail_max_attempts, settings.mail_retry_seconds)
+        platform = Platform(settings, database, clock, broker, relay, mail=mail)
         if self.handlers and self.handlers.topics:
             platform.consumer = BatchConsumer(
                 self.name, database, self.handlers, DeadLetters(publish_and_wait),
@@ -216,6 +224,7 @@ class Service:
         await relay.start()
         if platform.watch:
             await platform.watch.start()
+        await mail.start()
         if self._on_start:
             await self._on_start(platform)
         if self._jobs:
@@ -230,6 +239,7 @@ class Service:
         finally:
             if platform.scheduler:
                 await platform.scheduler.stop()
+            await mail.stop()
             if platform.watch:
                 await platform.watch.stop()
             await relay.stop()
@@ -298,6 +308,12 @@ class Service:
         return checks, ok
 
 
+    async def _token_accepted(self, scope: Any, token: str) -> bool:
+        if not token:
+            return False
+        keys = token_keys_of(scope["app"].state, self.settings)
+        return await has_valid_token(self.settings, token, keys)
+
     def _build_app(self, controllers: Sequence[ControllerRouterHandler],
                    web: Mapping[str, Any]) -> Litestar:
         @get("/health/live", tags=["health"], summary="The process answers")
@@ -358,7 +374,7 @@ class Service:
                 # calls limit the person's own address (it forwards it in X-Forwarded-For)
                 *([rate_limit(TokenBuckets(self.settings.public_rate_per_minute,
                                            self.settings.public_burst),
-                              lambda token: has_valid_token(self.settings, token))]
+                              self._token_accepted)]
                   if options.pop("rate_limit_anonymous", True) else []),
                 request_guard(self.settings.max_body_bytes),
                 prometheus.middleware,
@@ -403,14 +419,18 @@ def build_service(
     on_start: StartHook | None = None,
     settings: Settings | None = None,
     web: Mapping[str, Any] | None = None,
+    mail_attachments: Mapping[str, AttachmentSource] | None = None,
 ) -> Service:
     """Build a service: see the module docstring. ``web`` adds Litestar options for an edge
-    application (templates, static files, its own plugins and middleware, session and CSRF)."""
+    application (templates, static files, its own plugins and middleware, session and CSRF);
+    ``mail_attachments`` gives the mail relay the documents the service's mails attach, by kind
+    (``{"invoice_pdf": read_invoice_pdf}``)."""
     settings = settings or Settings(SMART_SERVICE=name)
     settings.service = name
     refuse_unsafe_start(settings)
     setup_tracing(settings)
-    return Service(name, controllers, handlers, indexes, jobs, on_start, settings, web)
+    return Service(name, controllers, handlers, indexes, jobs, on_start, settings, web,
+                   mail_attachments)
 
 
 def run(service: Service) -> None:

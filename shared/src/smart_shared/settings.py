@@ -80,6 +80,38 @@ class Settings(BaseSettings):
         DEFAULT_LINK_SECRET, alias="SMART_LINK_SECRET", min_length=16,
         description="Signs the capability links that open a client's invoice (smart_shared.links).")
 
+    jwt_issuer: str = Field("smart-members", alias="SMART_JWT_ISSUER")
+    jwt_signing_key_file: Path | None = Field(
+        None, alias="SMART_JWT_SIGNING_KEY_FILE",
+        description="members' RS256 private key (PEM); locally made under SMART_HOME/keys.")
+    jwt_previous_key_files: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, alias="SMART_JWT_PREVIOUS_KEY_FILES",
+        description="Keys still published during a roll-over (comma-separated PEM files).")
+    jwks_url: str = Field("http://127.0.0.1:8001/.well-known/jwks.json", alias="SMART_JWKS_URL")
+    oidc_issuer: str | None = Field(None, alias="SMART_OIDC_ISSUER")
+    oidc_jwks_url: str | None = Field(None, alias="SMART_OIDC_JWKS_URL")
+    oidc_audience: str | None = Field(None, alias="SMART_OIDC_AUDIENCE")
+    oidc_role_claim: str = Field("role", alias="SMART_OIDC_ROLE_CLAIM")
+    oidc_branch_claim: str = Field("branch", alias="SMART_OIDC_BRANCH_CLAIM")
+    oidc_member_id_claim: str = Field("member_id", alias="SMART_OIDC_MEMBER_ID_CLAIM")
+
+    smtp_host: str = Field("127.0.0.1", alias="SMART_SMTP_HOST")
+    smtp_port: int = Field(1025, alias="SMART_SMTP_PORT", ge=1, le=65535)
+    smtp_starttls: bool = Field(False, alias="SMART_SMTP_STARTTLS")
+    smtp_username: str | None = Field(None, alias="SMART_SMTP_USERNAME")
+    smtp_password: str | None = Field(None, alias="SMART_SMTP_PASSWORD")
+    mail_sender: str = Field("SMart <no-reply@smart.coop>", alias="SMART_MAIL_SENDER")
+    mail_batch_size: int = Field(50, alias="SMART_MAIL_BATCH_SIZE", ge=1, le=500)
+    mail_max_attempts: int = Field(8, alias="SMART_MAIL_MAX_ATTEMPTS", ge=1)
+    mail_retry_seconds: float = Field(
+        5.0, alias="SMART_MAIL_RETRY_SECONDS", gt=0,
+        description="First wait before a failed mail is tried again; doubles each time.")
+    mail_idle_seconds: float = Field(1.0, alias="SMART_MAIL_IDLE_SECONDS", gt=0)
+    portal_url: str = Field("http://127.0.0.1:8000", alias="SMART_PORTAL_URL")
+    staff_mailbox: str | None = Field(
+        None, alias="SMART_STAFF_MAILBOX",
+        description="Where the staff's daily digest goes, e.g. staff-{branch}@smart.coop.")
+
     replica: str = Field(
         "", alias="SMART_REPLICA", pattern=r"^[A-Za-z0-9_.-]*$",
         description="A name this replica keeps across restarts (a pod name, an ordinal), unique "
@@ -133,6 +165,13 @@ class Settings(BaseSettings):
             value = value.split(",")
         if isinstance(value, list):
             return [str(b).strip().upper() for b in value if str(b).strip()]
+        return value
+
+    @field_validator("jwt_previous_key_files", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [Path(part.strip()) for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("branches")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
 
+from smart_shared.mail.digest import staff_digest_job
+from smart_shared.mongo import UnitOfWork
 from smart_shared.scheduler import ScheduledJob
 from smart_shared.service import Platform, Service, build_service
 from smart_shared.settings import Settings
@@ -15,12 +18,22 @@ from billing.api import (
     PaymentController,
 )
 from billing.handlers import handlers
+from billing.mails import ATTACHMENTS
 from billing.overdue import flag_overdue_debts
-from billing.store import create_indexes
+from billing.store import UNMATCHED, create_indexes
+
+
+async def unmatched_payments(uow: UnitOfWork, branch: str, today: date) -> dict[str, int]:
+    """The staff digest's part: payments parked for staff to match."""
+    count = await uow.db[UNMATCHED].count_documents({"branch": branch, "status": "parked"},
+                                                    session=uow.session)
+    return {"unmatched_payments": count}
 
 
 def overdue_jobs(platform: Platform) -> list[ScheduledJob]:
-    return [ScheduledJob("debt-overdue", partial(flag_overdue_debts, platform))]
+    return [ScheduledJob("debt-overdue", partial(flag_overdue_debts, platform)),
+            staff_digest_job("billing", platform.settings, platform.database, platform.clock,
+                             unmatched_payments)]
 
 
 def create_service(settings: Settings | None = None) -> Service:
@@ -33,6 +46,7 @@ def create_service(settings: Settings | None = None) -> Service:
         indexes=create_indexes,
         jobs=overdue_jobs,
         settings=settings,
+        mail_attachments=ATTACHMENTS,
     )
 
 

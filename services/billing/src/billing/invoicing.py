@@ -16,6 +16,7 @@ from smart_shared.events.catalogue import (
     WorkCompleted,
 )
 from smart_shared.ids import new_id
+from smart_shared.mail import send_mail
 from smart_shared.money import Money
 from smart_shared.mongo import Document, StagedInserts, UnitOfWork
 from smart_shared.rulepacks import rule_pack
@@ -24,6 +25,7 @@ from smart_shared.telemetry import current_traceparent
 from billing.contracts import Contracts
 from billing.domain.invoice import invoice_terms
 from billing.domain.rules import billing_rules
+from billing.mails import invoice_mail
 from billing.numbers import next_sequence
 from billing.store import CONTRACTS, INVOICES, Invoice, iso, read_invoice
 
@@ -143,6 +145,7 @@ async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoic
     uow.staged(_NewInvoices).documents.append(document)
     invoice = Invoice.model_validate(document)
     uow.publish(_invoice_issued(invoice, signed.client, uow.clock.now()))
+    send_mail(uow, invoice_mail(invoice))
     return invoice
 
 

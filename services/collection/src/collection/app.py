@@ -10,6 +10,7 @@ from smart_shared.settings import Settings
 from collection.api import CaseController, PlanWishController
 from collection.handlers import handlers
 from collection.jobs import jobs
+from collection.mails import ATTACHMENTS
 from collection.store import create_indexes
 
 PORT = 8006
@@ -22,7 +23,8 @@ def build(settings: Settings | None = None) -> Service:
         SMART_SERVICE_PORT=int(os.environ.get("SMART_SERVICE_PORT", PORT)),
     )
     return build_service("collection", controllers=[CaseController, PlanWishController],
-                         handlers=handlers, indexes=create_indexes, jobs=jobs, settings=settings)
+                         handlers=handlers, indexes=create_indexes, jobs=jobs, settings=settings,
+                         mail_attachments=ATTACHMENTS)
 
 
 service = build()

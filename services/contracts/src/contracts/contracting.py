@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from smart_shared.auth import Principal
 from smart_shared.ids import new_id
+from smart_shared.mail import send_mail
 from smart_shared.money import Money, NonNegativeMoney, PositiveMoney
 from smart_shared.mongo import UnitOfWork, text_equals
 from smart_shared.problems import Problem, conflict, forbidden, invalid, not_found
@@ -37,6 +38,7 @@ from contracts.domain import (
     payment_term,
 )
 from contracts.domain.signing import SigningLink, hash_token
+from contracts.mails import contract_signed_mail, signing_link_mail
 from contracts.store import (
     CONTRACTS,
     contract_from,
@@ -167,10 +169,9 @@ async def find_contract(platform: Platform, principal: Principal, contract_id: s
 
 async def submit_contract(platform: Platform, principal: Principal,
                           contract_id: str) -> tuple[Contract, SigningLink]:
-    """Ready for the client: a new single-use signing link (only its hash is kept).
-
-    The contract and its member are read with one command and the step is one conditional
-    update, so no transaction is needed: nothing is published."""
+    """Ready for the client: a new single-use signing link (only its hash is kept), mailed to
+    the client in the transaction of the step (the contract and its member are read with one
+    command before it)."""
     found = await load_with_member(platform.db, {"_id": contract_id})
     if found is None:
         raise not_found("Contract", contract_id)
@@ -188,8 +189,14 @@ async def submit_contract(platform: Platform, principal: Principal,
         contract.submit(link, now)
     except TransitionRefused as error:
         raise _refused(error) from None
-    if not await save_step(platform.db, read, contract):
-        raise conflict("Contract changed", "The contract changed meanwhile; try again")
+    mail = signing_link_mail(contract, member, link, platform.settings.portal_url)
+
+    async def work(uow: UnitOfWork) -> None:
+        if not await save_step(uow.db, read, contract, session=uow.session):
+            raise conflict("Contract changed", "The contract changed meanwhile; try again")
+        send_mail(uow, mail)
+
+    await platform.database.transaction(work)
     return contract, link
 
 
@@ -256,6 +263,9 @@ async def sign_by_client(platform: Platform, token: str, ip: str,
                           "signing-link-used")
         if signed is not None:
             uow.publish(signed)
+            signed_mail = contract_signed_mail(contract, member)
+            if signed_mail:
+                send_mail(uow, signed_mail)
         else:
             log.warning("contract %s signed by the client but not validated: %s",
                         contract.contract_id, contract.validation_refused)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fpdf import FPDF
+from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.mongo import Document
+
+from payroll.domain import salary_rules
+from payroll.store import MEMBERS, SALARIES
 
 LINES = (
     ("Amount invoiced excl. VAT", "amount_excl_vat", ""),
@@ -59,3 +64,19 @@ def payslip_pdf(salary: Document, employer: str, holder_name: str | None) -> byt
         pdf.cell(50, 7, f"{money['amount']} {money['currency']}", align="R",
                  new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+async def payslip_of(db: AsyncDatabase[Document], salary: Document) -> bytes:
+    """The payslip of ``salary`` as the API serves it and the "salary paid" mail attaches it."""
+    member = await db[MEMBERS].find_one({"_id": salary["member_id"]})
+    holder = (member or {}).get("payout") or {}
+    last_work_day = date.fromisoformat(salary["last_work_day"])
+    employer = salary_rules(salary["branch"], last_work_day).payroll.payer.name.value
+    return payslip_pdf(salary, employer, holder.get("holder_name"))
+
+
+async def payslip_of_salary(db: AsyncDatabase[Document], salary_id: str) -> bytes:
+    salary = await db[SALARIES].find_one({"_id": salary_id})
+    if salary is None:
+        raise LookupError(f"no salary {salary_id}")
+    return await payslip_of(db, salary)
