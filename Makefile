@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv/bin
 SMARTCTL := $(VENV)/python deploy/local/smartctl.py
 
-.PHONY: up install infra services demo test test-unit down status logs lint schemas
+.PHONY: up install infra services demo test test-unit down status logs lint schemas chromium
 
 up: install
 	$(SMARTCTL) up
@@ -23,8 +23,12 @@ services: install
 demo:
 	$(VENV)/python -m tests.demo.run
 
-test: install
+test: install chromium
 	$(VENV)/pytest
+
+# the portal's browser tests drive Debian's Chromium; Playwright never downloads a browser
+chromium:
+	@[ -x /usr/bin/chromium ] || (apt-get update && apt-get install -y chromium)
 
 test-unit: install
 	$(VENV)/pytest -m "not integration and not e2e"

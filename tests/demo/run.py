@@ -105,11 +105,14 @@ def render(summary: Summary, home: str = ".local") -> str:
         parts.append("\nPROBLEMS SEEN")
         parts.extend(f"  - {p}" for p in summary.problems)
     parts.append("\nWHERE TO LOOK NEXT")
+    parts.append("  the portal  http://127.0.0.1:8000/  (members, clients and staff in a browser)")
     parts.extend(f"  {name:<11} http://127.0.0.1:{port}/schema"
                  for name, port in LOCAL_PORTS.items())
     parts.append(f"  the trace of one contract, from the client's signature to the recovered "
                  f"advance (spans are flushed every few seconds):\n"
                  f"    SMART_HOME={home} .venv/bin/smart trace {summary.trace_contract_id}")
+    parts.append("  every mail the story caused (signing links, invoices with their PDF and UBL,\n"
+                 "  reminders, payslips), in the local inbox:  http://127.0.0.1:8025")
     parts.append("  the services' logs:  make logs      what runs:  make status")
     parts.append("  the platform clock:  .venv/bin/smart clock show")
     return "\n".join(parts)

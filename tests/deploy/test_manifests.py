@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
+from portal.settings import PortalSettings
 from smart_shared.events.catalogue import TOPICS
 from smart_shared.settings import Settings
 
@@ -35,6 +36,7 @@ SERVICES = {
     "payroll": 8004,
     "fund": 8005,
     "collection": 8006,
+    "portal": 8000,
 }
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 """The oldest Kubernetes release we support and the newest one ``kubernetes-validate`` knows."""
@@ -300,7 +302,8 @@ def test_configuration_names_are_settings_the_services_read(
     overlay: tuple[str, list[dict[str, Any]]],
 ) -> None:
     _, objects = overlay
-    known = {field.alias for field in Settings.model_fields.values() if field.alias}
+    known = {field.alias for settings in (Settings, PortalSettings)
+             for field in settings.model_fields.values() if field.alias}
     for configmap in _by_kind(objects, "ConfigMap").values():
         for variable in configmap["data"]:
             if variable.startswith("SMART_FUND_INITIAL_CAPITAL_"):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,3 +19,4 @@ def platform(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFa
                                infrastructure.mongodb_uri)
     yield running
     running.stop_all()
+    asyncio.run(running.forget())

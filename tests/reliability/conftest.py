@@ -11,11 +11,10 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from smart_shared.mongo import connect
 from smart_shared.testing import Infrastructure
 
 from tests.platform import PlatformProcesses, private_platform
-from tests.reliability.saga import Saga, Tally, database_names
+from tests.reliability.saga import Saga, Tally
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -36,35 +35,12 @@ def platform(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFa
     yield running
     asyncio.run(bank_counters(running))
     running.stop_all()
-    asyncio.run(forget(running))
+    asyncio.run(running.forget())
 
 
 async def bank_counters(platform: PlatformProcesses) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         await TALLY.bank_all(client, platform)
-
-
-async def forget(platform: PlatformProcesses) -> None:
-    """Drop the private platform's databases and topics (nothing else is touched)."""
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    client = connect(platform.env["MONGODB_URI"])
-    try:
-        for name in database_names(platform).values():
-            await client.drop_database(name)
-    finally:
-        await client.close()
-    admin = AIOKafkaAdminClient(bootstrap_servers=platform.env["KAFKA_BOOTSTRAP_SERVERS"])
-    await admin.start()
-    try:
-        namespace = platform.env["SMART_TOPIC_NAMESPACE"]
-        mine = [t for t in await admin.list_topics() if t.startswith(namespace)]
-        if mine:
-            await admin.delete_topics(mine)
-    except Exception:  # leaving namespaced topics behind harms nobody
-        pass
-    finally:
-        await admin.close()
 
 
 TALLY = Tally()

@@ -111,8 +111,9 @@ class Person:
 
 
 async def call(http: httpx.AsyncClient, method: str, url: str, *, expect: Iterable[int] = (200,),
-               attempts: int = 60, **kwargs: Any) -> httpx.Response:
-    """One HTTP call, retried while the service is down (restarting after a kill)."""
+               attempts: int = 120, **kwargs: Any) -> httpx.Response:
+    """One HTTP call, retried while the service is down (restarting after a kill: start-up alone
+    took up to 40 s on two crowded cores, so a minute of patience)."""
     expected = set(expect)
     last: Any = None
     for _ in range(attempts):

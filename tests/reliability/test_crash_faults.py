@@ -7,7 +7,9 @@ service is killed with SIGKILL (no clean shutdown) and restarted: ``SMART_CRASH_
 fund and payroll again around payments and the payment run. At the end: every contract
 completed, one invoice each with gapless numbers, exactly one ``SalaryDue`` and at most one
 ``SalaryPaid`` per contract, the fund's ledger balanced and equal to the events, nothing in a
-dead-letter topic.
+dead-letter topic. Each restart is timed until the service handled its first event and drained
+what waited for it (``tests/reliability/recovery.py``); the figures are printed per service, and
+every first event must come within the bound the reliability document states.
 
     SMART_CRASH_CONTRACTS=500 .venv/bin/pytest tests/reliability/test_crash_faults.py -q
 """
@@ -24,6 +26,7 @@ import pytest
 
 from tests.platform import SERVICES, PlatformProcesses
 from tests.reliability.checks import assert_saga_completed
+from tests.reliability.recovery import FIRST_EVENT_BOUND, RESTART_BOUND, RecoveryWatch
 from tests.reliability.saga import Saga, Tally, call, eventually, list_all, quiesce, staff
 
 pytestmark = pytest.mark.integration
@@ -44,10 +47,12 @@ class Stopwatch:
 class Crasher:
     """Kills services with SIGKILL and brings them back, counting what it did."""
 
-    def __init__(self, platform: PlatformProcesses, http: httpx.AsyncClient, tally: Tally):
+    def __init__(self, platform: PlatformProcesses, http: httpx.AsyncClient, tally: Tally,
+                 watch: RecoveryWatch):
         self.platform = platform
         self.http = http
         self.tally = tally
+        self.watch = watch
         self.down: list[str] = []
 
     async def kill(self, name: str) -> None:
@@ -56,8 +61,9 @@ class Crasher:
         self.tally.faults[f"SIGKILL {name}"] += 1
         self.down.append(name)
 
-    def restart(self) -> None:
+    async def restart(self) -> None:
         for name in self.down:
+            await self.watch.restarted(name, "SIGKILL")
             self.platform.start(name)
         self.down.clear()
 
@@ -65,10 +71,10 @@ class Crasher:
         """Kill ``name`` now and start it again after ``down_for`` seconds."""
         await self.kill(name)
         await asyncio.sleep(down_for)
-        self.restart()
+        await self.restart()
 
     async def ready(self) -> None:
-        self.restart()
+        await self.restart()
         await asyncio.to_thread(self.platform.wait_ready)
 
 
@@ -86,9 +92,16 @@ async def in_parallel(count: int, work: object) -> list[object]:
 async def test_every_service_killed_in_turn_loses_nothing_and_doubles_nothing(
     platform: PlatformProcesses, http: httpx.AsyncClient, tally: Tally,
 ) -> None:
+    watch = await RecoveryWatch.around(
+        platform, lambda watch: _crash_run(platform, http, tally, watch))
+    assert watch.slower_than(FIRST_EVENT_BOUND, RESTART_BOUND) == [], "too long to recover"
+
+
+async def _crash_run(platform: PlatformProcesses, http: httpx.AsyncClient, tally: Tally,
+                     watch: RecoveryWatch) -> None:
     clock = Stopwatch()
     saga = Saga(platform, http)
-    crasher = Crasher(platform, http, tally)
+    crasher = Crasher(platform, http, tally, watch)
     members = max(4, CONTRACTS // 8)
     await in_parallel(members, lambda n: saga.register())
     today = await saga.today()
@@ -105,7 +118,7 @@ async def test_every_service_killed_in_turn_loses_nothing_and_doubles_nothing(
         size = CONTRACTS * (n + 1) // chunks - signed
         await in_parallel(size, lambda _: saga.contract(first_day))
         signed += size
-        crasher.restart()
+        await crasher.restart()
         if victim in ("contracts", "members"):
             await crasher.crash(victim)
             await crasher.ready()

@@ -3,7 +3,9 @@
 Never the shared broker and mongod other suites use: this module starts a PRIVATE Kafka broker
 and a PRIVATE mongod with the local launcher (own ``SMART_HOME``, free ports, the launcher's
 cached binaries), runs a private platform on them, kills each with SIGKILL while contracts are
-in flight, restarts it, and checks the same end state as the service crash run.
+in flight, restarts it, and checks the same end state as the service crash run. Each restart is
+timed until every consuming service handled its first event and drained what waited
+(``tests/reliability/recovery.py``); the figures are printed per service and fault.
 
 It takes a few minutes (two broker starts), so it runs on request:
 
@@ -29,6 +31,7 @@ from smart_shared.testing import free_port
 
 from tests.platform import PlatformProcesses, private_platform
 from tests.reliability.checks import assert_saga_completed
+from tests.reliability.recovery import RESTART_BOUND, RecoveryWatch
 from tests.reliability.saga import Saga, Tally, eventually, quiesce
 
 pytestmark = [
@@ -123,6 +126,14 @@ async def test_kafka_and_mongod_killed_mid_flow_lose_nothing_and_double_nothing(
     infra: PrivateInfrastructure, infra_platform: PlatformProcesses, tally: Tally,
 ) -> None:
     platform = infra_platform
+    watch = await RecoveryWatch.around(
+        platform, lambda watch: _kill_the_infrastructure(infra, platform, tally, watch))
+    # the services kept running: the first event after the broker or mongod is back
+    assert watch.slower_than(RESTART_BOUND, RESTART_BOUND) == [], "too long to recover"
+
+
+async def _kill_the_infrastructure(infra: PrivateInfrastructure, platform: PlatformProcesses,
+                                   tally: Tally, watch: RecoveryWatch) -> None:
     lap = Stopwatch()
     async with httpx.AsyncClient(timeout=30) as http:
         saga = Saga(platform, http)
@@ -140,6 +151,7 @@ async def test_kafka_and_mongod_killed_mid_flow_lose_nothing_and_double_nothing(
             await saga.contract(first_day)
         await asyncio.sleep(3)
         await asyncio.to_thread(infra.up)
+        await watch.all_restarted("SIGKILL kafka")
         await asyncio.to_thread(platform.wait_ready, timeout=180)
 
         lap('# mongod dies while')
@@ -149,6 +161,7 @@ async def test_kafka_and_mongod_killed_mid_flow_lose_nothing_and_double_nothing(
         tally.faults["SIGKILL mongod"] += 1
         await asyncio.sleep(3)
         await asyncio.to_thread(infra.up)
+        await watch.all_restarted("SIGKILL mongod")
         await asyncio.to_thread(platform.wait_ready, timeout=180)
 
         async def invoiced() -> dict[str, object] | None:
@@ -166,6 +179,7 @@ async def test_kafka_and_mongod_killed_mid_flow_lose_nothing_and_double_nothing(
         for invoice in paid[len(paid) // 2:]:
             await saga.pay(invoice, today)
         await asyncio.to_thread(infra.up)
+        await watch.all_restarted("SIGKILL kafka")
         await asyncio.to_thread(platform.wait_ready, timeout=180)
 
         lap('await platform.advance_clock(t')

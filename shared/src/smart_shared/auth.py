@@ -2,9 +2,11 @@
 
 Claims: ``sub``, ``role`` (member, staff, admin, service), ``branch``, ``member_id``. A member sees
 only their own data; staff and admins only their branch; services act for the branch they serve.
-HS256 with a shared secret locally; RS256 with a public key in production. Tokens without an
-expiry, with an algorithm other than the configured one (``none`` included) or a bad signature
-are refused.
+People's tokens are RS256, signed by members and verified against the keys members publishes
+(``smart_shared.keys``), or issued by a branch's OpenID Connect provider and verified against its
+JWKS, with its claims mapped by configuration. HS256 with the shared secret (``smart token``, the
+tests) is accepted only in ``SMART_ENV=local``. Tokens without an expiry, with another algorithm
+(``none`` included), a key that is not published, or a bad signature are refused.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Literal
 import jwt
 from litestar import Request
 
+from smart_shared.keys import TokenKeys
 from smart_shared.problems import Problem, forbidden
 from smart_shared.settings import Settings
 
@@ -78,6 +81,8 @@ def mint_token(
     ttl: timedelta = timedelta(hours=8),
 ) -> str:
     """A local HS256 token (the ``smart token`` command and the tests use this)."""
+    if settings.env != "local":
+        raise ValueError("HS256 tokens exist only in SMART_ENV=local")
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": sub or member_id or f"{role}@{branch.lower()}",
@@ -108,23 +113,80 @@ def read_token(settings: Settings, token: str) -> Principal:
         raise _unauthorised("The token has expired") from None
     except jwt.InvalidTokenError as error:
         raise _unauthorised(f"The token is not valid: {error}") from None
-    role = claims.get("role")
+    return _principal(claims)
+
+
+def _principal(claims: dict[str, Any], role_claim: str = "role", branch_claim: str = "branch",
+               member_claim: str = "member_id") -> Principal:
+    role = claims.get(role_claim)
     if role not in ROLES:
         raise _unauthorised(f"Unknown role {role!r}")
-    branch = str(claims["branch"])
-    if role == "member" and not claims.get("member_id"):
+    branch = claims.get(branch_claim)
+    if not isinstance(branch, str) or not branch:
+        raise _unauthorised(f"The token has no {branch_claim} claim")
+    member_id = claims.get(member_claim)
+    if role == "member" and not member_id:
         raise _unauthorised("A member token needs a member_id claim")
-    return Principal(
-        sub=str(claims["sub"]), role=role, branch=branch, member_id=claims.get("member_id")
-    )
+    return Principal(sub=str(claims["sub"]), role=role, branch=branch,
+                     member_id=str(member_id) if member_id else None)
 
 
-def has_valid_token(settings: Settings, token: str) -> bool:
+async def authenticate(settings: Settings, token: str, keys: TokenKeys) -> Principal:
+    """Verify any token the deployment accepts and return its principal (401 problem if not)."""
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError as error:
+        raise _unauthorised(f"The token is not valid: {error}") from None
+    algorithm = header.get("alg")
+    if algorithm == "HS256":
+        if settings.env != "local":
+            raise _unauthorised("HS256 tokens are accepted only in SMART_ENV=local")
+        return read_token(settings.model_copy(update={"jwt_algorithm": "HS256"}), token)
+    if algorithm != "RS256":
+        raise _unauthorised(f"Tokens signed with {algorithm!r} are not accepted")
+    if settings.jwt_public_key_file and "kid" not in header:
+        return read_token(settings, token)
+    kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise _unauthorised("The token's key id is not a string")
+    external = bool(settings.oidc_issuer) and unverified.get("iss") == settings.oidc_issuer
+    key_set = keys.oidc if external and keys.oidc else keys.platform
+    key = await key_set.key(kid)
+    if key is None:
+        raise _unauthorised("The token is signed by a key that is not (or no longer) published")
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=["RS256"],
+            issuer=settings.oidc_issuer if external else settings.jwt_issuer,
+            audience=settings.oidc_audience if external else None,
+            options={"require": ["exp", "sub", "iss"],
+                     "verify_aud": bool(external and settings.oidc_audience)},
+        )
+    except jwt.ExpiredSignatureError:
+        raise _unauthorised("The token has expired") from None
+    except jwt.InvalidTokenError as error:
+        raise _unauthorised(f"The token is not valid: {error}") from None
+    if external:
+        return _principal(claims, settings.oidc_role_claim, settings.oidc_branch_claim,
+                          settings.oidc_member_id_claim)
+    return _principal(claims)
+
+
+def token_keys_of(state: Any, settings: Settings) -> TokenKeys:
+    """The app's published keys (one cache per process, made on first use)."""
+    keys: TokenKeys | None = getattr(state, "token_keys", None)
+    if keys is None:
+        keys = state.token_keys = TokenKeys.from_settings(settings)
+    return keys
+
+
+async def has_valid_token(settings: Settings, token: str, keys: TokenKeys) -> bool:
     """Whether ``token`` is one this deployment accepts (the rate limit spares such callers)."""
     if not token:
         return False
     try:
-        read_token(settings, token)
+        await authenticate(settings, token, keys)
     except Problem:
         return False
     return True
@@ -137,4 +199,9 @@ async def current_principal(request: Request[Any, Any, Any]) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorised("Send 'Authorization: Bearer <token>'")
     settings: Settings = request.app.state.settings
-    return read_token(settings, token.strip())
+    keys = token_keys_of(request.app.state, settings)
+    principal = await authenticate(settings, token.strip(), keys)
+    revoked = getattr(request.app.state, "session_revoked", None)
+    if revoked is not None and await revoked(token.strip()):
+        raise _unauthorised("The session was closed (logged out)")
+    return principal

@@ -1,4 +1,4 @@
-"""The ``smart`` command: local tokens, the platform clock, dead letters, schemas and traces.
+"""The ``smart`` command: local tokens, the platform clock, dead letters, mails, schemas, traces.
 
     smart token --role staff --branch BE
     smart clock show | advance 30d | reset
@@ -7,6 +7,9 @@
     smart schemas --out docs/events
     smart asyncapi --out docs
     smart trace CONTRACT_ID
+    smart staff add --email ana@smart.coop --name "Ana" --branch BE --role admin
+    smart mail list --service billing [--dead]
+    smart mail retry --service billing [CAUSE]
 """
 
 from __future__ import annotations
@@ -36,7 +39,10 @@ def cmd_token(args: argparse.Namespace) -> None:
     from smart_shared.auth import mint_token
 
     ttl = _duration(args.ttl)
-    print(mint_token(Settings(), args.role, args.branch, args.member_id, args.sub, ttl))
+    try:
+        print(mint_token(Settings(), args.role, args.branch, args.member_id, args.sub, ttl))
+    except ValueError as error:
+        raise SystemExit(f"smart token: {error}") from None
 
 
 async def cmd_clock(args: argparse.Namespace) -> None:
@@ -129,6 +135,48 @@ async def cmd_dlq(args: argparse.Namespace) -> None:
         await consumer.stop()
 
 
+def cmd_staff(args: argparse.Namespace) -> None:
+    """Seed a staff identity through members' API, with a local admin token of the branch."""
+    import httpx
+
+    from smart_shared.auth import mint_token
+
+    token = mint_token(Settings(), "admin", args.branch, sub="smart-cli")
+    body = {"email": args.email, "name": args.name, "branch": args.branch, "role": args.role}
+    if args.language:
+        body["language"] = args.language
+    response = httpx.post(f"{args.members_url.rstrip('/')}/v1/staff", json=body,
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    if response.status_code >= 400:
+        raise SystemExit(f"members refused: {response.status_code} {response.text}")
+    print(json.dumps(response.json()))
+
+
+async def cmd_mail(args: argparse.Namespace) -> None:
+    from smart_shared.mail import MAILS, retry_mails
+    from smart_shared.mail.outbox import summary
+    from smart_shared.mongo import connect
+
+    settings = Settings(SMART_SERVICE=args.service)
+    client = connect(settings.mongodb_uri, **settings.mongo_options())
+    db = client[settings.database_name]
+    try:
+        if args.action == "retry":
+            retried = await retry_mails(db, args.cause)
+            print(f"{retried} dead mail(s) of {args.service} will be sent again")
+            return
+        query: dict[str, Any] = {"status": "dead"} if args.dead else {"pending": True}
+        if args.cause:
+            query = {"_id": args.cause}
+        rows = await db[MAILS].find(query).sort("created_at", 1).to_list(1000)
+        for row in rows:
+            print(json.dumps(summary(row), default=str))
+        kind = "dead" if args.dead else "pending"
+        print(f"{len(rows)} {kind} mail(s) in {args.service}", file=sys.stderr)
+    finally:
+        await client.close()
+
+
 def cmd_schemas(args: argparse.Namespace) -> None:
     from smart_shared.events.schema import write_schemas
 
@@ -187,6 +235,22 @@ def main(argv: list[str] | None = None) -> None:
     asyncapi = sub.add_parser("asyncapi", help="write the AsyncAPI document and its HTML page")
     asyncapi.add_argument("--out", default="docs")
 
+    staff = sub.add_parser("staff", help="add a staff identity (locally: the first admin)")
+    staff.add_argument("action", choices=["add"])
+    staff.add_argument("--email", required=True)
+    staff.add_argument("--name", required=True)
+    staff.add_argument("--branch", required=True)
+    staff.add_argument("--role", choices=["staff", "admin"], default="staff")
+    staff.add_argument("--language", choices=["fr", "nl", "en"])
+    staff.add_argument("--members-url", default="http://127.0.0.1:8001")
+
+    mail = sub.add_parser("mail", help="list a service's pending or dead mails, or retry them")
+    mail.add_argument("action", choices=["list", "retry"])
+    mail.add_argument("cause", nargs="?", help="one mail (its cause); default: all")
+    mail.add_argument("--service", required=True,
+                      choices=["members", "contracts", "billing", "payroll", "fund", "collection"])
+    mail.add_argument("--dead", action="store_true", help="list the dead letters")
+
     args = parser.parse_args(argv)
     if args.command == "token":
         cmd_token(args)
@@ -200,6 +264,10 @@ def main(argv: list[str] | None = None) -> None:
         cmd_asyncapi(args)
     elif args.command == "trace":
         cmd_trace(args)
+    elif args.command == "staff":
+        cmd_staff(args)
+    elif args.command == "mail":
+        asyncio.run(cmd_mail(args))
 
 
 if __name__ == "__main__":

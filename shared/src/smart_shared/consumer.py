@@ -10,7 +10,10 @@ Records keep their partition order throughout, so order per key holds.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,7 +31,13 @@ from smart_shared.events import (
     decode,
     header_map,
 )
-from smart_shared.metrics import CONSUMER_LAG, EVENTS_PROCESSED, EVENTS_SKIPPED
+from smart_shared.metrics import (
+    CONSUMER_LAG,
+    CONSUMER_STALLS,
+    EVENTS_PROCESSED,
+    EVENTS_SKIPPED,
+    PARTITIONS_OWNED,
+)
 from smart_shared.mongo import INBOX, Database, UnitOfWork, backoff, is_transient
 
 log = logging.getLogger("smart.consumer")
@@ -115,19 +124,27 @@ class BatchConsumer:
         self.branches = set(branches)
         self.max_retries = max_retries
         self.transient_attempts = transient_attempts
+        self.last_batch_done = time.monotonic()
+        """When the last batch ended, committed or rewound (monotonic seconds)."""
+        self.batch_started: float | None = None
+        """When the batch being handled now started (``None``: none is)."""
 
     async def handle_batch(self, records: Sequence[Any]) -> bool:
         """Handle records in order. True: commit the offsets. False: rewind and redeliver."""
-        incoming, poison = self._read(records)
+        self.batch_started = time.monotonic()
         try:
-            await self._handle(incoming, poison)
-        except InfrastructureDown as error:
-            log.warning("batch of %d rewound: %s", len(records), error)
-            return False
-        for record, reason in poison:
-            await self.dead_letters.send(record, reason, self.service)
-        self._record_lag(records)
-        return True
+            incoming, poison = self._read(records)
+            try:
+                await self._handle(incoming, poison)
+            except InfrastructureDown as error:
+                log.warning("batch of %d rewound: %s", len(records), error)
+                return False
+            for record, reason in poison:
+                await self.dead_letters.send(record, reason, self.service)
+            return True
+        finally:
+            self.batch_started = None
+            self.last_batch_done = time.monotonic()
 
     def _read(self, records: Sequence[Any]) -> tuple[list[Incoming], list[tuple[Any, str]]]:
         incoming: list[Incoming] = []
@@ -236,21 +253,142 @@ class BatchConsumer:
         for ce_type in handled:
             EVENTS_PROCESSED.labels(self.service, ce_type).inc()
 
-    def _record_lag(self, records: Sequence[Any]) -> None:
-        last: dict[tuple[str, int], Any] = {}
-        for record in records:
-            last[(record.topic, record.partition)] = record
-        for (topic, partition), record in last.items():
-            consumer = getattr(record, "consumer", None)
-            if consumer is None:
-                continue
-            try:
-                from aiokafka import TopicPartition
 
-                highwater = consumer.highwater(TopicPartition(topic, partition))
-            except Exception:
-                continue
-            if highwater is not None:
-                CONSUMER_LAG.labels(self.service, topic, str(partition)).set(
-                    max(0, highwater - record.offset - 1)
-                )
+KafkaConsumer = Any  # aiokafka's AIOKafkaConsumer (untyped)
+
+
+class ConsumerWatch:
+    """Watches a service's Kafka consumer: partitions owned, lag, progress; notices a stall.
+
+    Every ``interval`` seconds it reads the partitions the consumer owns and how far behind their
+    end it is (``smart_consumer_partitions``, ``smart_consumer_lag``). The consumer is *stalled*
+    when it has owned no partition for ``stall_seconds``, or has been behind for that long with
+    no batch finished. A stall is logged and counted; when no batch is in progress (nothing is
+    being fetched although events wait) the Kafka subscription is started again, since waiting
+    would not end it.
+    """
+
+    def __init__(
+        self,
+        consumer: BatchConsumer,
+        kafka: Callable[[], KafkaConsumer | None],
+        resubscribe: Callable[[], Awaitable[None]],
+        stall_seconds: float = 30.0,
+        interval: float = 1.0,
+    ) -> None:
+        self.consumer = consumer
+        self._kafka = kafka
+        self._resubscribe = resubscribe
+        self.stall_seconds = stall_seconds
+        self._interval = interval
+        self.partitions = 0
+        self.lag: int | None = None
+        now = time.monotonic()
+        self._unassigned_since: float | None = now
+        self._behind_since: float | None = None
+        self._stalled: str | None = None
+        self._subscription_down = False
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def status(self) -> str:
+        """``consuming``, ``no partition`` (none owned yet, or lost), or ``stalled: <why>``."""
+        if self._stalled:
+            return f"stalled: {self._stalled}"
+        return "consuming" if self.partitions else "no partition"
+
+    @property
+    def kafka_consumer(self) -> KafkaConsumer | None:
+        """The aiokafka consumer watched now (a new one after each subscription)."""
+        return self._kafka()
+
+    @property
+    def healthy(self) -> bool:
+        return self.partitions > 0 and not self._stalled
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name=f"{self.consumer.service}-watch")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.check()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the watch must outlive whatever it watches
+                log.warning("consumer watch failed: %s", error)
+
+    async def check(self) -> None:
+        """Look once: partitions, lag, and whether the consumer is stalled."""
+        service = self.consumer.service
+        if self._subscription_down:
+            await self._subscribe_again()  # the last attempt failed (the broker was away)
+        kafka = self.kafka_consumer
+        owned = list(kafka.assignment()) if kafka is not None else []
+        self.partitions = len(owned)
+        PARTITIONS_OWNED.labels(service).set(len(owned))
+        now = time.monotonic()
+        lag = await self._measure_lag(kafka, owned) if owned else None
+        self.lag = lag
+        if owned:
+            self._unassigned_since = None
+        elif self._unassigned_since is None:
+            self._unassigned_since = now
+        if lag:
+            self._behind_since = self._behind_since or now
+        else:
+            self._behind_since = None
+        waiting = now - max(self._behind_since or now, self.consumer.last_batch_done)
+        if self._unassigned_since is not None and now - self._unassigned_since > self.stall_seconds:
+            self._stall("no partition", f"no partition for {now - self._unassigned_since:.0f}s")
+        elif self._behind_since is not None and waiting > self.stall_seconds:
+            self._stall("behind", f"{lag} events behind, nothing finished for {waiting:.0f}s")
+            if self.consumer.batch_started is None:
+                log.error("%s consumer fetches nothing although %s events wait: subscribing "
+                          "again", service, lag)
+                self._behind_since = None
+                self.consumer.last_batch_done = time.monotonic()
+                await self._subscribe_again()
+        elif self._stalled:
+            log.warning("%s consumer recovered from its stall (%s)", service, self._stalled)
+            self._stalled = None
+
+    async def _subscribe_again(self) -> None:
+        try:
+            await self._resubscribe()
+            self._subscription_down = False
+        except Exception as error:
+            self._subscription_down = True
+            log.warning("%s consumer could not subscribe again (%s); it tries on",
+                        self.consumer.service, error)
+
+    def _stall(self, reason: str, detail: str) -> None:
+        if self._stalled is None:
+            log.error("%s consumer stalled: %s", self.consumer.service, detail)
+            CONSUMER_STALLS.labels(self.consumer.service, reason).inc()
+        self._stalled = detail
+
+    async def _measure_lag(self, kafka: KafkaConsumer, owned: list[Any]) -> int | None:
+        try:
+            ends = await asyncio.wait_for(kafka.end_offsets(owned), timeout=5)
+        except Exception:
+            return self.lag  # the broker did not answer: keep the last figure
+        positions = await asyncio.gather(
+            *(asyncio.wait_for(kafka.position(partition), timeout=1) for partition in owned),
+            return_exceptions=True)
+        lag = 0
+        for partition, position in zip(owned, positions, strict=True):
+            if not isinstance(position, int):
+                continue  # not known yet (offsets being fetched after an assignment)
+            behind = max(0, ends.get(partition, position) - position)
+            CONSUMER_LAG.labels(self.consumer.service, partition.topic,
+                                str(partition.partition)).set(behind)
+            lag += behind
+        return lag

@@ -18,7 +18,7 @@ import re
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
@@ -251,15 +251,15 @@ class TooManyRequests(Problem):
 EXEMPT_PREFIXES = ("/health", "/metrics", "/schema", "/asyncapi")
 
 
-def rate_limit(buckets: TokenBuckets,
-               authenticated: Callable[[str], bool]) -> Callable[[ASGIApp], ASGIApp]:
+def rate_limit(buckets: TokenBuckets, authenticated: Callable[[Scope, str], Awaitable[bool]],
+               ) -> Callable[[ASGIApp], ASGIApp]:
     """ASGI middleware: requests without a valid bearer token draw from their address's bucket."""
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def limited(scope: Scope, receive: Receive, send: Send) -> None:
             if (str(scope["type"]) == "http"
                     and not scope.get("path", "").startswith(EXEMPT_PREFIXES)
-                    and not authenticated(_bearer(scope))):
+                    and not await authenticated(scope, _bearer(scope))):
                 client = (scope.get("client") or ("unknown", 0))[0]
                 wait = buckets.take(str(client))
                 if wait > 0:

@@ -23,6 +23,19 @@ CONSUMER_LAG = Gauge(
     "Messages behind the end of the partition",
     ["service", "topic", "partition"],
 )
+PARTITIONS_OWNED = Gauge(
+    "smart_consumer_partitions", "Partitions this process's consumer owns", ["service"]
+)
+CONSUMER_STALLS = Counter(
+    "smart_consumer_stalls_total",
+    "Times the consumer was found behind with nothing finished for the stall bound, or without "
+    "a partition for that long",
+    ["service", "reason"],
+)
+LEASE_HELD = Gauge(
+    "smart_lease_held", "1 while this process holds the lease (outbox relay, a scheduled job)",
+    ["service", "lease"],
+)
 OUTBOX_BACKLOG = Gauge("smart_outbox_backlog", "Outbox rows waiting to be published", ["service"])
 OUTBOX_PUBLISHED = Counter("smart_outbox_published_total", "Outbox rows published", ["service"])
 

@@ -286,12 +286,17 @@ class Lease:
     """A named lease in MongoDB: one holder at a time among a service's replicas.
 
     Leases use real time, never the platform clock: moving the clock must not steal a lease.
+    A holder that stops releases its lease; one that dies keeps it until it expires, unless the
+    same named replica starts again (``replica``): its predecessor is then known dead and the
+    lease is handed over at once.
     """
 
-    def __init__(self, db: AsyncDatabase[Document], name: str, ttl: timedelta) -> None:
+    def __init__(self, db: AsyncDatabase[Document], name: str, ttl: timedelta,
+                 replica: str = "") -> None:
         self._collection = db[LEASES]
         self.name = name
         self.owner = new_id()
+        self.replica = replica
         self.ttl = ttl
         self._renewed_at: datetime | None = None
 
@@ -304,10 +309,14 @@ class Lease:
         now = datetime.now(UTC)
         if self._renewed_at and now - self._renewed_at < self.ttl / 3:
             return True
+        takeable: list[Document] = [{"owner": self.owner}, {"expires_at": {"$lt": now}}]
+        if self.replica:
+            takeable.append({"replica": self.replica})  # held by this replica's dead predecessor
         try:
             await self._collection.find_one_and_update(
-                {"_id": self.name, "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
-                {"$set": {"owner": self.owner, "expires_at": now + self.ttl}},
+                {"_id": self.name, "$or": takeable},
+                {"$set": {"owner": self.owner, "replica": self.replica,
+                          "expires_at": now + self.ttl}},
                 upsert=True,
             )
             self._renewed_at = now
@@ -317,6 +326,7 @@ class Lease:
             return False
         except OperationFailure as error:
             if error.code == 11000:
+                self._renewed_at = None
                 return False
             raise
 

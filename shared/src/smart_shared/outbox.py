@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from pymongo.asynchronous.database import AsyncDatabase
 
-from smart_shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
+from smart_shared.metrics import LEASE_HELD, OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 from smart_shared.mongo import OUTBOX, Document, Lease, is_transient
 
 log = logging.getLogger("smart.outbox")
@@ -28,30 +29,47 @@ Publish = Callable[[bytes, str, bytes, dict[str, str]], Awaitable["asyncio.Futur
 """Send one message (value, topic, key, headers) and return the delivery future."""
 
 
-class OutboxRelay:
+class LeasedRelay:
+    """A loop that one replica of a service runs at a time (a lease): it sends a batch, waits a
+    little when there is nothing more, and backs off when the batch fails. ``relay_once`` says
+    what one batch is (the event relay here, the mail relay in ``smart_shared.mail``)."""
+
     def __init__(
         self,
         db: AsyncDatabase[Document],
-        publish: Publish,
         service: str,
+        lease_name: str,
         batch_size: int = 500,
         idle_seconds: float = 0.05,
+        replica: str = "",
+        stall_seconds: float = 30.0,
     ) -> None:
         self._db = db
-        self._publish = publish
         self._service = service
         self._batch_size = batch_size
         self._idle = idle_seconds
-        self._lease = Lease(db, "outbox-relay", ttl=timedelta(seconds=15))
+        self._lease = Lease(db, lease_name, ttl=timedelta(seconds=15), replica=replica)
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stall = stall_seconds
+        # a round either relayed or found another live holder of the lease
+        self._last_round = time.monotonic()
+        self._standby = False
+
+    @property
+    def status(self) -> str:
+        """``relaying`` (holds the lease), ``standby`` (another replica does) or ``stalled``
+        (no round finished for the stall bound: the database or the broker is failing)."""
+        if time.monotonic() - self._last_round > self._stall:
+            return "stalled"
+        return "standby" if self._standby else "relaying"
 
     def wake(self) -> None:
         """Tell the relay new rows were committed (saves the idle wait)."""
         self._wake.set()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"{self._service}-outbox-relay")
+        self._task = asyncio.create_task(self._run(), name=f"{self._service}-{self._lease.name}")
 
     async def stop(self) -> None:
         if self._task:
@@ -59,6 +77,54 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             await self._lease.release()
+            LEASE_HELD.labels(self._service, self._lease.name).set(0)
+
+    async def relay_once(self) -> int:
+        """Send one batch; returns how many were sent."""
+        raise NotImplementedError
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                held = await self._lease.acquire()
+                LEASE_HELD.labels(self._service, self._lease.name).set(1 if held else 0)
+                if not held:
+                    self._standby, self._last_round = True, time.monotonic()
+                    await asyncio.sleep(2)
+                    continue
+                # cleared before reading: a commit while this batch is sent wakes the next
+                # round at once instead of waiting out the idle time
+                self._wake.clear()
+                sent = await self.relay_once()
+                failures = 0
+                self._standby, self._last_round = False, time.monotonic()
+                if sent < self._batch_size and not self._wake.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._idle)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                failures += 1
+                level = logging.WARNING if is_transient(error) or failures < 5 else logging.ERROR
+                log.log(level, "%s failed (attempt %d): %s", self._lease.name, failures, error)
+                await asyncio.sleep(min(5.0, 0.1 * 2**failures))
+
+
+class OutboxRelay(LeasedRelay):
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        publish: Publish,
+        service: str,
+        batch_size: int = 500,
+        idle_seconds: float = 0.05,
+        replica: str = "",
+        stall_seconds: float = 30.0,
+    ) -> None:
+        super().__init__(db, service, "outbox-relay", batch_size, idle_seconds, replica,
+                         stall_seconds)
+        self._publish = publish
 
     async def relay_once(self) -> int:
         """Publish one batch of pending rows in commit order; returns how many were sent."""
@@ -98,26 +164,3 @@ class OutboxRelay:
             0 if len(rows) < self._batch_size else len(rows)
         )
         return len(rows)
-
-    async def _run(self) -> None:
-        failures = 0
-        while True:
-            try:
-                if not await self._lease.acquire():
-                    await asyncio.sleep(2)
-                    continue
-                # cleared before reading: a commit while this batch is sent wakes the next
-                # round at once instead of waiting out the idle time
-                self._wake.clear()
-                sent = await self.relay_once()
-                failures = 0
-                if sent < self._batch_size and not self._wake.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._idle)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                failures += 1
-                level = logging.WARNING if is_transient(error) or failures < 5 else logging.ERROR
-                log.log(level, "outbox relay failed (attempt %d): %s", failures, error)
-                await asyncio.sleep(min(5.0, 0.1 * 2**failures))

@@ -18,6 +18,7 @@ from opentelemetry import trace
 from pymongo.asynchronous.database import AsyncDatabase
 
 from smart_shared.clock import Clock
+from smart_shared.metrics import LEASE_HELD
 from smart_shared.mongo import Document, Lease
 
 log = logging.getLogger("smart.scheduler")
@@ -36,15 +37,17 @@ class ScheduledJob:
 class Scheduler:
     def __init__(
         self, db: AsyncDatabase[Document], clock: Clock, jobs: list[ScheduledJob],
-        interval_seconds: float = 1.0,
+        interval_seconds: float = 1.0, replica: str = "", service: str = "",
     ) -> None:
         self._db = db
         self._clock = clock
         self._jobs = jobs
         self._interval = interval_seconds
         self._leases = {
-            job.name: Lease(db, f"job:{job.name}", timedelta(seconds=30)) for job in jobs
+            job.name: Lease(db, f"job:{job.name}", timedelta(seconds=30), replica=replica)
+            for job in jobs
         }
+        self._service = service
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -65,7 +68,10 @@ class Scheduler:
         await self._clock.refresh()
         done = 0
         for job in self._jobs:
-            if not await self._leases[job.name].acquire():
+            lease = self._leases[job.name]
+            held = await lease.acquire()
+            LEASE_HELD.labels(self._service, lease.name).set(1 if held else 0)
+            if not held:
                 continue
             try:
                 done += await job.run()

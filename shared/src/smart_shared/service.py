@@ -9,7 +9,8 @@
     )
     app = service.app
 
-The app gets ``/health/live``, ``/health/ready`` (MongoDB and Kafka checked), ``/metrics``,
+The app gets ``/health/live``, ``/health/ready`` (MongoDB and Kafka reachable, the consumer owning
+partitions and not stalled, the outbox relay moving), ``/metrics``,
 OpenAPI at ``/schema/openapi.json``, RFC 9457 problems, JWT auth (``principal`` dependency),
 OpenTelemetry for HTTP, Kafka and pymongo, JSON logs, the outbox relay, the batch consumer and the
 scheduler. Controllers receive ``platform: Platform`` and ``principal: Principal``.
@@ -20,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -39,16 +41,18 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ControllerRouterHandler
 from pymongo.asynchronous.database import AsyncDatabase
 
-from smart_shared.auth import current_principal, has_valid_token
+from smart_shared.auth import current_principal, has_valid_token, token_keys_of
 from smart_shared.clock import Clock, SharedClock, SystemClock
-from smart_shared.consumer import BatchConsumer, EventHandlers
+from smart_shared.consumer import BatchConsumer, ConsumerWatch, EventHandlers
 from smart_shared.deadletters import DeadLetters
 from smart_shared.events import TOPICS
 from smart_shared.guards import TokenBuckets, rate_limit, request_guard
+from smart_shared.mail import AttachmentSource, MailRelay, SmtpSender, create_mail_indexes
 from smart_shared.metrics import settle_heap, watch_garbage_collector
 from smart_shared.mongo import Database, Document, connect
 from smart_shared.outbox import OutboxRelay
 from smart_shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
+from smart_shared.replica import Incarnation, end_predecessor_transactions
 from smart_shared.scheduler import ScheduledJob, Scheduler
 from smart_shared.settings import Settings
 from smart_shared.telemetry import setup_logging, setup_tracing
@@ -66,7 +70,9 @@ class Platform:
     broker: KafkaBroker
     relay: OutboxRelay
     consumer: BatchConsumer | None = None
+    watch: ConsumerWatch | None = None
     scheduler: Scheduler | None = None
+    mail: MailRelay | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -124,6 +130,15 @@ async def _raw_records(message: Any) -> Any:
     return message.raw_message
 
 
+async def _resubscribe(subscriber: Any) -> None:
+    """Stop the Kafka subscription and start it again: a new consumer joins the group and reads
+    on from the committed offsets (what was handled but not committed comes again; the inbox
+    drops it)."""
+    with contextlib.suppress(Exception):
+        await subscriber.stop()
+    await subscriber.start()
+
+
 class Service:
     def __init__(
         self,
@@ -134,8 +149,11 @@ class Service:
         jobs: JobsFactory | None,
         on_start: StartHook | None,
         settings: Settings | None,
+        web: Mapping[str, Any] | None = None,
+        mail_attachments: Mapping[str, AttachmentSource] | None = None,
     ) -> None:
         self.name = name
+        self._mail_attachments = mail_attachments
         self.settings = settings or Settings(SMART_SERVICE=name)
         if not self.settings.service:
             self.settings.service = name
@@ -144,7 +162,7 @@ class Service:
         self._jobs = jobs
         self._on_start = on_start
         self.platform: Platform | None = None
-        self.app = self._build_app(controllers)
+        self.app = self._build_app(controllers, web or {})
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -152,7 +170,10 @@ class Service:
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         settings = self.settings
         watch_garbage_collector()
-        client = connect(settings.mongodb_uri, **settings.mongo_options())
+        incarnation = Incarnation(self.name, settings.replica)
+        client = connect(settings.mongodb_uri, appname=incarnation.app_name,
+                         **settings.mongo_options())
+        await end_predecessor_transactions(client, incarnation)
         clock: Clock = (
             SharedClock(client, settings.clock_id) if settings.clock == "shared" else SystemClock()
         )
@@ -160,6 +181,7 @@ class Service:
             await clock.start()
         database = Database(client, settings.database_name, clock)
         await database.ensure_platform_indexes()
+        await create_mail_indexes(database.db)
         if self._indexes:
             await self._indexes(database.db)
         broker = make_broker(settings)
@@ -178,25 +200,37 @@ class Service:
             return await broker.publish(value, topic, key=key, headers=headers)
 
         relay = OutboxRelay(database.db, publish, self.name, settings.relay_batch_size,
-                            settings.relay_idle_seconds)
+                            settings.relay_idle_seconds, replica=settings.replica,
+                            stall_seconds=settings.stall_seconds)
         database.after_commit.append(relay.wake)
-        platform = Platform(settings, database, clock, broker, relay)
+        mail = MailRelay(database.db, SmtpSender(settings), self.name, self._mail_attachments,
+                         settings.mail_batch_size, settings.mail_idle_seconds,
+                         settings.mail_max_attempts, settings.mail_retry_seconds)
+        platform = Platform(settings, database, clock, broker, relay, mail=mail)
         if self.handlers and self.handlers.topics:
             platform.consumer = BatchConsumer(
                 self.name, database, self.handlers, DeadLetters(publish_and_wait),
                 settings.branches, settings.consumer_max_retries,
             )
-            self._subscribe(broker, platform.consumer)
+            subscriber = self._subscribe(broker, platform.consumer)
+            platform.watch = ConsumerWatch(
+                platform.consumer, lambda: subscriber.consumer,
+                partial(_resubscribe, subscriber), settings.stall_seconds,
+            )
         app.state.platform = platform
         app.state.settings = settings
         self.platform = platform
         await broker.start()
         await relay.start()
+        if platform.watch:
+            await platform.watch.start()
+        await mail.start()
         if self._on_start:
             await self._on_start(platform)
         if self._jobs:
             platform.scheduler = Scheduler(database.db, clock, list(self._jobs(platform)),
-                                           settings.scheduler_interval_seconds)
+                                           settings.scheduler_interval_seconds,
+                                           replica=settings.replica, service=self.name)
             await platform.scheduler.start()
         settle_heap()
         log.info("%s started for branches %s", self.name, ",".join(settings.branches))
@@ -205,17 +239,26 @@ class Service:
         finally:
             if platform.scheduler:
                 await platform.scheduler.stop()
+            await mail.stop()
+            if platform.watch:
+                await platform.watch.stop()
             await relay.stop()
             await broker.stop()
             if isinstance(clock, SharedClock):
                 await clock.stop()
             await client.close()
 
-    def _subscribe(self, broker: KafkaBroker, consumer: BatchConsumer) -> None:
+    def _subscribe(self, broker: KafkaBroker, consumer: BatchConsumer) -> Any:
         assert self.handlers is not None
+        settings = self.settings
         subscriber = broker.subscriber(
-            *(self.settings.topic(t) for t in self.handlers.topics),
-            group_id=self.settings.consumer_group,
+            *(settings.topic(t) for t in self.handlers.topics),
+            group_id=settings.consumer_group,
+            # a restarted replica takes its partitions back at once (static membership)
+            group_instance_id=settings.group_instance_id,
+            session_timeout_ms=settings.consumer_session_timeout_ms,
+            heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
+            rebalance_timeout_ms=settings.consumer_rebalance_timeout_ms,
             batch=True,
             max_records=self.settings.consumer_batch_size,
             batch_timeout_ms=50,
@@ -238,25 +281,50 @@ class Service:
                 await message.nack()
                 await asyncio.sleep(1)
 
+        return subscriber
+
     # ------------------------------------------------------------------ HTTP
 
-    def _build_app(self, controllers: Sequence[ControllerRouterHandler]) -> Litestar:
+    async def _readiness(self) -> tuple[dict[str, Any], bool]:
+        """What ``/health/ready`` reports: each check, and whether all of them pass."""
+        platform = self.platform
+        if platform is None:
+            return {"service": "starting"}, False
+        mongo = await platform.database.ping()
+        try:
+            kafka = await platform.broker.ping(timeout=2)
+        except Exception:
+            kafka = False
+        checks: dict[str, Any] = {"mongodb": "up" if mongo else "down",
+                                  "kafka": "up" if kafka else "down",
+                                  "outbox_relay": platform.relay.status}
+        ok = mongo and kafka and platform.relay.status != "stalled"
+        if platform.watch:
+            watch = platform.watch
+            checks["consumer"] = watch.status
+            checks["partitions"] = watch.partitions
+            checks["lag"] = watch.lag
+            ok = ok and watch.healthy
+        return checks, ok
+
+
+    async def _token_accepted(self, scope: Any, token: str) -> bool:
+        if not token:
+            return False
+        keys = token_keys_of(scope["app"].state, self.settings)
+        return await has_valid_token(self.settings, token, keys)
+
+    def _build_app(self, controllers: Sequence[ControllerRouterHandler],
+                   web: Mapping[str, Any]) -> Litestar:
         @get("/health/live", tags=["health"], summary="The process answers")
         async def live() -> dict[str, str]:
             return {"status": "live"}
 
-        @get("/health/ready", tags=["health"], summary="MongoDB and Kafka are reachable")
+        @get("/health/ready", tags=["health"],
+             summary="MongoDB and Kafka reachable, partitions owned, events and outbox moving")
         async def ready() -> Response[dict[str, Any]]:
-            platform = self.platform
-            mongo = bool(platform and await platform.database.ping())
-            kafka = False
-            if platform:
-                try:
-                    kafka = await platform.broker.ping(timeout=2)
-                except Exception:
-                    kafka = False
-            checks = {"mongodb": "up" if mongo else "down", "kafka": "up" if kafka else "down"}
-            if mongo and kafka:
+            checks, ok = await self._readiness()
+            if ok:
                 return Response({"status": "ready", "checks": checks})
             return Response(
                 {"type": "about:blank", "title": "Not ready", "status": 503, "checks": checks},
@@ -283,14 +351,16 @@ class Service:
 
         prometheus = PrometheusConfig(app_name=f"smart_{self.name}", group_path=True,
                                       exclude=["/metrics", "/health"])
+        options = dict(web)
         return Litestar(
             route_handlers=[live, ready, asyncapi_html, asyncapi_json, PrometheusController,
                             *controllers],
             dependencies={
                 "platform": Provide(provide_platform, sync_to_thread=False),
                 "principal": Provide(current_principal),
+                **options.pop("dependencies", {}),
             },
-            exception_handlers=EXCEPTION_HANDLERS,
+            exception_handlers={**EXCEPTION_HANDLERS, **options.pop("exception_handlers", {})},
             lifespan=[self.lifespan],
             plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(
                 exclude=["/health", "/metrics"],
@@ -298,13 +368,17 @@ class Service:
                 # (receive, response start, body) only costs
                 exclude_spans=["receive", "send"],
                 scope_span_details_extractor=_route_span_details,
-            ))],
+            )), *options.pop("plugins", ())],
             middleware=[
-                rate_limit(TokenBuckets(self.settings.public_rate_per_minute,
-                                        self.settings.public_burst),
-                           lambda token: has_valid_token(self.settings, token)),
+                # an edge app whose callers carry no bearer token opts out: the services it
+                # calls limit the person's own address (it forwards it in X-Forwarded-For)
+                *([rate_limit(TokenBuckets(self.settings.public_rate_per_minute,
+                                           self.settings.public_burst),
+                              self._token_accepted)]
+                  if options.pop("rate_limit_anonymous", True) else []),
                 request_guard(self.settings.max_body_bytes),
                 prometheus.middleware,
+                *options.pop("middleware", ()),
             ],
             request_max_body_size=self.settings.max_body_bytes,
             openapi_config=OpenAPIConfig(
@@ -318,6 +392,7 @@ class Service:
                 security=[{"BearerToken": []}],
             ),
             on_startup=[lambda: setup_logging(self.settings)],
+            **options,
         )
 
 
@@ -343,13 +418,19 @@ def build_service(
     jobs: JobsFactory | None = None,
     on_start: StartHook | None = None,
     settings: Settings | None = None,
+    web: Mapping[str, Any] | None = None,
+    mail_attachments: Mapping[str, AttachmentSource] | None = None,
 ) -> Service:
-    """Build a service: see the module docstring."""
+    """Build a service: see the module docstring. ``web`` adds Litestar options for an edge
+    application (templates, static files, its own plugins and middleware, session and CSRF);
+    ``mail_attachments`` gives the mail relay the documents the service's mails attach, by kind
+    (``{"invoice_pdf": read_invoice_pdf}``)."""
     settings = settings or Settings(SMART_SERVICE=name)
     settings.service = name
     refuse_unsafe_start(settings)
     setup_tracing(settings)
-    return Service(name, controllers, handlers, indexes, jobs, on_start, settings)
+    return Service(name, controllers, handlers, indexes, jobs, on_start, settings, web,
+                   mail_attachments)
 
 
 def run(service: Service) -> None:

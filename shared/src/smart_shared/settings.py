@@ -12,6 +12,9 @@ DEFAULT_JWT_SECRET = "local-development-secret-change-me"
 """Published in the repository: anyone can mint tokens with it, so only ``SMART_ENV=local``."""
 
 
+DEFAULT_LINK_SECRET = "local-link-secret-change-me"
+
+
 class Settings(BaseSettings):
     """What a service process needs to know about its deployment.
 
@@ -73,8 +76,64 @@ class Settings(BaseSettings):
     jwt_secret: str = Field(DEFAULT_JWT_SECRET, alias="SMART_JWT_SECRET")
     jwt_algorithm: Literal["HS256", "RS256"] = Field("HS256", alias="SMART_JWT_ALGORITHM")
     jwt_public_key_file: str | None = Field(None, alias="SMART_JWT_PUBLIC_KEY_FILE")
+    link_secret: str = Field(
+        DEFAULT_LINK_SECRET, alias="SMART_LINK_SECRET", min_length=16,
+        description="Signs the capability links that open a client's invoice (smart_shared.links).")
 
+    jwt_issuer: str = Field("smart-members", alias="SMART_JWT_ISSUER")
+    jwt_signing_key_file: Path | None = Field(
+        None, alias="SMART_JWT_SIGNING_KEY_FILE",
+        description="members' RS256 private key (PEM); locally made under SMART_HOME/keys.")
+    jwt_previous_key_files: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, alias="SMART_JWT_PREVIOUS_KEY_FILES",
+        description="Keys still published during a roll-over (comma-separated PEM files).")
+    jwks_url: str = Field("http://127.0.0.1:8001/.well-known/jwks.json", alias="SMART_JWKS_URL")
+    oidc_issuer: str | None = Field(None, alias="SMART_OIDC_ISSUER")
+    oidc_jwks_url: str | None = Field(None, alias="SMART_OIDC_JWKS_URL")
+    oidc_audience: str | None = Field(None, alias="SMART_OIDC_AUDIENCE")
+    oidc_role_claim: str = Field("role", alias="SMART_OIDC_ROLE_CLAIM")
+    oidc_branch_claim: str = Field("branch", alias="SMART_OIDC_BRANCH_CLAIM")
+    oidc_member_id_claim: str = Field("member_id", alias="SMART_OIDC_MEMBER_ID_CLAIM")
+
+    smtp_host: str = Field("127.0.0.1", alias="SMART_SMTP_HOST")
+    smtp_port: int = Field(1025, alias="SMART_SMTP_PORT", ge=1, le=65535)
+    smtp_starttls: bool = Field(False, alias="SMART_SMTP_STARTTLS")
+    smtp_username: str | None = Field(None, alias="SMART_SMTP_USERNAME")
+    smtp_password: str | None = Field(None, alias="SMART_SMTP_PASSWORD")
+    mail_sender: str = Field("SMart <no-reply@smart.coop>", alias="SMART_MAIL_SENDER")
+    mail_batch_size: int = Field(50, alias="SMART_MAIL_BATCH_SIZE", ge=1, le=500)
+    mail_max_attempts: int = Field(8, alias="SMART_MAIL_MAX_ATTEMPTS", ge=1)
+    mail_retry_seconds: float = Field(
+        5.0, alias="SMART_MAIL_RETRY_SECONDS", gt=0,
+        description="First wait before a failed mail is tried again; doubles each time.")
+    mail_idle_seconds: float = Field(1.0, alias="SMART_MAIL_IDLE_SECONDS", gt=0)
+    portal_url: str = Field("http://127.0.0.1:8000", alias="SMART_PORTAL_URL")
+    staff_mailbox: str | None = Field(
+        None, alias="SMART_STAFF_MAILBOX",
+        description="Where the staff's daily digest goes, e.g. staff-{branch}@smart.coop.")
+
+    replica: str = Field(
+        "", alias="SMART_REPLICA", pattern=r"^[A-Za-z0-9_.-]*$",
+        description="A name this replica keeps across restarts (a pod name, an ordinal), unique "
+        "among the replicas of one service: a restarted replica then takes its partitions, "
+        "leases and MongoDB sessions back from its dead predecessor at once.",
+    )
     consumer_batch_size: int = Field(500, alias="SMART_CONSUMER_BATCH_SIZE", ge=1, le=5000)
+    # a dead replica that does not come back holds its partitions this long (broker min 6 s)
+    consumer_session_timeout_ms: int = Field(10_000, alias="SMART_CONSUMER_SESSION_TIMEOUT_MS",
+                                             ge=6_000, le=300_000)
+    # a live member learns of a rebalance (and rejoins) within a second
+    consumer_heartbeat_interval_ms: int = Field(1_000, alias="SMART_CONSUMER_HEARTBEAT_MS",
+                                                ge=100, le=10_000)
+    # how long a rebalance waits for a member that started rejoining and then died
+    consumer_rebalance_timeout_ms: int = Field(10_000, alias="SMART_CONSUMER_REBALANCE_TIMEOUT_MS",
+                                               ge=1_000, le=300_000)
+    stall_seconds: float = Field(
+        30.0, alias="SMART_STALL_SECONDS", gt=0,
+        description="The consumer behind the end of its partitions with no batch finished for "
+        "this long, or without a partition for this long, or the outbox relay with no round "
+        "finished for this long, counts as stalled: the service is not ready.",
+    )
     consumer_max_retries: int = Field(3, alias="SMART_CONSUMER_MAX_RETRIES", ge=0)
     relay_batch_size: int = Field(500, alias="SMART_RELAY_BATCH_SIZE", ge=1, le=5000)
     relay_idle_seconds: float = Field(0.25, alias="SMART_RELAY_IDLE_SECONDS", gt=0)
@@ -108,6 +167,13 @@ class Settings(BaseSettings):
             return [str(b).strip().upper() for b in value if str(b).strip()]
         return value
 
+    @field_validator("jwt_previous_key_files", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [Path(part.strip()) for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("branches")
     @classmethod
     def _known_branches(cls, value: list[str]) -> list[str]:
@@ -130,6 +196,12 @@ class Settings(BaseSettings):
     def consumer_group(self) -> str:
         """Consumer groups are per service and deployment, so BE and FR share a cluster safely."""
         return f"smart.{self.deployment}.{self.service}"
+
+    @property
+    def group_instance_id(self) -> str | None:
+        """The static member id of this replica in its consumer group (KIP-345), when it has a
+        stable name: a restart takes its partitions back without waiting for a rebalance."""
+        return f"{self.consumer_group}.{self.replica}" if self.replica else None
 
     def kafka_security(self) -> dict[str, object]:
         """aiokafka connection options for TLS and SASL/SCRAM (empty for local plaintext)."""
@@ -180,10 +252,13 @@ class Settings(BaseSettings):
             reasons.append("SMART_JWT_SECRET is the default secret published in the repository")
         elif self.jwt_algorithm == "HS256" and len(self.jwt_secret.encode()) < 32:
             reasons.append("SMART_JWT_SECRET is shorter than 32 bytes")
+        if self.link_secret == DEFAULT_LINK_SECRET:
+            reasons.append("SMART_LINK_SECRET is the default secret published in the repository")
         stand_ins = [where for branch in self.branches for where in placeholders(branch)]
         if stand_ins:
-            reasons.append(f"the rule packs hold example bank details ({', '.join(stand_ins)}); "
-                           "point SMART_RULE_PACK_DIR at packs with the real accounts")
+            reasons.append(f"the rule packs hold placeholders (example bank accounts or "
+                           f"registration numbers: {', '.join(stand_ins)}); point "
+                           "SMART_RULE_PACK_DIR at packs with the real values")
         return reasons
 
     def mongo_options(self) -> dict[str, object]:

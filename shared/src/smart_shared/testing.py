@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -253,6 +254,137 @@ class EventWire:
         return result
 
 
+class Mailpit:
+    """A private Mailpit (genuine SMTP server and its REST API) on free ports.
+
+        mailpit.settings()                  # SMART_SMTP_* overrides for a service under test
+        await mailpit.wait_for("a@b.be")    # the summaries of the mails that reached a@b.be
+        await mailpit.message(summary["ID"])  # one mail: headers, text, HTML, attachments
+    """
+
+    def __init__(self, binary: Path, folder: Path) -> None:
+        self.binary = binary
+        self.folder = folder
+        self.smtp_port = free_port()
+        self.http_port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self) -> None:
+        """Start (or restart after ``stop``) on the same ports, keeping what was received."""
+        smartctl = _launcher()
+        cfg = smartctl.Config(home=self.folder)
+        argv = smartctl.mailpit_argv(cfg, self.smtp_port, self.http_port,
+                                     self.folder / "mailpit.db")
+        argv[0] = str(self.binary)
+        log = open(self.folder / "mailpit.log", "ab")  # noqa: SIM115 (the process keeps it)
+        self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
+        for _ in range(100):
+            if _port_open(self.smtp_port) and _port_open(self.http_port):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"Mailpit did not start: see {self.folder / 'mailpit.log'}")
+
+    def stop(self) -> None:
+        """Stop the server: SMTP is down until ``start``."""
+        if self.process:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+    def settings(self) -> dict[str, str]:
+        """The settings that point a service's mail relay here, retrying fast."""
+        return {"SMART_SMTP_HOST": "127.0.0.1", "SMART_SMTP_PORT": str(self.smtp_port),
+                "SMART_MAIL_IDLE_SECONDS": "0.1", "SMART_MAIL_RETRY_SECONDS": "0.2"}
+
+    async def _get(self, path: str) -> Any:
+        import httpx
+
+        async with httpx.AsyncClient(base_url=self.url, timeout=10) as http:
+            response = await http.get(path)
+            response.raise_for_status()
+            return response.json() if "json" in response.headers.get("content-type", "") \
+                else response.content
+
+    async def messages(self, to: str | None = None) -> list[dict[str, Any]]:
+        """Summaries of the mails received (newest first), optionally only those to ``to``."""
+        found: list[dict[str, Any]] = (await self._get("/api/v1/messages?limit=1000"))[
+            "messages"]
+        if to is None:
+            return found
+        return [m for m in found if any(a["Address"] == to for a in m["To"])]
+
+    async def message(self, ident: str) -> dict[str, Any]:
+        """One mail as Mailpit parsed it (``Text``, ``HTML``, ``Attachments``, ``MessageID``)."""
+        result: dict[str, Any] = await self._get(f"/api/v1/message/{ident}")
+        return result
+
+    async def headers(self, ident: str) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = await self._get(f"/api/v1/message/{ident}/headers")
+        return result
+
+    async def attachment(self, ident: str, part_id: str) -> bytes:
+        content: bytes = await self._get(f"/api/v1/message/{ident}/part/{part_id}")
+        return content
+
+    async def wait_for(self, to: str, count: int = 1, timeout: float = 30.0,
+                       subject: str | None = None) -> list[dict[str, Any]]:
+        """Wait until ``count`` mails (with ``subject`` in their subject) reached ``to``."""
+
+        async def enough() -> list[dict[str, Any]] | None:
+            found = [m for m in await self.messages(to)
+                     if subject is None or subject in m["Subject"]]
+            return found if len(found) >= count else None
+
+        result: list[dict[str, Any]] = await eventually(enough, timeout=timeout)
+        return result
+
+
+def _launcher() -> Any:
+    """The local launcher's module (``deploy/local/smartctl.py``), which knows how Mailpit runs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "smartctl", _repo_root() / "deploy" / "local" / "smartctl.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("smartctl", module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def mailpit_binary() -> Path:
+    """Mailpit as the launcher installs it (built with Go into ``.local/cache/`` once)."""
+    root = _repo_root()
+    home = Path(os.environ.get("SMART_HOME", root / ".local"))
+    binary = home / "cache" / "mailpit" / "bin" / "mailpit"
+    if not binary.exists():
+        subprocess.run([sys.executable, str(root / "deploy" / "local" / "smartctl.py"),
+                        "install", "mailpit"], check=True)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def mailpit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mailpit]:
+    """A private Mailpit on free ports for the whole test session."""
+    server = Mailpit(mailpit_binary(), tmp_path_factory.mktemp("mailpit"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 class CommandCounter(monitoring.CommandListener):
     """Counts the MongoDB commands a client sends (a round trip each), by command name.
 
@@ -341,3 +473,29 @@ async def counted_consumer(mongodb_uri: str, service: str, database: Database,
             BatchConsumer(service, counted, handlers, DeadLetters(refuse), branches), counter)
     finally:
         await client.close()
+
+
+async def forget_deployment(mongodb_uri: str, kafka_bootstrap_servers: str,
+                            databases: Iterable[str], topic_namespace: str) -> None:
+    """Drop a test deployment's databases and delete its namespaced topics (nothing else), so
+    a test run leaves nothing behind in the shared mongod and broker."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    client = connect(mongodb_uri)
+    try:
+        for name in databases:
+            await client.drop_database(name)
+    finally:
+        await client.close()
+    if not topic_namespace:
+        return  # never the canonical topics
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(topic_namespace)]
+        if mine:
+            await admin.delete_topics(mine)
+    except Exception:  # leaving namespaced topics behind harms nobody
+        pass
+    finally:
+        await admin.close()

@@ -242,8 +242,12 @@ async def test_a_service_serves_health_openapi_metrics_and_the_event_documentati
 ) -> None:
     service = build(toy_settings)
     async with serving(service.app) as url, httpx.AsyncClient(base_url=url) as http:
-        ready = await http.get("/health/ready")
-        assert ready.json() == {"status": "ready", "checks": {"mongodb": "up", "kafka": "up"}}
+        # ready once its consumer owns its partitions (a moment after start-up)
+        ready = await eventually(lambda: _ready(http), timeout=30)
+        assert ready["status"] == "ready"
+        assert ready["checks"] | {"mongodb": "up", "kafka": "up"} == ready["checks"]
+        assert ready["checks"]["consumer"] == "consuming"
+        assert ready["checks"]["outbox_relay"] == "relaying"
         assert (await http.get("/health/live")).status_code == 200
         openapi = (await http.get("/schema/openapi.json")).json()
         assert "/v1/erasures" in openapi["paths"]
@@ -260,3 +264,8 @@ async def test_a_service_serves_health_openapi_metrics_and_the_event_documentati
                                   headers=token(toy_settings))
         assert invalid.status_code == 400
         assert invalid.json()["errors"][0]["field"] == "member_ids"
+
+
+async def _ready(http: httpx.AsyncClient) -> dict[str, Any] | None:
+    response = await http.get("/health/ready")
+    return dict(response.json()) if response.status_code == 200 else None

@@ -2,7 +2,8 @@
 
 It consumes ``MemberErased`` and counts, per member, how many times the effect was applied; its
 HTTP endpoint stages events in the outbox. Run as a process: ``python toy_service.py`` (serves
-with uvicorn on SMART_SERVICE_PORT) or ``python toy_service.py relay`` (the outbox relay alone).
+with uvicorn on SMART_SERVICE_PORT), ``python toy_service.py relay`` (the outbox relay alone) or
+``python toy_service.py mail-relay`` (the mail relay alone).
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
         "SMART_CLOCK": settings.clock,
         "SMART_BRANCHES": ",".join(settings.branches),
         "SMART_LOCAL_TRACES": "false",
+        "SMART_REPLICA": settings.replica,
+        "SMART_CONSUMER_BATCH_SIZE": str(settings.consumer_batch_size),
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "MONGODB_URI": settings.mongodb_uri,
     })
@@ -111,9 +114,31 @@ async def relay_forever(settings: Settings) -> None:
             await asyncio.sleep(0.05)
 
 
+async def read_note(db: Any, key: str) -> bytes:
+    """The toy's one kind of attached document: a note kept in its database."""
+    note = await db.notes.find_one({"_id": key})
+    if note is None:
+        raise LookupError(f"no note {key}")
+    return bytes(note["content"])
+
+
+async def mail_relay_forever(settings: Settings) -> None:
+    from smart_shared.mail import MailRelay, SmtpSender
+    from smart_shared.mongo import connect
+
+    client = connect(settings.mongodb_uri)
+    relay = MailRelay(client[settings.database_name], SmtpSender(settings), "toy",
+                      {"note": read_note}, batch_size=10, retry_seconds=0.2)
+    while True:
+        if not await relay.relay_once():
+            await asyncio.sleep(0.05)
+
+
 if __name__ == "__main__":
     settings = Settings(SMART_SERVICE="toy")  # type: ignore[call-arg]
     if sys.argv[1:] == ["relay"]:
         asyncio.run(relay_forever(settings))
+    elif sys.argv[1:] == ["mail-relay"]:
+        asyncio.run(mail_relay_forever(settings))
     else:
         run(build(settings))

@@ -190,6 +190,7 @@ def test_a_production_deployment_refuses_the_published_secret_and_example_accoun
     assert "default secret" in message
     assert "BE-2026/billing.toml: seller.iban" in message
     assert "BE-2026/payroll.toml: payer.iban" in message
+    assert "SMART_LINK_SECRET" in message
     assert settings.jwt_secret == DEFAULT_JWT_SECRET
 
 
@@ -198,7 +199,8 @@ def test_a_local_deployment_starts_with_the_stand_ins() -> None:
 
 
 def test_a_production_deployment_with_its_own_secret_still_needs_real_accounts() -> None:
-    settings = Settings(SMART_ENV="production", SMART_JWT_SECRET="x" * 40, SMART_BRANCHES="FR")
+    settings = Settings(SMART_ENV="production", SMART_JWT_SECRET="x" * 40,
+                        SMART_LINK_SECRET="y" * 40, SMART_BRANCHES="FR")
     reasons = settings.unsafe_for_production()
     assert len(reasons) == 1 and "FR-2026/billing.toml: seller.iban" in reasons[0]
     short = Settings(SMART_ENV="staging", SMART_JWT_SECRET="short", SMART_BRANCHES="FR")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
@@ -13,6 +13,7 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from smart_shared.auth import Principal
 from smart_shared.http import Page, find_page, idempotent
+from smart_shared.links import capability_ident, capability_token
 from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
 from smart_shared.problems import Problem, conflict, invalid, not_found
@@ -20,7 +21,7 @@ from smart_shared.service import Platform
 from smart_shared.text import Identifier, OneLine, Paragraph
 
 from billing.credit_notes import issue_credit_note
-from billing.documents import credit_note_ubl, invoice_pdf, invoice_ubl
+from billing.documents import credit_note_ubl, invoice_pdf, invoice_ubl, kept_invoice_pdf
 from billing.domain.balance import CreditTooLarge
 from billing.domain.camt053 import UnreadableStatement, parse_statements
 from billing.domain.structured_reference import InvalidStructuredReference, normalise_reference
@@ -128,6 +129,69 @@ async def _ubl_response(platform: Platform, principal: Principal, invoice_id: st
         "Content-Disposition": f'inline; filename="{invoice.number}.xml"'})
 
 
+async def _full_view(platform: Platform, invoice: Invoice) -> dict[str, Any]:
+    """The invoice with its payments and credit notes."""
+    payments = await platform.db[PAYMENTS].find({"invoice_id": invoice.invoice_id}).sort(
+        "_id", 1).to_list(None)
+    credit_notes = await platform.db[CREDIT_NOTES].find({"invoice_id": invoice.invoice_id}).sort(
+        "_id", 1).to_list(None)
+    view = _invoice_view(invoice)
+    view["payments"] = [
+        {"payment_id": p["_id"], "amount": {"amount": p["amount"], "currency": p["currency"]},
+         "received_on": p["received_on"], "source": p["source"]} for p in payments
+    ]
+    view["credit_notes"] = [
+        {"credit_note_id": c["_id"], "number": c["number"], "issue_date": c["issue_date"],
+         "amount": {"amount": c["amount"], "currency": c["currency"]}, "reason": c["reason"]}
+        for c in credit_notes
+    ]
+    return view
+
+
+class ClientLink(BaseModel):
+    """A client's capability link, sent in the body so that it stays out of paths and logs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=20, max_length=200)
+    document: Literal["pdf", "ubl"] | None = None
+
+
+async def _linked_invoice(platform: Platform, link: ClientLink) -> Invoice:
+    invoice_id = capability_ident("invoice", link.token, platform.settings.link_secret)
+    doc = await platform.db[INVOICES].find_one({"_id": invoice_id}) if invoice_id else None
+    if doc is None:
+        raise Problem(404, "Invoice link not valid", "This invoice link is not valid",
+                      "invoice-link-unknown")
+    return Invoice.model_validate(doc)
+
+
+class ClientInvoiceController(Controller):
+    """The client's view of their invoice, opened by the link of the invoice's e-mail."""
+
+    path = "/v1/client-invoices"
+    tags = ["invoices"]
+
+    @post("/", status_code=200, security=[],
+          summary="The invoice a client's link opens, with its payments (public: the link is "
+                  "the authority)")
+    async def show(self, platform: Platform, data: ClientLink) -> dict[str, Any]:
+        view = await _full_view(platform, await _linked_invoice(platform, data))
+        view.pop("member_id", None)
+        return view
+
+    @post("/document", status_code=200, security=[],
+          summary="The linked invoice as PDF (document 'pdf') or UBL XML ('ubl')")
+    async def document(self, platform: Platform, data: ClientLink) -> Response[Any]:
+        invoice = await _linked_invoice(platform, data)
+        if data.document == "ubl":
+            return Response(invoice_ubl(invoice), media_type="application/xml", headers={
+                "Content-Disposition": f'inline; filename="{invoice.number}.xml"'})
+        return Response(await kept_invoice_pdf(platform.db, invoice),
+                        media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'})
+
+
 class InvoiceController(Controller):
     path = "/v1/invoices"
     tags = ["invoices"]
@@ -163,20 +227,10 @@ class InvoiceController(Controller):
         if invoice_id.endswith(".xml"):
             return await _ubl_response(platform, principal, invoice_id[:-4])
         invoice = await _visible_invoice(platform, principal, invoice_id)
-        payments = await platform.db[PAYMENTS].find({"invoice_id": invoice_id}).sort(
-            "_id", 1).to_list(None)
-        credit_notes = await platform.db[CREDIT_NOTES].find({"invoice_id": invoice_id}).sort(
-            "_id", 1).to_list(None)
-        view = _invoice_view(invoice)
-        view["payments"] = [
-            {"payment_id": p["_id"], "amount": {"amount": p["amount"], "currency": p["currency"]},
-             "received_on": p["received_on"], "source": p["source"]} for p in payments
-        ]
-        view["credit_notes"] = [
-            {"credit_note_id": c["_id"], "number": c["number"], "issue_date": c["issue_date"],
-             "amount": {"amount": c["amount"], "currency": c["currency"]}, "reason": c["reason"]}
-            for c in credit_notes
-        ]
+        view = await _full_view(platform, invoice)
+        # the capability link its client receives (the invoice page, without an account)
+        view["client_token"] = capability_token("invoice", invoice.invoice_id,
+                                                platform.settings.link_secret)
         return Response(view)
 
     @get("/{invoice_id:str}/pdf", summary="The invoice as PDF, with an EPC QR code to pay")

@@ -3,21 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from functools import partial
 
 from smart_shared.documents import load_fonts
+from smart_shared.mail.digest import staff_digest_job
+from smart_shared.mongo import UnitOfWork
 from smart_shared.scheduler import ScheduledJob
 from smart_shared.service import Platform, Service, build_service
 from smart_shared.settings import Settings
 
-from billing.api import BankStatementController, InvoiceController, PaymentController
+from billing.api import (
+    BankStatementController,
+    ClientInvoiceController,
+    InvoiceController,
+    PaymentController,
+)
 from billing.handlers import handlers
+from billing.mails import ATTACHMENTS
 from billing.overdue import flag_overdue_debts
-from billing.store import create_indexes
+from billing.store import UNMATCHED, create_indexes
+
+
+async def unmatched_payments(uow: UnitOfWork, branch: str, today: date) -> dict[str, int]:
+    """The staff digest's part: payments parked for staff to match."""
+    count = await uow.db[UNMATCHED].count_documents({"branch": branch, "status": "parked"},
+                                                    session=uow.session)
+    return {"unmatched_payments": count}
 
 
 def overdue_jobs(platform: Platform) -> list[ScheduledJob]:
-    return [ScheduledJob("debt-overdue", partial(flag_overdue_debts, platform))]
+    return [ScheduledJob("debt-overdue", partial(flag_overdue_debts, platform)),
+            staff_digest_job("billing", platform.settings, platform.database, platform.clock,
+                             unmatched_payments)]
 
 
 async def prepare_documents(platform: Platform) -> None:
@@ -29,12 +47,14 @@ def create_service(settings: Settings | None = None) -> Service:
     """The billing service (tests pass their own isolated settings)."""
     return build_service(
         "billing",
-        controllers=[InvoiceController, PaymentController, BankStatementController],
+        controllers=[InvoiceController, ClientInvoiceController, PaymentController,
+                     BankStatementController],
         handlers=handlers,
         indexes=create_indexes,
         jobs=overdue_jobs,
         on_start=prepare_documents,
         settings=settings,
+        mail_attachments=ATTACHMENTS,
     )
 
 

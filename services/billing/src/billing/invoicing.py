@@ -16,6 +16,7 @@ from smart_shared.events.catalogue import (
     WorkCompleted,
 )
 from smart_shared.ids import new_id
+from smart_shared.mail import send_mail
 from smart_shared.money import Money
 from smart_shared.mongo import Document, StagedInserts, UnitOfWork
 from smart_shared.rulepacks import rule_pack
@@ -25,6 +26,7 @@ from billing.contracts import Contracts
 from billing.documents import invoice_pdf
 from billing.domain.invoice import invoice_terms
 from billing.domain.rules import billing_rules
+from billing.mails import invoice_mail
 from billing.numbers import next_sequence
 from billing.store import (
     CONTRACTS,
@@ -162,6 +164,7 @@ async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoic
         "invoice", invoice_id, invoice.branch, invoice.member_id,
         invoice_pdf(invoice, document["created_at"]), "application/pdf", document["created_at"]))
     uow.publish(_invoice_issued(invoice, signed.client, uow.clock.now()))
+    send_mail(uow, invoice_mail(invoice))
     return invoice
 
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pymongo import UpdateOne
 from smart_shared.events.catalogue import InvoicePaid, PaymentReceived
 from smart_shared.ids import new_id
+from smart_shared.mail import send_mail
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork, text_equals
 from smart_shared.problems import invalid
@@ -17,6 +18,7 @@ from smart_shared.rulepacks import UnknownRulePack, rule_pack
 from smart_shared.telemetry import continue_trace
 
 from billing.domain.balance import payment_outcome
+from billing.mails import receipt_mail
 from billing.store import INVOICES, PAYMENTS, UNMATCHED, Invoice, account_fields, iso, read_invoice
 
 Outcome = Literal["matched", "partially_paid", "overpaid", "unmatched", "already_booked"]
@@ -192,6 +194,8 @@ async def book_payment(
                 **common, version=version, amount_excl_vat=invoice.money(invoice.amount_excl_vat),
                 total=invoice.money(invoice.total), paid_on=payment.received_on,
             ))
+    if settles:
+        send_mail(uow, receipt_mail(invoice, payment.received_on))
     return {
         "payment_id": payment_id,
         "outcome": outcome,

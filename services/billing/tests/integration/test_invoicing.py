@@ -3,6 +3,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
 import pytest
 from billing.invoicing import issue_invoice, record_contract_signed
 from smart_shared.events.catalogue import InvoiceIssued, MemberErased
@@ -220,3 +221,30 @@ async def test_one_unit_of_work_numbers_its_invoices_in_a_block_and_reads_its_ow
     assert counter is not None and counter["sequence"] == numbers[-1] >= sequences[-1]
     assert await billing.db["credit_notes"].count_documents(
         {"invoice_id": by_contract[contracts[0]]["_id"]}) == 1
+
+
+async def test_the_clients_link_opens_their_invoice_and_documents_and_nothing_else(
+        billing: Billing) -> None:
+    contract_id = new_id()
+    await billing.send(contract_signed(contract_id, member_id="member-c"))
+    await billing.send(work_completed(contract_id, member_id="member-c"))
+    invoice = await eventually(lambda: invoice_of(billing, contract_id))
+    async with billing.client("member", member_id="member-c") as http:
+        token = (await http.get(f"/v1/invoices/{invoice['_id']}")).json()["client_token"]
+    async with httpx.AsyncClient(base_url=billing.url, timeout=30) as public:
+        shown = await public.post("/v1/client-invoices", json={"token": token})
+        assert shown.status_code == 200, shown.text
+        assert shown.json()["number"] == invoice["number"]
+        assert "member_id" not in shown.json() and shown.json()["payments"] == []
+        pdf = await public.post("/v1/client-invoices/document", json={"token": token})
+        assert pdf.content.startswith(b"%PDF")
+        ubl = await public.post("/v1/client-invoices/document",
+                                json={"token": token, "document": "ubl"})
+        assert b"<Invoice" in ubl.content
+        forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+        refused = await public.post("/v1/client-invoices", json={"token": forged})
+        assert refused.status_code == 404
+        assert refused.json()["type"].endswith("invoice-link-unknown")
+        other = await public.post("/v1/client-invoices",
+                                  json={"token": f"{new_id()}.{token.rsplit('.', 1)[1]}"})
+        assert other.status_code == 404

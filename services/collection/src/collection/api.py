@@ -8,17 +8,19 @@ from litestar import Controller, get, post
 from litestar.params import Parameter
 from smart_shared.auth import Principal
 from smart_shared.http import Page, find_page, idempotent
+from smart_shared.links import capability_ident
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.problems import Problem, invalid, not_found
 from smart_shared.service import Platform
 
 from collection.cases import agree_plan, write_off
 from collection.domain import LEVELS, Instalment, plan_errors
-from collection.store import CASES, STATUSES, amount, find_case
+from collection.store import CASES, STATUSES, amount, find_case, timeline_entry
 from collection.views import (
     CaseSummary,
     CaseView,
     PaymentPlanRequest,
+    PlanWish,
     WriteOffRequest,
     case_summary,
     case_view,
@@ -103,3 +105,32 @@ class CaseController(Controller):
         result, _ = await idempotent(platform.database, idempotency_key, f"write-off:{case_id}",
                                      data.model_dump(mode="json"), abandon, required=False)
         return CaseView.model_validate(result)
+
+
+class PlanWishController(Controller):
+    """A client's request for a payment plan: it joins the open case for staff to decide."""
+
+    path = "/v1/payment-plan-requests"
+    tags = ["cases"]
+
+    @post("/", status_code=202, security=[],
+          summary="A client asks for a payment plan (public: the invoice's link is the authority)")
+    async def ask(self, platform: Platform, data: PlanWish) -> dict[str, Any]:
+        invoice_id = capability_ident("invoice", data.token, platform.settings.link_secret)
+        if invoice_id is None:
+            raise Problem(404, "Invoice link not valid", "This invoice link is not valid",
+                          "invoice-link-unknown")
+
+        async def note(uow: UnitOfWork) -> str:
+            entry = timeline_entry(uow, "plan_requested", detail=data.message,
+                                   amounts={"instalments": str(data.instalments)})
+            doc = await uow.db[CASES].find_one_and_update(
+                {"invoice_id": invoice_id, "status": "open"},
+                {"$set": {"plan_requested_on": entry["on"]}, "$push": {"timeline": entry}},
+                session=uow.session)
+            if doc is None:
+                raise Problem(409, "No open case", "This invoice has no dunning case to plan "
+                              "payments for", "no-open-case")
+            return str(doc["_id"])
+
+        return {"status": "requested", "case_id": await platform.database.transaction(note)}

@@ -7,9 +7,10 @@ import os
 from smart_shared.service import Service, build_service
 from smart_shared.settings import Settings
 
-from collection.api import CaseController
+from collection.api import CaseController, PlanWishController
 from collection.handlers import handlers
 from collection.jobs import jobs
+from collection.mails import ATTACHMENTS
 from collection.store import create_indexes
 
 PORT = 8006
@@ -21,8 +22,9 @@ def build(settings: Settings | None = None) -> Service:
         SMART_SERVICE="collection",
         SMART_SERVICE_PORT=int(os.environ.get("SMART_SERVICE_PORT", PORT)),
     )
-    return build_service("collection", controllers=[CaseController], handlers=handlers,
-                         indexes=create_indexes, jobs=jobs, settings=settings)
+    return build_service("collection", controllers=[CaseController, PlanWishController],
+                         handlers=handlers, indexes=create_indexes, jobs=jobs, settings=settings,
+                         mail_attachments=ATTACHMENTS)
 
 
 service = build()

@@ -16,6 +16,7 @@ from smart_shared.events.catalogue import (
     ReminderSent,
 )
 from smart_shared.ids import new_id
+from smart_shared.mail import send_mail
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.problems import conflict
@@ -35,6 +36,7 @@ from collection.domain import (
     render_letter,
     step_due,
 )
+from collection.mails import letter_mail
 from collection.store import (
     ACTIVE,
     CASES,
@@ -122,6 +124,7 @@ async def open_case(uow: UnitOfWork, event: DebtOverdue) -> None:
             "kind": event.client.kind,
             "language": event.client.language,
             "client_key": event.client.client_key,
+            "email": event.client.email,  # where the letters are mailed
         },
         "principal": str(event.outstanding.amount),
         "balance": str(balance),
@@ -193,6 +196,8 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
             interest=money(claim.interest, doc), compensation=money(claim.compensation, doc),
             total_claimed=money(claim.total, doc), language=language, sent_on=today,
         ))
+        if doc["client"].get("email"):
+            send_mail(uow, letter_mail(doc, level, money(claim.total, doc)))
         if level == "write_off_proposed":
             reason = (f"Automatic write-off {rules.schedule.day_of(level)} days after the due "
                       f"date: collection failed")

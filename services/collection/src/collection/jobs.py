@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from functools import partial
 
+from smart_shared.mail.digest import staff_digest_job
 from smart_shared.mongo import UnitOfWork
 from smart_shared.scheduler import ScheduledJob
 from smart_shared.service import Platform
@@ -43,8 +45,17 @@ async def check_payment_plans(platform: Platform) -> int:
                        check_plan)
 
 
+async def write_off_decisions(uow: UnitOfWork, branch: str, today: date) -> dict[str, int]:
+    """The staff digest's part: debts handed over for legal recovery, awaiting their decision."""
+    count = await uow.db[CASES].count_documents(
+        {"branch": branch, "status": "open", "level": "legal_handover"}, session=uow.session)
+    return {"write_off_decisions": count}
+
+
 def jobs(platform: Platform) -> list[ScheduledJob]:
     return [
         ScheduledJob("collection-payment-plans", partial(check_payment_plans, platform)),
         ScheduledJob("collection-steps", partial(take_due_steps, platform)),
+        staff_digest_job("collection", platform.settings, platform.database, platform.clock,
+                         write_off_decisions),
     ]

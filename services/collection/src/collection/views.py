@@ -27,6 +27,16 @@ class PaymentPlanRequest(BaseModel):
     instalments: list[InstalmentIn] = Field(min_length=1, max_length=36)
 
 
+class PlanWish(BaseModel):
+    """A client asks for a payment plan, from the link of their invoice (no account)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=20, max_length=200, description="The invoice's client link.")
+    instalments: int = Field(ge=2, le=12, description="How many monthly payments they ask for.")
+    message: str | None = Field(None, max_length=1000)
+
+
 class WriteOffRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

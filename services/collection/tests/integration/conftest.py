@@ -34,6 +34,7 @@ from smart_shared.settings import Settings
 from smart_shared.testing import (
     CountedConsumer,
     EventWire,
+    Mailpit,
     counted_consumer,
     eventually,
     isolated_settings,
@@ -87,11 +88,12 @@ class Collection:
         return (await self.wire.send(event, event_id=event_id))[0]
 
     def overdue(self, kind: ClientKind = "business", language: Language = "fr",
-                total: str = "1000.00", days_late: int = 1) -> tuple[Invoice, DebtOverdue]:
+                total: str = "1000.00", days_late: int = 1,
+                email: str = "compta@example.be") -> tuple[Invoice, DebtOverdue]:
         invoice = Invoice(new_id(), new_id(), new_id(),
                           self.today() - timedelta(days=days_late), Decimal(total), version=2)
         client = Client(client_key=f"BE0{new_id()[-9:]}", name="Atelier Lumière", kind=kind,
-                        country="BE", email="compta@example.be",
+                        country="BE", email=email,
                         address=Address(street="Rue Haute 1", postal_code="1000",
                                         city="Bruxelles", country="BE"),
                         language=language)
@@ -160,9 +162,10 @@ class Collection:
 
 
 @pytest.fixture(scope="module")
-async def collection(infrastructure: Any) -> AsyncIterator[Collection]:
-    """The collection service with its own database, topics and platform clock."""
-    settings = isolated_settings("collection", SMART_BRANCHES="BE")
+async def collection(infrastructure: Any, mailpit: Mailpit) -> AsyncIterator[Collection]:
+    """The collection service with its own database, topics and platform clock, mailing its
+    letters to a private Mailpit."""
+    settings = isolated_settings("collection", SMART_BRANCHES="BE", **mailpit.settings())
     service = build(settings)
     try:
         async with serving(service.app) as url, EventWire(settings, COLLECTION_TOPIC) as wire:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from smart_shared.events.catalogue import (
     DebtRecovered,
@@ -14,7 +15,9 @@ from smart_shared.events.catalogue import (
     InvoicePaid,
     ReminderSent,
 )
+from smart_shared.links import capability_token
 from smart_shared.money import Money
+from smart_shared.settings import Settings
 from smart_shared.testing import consumed_records, eventually
 
 if TYPE_CHECKING:
@@ -36,7 +39,8 @@ async def test_an_overdue_invoice_opens_one_case_even_when_the_event_comes_again
     assert await collection.db["cases"].count_documents({"invoice_id": invoice.invoice_id}) == 1
     assert case["status"] == "open" and case["principal"] == "1000.00"
     assert case["client"] == {"name": "Atelier Lumière", "kind": "business", "language": "fr",
-                              "client_key": overdue.client.client_key}
+                              "client_key": overdue.client.client_key,
+                              "email": "compta@example.be"}
     assert case["next_step_on"] == (invoice.due_date + timedelta(days=7)).isoformat()
     assert case["traceparent"]
 
@@ -332,3 +336,32 @@ async def test_one_batch_opens_follows_and_closes_a_case_in_billing_order(
     facts = await collection.db["invoices"].find_one({"_id": invoice.invoice_id})
     assert facts["paid"] and [c["version"] for c in facts["changes"]] == [3, 4]
     assert len(collection.events_of(invoice.invoice_id, DebtRecovered)) == 1
+
+
+async def test_a_clients_request_for_a_payment_plan_reaches_the_open_case_for_staff(
+        collection: Collection) -> None:
+    invoice, overdue = collection.overdue()
+    await collection.send(overdue)
+    case = await collection.opened(invoice.invoice_id)
+    token = capability_token("invoice", invoice.invoice_id, Settings().link_secret)
+    async with httpx.AsyncClient(base_url=collection.url, timeout=30) as public:
+        asked = await public.post("/v1/payment-plan-requests", json={
+            "token": token, "instalments": 3, "message": "Trois mois, s'il vous plaît"})
+        assert asked.status_code == 202, asked.text
+        assert asked.json() == {"status": "requested", "case_id": case["_id"]}
+        forged = await public.post("/v1/payment-plan-requests", json={
+            "token": capability_token("invoice", invoice.invoice_id, "another-secret-of-16"),
+            "instalments": 3})
+        assert forged.status_code == 404
+        too_many = await public.post("/v1/payment-plan-requests",
+                                     json={"token": token, "instalments": 40})
+        assert too_many.status_code == 400
+        nothing_open = await public.post("/v1/payment-plan-requests", json={
+            "token": capability_token("invoice", "no-case", Settings().link_secret),
+            "instalments": 2})
+        assert nothing_open.status_code == 409
+    async with collection.http() as http:
+        shown = (await http.get(f"/v1/cases/{case['_id']}", headers=collection.headers())).json()
+    [wish] = [e for e in shown["timeline"] if e["kind"] == "plan_requested"]
+    assert wish["detail"] == "Trois mois, s'il vous plaît"
+    assert wish["amounts"] == {"instalments": "3"}

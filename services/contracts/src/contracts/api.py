@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
-from litestar import Controller, Litestar, Request, get, post, put
-from litestar.enums import ScopeType
+from litestar import Controller, Request, get, post, put
 from litestar.params import Parameter
-from litestar.types import Receive, Scope, Send
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.auth import Principal
-from smart_shared.http import Page, find_page
+from smart_shared.http import Page, find_page, path_token
 from smart_shared.problems import forbidden, invalid
 from smart_shared.service import Platform
 
@@ -21,13 +18,14 @@ from contracts.contracting import (
     NewContract,
     cancel_contract,
     contract_rules,
+    contract_to_sign,
     draft_contract,
     find_contract,
     gateway_of,
     sign_by_client,
     submit_contract,
 )
-from contracts.domain import Contract, ContractStatus
+from contracts.domain import Contract, ContractStatus, SignatureEvidence, terms_digest
 from contracts.gateway_simulator import SimulatedSocialSecurityGateway
 from contracts.store import CONTRACTS, contract_from
 
@@ -54,25 +52,20 @@ class SimulatorState(BaseModel):
     failing: bool
 
 
-SIGNING_TOKEN_SCOPE_KEY = "smart.signing_token"
-_SIGN_PREFIX = SIGN_ROUTE.removesuffix("{token}")
+class SignatureIn(BaseModel):
+    """The evidence of a signature, as the signing page took it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signer_name: str = Field(min_length=1, max_length=200)
+    terms_sha256: str = Field(pattern=r"^[0-9a-f]{64}$",
+                              description="SHA-256 of the terms shown (GET of the link).")
+    signer_address: str | None = Field(None, max_length=100,
+                                       description="The signer's IP address, as the page saw it.")
+    user_agent: str | None = Field(None, max_length=500)
 
 
-def keep_signing_tokens_out_of_paths(app: Litestar) -> None:
-    """Move the token of ``POST /v1/contracts/sign/{token}`` out of the request path before
-    anything sees it, so it never reaches span names, span attributes, metrics or logs: they
-    all read the path ``/v1/contracts/sign/{token}`` literally."""
-    inner = app.asgi_handler
-
-    async def handler(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP and scope["path"].startswith(_SIGN_PREFIX):
-            rewritten: dict[str, Any] = dict(scope)
-            rewritten.update(path=SIGN_ROUTE, raw_path=quote(SIGN_ROUTE).encode())
-            rewritten[SIGNING_TOKEN_SCOPE_KEY] = scope["path"][len(_SIGN_PREFIX):]
-            scope = cast(Scope, rewritten)
-        await inner(scope, receive, send)
-
-    app.asgi_handler = handler
+SIGN_PREFIX = SIGN_ROUTE.removesuffix("{token}")
 
 
 class ContractController(Controller):
@@ -148,15 +141,26 @@ class ContractController(Controller):
         reason = data.reason if data else Cancellation().reason
         return contract_view(await cancel_contract(platform, principal, contract_id, reason))
 
+    @get("/sign/{token:str}", summary="The terms a signing link shows its client (public; does "
+         "not use the link)", security=[])
+    async def terms_to_sign(self, token: str, request: Request[Any, Any, Any],
+                            platform: Platform) -> dict[str, Any]:
+        contract = await contract_to_sign(platform, _signing_token(request, token))
+        assert contract.signing is not None
+        terms = contract.terms
+        return {"contract_id": contract.contract_id, "status": contract.status.value,
+                "expires_at": contract.signing.expires_at.isoformat(),
+                "terms": terms, "terms_sha256": terms_digest(terms)}
+
     @post("/sign/{token:str}", summary="The client signs (no login: the link's token is the "
           "authority)", status_code=200, security=[])
     async def sign(self, token: str, request: Request[Any, Any, Any],
-                   platform: Platform) -> dict[str, Any]:
-        token = str(request.scope.get(SIGNING_TOKEN_SCOPE_KEY, token))
-        if not 20 <= len(token) <= 100:
-            raise invalid("token", "is not a signing link token")
+                   platform: Platform, data: SignatureIn | None = None) -> dict[str, Any]:
+        token = _signing_token(request, token)
         ip = request.client.host if request.client else "unknown"
-        contract = await sign_by_client(platform, token, ip)
+        evidence = SignatureEvidence(data.signer_name, data.terms_sha256, data.user_agent,
+                                     data.signer_address) if data else None
+        contract = await sign_by_client(platform, token, ip, evidence)
         return {
             "contract_id": contract.contract_id,
             "status": contract.status.value,
@@ -184,6 +188,13 @@ class GatewaySimulatorController(Controller):
         principal.require("staff", "admin")
         await _simulator(platform).set_failing(data.failing, principal.branch)
         return data
+
+
+def _signing_token(request: Request[Any, Any, Any], token: str) -> str:
+    token = path_token(request.scope, token)
+    if not 20 <= len(token) <= 100:
+        raise invalid("token", "is not a signing link token")
+    return token
 
 
 def _simulator(platform: Platform) -> SimulatedSocialSecurityGateway:

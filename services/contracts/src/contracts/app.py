@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 
+from smart_shared.http import keep_tokens_out_of_paths
 from smart_shared.service import Platform, Service, build_service
 from smart_shared.settings import Settings
 
 from contracts.api import (
+    SIGN_PREFIX,
     ContractController,
     GatewaySimulatorController,
-    keep_signing_tokens_out_of_paths,
 )
 from contracts.gateway_simulator import SimulatedSocialSecurityGateway
 from contracts.handlers import handlers
@@ -42,7 +43,7 @@ def build(settings: Settings | None = None) -> Service:
         on_start=connect_gateway,
         settings=settings,
     )
-    keep_signing_tokens_out_of_paths(built.app)
+    keep_tokens_out_of_paths(built.app, SIGN_PREFIX)
     return built
 
 

@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from smart_shared.auth import Principal
 from smart_shared.ids import new_id
+from smart_shared.mail import send_mail
 from smart_shared.money import Money, NonNegativeMoney, PositiveMoney
 from smart_shared.mongo import UnitOfWork, text_equals
 from smart_shared.problems import Problem, conflict, forbidden, invalid, not_found
@@ -26,7 +27,9 @@ from contracts.domain import (
     EmploymentGateway,
     GatewayUnavailable,
     PaymentTermRefused,
+    SignatureEvidence,
     SigningRefused,
+    TermsChanged,
     TransitionRefused,
     WorkDaysRefused,
     checked_work_days,
@@ -35,6 +38,7 @@ from contracts.domain import (
     payment_term,
 )
 from contracts.domain.signing import SigningLink, hash_token
+from contracts.mails import contract_signed_mail, signing_link_mail
 from contracts.store import (
     CONTRACTS,
     contract_from,
@@ -165,10 +169,9 @@ async def find_contract(platform: Platform, principal: Principal, contract_id: s
 
 async def submit_contract(platform: Platform, principal: Principal,
                           contract_id: str) -> tuple[Contract, SigningLink]:
-    """Ready for the client: a new single-use signing link (only its hash is kept).
-
-    The contract and its member are read with one command and the step is one conditional
-    update, so no transaction is needed: nothing is published."""
+    """Ready for the client: a new single-use signing link (only its hash is kept), mailed to
+    the client in the transaction of the step (the contract and its member are read with one
+    command before it)."""
     found = await load_with_member(platform.db, {"_id": contract_id})
     if found is None:
         raise not_found("Contract", contract_id)
@@ -186,15 +189,50 @@ async def submit_contract(platform: Platform, principal: Principal,
         contract.submit(link, now)
     except TransitionRefused as error:
         raise _refused(error) from None
-    if not await save_step(platform.db, read, contract):
-        raise conflict("Contract changed", "The contract changed meanwhile; try again")
+    mail = signing_link_mail(contract, member, link, platform.settings.portal_url)
+
+    async def work(uow: UnitOfWork) -> None:
+        if not await save_step(uow.db, read, contract, session=uow.session):
+            raise conflict("Contract changed", "The contract changed meanwhile; try again")
+        send_mail(uow, mail)
+
+    await platform.database.transaction(work)
     return contract, link
 
 
-async def sign_by_client(platform: Platform, token: str, ip: str) -> Contract:
+def _link_refused(error: SigningRefused) -> Problem:
+    return Problem(404 if error.reason == "unknown" else 410, "Signing link not usable",
+                   error.detail, f"signing-link-{error.reason}")
+
+
+_LINK_USED = Problem(410, "Signing link not usable", "This signing link was used already or "
+                     "its contract was cancelled", "signing-link-used")
+
+
+async def contract_to_sign(platform: Platform, token: str) -> Contract:
+    """The contract a signing link shows its client, without using the link."""
+    doc = await platform.db[CONTRACTS].find_one(
+        {"signing.token_hash": text_equals(hash_token(token))})
+    if doc is None:
+        raise Problem(404, "Signing link not valid", "This signing link is not valid",
+                      "signing-link-unknown")
+    contract = contract_from(doc)
+    try:
+        contract.check_signing_token(token, platform.clock.now())
+    except SigningRefused as error:
+        raise _link_refused(error) from None
+    except TransitionRefused:
+        raise _LINK_USED from None
+    return contract
+
+
+async def sign_by_client(platform: Platform, token: str, ip: str,
+                         evidence: SignatureEvidence | None = None) -> Contract:
     """The client signs with the link's token, then SMart validates: ``ContractSigned``.
 
-    The token is the only authority; it works once and until it expires.
+    The token is the only authority; it works once and until it expires. ``evidence`` (name,
+    address, browser, SHA-256 of the terms shown) is kept with the signature; terms that no
+    longer match the contract refuse the signature (409).
     """
     token_hash = hash_token(token)
     traceparent = current_traceparent()
@@ -208,14 +246,16 @@ async def sign_by_client(platform: Platform, token: str, ip: str) -> Contract:
         read, member = found
         contract = contract_from(read)
         try:
-            contract.sign_by_client(token, ip, uow.clock.now(), traceparent)
+            contract.sign_by_client(token, ip, uow.clock.now(), traceparent, evidence)
         except SigningRefused as error:
-            raise Problem(404 if error.reason == "unknown" else 410,
-                          "Signing link not usable", error.detail,
-                          f"signing-link-{error.reason}") from None
+            raise _link_refused(error) from None
         except TransitionRefused:
-            raise Problem(410, "Signing link not usable", "This signing link was used already "
-                          "or its contract was cancelled", "signing-link-used") from None
+            raise _LINK_USED from None
+        except TermsChanged:
+            raise Problem(409, "Terms changed", "The terms signed are not the contract's "
+                          "terms: show the contract again", "terms-changed",
+                          errors=[{"field": "terms_sha256",
+                                   "message": "does not match the contract's terms"}]) from None
         signed = contract.validate_for_smart(bool(member and member.may_contract),
                                              uow.clock.today(), uow.clock.now())
         if not await save_step(uow.db, read, contract, session=uow.session):
@@ -223,6 +263,9 @@ async def sign_by_client(platform: Platform, token: str, ip: str) -> Contract:
                           "signing-link-used")
         if signed is not None:
             uow.publish(signed)
+            signed_mail = contract_signed_mail(contract, member)
+            if signed_mail:
+                send_mail(uow, signed_mail)
         else:
             log.warning("contract %s signed by the client but not validated: %s",
                         contract.contract_id, contract.validation_refused)

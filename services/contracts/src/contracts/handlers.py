@@ -6,6 +6,7 @@ import logging
 
 from smart_shared.consumer import EventHandlers
 from smart_shared.events import MemberActivated, MemberErased, MemberUpdated
+from smart_shared.mail import forget_mails_of
 from smart_shared.mongo import UnitOfWork
 
 from contracts.domain import member_after
@@ -27,6 +28,7 @@ async def keep_member(event: MemberEvent, uow: UnitOfWork) -> None:
     await store_member(uow, member, replacing=known is not None)
     if isinstance(event, MemberErased):
         await cancel_unsigned_contracts(event.member_id, uow)
+        await forget_mails_of(uow, event.member_id)
 
 
 async def cancel_unsigned_contracts(member_id: str, uow: UnitOfWork) -> None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 
 from prometheus_client import Gauge
 from pymongo import UpdateOne
 from smart_shared.events import Event
+from smart_shared.mail.digest import staff_digest_job
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.scheduler import ScheduledJob
 from smart_shared.service import Platform
@@ -205,6 +206,16 @@ async def finish_declaration_cancellations(platform: Platform,
     return done
 
 
+async def late_declarations(uow: UnitOfWork, branch: str, today: date) -> dict[str, int]:
+    """The staff digest's part: signed contracts still undeclared close to their start."""
+    alert_days = contract_rules(branch, today).declaration_alert_days.value
+    count = await uow.db[CONTRACTS].count_documents({
+        "branch": branch, "status": ContractStatus.SIGNED.value,
+        "first_work_day": {"$lte": (today + timedelta(days=alert_days)).isoformat()},
+    }, session=uow.session)
+    return {"late_declarations": count}
+
+
 def contract_jobs(platform: Platform) -> list[ScheduledJob]:
     """The scheduler's jobs, in the order a tick runs them."""
     gateway = gateway_of(platform)
@@ -213,4 +224,6 @@ def contract_jobs(platform: Platform) -> list[ScheduledJob]:
         ScheduledJob("complete-work", partial(complete_work, platform)),
         ScheduledJob("cancel-declarations",
                      partial(finish_declaration_cancellations, platform, gateway)),
+        staff_digest_job("contracts", platform.settings, platform.database, platform.clock,
+                         late_declarations),
     ]

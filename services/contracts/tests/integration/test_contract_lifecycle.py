@@ -14,6 +14,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from contracts.app import build
+from contracts.domain import terms_digest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -216,6 +217,51 @@ async def test_a_client_signature_publishes_contract_signed_once_and_the_link_wo
     assert event.amount_excl_vat.amount == 1000 and event.expenses.amount == 50
     assert event.client.vat_number == "BE0403170701"
     assert event.activity == MUSICIAN
+
+
+async def test_the_signing_link_shows_the_terms_without_using_itself_and_keeps_the_evidence(
+    platform: Platform,
+) -> None:
+    member_id = await platform.active_member()
+    headers = platform.member_token(member_id)
+    async with platform.http() as http:
+        contract_id = await draft(platform, http, headers, days_ahead=12)
+        submitted = (await http.post(f"/v1/contracts/{contract_id}/submit",
+                                     headers=headers)).json()
+        path = submitted["signing_path"]
+        shown = await http.get(path)
+        assert shown.status_code == 200, shown.text
+        assert (await http.get(path)).json() == shown.json()  # showing does not use the link
+        terms = shown.json()
+        assert terms["terms"]["client"]["name"] == "Acme SA"
+        assert terms["terms"]["amount_excl_vat"] == {"amount": "1000.00", "currency": "EUR"}
+        assert terms["terms_sha256"] == terms_digest(terms["terms"])
+
+        other_terms = await http.post(path, json={"signer_name": "Ann Peeters",
+                                                  "terms_sha256": "0" * 64})
+        assert other_terms.status_code == 409
+        assert other_terms.json()["errors"][0]["field"] == "terms_sha256"
+
+        signed = await http.post(path, headers={"User-Agent": "ignored"}, json={
+            "signer_name": "Ann Peeters", "terms_sha256": terms["terms_sha256"],
+            "signer_address": "192.0.2.7", "user_agent": "Firefox/140"})
+        assert signed.status_code == 200, signed.text
+        assert (await http.get(path)).status_code == 410
+        contract = (await http.get(f"/v1/contracts/{contract_id}", headers=headers)).json()
+    signature = contract["client_signature"]
+    assert (signature["signer_name"], signature["ip"], signature["user_agent"],
+            signature["terms_sha256"]) == ("Ann Peeters", "192.0.2.7", "Firefox/140",
+                                           terms["terms_sha256"])
+
+
+async def test_a_signature_with_bad_evidence_is_a_400_naming_the_field(platform: Platform,
+                                                                       ) -> None:
+    async with platform.http() as http:
+        response = await http.post("/v1/contracts/sign/" + "x" * 43,
+                                   json={"signer_name": "", "terms_sha256": "zz"})
+    assert response.status_code == 400
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert {"signer_name", "terms_sha256"} <= {f.split(".")[-1] for f in fields}
 
 
 async def test_an_unknown_token_is_refused(platform: Platform) -> None:

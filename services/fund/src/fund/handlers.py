@@ -30,12 +30,13 @@ from smart_shared.events import (
     LossAbsorbed,
     SalaryDue,
 )
+from smart_shared.mail import send_mail
 from smart_shared.money import Money, round2
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.rulepacks import UnknownRulePack
 from smart_shared.telemetry import current_traceparent
 
-from fund import store
+from fund import members, store
 from fund.domain import (
     Decision,
     Guarantee,
@@ -46,9 +47,11 @@ from fund.domain import (
     decide_guarantee,
     transfer_id,
 )
+from fund.members import declined_guarantee_mail
 from fund.rules import contribution_rate, guarantee_policy
 
 handlers = EventHandlers()
+members.register(handlers)
 
 
 def documents_needed(event: Event) -> dict[str, list[str]]:
@@ -150,6 +153,9 @@ async def decide_guarantee_for_contract(event: ContractSigned, uow: UnitOfWork) 
     else:
         assert decision.reason is not None
         uow.publish(GuaranteeDeclined(**common, reason=decision.reason, detail=decision.detail))
+        mail = await declined_guarantee_mail(uow, event, decision.reason, decision.detail)
+        if mail:
+            send_mail(uow, mail)
     store.save_guarantee(
         uow, guarantee, version=version, decided=True, status=(
             "granted" if decision.granted else "declined"),

@@ -25,7 +25,7 @@ from smart_shared.events import (
 from smart_shared.money import Money
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import EventWire, Infrastructure, isolated_settings, serving
+from smart_shared.testing import EventWire, Infrastructure, Mailpit, isolated_settings, serving
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -57,8 +57,8 @@ class Fund:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def fund(infrastructure: Infrastructure) -> AsyncIterator[Fund]:
-    settings = isolated_settings("fund", SMART_BRANCHES="BE,FR")
+async def fund(infrastructure: Infrastructure, mailpit: Mailpit) -> AsyncIterator[Fund]:
+    settings = isolated_settings("fund", SMART_BRANCHES="BE,FR", **mailpit.settings())
     service = build_fund_service(settings, initial_capital={"BE": Decimal("100000.00")})
     async with (
         serving(service.app) as url,

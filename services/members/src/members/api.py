@@ -15,9 +15,16 @@ from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from smart_shared.auth import Principal
 from smart_shared.events import Event
-from smart_shared.events.catalogue import Activity, ActivityKind, Address, MemberStatus
+from smart_shared.events.catalogue import (
+    Activity,
+    ActivityKind,
+    Address,
+    Language,
+    MemberStatus,
+)
 from smart_shared.http import Page, idempotent
 from smart_shared.ids import new_id
+from smart_shared.mail import forget_mails_of, send_mail
 from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
 from smart_shared.problems import Problem, conflict, invalid, not_found
@@ -26,8 +33,9 @@ from smart_shared.service import Platform
 from smart_shared.telemetry import current_traceparent
 from smart_shared.text import Email, Identifier, OneLine
 
-from members import domain, store
+from members import domain, identities, store
 from members.domain import Member, NotNow, RuleBroken, Share, ShareRules, UnknownShare
+from members.mails import activation_mail
 
 Text = Annotated[OneLine, Field(max_length=100)]
 
@@ -73,6 +81,8 @@ class Registration(_Body):
     account_holder: Annotated[OneLine, Field(max_length=140)] | None = Field(
         None, description="Defaults to the member's name.")
     activities: Annotated[list[ActivityIn], Field(min_length=1, max_length=10)]
+    language: Language | None = Field(
+        None, description="Of the mails and documents; the branch's language otherwise.")
 
 
 class MemberChanges(_Body):
@@ -261,6 +271,7 @@ class MembersController(Controller):
             await store.save(uow, paid)
             if activated:
                 uow.publish(activated)
+                send_mail(uow, activation_mail(paid, platform.settings.portal_url, today))
             return SharePaymentRecorded(
                 member_id=member_id, status=paid.status, activated=activated is not None,
                 share=paid.share(share_id)).model_dump(mode="json")
@@ -302,6 +313,8 @@ class MembersController(Controller):
             if event is not None:
                 await store.save(uow, erased)
                 await store.forget_sent_events(uow, member_id)
+                await forget_mails_of(uow, member_id)
+                await identities.forget_links_of(uow, member.email)
                 uow.publish(event)
             return erased
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from smart_shared.service import Service, build_service
+from pymongo.asynchronous.database import AsyncDatabase
+from smart_shared.mongo import Document
+from smart_shared.service import Platform, Service, build_service
 from smart_shared.settings import Settings
 
+from members import identities, store
 from members.api import MembersController
 from members.handlers import handlers
-from members.store import create_indexes
+from members.login_api import LoginController, StaffController, jwks, start_login
 
 PORT = 8001
+
+
+async def create_indexes(db: AsyncDatabase[Document]) -> None:
+    await store.create_indexes(db)
+    await identities.create_indexes(db)
 
 
 def create_service(settings: Settings | None = None) -> Service:
@@ -17,8 +25,14 @@ def create_service(settings: Settings | None = None) -> Service:
     settings = settings or Settings(SMART_SERVICE="members")
     if "port" not in settings.model_fields_set:
         settings.port = PORT
-    return build_service("members", controllers=[MembersController], handlers=handlers,
-                         indexes=create_indexes, settings=settings)
+
+    async def on_start(platform: Platform) -> None:
+        await start_login(service, platform)
+
+    service = build_service(
+        "members", controllers=[MembersController, LoginController, StaffController, jwks],
+        handlers=handlers, indexes=create_indexes, on_start=on_start, settings=settings)
+    return service
 
 
 service = create_service()

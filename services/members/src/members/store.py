@@ -30,12 +30,15 @@ def to_document(member: Member) -> Document:
     doc: Document = {"_id": member.member_id, **member.model_dump(mode="json")}
     if member.national_id:
         doc["national_id_key"] = national_id_key(member.branch, member.national_id)
+    if member.email:
+        doc["email_key"] = member.email.strip().lower()  # what login looks addresses up by
     return doc
 
 
 def from_document(doc: Document) -> Member:
     return Member.model_validate({k: v for k, v in doc.items()
-                                  if k not in ("_id", "national_id_key", "traceparent")})
+                                  if k not in ("_id", "national_id_key", "email_key",
+                                                           "traceparent")})
 
 
 async def create_indexes(db: AsyncDatabase[Document]) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,14 @@ class Running:
 @pytest.fixture(scope="module")
 async def members(infrastructure: Any) -> AsyncIterator[Running]:
     """The members service on real Kafka and MongoDB, with a reader of its topic."""
-    settings = isolated_settings("members", SMART_BRANCHES="BE,FR")
+    async with running(isolated_settings("members", SMART_BRANCHES="BE,FR")) as service:
+        yield service
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Running]:
+    """The members service with ``settings``, served, with a reader of its topic; its database
+    is dropped afterwards."""
     service = create_service(settings)
     async with serving(service.app) as url, EventWire(settings, MemberRegistered.topic) as wire:
         try:

@@ -21,8 +21,8 @@ from smart_shared.service import Platform
 from payroll.domain import SIMULATION_HORIZON, SalaryNotPayable, compute_salary, salary_rules
 from payroll.domain.sepa import ExclusionCode
 from payroll.payment_runs import confirm_payment_run, count_excluded, open_payment_run
-from payroll.payslip import payslip_pdf
-from payroll.store import CONTRACTS, MEMBERS, PAYMENT_RUNS, SALARIES
+from payroll.payslip import payslip_of
+from payroll.store import PAYMENT_RUNS, SALARIES
 
 SalaryStatus = Literal["due", "in_run", "paid"]
 
@@ -163,10 +163,8 @@ class SalaryController(Controller):
     async def payslip(self, salary_id: FromPath[str], platform: Platform,
                       principal: Principal) -> Response[bytes]:
         doc = await _visible_salary(platform, principal, salary_id)
-        member = await platform.db[MEMBERS].find_one({"_id": doc["member_id"]}) or {}
-        contract = await platform.db[CONTRACTS].find_one({"_id": doc["contract_id"]}) or {}
         return Response(
-            payslip_pdf(doc, contract, member, member.get("language") or "fr"),
+            await payslip_of(platform.db, doc),
             media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="payslip-{salary_id}.pdf"'},
         )

@@ -7,6 +7,7 @@ from smart_shared.settings import Settings
 
 from payroll.api import PaymentRunController, SalaryController, SimulationController
 from payroll.handlers import handlers
+from payroll.mails import ATTACHMENTS
 from payroll.store import create_indexes
 
 
@@ -18,6 +19,7 @@ def build(settings: Settings | None = None) -> Service:
         handlers=handlers,
         indexes=create_indexes,
         settings=settings,
+        mail_attachments=ATTACHMENTS,
     )
 
 

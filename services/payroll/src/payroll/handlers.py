@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import UpdateOne
 from smart_shared.consumer import EventHandlers
 from smart_shared.events import (
     ContractCancelled,
@@ -25,7 +24,9 @@ from smart_shared.events import (
     MemberUpdated,
     WorkCompleted,
 )
+from smart_shared.mail import forget_mails_of
 from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.projections import keep_if_newer
 from smart_shared.telemetry import current_traceparent
 
 from payroll.projections import Contracts, Invoices, MemberUpdates
@@ -52,16 +53,7 @@ def _project_member(uow: UnitOfWork, member_id: str, version: int,
     """Keep the member's facts unless the projection already holds this version or a newer one
     (a stale or repeated update): one conditional update, a new member inserted, sent with the
     batch's other member updates."""
-    newer = {"$lt": [{"$ifNull": ["$version", 0]}, version]}
-    uow.staged(MemberUpdates).updates.append(UpdateOne(
-        {"_id": member_id},
-        [{"$replaceWith": {"$cond": [
-            newer,
-            {"$mergeObjects": ["$$ROOT", {"$literal": {**facts, "version": version}}]},
-            "$$ROOT",
-        ]}}],
-        upsert=True,
-    ))
+    uow.staged(MemberUpdates).updates.append(keep_if_newer(member_id, version, facts))
 
 
 @handlers.on(MemberActivated)
@@ -70,6 +62,7 @@ async def remember_activated_member(event: MemberActivated, uow: UnitOfWork) -> 
         "branch": event.branch,
         "payout": event.payout.model_dump(mode="json"),
         "activities": [a.model_dump(mode="json") for a in event.activities],
+        "contact": event.contact.model_dump(mode="json") if event.contact else None,
         "erased": False,
     })
 
@@ -82,6 +75,7 @@ async def remember_member_update(event: MemberUpdated, uow: UnitOfWork) -> None:
         "status": event.status,
         "payout": None if erased else event.payout.model_dump(mode="json"),
         "activities": [] if erased else [a.model_dump(mode="json") for a in event.activities],
+        "contact": None if erased or not event.contact else event.contact.model_dump(mode="json"),
         "erased": erased,
     })
 
@@ -91,8 +85,9 @@ async def forget_erased_member(event: MemberErased, uow: UnitOfWork) -> None:
     # salaries and payment runs stay: payroll records must be kept by law
     _project_member(uow, event.member_id, event.version, {
         "branch": event.branch, "status": "erased", "payout": None, "activities": [],
-        "erased": True,
+        "contact": None, "erased": True,
     })
+    await forget_mails_of(uow, event.member_id)
 
 
 # ---------------------------------------------------------------------------------- contracts

@@ -10,6 +10,7 @@ from prometheus_client import Counter
 from pymongo import ReturnDocument, UpdateOne
 from smart_shared.events import SalaryPaid
 from smart_shared.ids import new_id
+from smart_shared.mail import send_mail
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.problems import Problem, invalid
@@ -23,6 +24,7 @@ from payroll.domain import (
     sepa_iban,
     sepa_name,
 )
+from payroll.mails import salary_paid_mail
 from payroll.payment_file import Transfer, credit_transfer_file
 from payroll.store import MEMBERS, PAYMENT_RUNS, SALARIES
 
@@ -192,8 +194,15 @@ async def confirm_payment_run(uow: UnitOfWork, run: Document) -> Document:
         ], ordered=True, session=uow.session)
         if paid.modified_count != len(payments):
             raise RuntimeError(f"payment run {run['_id']} changed while it was confirmed")
+    members = {doc["_id"]: doc async for doc in uow.db[MEMBERS].find(
+        {"_id": {"$in": [salaries[item["salary_id"]]["member_id"] for item in payments]}},
+        {"contact": 1}, session=uow.session)} if payments else {}
     for item in payments:
         salary = salaries[item["salary_id"]]
+        mail = salary_paid_mail(salary, members.get(salary["member_id"]), item["amount"],
+                                paid_on)
+        if mail:
+            send_mail(uow, mail)
         uow.publish(SalaryPaid(
             branch=salary["branch"],
             version=salary["version"] + 1,

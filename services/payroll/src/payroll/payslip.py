@@ -8,10 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.documents import Messages, PrintedDocument, Wording
 from smart_shared.mongo import Document
 
 from payroll.domain.rules import salary_rules
+from payroll.store import CONTRACTS, MEMBERS, SALARIES
 
 MESSAGES = Messages(Path(__file__).parent / "messages")
 MINUS, UNTIL = "\u2212 ", " \u2013 "  # typographic minus sign and en dash
@@ -95,3 +97,18 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
     for label, value, bold in lines:
         pdf.pair(label, value, bold=bold, width=120)
     return pdf.content()
+
+
+async def payslip_of(db: AsyncDatabase[Document], salary: Document) -> bytes:
+    """The payslip of ``salary`` as the API serves it and the "salary paid" mail attaches it."""
+    member = await db[MEMBERS].find_one({"_id": salary["member_id"]}) or {}
+    contract = await db[CONTRACTS].find_one({"_id": salary["contract_id"]}) or {}
+    language = (member.get("contact") or {}).get("language") or member.get("language") or "fr"
+    return payslip_pdf(salary, contract, member, language)
+
+
+async def payslip_of_salary(db: AsyncDatabase[Document], salary_id: str) -> bytes:
+    salary = await db[SALARIES].find_one({"_id": salary_id})
+    if salary is None:
+        raise LookupError(f"no salary {salary_id}")
+    return await payslip_of(db, salary)

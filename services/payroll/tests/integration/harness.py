@@ -107,8 +107,8 @@ class Payroll:
 
 
 @contextlib.asynccontextmanager
-async def running_payroll() -> AsyncIterator[Payroll]:
-    settings = isolated_settings("payroll")
+async def running_payroll(settings: Settings | None = None) -> AsyncIterator[Payroll]:
+    settings = settings or isolated_settings("payroll")
     service = build(settings)
     async with serving(service.app) as url, EventWire(settings, PAYROLL_TOPIC) as wire:
         try:

@@ -60,6 +60,15 @@ class PayoutDetails(_Part):
     holder_name: str
 
 
+class MemberContact(_Part):
+    """How services that write to the member reach them (payroll's payslip, contracts' signed
+    contract): their name, address and language. Purged with the rest on ``MemberErased``."""
+
+    name: str
+    email: str
+    language: Language | None = Field(None, description="None: the branch's language.")
+
+
 class Address(_Part):
     street: str
     postal_code: str
@@ -104,6 +113,7 @@ class MemberActivated(_MemberEvent):
 
     activities: list[Activity]
     payout: PayoutDetails
+    contact: MemberContact | None = None
 
 
 class MemberUpdated(_MemberEvent):
@@ -114,6 +124,7 @@ class MemberUpdated(_MemberEvent):
     activities: list[Activity]
     payout: PayoutDetails
     changed: list[str] = Field(description="Names of the fields that changed.")
+    contact: MemberContact | None = None
 
 
 class MemberErased(_MemberEvent):

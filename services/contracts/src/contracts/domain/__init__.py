@@ -6,7 +6,13 @@ from contracts.domain.declaration import Employment, EmploymentGateway, GatewayU
 from contracts.domain.lifecycle import ContractStatus, TransitionRefused
 from contracts.domain.members import KnownMember, member_after
 from contracts.domain.rules import ContractRules, PaymentTermRefused, payment_term
-from contracts.domain.signing import SigningRefused, issue_signing_link
+from contracts.domain.signing import (
+    SignatureEvidence,
+    SigningRefused,
+    TermsChanged,
+    issue_signing_link,
+    terms_digest,
+)
 from contracts.domain.work_days import WorkDaysRefused, checked_work_days
 
 __all__ = [
@@ -20,7 +26,9 @@ __all__ = [
     "GatewayUnavailable",
     "KnownMember",
     "PaymentTermRefused",
+    "SignatureEvidence",
     "SigningRefused",
+    "TermsChanged",
     "TransitionRefused",
     "WorkDaysRefused",
     "checked_work_days",
@@ -29,4 +37,5 @@ __all__ = [
     "make_client",
     "member_after",
     "payment_term",
+    "terms_digest",
 ]

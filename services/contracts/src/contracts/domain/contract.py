@@ -6,7 +6,9 @@ it causes (if any), numbered with the contract's next version.
 
 from __future__ import annotations
 
+import hmac
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.events import (
@@ -25,7 +27,13 @@ from contracts.domain.lifecycle import (
     TransitionRefused,
     ensure_can_move,
 )
-from contracts.domain.signing import SigningLink, check_signing_link
+from contracts.domain.signing import (
+    SignatureEvidence,
+    SigningLink,
+    TermsChanged,
+    check_signing_link,
+    terms_digest,
+)
 
 S = ContractStatus
 
@@ -40,6 +48,9 @@ class SigningState(BaseModel):
 class ClientSignature(BaseModel):
     signed_at: datetime
     ip: str
+    signer_name: str | None = None
+    user_agent: str | None = None
+    terms_sha256: str | None = None
 
 
 class Declaration(BaseModel):
@@ -100,19 +111,46 @@ class Contract(BaseModel):
         self.signing = SigningState(token_hash=link.token_hash, issued_at=now,
                                     expires_at=link.expires_at)
 
-    def sign_by_client(self, token: str, ip: str, now: datetime,
-                       traceparent: str | None) -> None:
-        """The client signed through the link (``SigningRefused`` for a bad, used or expired
-        token). ``traceparent`` ties the later steps to this signature's trace."""
+    @property
+    def terms(self) -> dict[str, Any]:
+        """What the client agrees to, as shown on the signing page and hashed as evidence."""
+        return {
+            "contract_id": self.contract_id, "branch": self.branch,
+            "member_id": self.member_id, "activity": self.activity.name,
+            "client": self.client.model_dump(mode="json"), "description": self.description,
+            "work_days": [day.isoformat() for day in self.work_days],
+            "amount_excl_vat": self.amount_excl_vat.model_dump(mode="json"),
+            "expenses": self.expenses.model_dump(mode="json"),
+            "payment_term_days": self.payment_term_days,
+        }
+
+    def check_signing_token(self, token: str, now: datetime) -> None:
+        """Refuse a token that cannot sign this contract now (without using it)."""
         if self.status != S.SUBMITTED or self.signing is None:
             raise TransitionRefused(
                 self.status, S.SIGNED_BY_CLIENT,
                 f"a {self.status.value} contract cannot be signed by the client")
         check_signing_link(self.signing.token_hash, token, self.signing.expires_at,
                            self.signing.used_at, now)
+
+    def sign_by_client(self, token: str, ip: str, now: datetime,
+                       traceparent: str | None,
+                       evidence: SignatureEvidence | None = None) -> None:
+        """The client signed through the link (``SigningRefused`` for a bad, used or expired
+        token; ``TermsChanged`` when the evidence names other terms). ``traceparent`` ties the
+        later steps to this signature's trace."""
+        self.check_signing_token(token, now)
+        if evidence is not None and not hmac.compare_digest(
+                evidence.terms_sha256, terms_digest(self.terms)):
+            raise TermsChanged("the terms signed are not the contract's terms")
+        assert self.signing is not None
         self.signing.used_at = now
         self.status = S.SIGNED_BY_CLIENT
-        self.client_signature = ClientSignature(signed_at=now, ip=ip)
+        self.client_signature = ClientSignature(
+            signed_at=now, ip=(evidence.address if evidence and evidence.address else ip),
+            signer_name=evidence.signer_name if evidence else None,
+            user_agent=evidence.user_agent if evidence else None,
+            terms_sha256=evidence.terms_sha256 if evidence else None)
         self.traceparent = traceparent
 
     def validate_for_smart(self, member_active: bool, today: date,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 from smart_shared.events import Activity, MemberActivated, MemberErased, MemberStatus, MemberUpdated
+from smart_shared.events.catalogue import MemberContact
 
 MemberEvent = MemberActivated | MemberUpdated | MemberErased
 
@@ -14,6 +15,7 @@ class KnownMember(BaseModel):
     status: MemberStatus
     activities: list[Activity]
     version: int
+    contact: MemberContact | None = None
 
     @property
     def may_contract(self) -> bool:
@@ -35,4 +37,5 @@ def member_after(known: KnownMember | None, event: MemberEvent) -> KnownMember |
                            activities=[], version=event.version)
     status: MemberStatus = "active" if isinstance(event, MemberActivated) else event.status
     return KnownMember(member_id=event.member_id, branch=event.branch, status=status,
-                       activities=list(event.activities), version=event.version)
+                       activities=list(event.activities), version=event.version,
+                       contact=event.contact or (known.contact if known else None))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,24 @@ def check_signing_link(stored_hash: str, token: str, expires_at: datetime,
         raise SigningRefused("used", "This signing link was used already")
     if now >= expires_at:
         raise SigningRefused("expired", "This signing link has expired; ask for a new one")
+
+
+@dataclass(frozen=True)
+class SignatureEvidence:
+    """What proves who signed what: the signer's name, their address and browser, and the
+    SHA-256 of the exact terms they were shown."""
+
+    signer_name: str
+    terms_sha256: str
+    user_agent: str | None = None
+    address: str | None = None
+
+
+class TermsChanged(Exception):
+    """The terms signed are not the contract's terms now."""
+
+
+def terms_digest(terms: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the terms in one canonical JSON form (sorted keys, no spaces)."""
+    canonical = json.dumps(terms, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict
 from smart_shared.events.catalogue import (
     Activity,
     Address,
+    Language,
     MemberActivated,
+    MemberContact,
     MemberErased,
     MemberRegistered,
     MemberStatus,
@@ -56,6 +58,7 @@ class Applicant(BaseModel):
     iban: str
     account_holder: str | None = None
     activities: list[Activity]
+    language: Language | None = None
 
 
 class Member(BaseModel):
@@ -77,6 +80,7 @@ class Member(BaseModel):
     activities: list[Activity]
     shares: list[Share] = []
     registered_at: datetime
+    language: Language | None = None
     activated_at: datetime | None = None
     left_at: datetime | None = None
     erased_at: datetime | None = None
@@ -113,6 +117,14 @@ def _collect(errors: list[tuple[str, str]], check: Callable[[], object]) -> None
         check()
     except RuleBroken as broken:
         errors.extend(broken.errors)
+
+
+def contact_of(member: Member) -> MemberContact | None:
+    """What the services that mail the member need of them (nothing once erased)."""
+    if not member.email or not member.first_name:
+        return None
+    return MemberContact(name=f"{member.first_name} {member.last_name}", email=member.email,
+                         language=member.language)
 
 
 def register(applicant: Applicant, member_id: str, at: datetime,
@@ -156,6 +168,7 @@ def register(applicant: Applicant, member_id: str, at: datetime,
         payout=PayoutDetails(iban=str(values["iban"]), holder_name=holder),
         activities=values["activities"],
         registered_at=at,
+        language=applicant.language,
     )
     event = MemberRegistered(member_id=member_id, branch=member.branch, version=1,
                              occurred_at=at, activities=member.activities)
@@ -191,14 +204,16 @@ def record_share_payment(
                                        "version": member.version + 1})
     return member, MemberActivated(
         member_id=member.member_id, branch=member.branch, version=member.version,
-        occurred_at=at, activities=member.activities, payout=member.payout)
+        occurred_at=at, activities=member.activities, payout=member.payout,
+        contact=contact_of(member))
 
 
 def _updated(member: Member, at: datetime, changed: list[str]) -> MemberUpdated:
     assert member.payout is not None
     return MemberUpdated(member_id=member.member_id, branch=member.branch,
                          version=member.version, occurred_at=at, status=member.status,
-                         activities=member.activities, payout=member.payout, changed=changed)
+                         activities=member.activities, payout=member.payout, changed=changed,
+                         contact=contact_of(member))
 
 
 def change_status(member: Member, action: StaffAction,

@@ -1,0 +1,64 @@
+"""The mails billing sends the client: the invoice with its PDF and UBL, the receipt when paid.
+
+The documents are attached by reference and rendered from the stored invoice when the mail is
+sent, so the mail carries the very documents the API serves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from smart_shared.mail import Attachment, AttachmentSource, Mail
+from smart_shared.mongo import Document
+
+from billing.documents import invoice_ubl, kept_invoice_pdf
+from billing.store import INVOICES, Invoice, read_invoice
+
+
+def _facts(invoice: Invoice) -> dict[str, Any]:
+    return {"client_name": invoice.client.name, "number": invoice.number,
+            "total": invoice.money(invoice.total), "issue_date": invoice.issue_date,
+            "due_date": invoice.due_date, "reference": invoice.structured_reference}
+
+
+def invoice_mail(invoice: Invoice) -> Mail:
+    """The issued invoice, with its PDF (EPC QR code to pay) and its Peppol UBL."""
+    return Mail(
+        cause=f"invoice-issued:{invoice.invoice_id}", to=invoice.client.email,
+        to_name=invoice.client.name, language=invoice.client.language, branch=invoice.branch,
+        template="invoice_issued", data=_facts(invoice),
+        attachments=(
+            Attachment("invoice_pdf", invoice.invoice_id, f"{invoice.number}.pdf",
+                       "application/pdf"),
+            Attachment("invoice_ubl", invoice.invoice_id, f"{invoice.number}.xml",
+                       "application/xml"),
+        ),
+    )
+
+
+def receipt_mail(invoice: Invoice, paid_on: Any) -> Mail:
+    """The receipt: the invoice is paid in full."""
+    return Mail(
+        cause=f"invoice-paid:{invoice.invoice_id}", to=invoice.client.email,
+        to_name=invoice.client.name, language=invoice.client.language, branch=invoice.branch,
+        template="invoice_paid", data={**_facts(invoice), "paid_on": paid_on},
+    )
+
+
+async def _invoice(db: AsyncDatabase[Document], invoice_id: str) -> Invoice:
+    invoice = read_invoice(await db[INVOICES].find_one({"_id": invoice_id}))
+    if invoice is None:
+        raise LookupError(f"no invoice {invoice_id}")
+    return invoice
+
+
+async def _pdf(db: AsyncDatabase[Document], invoice_id: str) -> bytes:
+    return await kept_invoice_pdf(db, await _invoice(db, invoice_id))
+
+
+async def _ubl(db: AsyncDatabase[Document], invoice_id: str) -> bytes:
+    return invoice_ubl(await _invoice(db, invoice_id))
+
+
+ATTACHMENTS: dict[str, AttachmentSource] = {"invoice_pdf": _pdf, "invoice_ubl": _ubl}

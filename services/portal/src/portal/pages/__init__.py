@@ -1,0 +1,8 @@
+"""The portal's pages, one module per kind of person: who signs in, members, clients, staff."""
+
+from portal.pages.auth import AuthPages
+from portal.pages.client import ClientPages
+from portal.pages.member import MemberPages
+from portal.pages.staff import StaffPages
+
+PAGES = [AuthPages, MemberPages, ClientPages, StaffPages]

@@ -1,0 +1,112 @@
+"""Signing up, the sign-in form, languages and the security of every answer, in Chromium."""
+
+from __future__ import annotations
+
+import urllib.request
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, expect
+
+from services.portal.tests.conftest import Portal
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+
+def test_every_answer_carries_the_security_headers(portal: Portal) -> None:
+    with urllib.request.urlopen(f"{portal.url}/login") as answer:
+        headers = answer.headers
+    policy = headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["cache-control"] == "no-store"
+
+
+def test_the_sign_up_form_shows_each_error_next_to_its_field(
+        portal: Portal, context: BrowserContext, accessible: Any) -> None:
+    page = context.new_page()
+    page.goto(f"{portal.url}/signup")
+    accessible(page)
+    page.get_by_label("First name").fill("Ann")
+    page.get_by_role("button", name="Send my application").click()
+    expect(page.get_by_role("alert")).to_contain_text("There is a problem")
+    expect(page.locator("#last_name-error")).to_contain_text("Enter this field")
+    expect(page.get_by_label("First name")).to_have_value("Ann")
+    accessible(page)
+
+
+def test_the_browser_language_comes_first_and_the_chosen_one_is_remembered(
+        portal: Portal, browser: Any) -> None:
+    context = browser.new_context(locale="nl-BE")
+    try:
+        page = context.new_page()
+        page.goto(f"{portal.url}/login")
+        expect(page.locator("html")).to_have_attribute("lang", "nl")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Aanmelden")
+        page.get_by_label("Taal").select_option("fr")
+        page.get_by_role("button", name="Wijzigen").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Se connecter")
+        page.goto(f"{portal.url}/signup")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+    finally:
+        context.close()
+
+
+def test_a_form_without_its_csrf_token_is_refused(portal: Portal) -> None:
+    request = urllib.request.Request(f"{portal.url}/login", data=b"email=a%40b.be&branch=BE",
+                                     method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert refused.value.code == 403
+
+
+def test_the_session_cookie_is_http_only_and_the_token_stays_on_the_server(
+        portal: Portal, context: BrowserContext) -> None:
+    token = portal.sign_in(context, "staff", "BE")
+    page = context.new_page()
+    page.goto(f"{portal.url}/staff")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("BE")
+    cookies = {c["name"]: c for c in context.cookies()}
+    assert cookies["smart_session"]["httpOnly"] is True
+    assert cookies["smart_session"]["sameSite"] == "Lax"
+    assert all(token not in c["value"] for c in cookies.values())
+    assert page.evaluate("() => document.cookie") == ""
+
+
+def test_opening_a_sign_in_link_asks_before_using_it_and_an_unknown_one_opens_no_session(
+        portal: Portal, context: BrowserContext, accessible: Any) -> None:
+    page = context.new_page()
+    page.goto(f"{portal.url}/login")
+    accessible(page)
+    page.goto(f"{portal.url}/login/{'x' * 43}")
+    expect(page.get_by_role("button", name="Sign me in")).to_be_visible()
+    accessible(page)
+    page.get_by_role("button", name="Sign me in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
+    assert "smart_session" not in {c["name"] for c in context.cookies()}
+    page.goto(f"{portal.url}/dashboard")
+    assert page.url.startswith(f"{portal.url}/login")
+
+
+def test_a_signing_link_that_does_not_exist_says_so(portal: Portal, context: BrowserContext,
+                                                    accessible: Any) -> None:
+    page = context.new_page()
+    answer = page.goto(f"{portal.url}/sign/{'y' * 43}")
+    assert answer is not None and answer.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
+    accessible(page)
+
+
+def test_staff_see_their_funds_position_and_check_its_ledger(
+        portal: Portal, context: BrowserContext, accessible: Any) -> None:
+    portal.sign_in(context, "staff", "BE")
+    page = context.new_page()
+    page.goto(f"{portal.url}/staff")
+    expect(page.locator("#fund-title")).to_have_text("Guarantee fund")
+    expect(page.get_by_role("region", name="Guarantee fund")).to_contain_text("500.000,00\xa0€")
+    accessible(page)
+    page.get_by_role("link", name="Check the ledger").click()
+    expect(page.get_by_role("status")).to_contain_text("The balances match the")
+    accessible(page)

@@ -1,0 +1,31 @@
+"""Mail templates: every mail in French, Dutch and English, HTML escaped, formats per locale."""
+
+from __future__ import annotations
+
+import pytest
+from smart_shared.mail import LANGUAGES, render
+from smart_shared.mail.render import TEMPLATES, default_language
+
+MAILS = sorted({path.stem for path in (TEMPLATES / "en").glob("*.txt")})
+
+
+def test_every_mail_exists_in_french_dutch_and_english() -> None:
+    for language in LANGUAGES:
+        assert sorted(p.stem for p in (TEMPLATES / language).glob("*.txt")) == MAILS
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_html_part_escapes_what_people_typed(language: str) -> None:
+    mail = render("login_link", language,  # type: ignore[arg-type]
+                  {"name": "<script>x</script>", "minutes": 15, "link": "http://p/login/t"}, "BE")
+    assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
+    assert "<script>x</script>" in mail.text  # plain text stays as typed
+    assert mail.subject and "\n" not in mail.subject
+
+
+def test_a_branch_without_a_chosen_language_writes_in_its_own() -> None:
+    from datetime import date
+
+    assert default_language("BE", date(2026, 3, 1)) == "fr"
+    assert default_language("FR", date(2026, 3, 1)) == "fr"
+

@@ -1,0 +1,162 @@
+"""How fast the portal answers its two busiest pages: a member's dashboard and a client's
+signing page, each under an open-loop load of 50 requests per second.
+
+    python -m tests.performance.portal [--rate 50] [--seconds 20]
+
+Starts a private platform (six services and the portal, the genuine Kafka and mongod), makes one
+active member with one contract waiting for its client's signature, then requests each page on
+a fixed schedule whatever the answers take, over keep-alive connections. Prints one JSON object
+per page (p50/p95/p99 from sending to the complete answer). A measurement, not a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from portal.sessions import SESSION_COOKIE, SESSIONS, session_document
+from smart_shared.auth import Principal, mint_token
+from smart_shared.mongo import connect
+from smart_shared.settings import Settings
+
+from tests.demo.scenario import belgian_national_number, belgian_vat_number, platform_today
+from tests.performance.httpload import Connection, summary
+from tests.platform import PlatformProcesses, private_platform, start_portal
+
+DEFAULT_KAFKA = "127.0.0.1:9092"
+DEFAULT_MONGO = "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true"
+
+
+async def member_with_a_contract(platform: PlatformProcesses) -> tuple[str, str]:
+    """An active BE member's id and the signing token of their submitted contract."""
+    staff = {"Authorization": f"Bearer {mint_token(Settings(), 'staff', 'BE')}"}
+    rng = random.Random()
+    number, born = belgian_national_number(rng)
+    async with httpx.AsyncClient(timeout=30) as http:
+        member = (await http.post(f"{platform.urls['members']}/v1/members", json={
+            "branch": "BE", "first_name": "Lena", "last_name": "Maes",
+            "email": f"lena.{number}@example.be", "birth_date": born.isoformat(),
+            "national_id": number, "iban": "BE68539007547034",
+            "address": {"street": "Korenmarkt 5", "postal_code": "9000", "city": "Gent",
+                        "country": "BE"},
+            "activities": [{"name": "illustrator", "kind": "artistic"}]})).json()
+        member_id = member["member_id"]
+        own = {"Authorization": f"Bearer {mint_token(Settings(), 'member', 'BE', member_id)}"}
+        share = (await http.post(f"{platform.urls['members']}/v1/members/{member_id}/shares",
+                                 json={"count": 1}, headers=own)).json()
+        await http.post(f"{platform.urls['members']}/v1/members/{member_id}/shares/"
+                        f"{share['share_id']}/payment", json={"amount": share["total"]},
+                        headers=staff)
+        start = await platform_today(platform) + timedelta(days=10)
+        for _ in range(60):  # contracts learns of the activation from the members topic
+            created = await http.post(f"{platform.urls['contracts']}/v1/contracts", headers=own,
+                                      json={
+                "activity": "illustrator", "description": "Poster series",
+                "work_days": [start.isoformat()],
+                "amount_excl_vat": {"amount": "900.00", "currency": "EUR"},
+                "client": {"name": "Drukkerij Noord BV", "kind": "business", "country": "BE",
+                           "vat_number": belgian_vat_number(rng), "email": "a@noord.example.be",
+                           "address": {"street": "Dok 1", "postal_code": "9000",
+                                       "city": "Gent", "country": "BE"}}})
+            if created.status_code == 201:
+                break
+            await asyncio.sleep(0.5)
+        contract_id = created.json()["contract_id"]
+        submitted = (await http.post(
+            f"{platform.urls['contracts']}/v1/contracts/{contract_id}/submit",
+            headers=own)).json()
+    return member_id, submitted["signing_token"]
+
+
+async def open_member_session(platform: PlatformProcesses, member_id: str) -> str:
+    session_id = secrets.token_urlsafe(32)
+    token = mint_token(Settings(), "member", "BE", member_id)
+    client = connect(platform.env["MONGODB_URI"])
+    try:
+        database = client[f"{platform.env['SMART_DATABASE_PREFIX']}smart_portal"]
+        await database[SESSIONS].insert_one(session_document(
+            session_id, token, Principal(member_id, "member", "BE", member_id),
+            datetime.now(UTC) + timedelta(hours=1)))
+    finally:
+        await client.close()
+    return session_id
+
+
+async def load(url: str, path: str, headers: str, rate: float, seconds: float,
+               connections: int = 32) -> dict[str, Any]:
+    """Request ``path`` ``rate`` times a second for ``seconds``, on schedule."""
+    pool: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(Connection(url))
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    errors = 0
+
+    async def one() -> None:
+        nonlocal errors
+        connection = await pool.get()
+        sent = time.perf_counter()
+        try:
+            status = await connection.request("GET", path, headers)
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+            if status == 200:
+                latencies.append(time.perf_counter() - sent)
+            else:
+                errors += 1
+        except OSError:
+            errors += 1
+            connection.close()
+        finally:
+            pool.put_nowait(connection)
+
+    tasks = []
+    begin = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        await asyncio.sleep(max(0.0, begin + n / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(one()))
+    await asyncio.gather(*tasks)
+    return {"rate_per_s": rate, **summary(latencies, errors, statuses)}
+
+
+async def main(rate: float, seconds: float) -> None:
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA)
+    mongo = os.environ.get("MONGODB_URI", DEFAULT_MONGO)
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as home:
+        # traces sampled as under production load (README: Configuration)
+        platform = private_platform(Path(home), kafka, mongo, SMART_LOG_LEVEL="WARNING",
+                                    OTEL_TRACES_SAMPLER="parentbased_traceidratio",
+                                    OTEL_TRACES_SAMPLER_ARG="0.01")
+        try:
+            url = start_portal(platform)
+            member_id, signing_token = await member_with_a_contract(platform)
+            session_id = await open_member_session(platform, member_id)
+            pages = {
+                "member dashboard": ("/dashboard", f"Cookie: {SESSION_COOKIE}={session_id}\r\n"),
+                "signing page": (f"/sign/{signing_token}", ""),
+            }
+            for name, (path, headers) in pages.items():
+                await load(url, path, headers, rate, 3)  # warm: connections, caches
+                result = await load(url, path, headers, rate, seconds)
+                print(json.dumps({"page": name, **result}), flush=True)
+        finally:
+            platform.stop_all()
+
+
+if __name__ == "__main__":
+    arguments = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    arguments.add_argument("--rate", type=float, default=50)
+    arguments.add_argument("--seconds", type=float, default=20)
+    options = arguments.parse_args()
+    asyncio.run(main(options.rate, options.seconds))
+    sys.exit(0)
