@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -146,7 +146,9 @@ async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoic
     """Number and insert the invoice of ``contract``, claimed for ``invoice_id`` in this
     transaction → ``InvoiceIssued``."""
     signed = ContractSigned.model_validate(contract["signed"])
-    issue_date = uow.clock.today()
+    # never before the work is done: this replica's view of the shared clock may lag the
+    # contracts service that said the work was completed
+    issue_date = max(uow.clock.today(), signed.last_work_day + timedelta(days=1))
     rules = billing_rules(signed.branch, issue_date)
     standard_rate = rule_pack(signed.branch, issue_date).common.standard_vat_rate.value
     sequence = await next_sequence(uow, "invoice", signed.branch, issue_date.year)
