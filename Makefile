@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv/bin
 SMARTCTL := $(VENV)/python deploy/local/smartctl.py
 
-.PHONY: up install infra services demo test test-unit down status logs lint schemas chromium
+.PHONY: up install infra services demo test test-unit down status logs lint schemas test-tools
 
 up: install
 	$(SMARTCTL) up
@@ -23,12 +23,18 @@ services: install
 demo:
 	$(VENV)/python -m tests.demo.run
 
-test: install chromium
+test: install test-tools
 	$(VENV)/pytest
 
 # the portal's browser tests drive Debian's Chromium; Playwright never downloads a browser
-chromium:
-	@[ -x /usr/bin/chromium ] || (apt-get update && apt-get install -y chromium)
+# what the tests need beyond Python: Chromium for the portal's pages, poppler and zbar to read
+# the documents back (Debian packages, installed once when missing)
+test-tools:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	command -v zbarimg >/dev/null || missing="$$missing zbar-tools"; \
+	if [ -n "$$missing" ]; then apt-get update -q && apt-get install -y -q $$missing; fi
 
 test-unit: install
 	$(VENV)/pytest -m "not integration and not e2e"
