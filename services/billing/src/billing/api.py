@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -21,7 +21,7 @@ from smart_shared.service import Platform
 from smart_shared.text import Identifier, OneLine, Paragraph
 
 from billing.credit_notes import issue_credit_note
-from billing.documents import credit_note_ubl, invoice_pdf, invoice_ubl, kept_invoice_pdf
+from billing.documents import credit_note_ubl, invoice_ubl, kept_invoice_pdf
 from billing.domain.balance import CreditTooLarge
 from billing.domain.camt053 import UnreadableStatement, parse_statements
 from billing.domain.structured_reference import InvalidStructuredReference, normalise_reference
@@ -114,13 +114,7 @@ def _stored_pdf(stored: dict[str, Any], filename: str) -> Response[Any]:
 
 async def _pdf_response(platform: Platform, principal: Principal, invoice_id: str) -> Response[Any]:
     invoice = await _visible_invoice(platform, principal, invoice_id)
-    stored = await platform.db[DOCUMENTS].find_one({"_id": f"invoice:{invoice.invoice_id}"})
-    if stored is None:  # issued before invoices kept their PDF: rendered as it was issued
-        return Response(invoice_pdf(invoice, datetime.combine(invoice.issue_date, time(),
-                                                              tzinfo=UTC)),
-                        media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'})
-    return _stored_pdf(stored, invoice.number)
+    return _stored_pdf(await kept_invoice_pdf(platform.db, invoice), invoice.number)
 
 
 async def _ubl_response(platform: Platform, principal: Principal, invoice_id: str) -> Response[Any]:
@@ -187,9 +181,7 @@ class ClientInvoiceController(Controller):
         if data.document == "ubl":
             return Response(invoice_ubl(invoice), media_type="application/xml", headers={
                 "Content-Disposition": f'inline; filename="{invoice.number}.xml"'})
-        return Response(await kept_invoice_pdf(platform.db, invoice),
-                        media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'})
+        return _stored_pdf(await kept_invoice_pdf(platform.db, invoice), invoice.number)
 
 
 class InvoiceController(Controller):

@@ -23,18 +23,15 @@ from smart_shared.rulepacks import rule_pack
 from smart_shared.telemetry import current_traceparent
 
 from billing.contracts import Contracts
-from billing.documents import invoice_pdf
 from billing.domain.invoice import invoice_terms
 from billing.domain.rules import billing_rules
 from billing.mails import invoice_mail
 from billing.numbers import next_sequence
 from billing.store import (
     CONTRACTS,
-    DOCUMENTS,
     INVOICES,
     Invoice,
     iso,
-    issued_document,
     read_invoice,
 )
 
@@ -45,12 +42,6 @@ class _NewInvoices(StagedInserts):
     """The invoices issued in a unit of work, inserted together when it flushes."""
 
     collection = INVOICES
-
-
-class _NewDocuments(StagedInserts):
-    """The PDFs of the invoices issued in a unit of work, inserted with them."""
-
-    collection = DOCUMENTS
 
 
 async def record_contract_signed(event: ContractSigned, uow: UnitOfWork) -> None:
@@ -161,10 +152,8 @@ async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoic
     # its contract's claim, written with it, keeps any other issuance of the contract away
     uow.staged(_NewInvoices).documents.append(document)
     invoice = Invoice.model_validate(document)
-    # rendered once, at issue: the stored bytes are the invoice the client receives, for good
-    uow.staged(_NewDocuments).documents.append(issued_document(
-        "invoice", invoice_id, invoice.branch, invoice.member_id,
-        invoice_pdf(invoice, document["created_at"]), "application/pdf", document["created_at"]))
+    # its PDF is rendered after this transaction, the first time it is needed (its mail), and
+    # kept from then on (billing.documents.kept_invoice_pdf): rendering costs tens of ms a page
     uow.publish(_invoice_issued(invoice, signed.client, uow.clock.now()))
     send_mail(uow, invoice_mail(invoice))
     return invoice

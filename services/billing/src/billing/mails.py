@@ -54,7 +54,7 @@ async def _invoice(db: AsyncDatabase[Document], invoice_id: str) -> Invoice:
 
 
 async def _pdf(db: AsyncDatabase[Document], invoice_id: str) -> bytes:
-    return await kept_invoice_pdf(db, await _invoice(db, invoice_id))
+    return bytes((await kept_invoice_pdf(db, await _invoice(db, invoice_id)))["content"])
 
 
 async def _ubl(db: AsyncDatabase[Document], invoice_id: str) -> bytes:

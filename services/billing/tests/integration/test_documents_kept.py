@@ -10,15 +10,15 @@ from .test_payments import payment
 pytestmark = pytest.mark.integration
 
 
-async def test_an_issued_invoice_pdf_is_served_as_kept_at_issue_even_after_it_is_paid(
+async def test_an_invoice_pdf_is_kept_when_first_needed_and_served_unchanged_after_payment(
     billing: Billing,
 ) -> None:
     invoice = await an_invoice(billing)
-    kept = await billing.db["issued_documents"].find_one({"_id": f"invoice:{invoice['_id']}"})
-    assert kept is not None and kept["media_type"] == "application/pdf"
-    assert kept["sha256"] == hashlib.sha256(kept["content"]).hexdigest()
     async with billing.client() as http:
         before = await http.get(f"/v1/invoices/{invoice['_id']}/pdf")
+        kept = await billing.db["issued_documents"].find_one({"_id": f"invoice:{invoice['_id']}"})
+        assert kept is not None and kept["media_type"] == "application/pdf"
+        assert kept["sha256"] == hashlib.sha256(kept["content"]).hexdigest()
         booked = await http.post("/v1/payments", json=payment("1210.00",
                                                               invoice_id=invoice["_id"]),
                                  headers={"Idempotency-Key": new_id()})
