@@ -15,6 +15,7 @@ import httpx
 import pytest
 from billing.app import create_service
 from smart_shared.auth import mint_token
+from smart_shared.clock import SystemClock
 from smart_shared.events import Event
 from smart_shared.events.catalogue import (
     BILLING_TOPIC,
@@ -32,6 +33,12 @@ from smart_shared.testing import EventWire, eventually, isolated_settings, servi
 
 # the bank statement samples of the unit tests, importable whatever pytest collects first
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
+
+
+def today() -> date:
+    """The branches' day, as billing dates its invoices (Brussels is a day ahead of UTC late
+    in the evening)."""
+    return SystemClock().today()
 
 
 @dataclass
@@ -100,7 +107,7 @@ def contract_signed(contract_id: str, member_id: str = "member-1", branch: str =
                     amount: str = "1000.00", term: int = 30,
                     client: Client | None = None) -> ContractSigned:
     now = datetime.now(UTC)
-    day = date.today() - timedelta(days=1)
+    day = today() - timedelta(days=1)
     return ContractSigned(
         branch=branch, version=3, occurred_at=now, contract_id=contract_id, member_id=member_id,
         activity=Activity(name="musician", kind="artistic", joint_committee="304"),
@@ -115,7 +122,7 @@ def work_completed(contract_id: str, member_id: str = "member-1",
                    branch: str = "BE") -> WorkCompleted:
     now = datetime.now(UTC)
     return WorkCompleted(branch=branch, version=5, occurred_at=now, contract_id=contract_id,
-                         member_id=member_id, last_work_day=date.today() - timedelta(days=1),
+                         member_id=member_id, last_work_day=today() - timedelta(days=1),
                          completed_at=now)
 
 

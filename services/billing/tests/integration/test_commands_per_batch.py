@@ -7,7 +7,6 @@ fifty completed contracts cost what five cost.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +23,7 @@ from smart_shared.ids import new_id
 from smart_shared.mongo import UnitOfWork
 from smart_shared.testing import CountedConsumer, Infrastructure, counted_consumer
 
-from .conftest import Billing, contract_signed, invoice_of, work_completed
+from .conftest import Billing, contract_signed, invoice_of, today, work_completed
 
 pytestmark = pytest.mark.integration
 
@@ -108,7 +107,7 @@ async def test_a_payment_request_costs_a_fixed_number_of_commands(
     invoice = await invoice_of(billing, contract_id)
     assert invoice is not None
     payment = IncomingPayment(
-        branch="BE", amount=Decimal("100.00"), currency="EUR", received_on=date.today(),
+        branch="BE", amount=Decimal("100.00"), currency="EUR", received_on=today(),
         payer_iban=None, payer_name=None, reference=invoice["structured_reference"],
         source="api",
     )
@@ -138,7 +137,7 @@ async def statement_of(billing: Billing, counted: CountedConsumer, size: int
         for part in (1, 2):
             lines.append(StatementLine(
                 dedup_key=f"acct:{invoice['_id']}:{part}", amount=half, currency="EUR",
-                credit=True, booked_on=date.today(), payer_name="Client", payer_iban=None,
+                credit=True, booked_on=today(), payer_name="Client", payer_iban=None,
                 remittance=None, structured_reference=invoice["structured_reference"]))
     return BankStatement(new_id(), BE_ACCOUNT, tuple(lines)), invoices
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from smart_shared.events.catalogue import Address, Client
 from smart_shared.ids import new_id
 from smart_shared.testing import Mailpit, eventually, isolated_settings, unique_name
 
-from .conftest import Billing, contract_signed, invoice_of, running_billing, work_completed
+from .conftest import Billing, contract_signed, invoice_of, running_billing, today, work_completed
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +68,7 @@ async def test_the_issued_invoice_reaches_the_client_once_with_its_pdf_and_ubl(
     async with billing.client() as http:
         paid = await http.post("/v1/payments", headers={"Idempotency-Key": new_id()}, json={
             "amount": {"amount": invoice["total"], "currency": "EUR"},
-            "received_on": date.today().isoformat(), "invoice_id": invoice["_id"],
+            "received_on": today().isoformat(), "invoice_id": invoice["_id"],
             "payer_iban": "BE71096123456769"})
         assert paid.status_code == 201, paid.text
     receipts = await mailpit.wait_for(email, subject="Ontvangstbewijs")
@@ -82,7 +82,7 @@ async def test_the_branch_staff_get_one_digest_a_day_of_the_payments_waiting_for
     async with billing.client() as http:
         parked = await http.post("/v1/payments", headers={"Idempotency-Key": new_id()}, json={
             "amount": {"amount": "42.00", "currency": "EUR"},
-            "received_on": date.today().isoformat(), "payer_iban": "BE71096123456769",
+            "received_on": today().isoformat(), "payer_iban": "BE71096123456769",
             "structured_reference": "+++000/0000/00097+++"})
         assert parked.json()["outcome"] == "unmatched"
     platform = billing.service.platform

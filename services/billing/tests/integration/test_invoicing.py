@@ -11,7 +11,7 @@ from smart_shared.ids import new_id
 from smart_shared.mongo import UnitOfWork
 from smart_shared.testing import eventually
 
-from .conftest import Billing, a_client, contract_signed, invoice_of, work_completed
+from .conftest import Billing, a_client, contract_signed, invoice_of, today, work_completed
 
 pytestmark = pytest.mark.integration
 
@@ -202,7 +202,7 @@ async def test_one_unit_of_work_numbers_its_invoices_in_a_block_and_reads_its_ow
         await credit_written_off_debt(DebtWrittenOff(
             branch="BE", version=1, occurred_at=datetime.now(UTC), case_id=new_id(),
             invoice_id=first.invoice_id, contract_id=contracts[0], member_id=member,
-            amount=Money.of("100.00"), reason="client bankrupt", written_off_on=date.today(),
+            amount=Money.of("100.00"), reason="client bankrupt", written_off_on=today(),
         ), uow)
         return first.number
 

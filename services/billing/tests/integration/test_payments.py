@@ -14,7 +14,7 @@ from smart_shared.events.catalogue import (
 from smart_shared.ids import new_id
 from smart_shared.money import Money
 
-from .conftest import Billing, an_invoice, invoice_of
+from .conftest import Billing, an_invoice, invoice_of, today
 
 pytestmark = pytest.mark.integration
 IBAN = "BE71096123456769"
@@ -171,12 +171,12 @@ async def test_credit_notes_by_staff_and_for_a_written_off_debt(billing: Billing
         replay = await http.post(url, json=body, headers={"Idempotency-Key": key})
         assert partial.status_code == 201, partial.text
         assert partial.json() == replay.json()
-        assert partial.json()["number"].startswith(f"BE-CN-{date.today().year}-")
+        assert partial.json()["number"].startswith(f"BE-CN-{today().year}-")
     await billing.send(DebtWrittenOff(
         branch="BE", version=7, occurred_at=datetime.now(UTC), invoice_id=invoice["_id"],
         contract_id=invoice["contract_id"], case_id="case-1", member_id="member-1",
         amount=Money(amount=Decimal("1000.00")), reason="collection failed",
-        written_off_on=date.today()))
+        written_off_on=today()))
     await billing.wait_for(CreditNoteIssued, invoice["_id"], count=2)
     staff, written_off = billing.of(CreditNoteIssued, invoice["_id"])
     assert str(staff.balance_due.amount) == "1000.00"
