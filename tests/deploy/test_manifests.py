@@ -293,9 +293,14 @@ def test_deployments_are_probed_limited_and_unprivileged(
         for source in container["envFrom"]:
             assert source["configMapRef"]["name"] in configmaps
         assert configmaps[name]["data"]["SMART_SERVICE_PORT"] == str(port)
-        for variable in container["env"]:
-            reference = variable["valueFrom"]["secretKeyRef"]
-            assert reference["name"] == "smart-secrets"
+        secrets = [v for v in container["env"] if "secretKeyRef" in v["valueFrom"]]
+        for variable in secrets:
+            assert variable["valueFrom"]["secretKeyRef"]["name"] == "smart-secrets"
+        # static membership: a restarted container keeps its name, so its partitions come back
+        # without a rebalance
+        (replica,) = [v for v in container["env"] if v not in secrets]
+        assert replica == {"name": "SMART_REPLICA",
+                           "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
 
 
 def test_configuration_names_are_settings_the_services_read(
