@@ -126,6 +126,29 @@ def _route_span_details(scope: Any) -> tuple[str, dict[str, Any]]:
     return name, {"http.route": route}
 
 
+# each part stops well within this; one that does not is named and left behind, so a shutdown
+# always ends (Kubernetes kills the pod 30 s after asking it to stop)
+STOP_SECONDS = 5.0
+
+
+async def _stop_within(part: str, stop: Callable[[], Awaitable[Any]]) -> bool:
+    """Stop one part of the service, giving up on it after ``STOP_SECONDS``; True if it stopped."""
+    stopping = asyncio.ensure_future(stop())
+    done, _ = await asyncio.wait({stopping}, timeout=STOP_SECONDS)
+    if not done:
+        log.error("%s did not stop within %s s; the shutdown goes on without it", part,
+                  STOP_SECONDS)
+        for task in asyncio.all_tasks():
+            if task is not asyncio.current_task():
+                log.error("still running at shutdown: %r", task)
+        stopping.cancel()
+        return False
+    if stopping.exception() is not None:  # a part that fails to stop keeps no other running
+        log.error("%s failed to stop: %s", part, stopping.exception())
+        return False
+    return True
+
+
 async def _raw_records(message: Any) -> Any:
     return message.raw_message
 
@@ -238,15 +261,15 @@ class Service:
             yield
         finally:
             if platform.scheduler:
-                await platform.scheduler.stop()
-            await mail.stop()
+                await _stop_within("the scheduler", platform.scheduler.stop)
+            await _stop_within("the mail relay", mail.stop)
             if platform.watch:
-                await platform.watch.stop()
-            await relay.stop()
-            await broker.stop()
+                await _stop_within("the consumer watch", platform.watch.stop)
+            await _stop_within("the outbox relay", relay.stop)
+            await _stop_within("the broker", broker.stop)
             if isinstance(clock, SharedClock):
-                await clock.stop()
-            await client.close()
+                await _stop_within("the clock", clock.stop)
+            await _stop_within("the database client", client.close)
 
     def _subscribe(self, broker: KafkaBroker, consumer: BatchConsumer) -> Any:
         assert self.handlers is not None

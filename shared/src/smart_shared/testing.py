@@ -35,6 +35,8 @@ from smart_shared.service import create_topics
 __all__ = ["create_topics"]
 
 T = TypeVar("T")
+# a service stops well within this (its relays and consumer are cancelled, not drained)
+STOP_WITHIN = 60.0
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,14 @@ async def serving(app: Any, port: int | None = None) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await task
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_WITHIN)
+        except TimeoutError:
+            # say what the service is still waiting for, instead of a bare test timeout
+            for other in asyncio.all_tasks():
+                if other is not asyncio.current_task():
+                    other.print_stack(file=sys.stderr)
+            raise AssertionError(f"the service did not stop within {STOP_WITHIN} s") from None
 
 
 async def eventually(check: Any, timeout: float = 30.0, interval: float = 0.2) -> Any:
