@@ -178,7 +178,42 @@ def isolated_settings(service: str, **overrides: Any) -> Any:
         "SMART_PUBLIC_BURST": 100_000,
     }
     values.update(overrides)
-    return Settings(**values)
+    settings = Settings(**values)
+    _ISOLATED.append(settings)
+    return settings
+
+
+# every private deployment this test run set up, forgotten when the run ends
+_ISOLATED: list[Any] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def forget_isolated_deployments() -> Iterator[None]:
+    """Drop the databases, topics and clocks of every ``isolated_settings`` deployment when
+    the test run ends: a run leaves nothing behind in the shared mongod and broker."""
+    yield
+    by_target: dict[tuple[str, str], list[Any]] = {}
+    for settings in _ISOLATED:
+        by_target.setdefault((settings.mongodb_uri, settings.kafka_bootstrap_servers),
+                             []).append(settings)
+    _ISOLATED.clear()
+    for (mongodb_uri, kafka), deployments in by_target.items():
+        with contextlib.suppress(Exception):  # an infrastructure already stopped keeps nothing
+            asyncio.run(_forget_all(mongodb_uri, kafka, deployments))
+
+
+async def _forget_all(mongodb_uri: str, kafka: str, deployments: list[Any]) -> None:
+    from smart_shared.clock import CLOCK_DATABASE, CLOCK_DOCUMENT
+
+    databases = {d.database_name for d in deployments}
+    namespaces = {d.topic_namespace for d in deployments if d.topic_namespace}
+    await forget_deployment(mongodb_uri, kafka, databases, tuple(namespaces))
+    client = connect(mongodb_uri)
+    try:
+        await client[CLOCK_DATABASE][CLOCK_DOCUMENT].delete_many(
+            {"_id": {"$in": [d.clock_id for d in deployments]}})
+    finally:
+        await client.close()
 
 
 class EventWire:
@@ -485,7 +520,8 @@ async def counted_consumer(mongodb_uri: str, service: str, database: Database,
 
 
 async def forget_deployment(mongodb_uri: str, kafka_bootstrap_servers: str,
-                            databases: Iterable[str], topic_namespace: str) -> None:
+                            databases: Iterable[str], topic_namespace: str | tuple[str, ...],
+                            ) -> None:
     """Drop a test deployment's databases and delete its namespaced topics (nothing else), so
     a test run leaves nothing behind in the shared mongod and broker."""
     from aiokafka.admin import AIOKafkaAdminClient
@@ -501,6 +537,7 @@ async def forget_deployment(mongodb_uri: str, kafka_bootstrap_servers: str,
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
     await admin.start()
     try:
+        # str.startswith takes one namespace or a tuple of them
         mine = [t for t in await admin.list_topics() if t.startswith(topic_namespace)]
         if mine:
             await admin.delete_topics(mine)
