@@ -22,11 +22,13 @@ log = logging.getLogger("smart.replica")
 
 @dataclass(frozen=True)
 class Incarnation:
-    """One run of one replica: the replica's stable name (``""``: none) and this process's id."""
+    """One run of one replica of one deployment of a service: the deployment (the service's
+    own database, which no other deployment shares, even in one mongod), the replica's stable
+    name (``""``: none) and this process's id."""
 
-    service: str
+    deployment: str
     replica: str = ""
-    process: str = field(default_factory=new_id)
+    process: str = field(default_factory=lambda: new_id().replace("-", "")[:16])
 
     @property
     def app_name(self) -> str:
@@ -35,7 +37,8 @@ class Incarnation:
 
     @property
     def _replica_prefix(self) -> str:
-        return f"smart:{self.service}:{self.replica}:"
+        # MongoDB keeps at most 128 bytes of an application name
+        return f"smart:{self.deployment}:{self.replica}:"
 
     def is_predecessor(self, app_name: str) -> bool:
         """``app_name`` is an earlier run of this same named replica (so it is dead)."""

@@ -193,7 +193,7 @@ class Service:
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         settings = self.settings
         watch_garbage_collector()
-        incarnation = Incarnation(self.name, settings.replica)
+        incarnation = Incarnation(settings.database_name, settings.replica)
         client = connect(settings.mongodb_uri, appname=incarnation.app_name,
                          **settings.mongo_options())
         await end_predecessor_transactions(client, incarnation)

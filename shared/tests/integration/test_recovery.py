@@ -131,6 +131,8 @@ async def test_a_restarted_replica_ends_the_transaction_its_killed_predecessor_l
 
     assert await end_predecessor_transactions(client, Incarnation("toy", "2")) == 0, \
         "another replica's sessions are not this one's to end"
+    assert await end_predecessor_transactions(client, Incarnation("toy_elsewhere", "1")) == 0, \
+        "nor those of the same replica of another deployment sharing the mongod"
     assert await end_predecessor_transactions(client, Incarnation("toy", "1")) == 1
 
     async def apply(uow: UnitOfWork) -> None:
