@@ -74,7 +74,8 @@ class Registration(_Body):
     birth_date: date
     national_id: Annotated[Identifier, Field(
         max_length=40,
-        description="BE: national number (be.nn); FR: NIR. Must match the birth date.")]
+        description="BE: national number (be.nn) or BIS number (be.bis); FR: NIR. Must match "
+        "the birth date.")]
     address: AddressIn
     iban: Annotated[Identifier, Field(max_length=50,
                                       description="Salary account, in a SEPA country.")]
