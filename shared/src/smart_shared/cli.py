@@ -109,6 +109,8 @@ async def cmd_dlq(args: argparse.Namespace) -> None:
                       or header_map(r.headers or []).get("ce_id") == args.event_id]
             if args.event_id and not chosen:
                 raise CommandError(f"no pending dead letter {args.event_id} in {queue.topic}")
+            # sent before marked: a crash in between sends them again, and the inboxes drop
+            # the copies
             await _replay(settings, args.topic, chosen)
             await queue.mark_replayed(chosen)
             print(f"replayed {len(chosen)} dead letter(s) to {args.topic}")
