@@ -10,6 +10,7 @@ from smart_shared.auth import Principal
 from smart_shared.http import Page, find_page, idempotent
 from smart_shared.links import capability_ident
 from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.openapi import problems
 from smart_shared.problems import Problem, invalid, not_found
 from smart_shared.service import Platform
 
@@ -25,6 +26,8 @@ from collection.views import (
     case_summary,
     case_view,
 )
+
+CASE_CLOSED = (409, "The case is closed; nothing more can be done")
 
 
 async def _case_in_reach(uow: UnitOfWork, case_id: str, principal: Principal) -> Document:
@@ -69,7 +72,8 @@ class CaseController(Controller):
             raise not_found("Case", case_id)
         return case_view(doc)
 
-    @post("/{case_id:str}/payment-plan", summary="Agree a payment plan: pauses the schedule")
+    @post("/{case_id:str}/payment-plan", summary="Agree a payment plan: pauses the schedule",
+          responses=problems(CASE_CLOSED))
     async def agree_payment_plan(self, platform: Platform, principal: Principal, case_id: str,
                                  data: PaymentPlanRequest) -> CaseView:
         principal.require("staff", "admin")
@@ -90,7 +94,8 @@ class CaseController(Controller):
 
         return await platform.database.transaction(agree)
 
-    @post("/{case_id:str}/write-off", summary="Write the debt off (DebtWrittenOff)")
+    @post("/{case_id:str}/write-off", summary="Write the debt off (DebtWrittenOff)",
+          responses=problems(CASE_CLOSED))
     async def write_off_debt(self, platform: Platform, principal: Principal, case_id: str,
                              data: WriteOffRequest,
                              idempotency_key: str | None = Parameter(
@@ -113,8 +118,10 @@ class PlanWishController(Controller):
     path = "/v1/payment-plan-requests"
     tags = ["cases"]
 
-    @post("/", status_code=202, security=[],
-          summary="A client asks for a payment plan (public: the invoice's link is the authority)")
+    @post("/", status_code=202,
+          summary="A client asks for a payment plan (public: the invoice's link is the authority)",
+          responses=problems((404, "The invoice link is not valid"),
+                             (409, "The invoice has no open dunning case")))
     async def ask(self, platform: Platform, data: PlanWish) -> dict[str, Any]:
         invoice_id = capability_ident("invoice", data.token, platform.settings.link_secret)
         if invoice_id is None:

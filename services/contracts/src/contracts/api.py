@@ -10,6 +10,7 @@ from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.auth import Principal
 from smart_shared.http import Page, find_page, path_token
+from smart_shared.openapi import problems
 from smart_shared.problems import forbidden, invalid
 from smart_shared.service import Platform
 
@@ -30,6 +31,9 @@ from contracts.gateway_simulator import SimulatedSocialSecurityGateway
 from contracts.store import CONTRACTS, contract_from
 
 SIGN_ROUTE = "/v1/contracts/sign/{token}"
+NOT_NOW = (409, "Not in this status, the member not active, the branch not served, or the "
+           "contract changed meanwhile")
+LINK_GONE = (410, "The signing link was used already or has expired")
 
 
 def contract_view(contract: Contract) -> dict[str, Any]:
@@ -72,7 +76,8 @@ class ContractController(Controller):
     path = "/v1/contracts"
     tags = ["contracts"]
 
-    @post("/", summary="Draft a contract for an active member", status_code=201)
+    @post("/", summary="Draft a contract for an active member", status_code=201,
+          responses=problems(NOT_NOW))
     async def create(self, data: NewContract, platform: Platform,
                      principal: Principal) -> dict[str, Any]:
         contract = await draft_contract(platform, principal, data)
@@ -99,7 +104,8 @@ class ContractController(Controller):
         return Page(items=[contract_view(contract_from(doc)) for doc in docs],
                     next_cursor=next_cursor)
 
-    @get("/late-declarations", summary="Signed contracts still undeclared close to their start")
+    @get("/late-declarations", summary="Signed contracts still undeclared close to their start",
+         responses=problems((409, "No contract rules for the caller's branch")))
     async def late_declarations(
         self, platform: Platform, principal: Principal,
         cursor: str | None = None,
@@ -123,7 +129,7 @@ class ContractController(Controller):
         return contract_view(await find_contract(platform, principal, contract_id))
 
     @post("/{contract_id:str}/submit", summary="Submit to the client: a single-use signing link",
-          status_code=200)
+          status_code=200, responses=problems(NOT_NOW))
     async def submit(self, contract_id: str, platform: Platform,
                      principal: Principal) -> dict[str, Any]:
         contract, link = await submit_contract(platform, principal, contract_id)
@@ -135,14 +141,14 @@ class ContractController(Controller):
         }
 
     @post("/{contract_id:str}/cancel", summary="Cancel before the first work day",
-          status_code=200)
+          status_code=200, responses=problems(NOT_NOW))
     async def cancel(self, contract_id: str, platform: Platform, principal: Principal,
                      data: Cancellation | None = None) -> dict[str, Any]:
         reason = data.reason if data else Cancellation().reason
         return contract_view(await cancel_contract(platform, principal, contract_id, reason))
 
     @get("/sign/{token:str}", summary="The terms a signing link shows its client (public; does "
-         "not use the link)", security=[])
+         "not use the link)", responses=problems(LINK_GONE))
     async def terms_to_sign(self, token: str, request: Request[Any, Any, Any],
                             platform: Platform) -> dict[str, Any]:
         contract = await contract_to_sign(platform, _signing_token(request, token))
@@ -153,7 +159,8 @@ class ContractController(Controller):
                 "terms": terms, "terms_sha256": terms_digest(terms)}
 
     @post("/sign/{token:str}", summary="The client signs (no login: the link's token is the "
-          "authority)", status_code=200, security=[])
+          "authority)", status_code=200,
+          responses=problems((409, "The terms signed are not the contract's terms"), LINK_GONE))
     async def sign(self, token: str, request: Request[Any, Any, Any],
                    platform: Platform, data: SignatureIn | None = None) -> dict[str, Any]:
         token = _signing_token(request, token)
