@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.auth import Principal
 from smart_shared.http import Page, find_page, path_token
-from smart_shared.openapi import problems
+from smart_shared.openapi import PDF, problems
 from smart_shared.problems import forbidden, invalid
 from smart_shared.service import Platform
 
+from contracts.contract_pdf import signed_contract_pdf
 from contracts.contracting import (
     Cancellation,
     NewContract,
@@ -24,15 +25,19 @@ from contracts.contracting import (
     find_contract,
     gateway_of,
     sign_by_client,
+    signed_contract,
+    signed_contract_by_link,
     submit_contract,
 )
 from contracts.domain import Contract, ContractStatus, SignatureEvidence, terms_digest
+from contracts.domain.members import KnownMember
 from contracts.gateway_simulator import SimulatedSocialSecurityGateway
 from contracts.store import CONTRACTS, contract_from
 
 SIGN_ROUTE = "/v1/contracts/sign/{token}"
 NOT_NOW = (409, "Not in this status, the member not active, the branch not served, or the "
            "contract changed meanwhile")
+NOT_SIGNED = (409, "The client has not signed the contract yet")
 LINK_GONE = (410, "The signing link was used already or has expired")
 
 
@@ -128,6 +133,12 @@ class ContractController(Controller):
                    principal: Principal) -> dict[str, Any]:
         return contract_view(await find_contract(platform, principal, contract_id))
 
+    @get("/{contract_id:str}/document", media_type=PDF, responses=problems(NOT_SIGNED),
+         summary="The signed contract as PDF, in the client's language")
+    async def document(self, contract_id: str, platform: Platform,
+                       principal: Principal) -> Response[bytes]:
+        return _pdf(*await signed_contract(platform, principal, contract_id))
+
     @post("/{contract_id:str}/submit", summary="Submit to the client: a single-use signing link",
           status_code=200, responses=problems(NOT_NOW))
     async def submit(self, contract_id: str, platform: Platform,
@@ -157,6 +168,14 @@ class ContractController(Controller):
         return {"contract_id": contract.contract_id, "status": contract.status.value,
                 "expires_at": contract.signing.expires_at.isoformat(),
                 "terms": terms, "terms_sha256": terms_digest(terms)}
+
+    @get("/sign/{token:str}/document", media_type=PDF,
+         responses=problems(NOT_SIGNED, (410, "The signed copy is no longer served by the "
+                                              "link")),
+         summary="The contract the link signed, as PDF, for its client (public)")
+    async def signed_copy(self, token: str, request: Request[Any, Any, Any],
+                          platform: Platform) -> Response[bytes]:
+        return _pdf(*await signed_contract_by_link(platform, _signing_token(request, token)))
 
     @post("/sign/{token:str}", summary="The client signs (no login: the link's token is the "
           "authority)", status_code=200,
@@ -195,6 +214,11 @@ class GatewaySimulatorController(Controller):
         principal.require("staff", "admin")
         await _simulator(platform).set_failing(data.failing, principal.branch)
         return data
+
+
+def _pdf(contract: Contract, member: KnownMember | None) -> Response[bytes]:
+    return Response(signed_contract_pdf(contract, member), media_type=PDF, headers={
+        "Content-Disposition": f'inline; filename="contract-{contract.contract_id}.pdf"'})
 
 
 def _signing_token(request: Request[Any, Any, Any], token: str) -> str:
