@@ -1,6 +1,7 @@
 """An unpaid invoice in a browser: the client signs from the link of their mail, the invoice goes
 unpaid, and from the link of the reminder's mail the client asks for a payment plan (in French);
-staff, signed in by their mailed link, find the request on the dunning case and agree a plan."""
+staff, signed in by their mailed link, find the request on the dunning case, agree a plan and
+credit part of the invoice."""
 
 from __future__ import annotations
 
@@ -86,6 +87,29 @@ def test_the_client_asks_for_a_plan_from_the_reminder_and_staff_agree_it_on_the_
         page.get_by_role("button", name="Agree the plan").click()
         expect(page.get_by_role("heading", name="Payment plan")).to_be_visible()
         expect(page.locator("main")).to_contain_text(first.strftime("%-d"))
+        accessible(page)
+        page.get_by_role("link", name="The invoice and its credit notes").click()
+        accessible(page)
+        page.get_by_label("Amount incl. VAT (EUR)").fill("ten")
+        page.get_by_role("button", name="Issue the credit note").click()
+        expect(page.locator("#amount-error")).to_contain_text("Enter an amount")
+        expect(page.locator("#reason-error")).to_be_visible()
+        page.get_by_label("Amount incl. VAT (EUR)").fill("10,00")
+        page.get_by_label("Reason").fill("Goodwill for the late delivery")
+        page.get_by_role("button", name="Issue the credit note").click()
+        expect(page.get_by_role("status")).to_have_text("Credit note issued.")
+        notes = page.locator("table.credit-notes")
+        expect(notes).to_contain_text(f"BE-CN-{today(portal).year}-")
+        expect(notes).to_contain_text("Goodwill for the late delivery")
+        accessible(page)
+        with page.expect_download() as download:
+            notes.get_by_role("link").first.click()
+        assert download.value.path().read_bytes().startswith(b"%PDF")
+        credited = api(portal, "GET", "billing", f"/v1/invoices/{invoice['invoice_id']}",
+                       portal.staff_token("BE"))
+        assert [n["amount"]["amount"] for n in credited["credit_notes"]] == ["10.00"]
+        page.get_by_role("navigation").get_by_role("link", name="Invoices").click()
+        expect(page.get_by_role("row", name=invoice["number"])).to_contain_text("Open")
         accessible(page)
     finally:
         staff.close()
