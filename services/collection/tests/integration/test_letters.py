@@ -3,11 +3,13 @@ their language, once (read back from a genuine Mailpit)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from babel.numbers import format_currency
 from smart_shared.events import ReminderSent
+from smart_shared.links import capability_ident
 from smart_shared.testing import Mailpit, unique_name
 
 from .conftest import Collection
@@ -40,4 +42,8 @@ async def test_each_reminder_and_the_formal_notice_reach_the_client_as_pdf_lette
     # the claim of the notice (with compensation and interest), as written in Dutch in Belgium
     assert format_currency(claimed.amount, "EUR", locale="nl_BE") in message["Text"]
     assert claimed.amount > invoice.total + 40
+    # each letter leads to the invoice's page, where the client may ask for a payment plan
+    [link] = re.findall(r"https?://\S+/invoice/(\S+)", message["Text"])
+    assert capability_ident("invoice", link, collection.settings.link_secret) == \
+        invoice.invoice_id
     assert len(await mailpit.messages(email)) == 3

@@ -211,6 +211,17 @@ class PaymentRunController(Controller):
             count_excluded(principal.branch, result["excluded"])
         return PaymentRunView.model_validate(result)
 
+    @get(summary="The branch's payment runs, in the order they were opened (staff)")
+    async def list_runs(
+        self, platform: Platform, principal: Principal, cursor: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+    ) -> Page[PaymentRunView]:
+        _require_staff(principal)
+        docs, next_cursor = await find_page(platform.database, PAYMENT_RUNS,
+                                            {"branch": principal.branch}, cursor, limit)
+        return Page[PaymentRunView](items=[PaymentRunView.of(d) for d in docs],
+                                    next_cursor=next_cursor)
+
     @get("/{run_id:str}", summary="One payment run")
     async def get_run(self, run_id: FromPath[str], platform: Platform,
                       principal: Principal) -> PaymentRunView:
