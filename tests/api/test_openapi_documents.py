@@ -29,7 +29,8 @@ ALWAYS_PUBLIC = {"GET /health/live", "GET /health/ready", "GET /metrics"}
 PUBLIC = {
     "members": {"POST /v1/members", "POST /v1/login-links", "POST /v1/sessions",
                 "GET /.well-known/jwks.json"},
-    "contracts": {"GET /v1/contracts/sign/{token}", "POST /v1/contracts/sign/{token}"},
+    "contracts": {"GET /v1/contracts/sign/{token}", "POST /v1/contracts/sign/{token}",
+                  "GET /v1/contracts/sign/{token}/document"},
     "billing": {"POST /v1/client-invoices", "POST /v1/client-invoices/document"},
     "payroll": set(),
     "fund": set(),
@@ -44,6 +45,10 @@ CONTENT_TYPES = {
         "GET /v1/invoices/{invoice_id}/credit-notes/{credit_note_id}/pdf": {PDF},
         "GET /v1/invoices/{invoice_id}/credit-notes/{credit_note_id}/ubl": {XML},
         "POST /v1/client-invoices/document": {PDF, XML},
+    },
+    "contracts": {
+        "GET /v1/contracts/{contract_id}/document": {PDF},
+        "GET /v1/contracts/sign/{token}/document": {PDF},
     },
     "payroll": {
         "GET /v1/salaries/{salary_id}/payslip.pdf": {PDF},

@@ -372,6 +372,11 @@ class Service:
         def provide_platform(state: State) -> Platform:
             return state.platform  # type: ignore[no-any-return]
 
+        if self.handlers and self.handlers.topics:
+            from smart_shared.deadletters_api import dead_letter_controller
+
+            controllers = [*controllers,
+                           dead_letter_controller(self.name, self.handlers.topics)]
         prometheus = PrometheusConfig(app_name=f"smart_{self.name}", group_path=True,
                                       exclude=["/metrics", "/health"])
         options = dict(web)
