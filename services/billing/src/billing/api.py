@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 from schwifty import IBAN
@@ -16,15 +16,17 @@ from smart_shared.http import Page, find_page, idempotent
 from smart_shared.links import capability_ident, capability_token
 from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
-from smart_shared.problems import Problem, conflict, invalid, not_found
+from smart_shared.problems import Problem, conflict, forbidden, invalid, not_found
 from smart_shared.service import Platform
 from smart_shared.text import Identifier, OneLine, Paragraph
 
+from billing.access_point_simulator import SimulatedAccessPoint
 from billing.credit_notes import issue_credit_note
 from billing.documents import credit_note_ubl, invoice_ubl, kept_invoice_pdf
 from billing.domain.balance import CreditTooLarge
 from billing.domain.camt053 import UnreadableStatement, parse_statements
 from billing.domain.structured_reference import InvalidStructuredReference, normalise_reference
+from billing.einvoicing import access_point_of
 from billing.payments import (
     IncomingPayment,
     book_payment,
@@ -41,6 +43,7 @@ from billing.store import (
     UNMATCHED,
     CreditNote,
     Invoice,
+    delivery_view,
     jsonable,
 )
 
@@ -136,7 +139,8 @@ async def _full_view(platform: Platform, invoice: Invoice) -> dict[str, Any]:
     ]
     view["credit_notes"] = [
         {"credit_note_id": c["_id"], "number": c["number"], "issue_date": c["issue_date"],
-         "amount": {"amount": c["amount"], "currency": c["currency"]}, "reason": c["reason"]}
+         "amount": {"amount": c["amount"], "currency": c["currency"]}, "reason": c["reason"],
+         "delivery": delivery_view(c)}
         for c in credit_notes
     ]
     return view
@@ -414,3 +418,36 @@ async def _statement_bytes(request: Request[Any, Any, Any]) -> bytes:
     if len(content) > MAX_STATEMENT_BYTES:
         raise Problem(413, "Statement too large", "Split the statement", "too-large")
     return bytes(content)
+
+
+class SimulatorState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    failing: bool
+
+
+class AccessPointSimulatorController(Controller):
+    """Staff switch for the SIMULATED Peppol access point (local runs, demos, tests)."""
+
+    path = "/v1/peppol-simulator"
+    tags = ["simulator"]
+
+    @get("/", summary="State of the simulated Peppol access point for the caller's branch")
+    async def state(self, platform: Platform, principal: Principal) -> SimulatorState:
+        principal.require("staff", "admin")
+        return SimulatorState(failing=await _simulator(platform).is_failing(principal.branch))
+
+    @put("/", summary="Make the simulated Peppol access point fail or answer, for the caller's "
+         "branch only")
+    async def set_state(self, data: SimulatorState, platform: Platform,
+                        principal: Principal) -> SimulatorState:
+        principal.require("staff", "admin")
+        await _simulator(platform).set_failing(data.failing, principal.branch)
+        return data
+
+
+def _simulator(platform: Platform) -> SimulatedAccessPoint:
+    access_point = access_point_of(platform)
+    if not isinstance(access_point, SimulatedAccessPoint):
+        raise forbidden("The real Peppol access point is not switched from here")
+    return access_point
