@@ -11,13 +11,13 @@ tests and demos can exercise a rejection. It can be told to fail, to exercise re
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.ids import new_id
 from smart_shared.mongo import Document
+from smart_shared.simulators import SimulatedOutage
 
 from billing.domain.einvoicing import (
     AccessPointUnavailable,
@@ -34,30 +34,13 @@ NOT_ON_PEPPOL = "BE099999"
 """Receivers whose VAT number starts so are unknown to the simulated Peppol directory."""
 
 
-class SimulatedAccessPoint:
+class SimulatedAccessPoint(SimulatedOutage):
     """An ``AccessPoint`` that simulates a Peppol service provider; replicas of the service
     share its state through MongoDB, as they would share the real one."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
+        super().__init__(db, SETTINGS, FAILING_ENV)
         self._transmissions = db[TRANSMISSIONS]
-        self._settings = db[SETTINGS]
-
-    async def start(self) -> None:
-        """Apply ``SMART_PEPPOL_SIMULATOR_FAILING`` when it is set."""
-        wanted = os.environ.get(FAILING_ENV)
-        if wanted is not None:
-            await self.set_failing(wanted.strip().lower() in ("1", "true", "yes"))
-
-    async def is_failing(self, branch: str) -> bool:
-        """Whether the access point fails for ``branch``: switched for all branches or one."""
-        ids = ["simulator", f"simulator:{branch}"]
-        return await self._settings.find_one({"_id": {"$in": ids}, "failing": True}) is not None
-
-    async def set_failing(self, failing: bool, branch: str | None = None) -> None:
-        """Switch the simulated outage for one branch, or for every branch when ``None``."""
-        key = "simulator" if branch is None else f"simulator:{branch}"
-        await self._settings.update_one({"_id": key}, {"$set": {"failing": failing}},
-                                        upsert=True)
 
     async def send(self, document: PeppolDocument) -> str:
         if await self.is_failing(document.branch):

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 from schwifty import IBAN
@@ -18,6 +18,7 @@ from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
 from smart_shared.problems import Problem, conflict, forbidden, invalid, not_found
 from smart_shared.service import Platform
+from smart_shared.simulators import outage_switch
 from smart_shared.text import Identifier, OneLine, Paragraph
 
 from billing.access_point_simulator import SimulatedAccessPoint
@@ -420,34 +421,12 @@ async def _statement_bytes(request: Request[Any, Any, Any]) -> bytes:
     return bytes(content)
 
 
-class SimulatorState(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    failing: bool
-
-
-class AccessPointSimulatorController(Controller):
-    """Staff switch for the SIMULATED Peppol access point (local runs, demos, tests)."""
-
-    path = "/v1/peppol-simulator"
-    tags = ["simulator"]
-
-    @get("/", summary="State of the simulated Peppol access point for the caller's branch")
-    async def state(self, platform: Platform, principal: Principal) -> SimulatorState:
-        principal.require("staff", "admin")
-        return SimulatorState(failing=await _simulator(platform).is_failing(principal.branch))
-
-    @put("/", summary="Make the simulated Peppol access point fail or answer, for the caller's "
-         "branch only")
-    async def set_state(self, data: SimulatorState, platform: Platform,
-                        principal: Principal) -> SimulatorState:
-        principal.require("staff", "admin")
-        await _simulator(platform).set_failing(data.failing, principal.branch)
-        return data
-
-
 def _simulator(platform: Platform) -> SimulatedAccessPoint:
     access_point = access_point_of(platform)
     if not isinstance(access_point, SimulatedAccessPoint):
         raise forbidden("The real Peppol access point is not switched from here")
     return access_point
+
+
+AccessPointSimulatorController = outage_switch("/v1/peppol-simulator", "Peppol access point",
+                                               _simulator)
