@@ -270,7 +270,8 @@ class InvoiceDelivered(_InvoiceEvent):
 
 class InvoiceDeliveryRejected(_InvoiceEvent):
     """Peppol refused the invoice or credit note for good (e.g. the client is not registered
-    on Peppol); it is not sent again. The client still has the invoice by e-mail."""
+    on Peppol); it is not sent again. Every invoice is also mailed to the client; a refused
+    credit note waits for the branch's staff."""
 
     document: DeliveredDocument
     document_id: str = Field(description="The invoice id, or the credit note's id.")
