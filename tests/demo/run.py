@@ -111,8 +111,9 @@ def render(summary: Summary, home: str = ".local") -> str:
                  "              sign in with the links below)")
     parts.extend(f"  {name:<11} http://127.0.0.1:{port}/schema"
                  for name, port in LOCAL_PORTS.items())
-    parts.append(f"  the trace of one contract, from the client's signature to the recovered "
-                 f"advance (spans are flushed every few seconds):\n"
+    parts.append(f"  the trace of one contract, from the client's signature to the salary "
+                 f"advance, then its payments' traces linked to it (spans are flushed every few "
+                 f"seconds):\n"
                  f"    SMART_HOME={home} .venv/bin/smart trace {summary.trace_contract_id}")
     parts.append("  every mail the story caused (signing links, invoices with their PDF and UBL,\n"
                  "  reminders, payslips), in the local inbox:  http://127.0.0.1:8025")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,15 @@ tracer = trace.get_tracer("smart.outbox")
 
 Publish = Callable[[bytes, str, bytes, dict[str, str]], Awaitable["asyncio.Future[Any]"]]
 """Send one message (value, topic, key, headers) and return the delivery future."""
+
+
+def retry_at(attempts: int, now: datetime, first_seconds: float,
+             longest: timedelta = timedelta(hours=1)) -> datetime:
+    """When to try again after ``attempts`` failures: ``first_seconds`` doubled each time, at
+    most ``longest``, with jitter so that many rows that failed together (an outage of the
+    server they go to) are not all tried again at the same moment."""
+    wait = min(longest.total_seconds(), first_seconds * 2 ** (max(attempts, 1) - 1))
+    return now + timedelta(seconds=wait * random.uniform(0.5, 1.0))
 
 
 class LeasedRelay:

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
         5.0, alias="SMART_MAIL_RETRY_SECONDS", gt=0,
         description="First wait before a failed mail is tried again; doubles each time.")
     mail_idle_seconds: float = Field(1.0, alias="SMART_MAIL_IDLE_SECONDS", gt=0)
+    einvoice_retry_seconds: float = Field(
+        5.0, alias="SMART_EINVOICE_RETRY_SECONDS", gt=0,
+        description="First wait before an e-invoice the access point did not take is sent "
+        "again, and between asks for the outcome of one in transit; doubles each time.")
     portal_url: str = Field("http://127.0.0.1:8000", alias="SMART_PORTAL_URL")
     staff_mailbox: str | None = Field(
         None, alias="SMART_STAFF_MAILBOX",

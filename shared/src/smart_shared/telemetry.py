@@ -150,3 +150,29 @@ def continue_trace(name: str, traceparent: str | None, **attributes: str) -> Any
     return trace.get_tracer("smart").start_as_current_span(
         name, context=parent, links=links, attributes=attributes
     )
+
+
+def start_linked_trace(name: str, *traceparents: str | None,
+                       attributes: dict[str, str] | None = None, own_trace: bool = True) -> Any:
+    """A span starting a trace of its own (a context manager), linked to the traces of
+    ``traceparents`` (a contract's, stored on its aggregate) and to the current span (the
+    request, batch or tick that started it): later work for an old contract (a payment, a
+    reminder, a payment run) gets a trace of its own instead of growing the contract's without
+    end. With ``own_trace=False`` the span is a child of the current one, still linked (one
+    salary of a payment run)."""
+    from opentelemetry import propagate
+    from opentelemetry.context import Context
+    from opentelemetry.trace import Link
+
+    links = []
+    for stored in traceparents:
+        if stored:
+            linked = trace.get_current_span(propagate.extract({"traceparent": stored}))
+            if linked.get_span_context().is_valid:
+                links.append(Link(linked.get_span_context(), {"smart.link": "contract"}))
+    current = trace.get_current_span().get_span_context()
+    if own_trace and current.is_valid:
+        links.append(Link(current, {"smart.link": "cause"}))
+    return trace.get_tracer("smart").start_as_current_span(
+        name, context=Context() if own_trace else None, links=links, attributes=attributes or {}
+    )

@@ -562,3 +562,34 @@ async def forget_deployment(mongodb_uri: str, kafka_bootstrap_servers: str,
         pass
     finally:
         await admin.close()
+
+
+@contextlib.contextmanager
+def recorded_spans() -> Iterator[Any]:
+    """The spans this process finishes while the block runs, as an ``InMemorySpanExporter``
+    (build the service first: it installs the tracer provider)."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider), "build the service before recording its spans"
+    spans = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    try:
+        yield spans
+    finally:
+        spans.shutdown()  # the processor stays on the provider but records nothing more
+
+
+def trace_id_of(traceparent: str) -> int:
+    """The trace id of a W3C ``traceparent``, as OpenTelemetry's span contexts hold it."""
+    return int(traceparent.split("-")[1], 16)
+
+
+def links_to(span: Any, traceparent: str) -> bool:
+    """Whether ``span`` has a link to the span that ``traceparent`` names."""
+    _, trace_id, span_id, _ = traceparent.split("-")
+    return any(link.context.trace_id == int(trace_id, 16)
+               and link.context.span_id == int(span_id, 16) for link in span.links)

@@ -20,7 +20,10 @@ def read_spans(folder: Path) -> Iterator[Span]:
 
 
 def trace_ids_for(spans: Iterable[Span], aggregate_id: str) -> list[str]:
-    """Traces in which a span handled or published an event of ``aggregate_id``."""
+    """Traces in which a span handled or published an event of ``aggregate_id``, then the
+    traces linked to them (a payment, a reminder, a payment run starts a trace of its own
+    with a link to its contract's)."""
+    spans = list(spans)
     found: dict[str, int] = {}
     keys = {aggregate_id, f"b'{aggregate_id}'"}  # publish spans record the key's bytes as text
     for span in spans:
@@ -28,7 +31,12 @@ def trace_ids_for(spans: Iterable[Span], aggregate_id: str) -> list[str]:
         if keys & {attributes.get("smart.aggregate_id"),
                    attributes.get("messaging.kafka.message.key")}:
             found.setdefault(span["trace_id"], span["start"])
-    return sorted(found, key=found.__getitem__)
+    linked: dict[str, int] = {}
+    for span in spans:
+        if span["trace_id"] not in found and any(
+                link["trace_id"] in found for link in span.get("links", [])):
+            linked.setdefault(span["trace_id"], span["start"])
+    return sorted(found, key=found.__getitem__) + sorted(linked, key=linked.__getitem__)
 
 
 def spans_of(spans: Iterable[Span], trace_id: str) -> list[Span]:

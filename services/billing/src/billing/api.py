@@ -19,15 +19,18 @@ from smart_shared.links import capability_ident, capability_token
 from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
 from smart_shared.openapi import PDF, XML, binary, operation_with, problems
-from smart_shared.problems import Problem, conflict, invalid, not_found
+from smart_shared.problems import Problem, conflict, forbidden, invalid, not_found
 from smart_shared.service import Platform
+from smart_shared.simulators import outage_switch
 from smart_shared.text import Identifier, OneLine, Paragraph
 
+from billing.access_point_simulator import SimulatedAccessPoint
 from billing.credit_notes import issue_credit_note
 from billing.documents import credit_note_ubl, invoice_ubl, kept_invoice_pdf
 from billing.domain.balance import CreditTooLarge
 from billing.domain.camt053 import UnreadableStatement, parse_statements
 from billing.domain.structured_reference import InvalidStructuredReference, normalise_reference
+from billing.einvoicing import access_point_of
 from billing.payments import (
     IncomingPayment,
     book_payment,
@@ -44,6 +47,7 @@ from billing.store import (
     UNMATCHED,
     CreditNote,
     Invoice,
+    delivery_view,
     jsonable,
 )
 
@@ -142,7 +146,8 @@ async def _full_view(platform: Platform, invoice: Invoice) -> dict[str, Any]:
     ]
     view["credit_notes"] = [
         {"credit_note_id": c["_id"], "number": c["number"], "issue_date": c["issue_date"],
-         "amount": {"amount": c["amount"], "currency": c["currency"]}, "reason": c["reason"]}
+         "amount": {"amount": c["amount"], "currency": c["currency"]}, "reason": c["reason"],
+         "delivery": delivery_view(c)}
         for c in credit_notes
     ]
     return view
@@ -432,3 +437,14 @@ async def _statement_bytes(request: Request[Any, Any, Any]) -> bytes:
     if len(content) > MAX_STATEMENT_BYTES:
         raise Problem(413, "Statement too large", "Split the statement", "too-large")
     return bytes(content)
+
+
+def _simulator(platform: Platform) -> SimulatedAccessPoint:
+    access_point = access_point_of(platform)
+    if not isinstance(access_point, SimulatedAccessPoint):
+        raise forbidden("The real Peppol access point is not switched from here")
+    return access_point
+
+
+AccessPointSimulatorController = outage_switch("/v1/peppol-simulator", "Peppol access point",
+                                               _simulator)

@@ -13,12 +13,15 @@ from smart_shared.scheduler import ScheduledJob
 from smart_shared.service import Platform, Service, build_service
 from smart_shared.settings import Settings
 
+from billing.access_point_simulator import SimulatedAccessPoint
 from billing.api import (
+    AccessPointSimulatorController,
     BankStatementController,
     ClientInvoiceController,
     InvoiceController,
     PaymentController,
 )
+from billing.einvoicing import deliver_einvoices
 from billing.handlers import handlers
 from billing.mails import ATTACHMENTS
 from billing.overdue import flag_overdue_debts
@@ -34,6 +37,7 @@ async def unmatched_payments(uow: UnitOfWork, branch: str, today: date) -> dict[
 
 def overdue_jobs(platform: Platform) -> list[ScheduledJob]:
     return [ScheduledJob("debt-overdue", partial(flag_overdue_debts, platform)),
+            ScheduledJob("einvoice-delivery", partial(deliver_einvoices, platform)),
             staff_digest_job("billing", platform.settings, platform.database, platform.clock,
                              unmatched_payments)]
 
@@ -41,6 +45,10 @@ def overdue_jobs(platform: Platform) -> list[ScheduledJob]:
 async def prepare_documents(platform: Platform) -> None:
     # issuing an invoice prints its PDF: the font is prepared before the first one, off the loop
     await asyncio.to_thread(load_fonts)
+    # the e-invoicing port; locally the labelled simulator of a Peppol access point
+    access_point = SimulatedAccessPoint(platform.db)
+    await access_point.start()
+    platform.extras["access_point"] = access_point
 
 
 def create_service(settings: Settings | None = None) -> Service:
@@ -48,7 +56,7 @@ def create_service(settings: Settings | None = None) -> Service:
     return build_service(
         "billing",
         controllers=[InvoiceController, ClientInvoiceController, PaymentController,
-                     BankStatementController],
+                     BankStatementController, AccessPointSimulatorController],
         handlers=handlers,
         indexes=create_indexes,
         jobs=overdue_jobs,

@@ -21,6 +21,8 @@ from billing.store import (
     CreditNote,
     Invoice,
     account_fields,
+    delivery_document,
+    delivery_view,
     iso,
     issued_document,
     read_invoice,
@@ -94,6 +96,10 @@ def credit_note_document(
         "currency": invoice.currency,
         "reason": reason,
         "source_key": source_key,
+        # it goes the way its invoice went: through Peppol when the invoice did
+        "delivery": delivery_document(
+            invoice.delivery.receiver if invoice.delivery and invoice.delivery.channel == "peppol"
+            else None, now),
         "created_at": now,
     }
 
@@ -123,4 +129,5 @@ def credit_note_view(document: dict[str, Any]) -> dict[str, Any]:
         "amount_excl_vat": document["amount_excl_vat"],
         "vat_amount": document["vat_amount"],
         "reason": document["reason"],
+        "delivery": delivery_view(document),
     }

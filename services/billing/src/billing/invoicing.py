@@ -23,6 +23,7 @@ from smart_shared.rulepacks import rule_pack
 from smart_shared.telemetry import current_traceparent
 
 from billing.contracts import Contracts
+from billing.domain.einvoicing import peppol_receiver
 from billing.domain.invoice import invoice_terms
 from billing.domain.rules import billing_rules
 from billing.mails import invoice_mail
@@ -31,6 +32,7 @@ from billing.store import (
     CONTRACTS,
     INVOICES,
     Invoice,
+    delivery_document,
     iso,
     read_invoice,
 )
@@ -202,6 +204,9 @@ def invoice_document(
         "overdue_watch": amounts.total > Decimal("0"),
         "version": 1,
         "traceparent": current_traceparent(),
+        # a Belgian business client receives it through Peppol too (billing.einvoicing)
+        "delivery": delivery_document(
+            peppol_receiver(signed.client, rules.seller.country.value, rules.einvoicing), now),
         "created_at": now,
     }
 

@@ -15,7 +15,7 @@ from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork, text_equals
 from smart_shared.problems import invalid
 from smart_shared.rulepacks import UnknownRulePack, rule_pack
-from smart_shared.telemetry import continue_trace
+from smart_shared.telemetry import start_linked_trace
 
 from billing.domain.balance import payment_outcome
 from billing.mails import receipt_mail
@@ -182,8 +182,10 @@ async def book_payment(
             raise RuntimeError(f"invoice {invoice.invoice_id} changed during the booking")
     common = {"branch": invoice.branch, "occurred_at": now, "invoice_id": invoice.invoice_id,
               "contract_id": invoice.contract_id, "member_id": invoice.member_id or ""}
-    # the payment continues the contract's trace (linked to the request or statement import)
-    with continue_trace("book payment", invoice.traceparent, invoice_id=invoice.invoice_id):
+    # a payment starts a trace of its own, linked to the contract's and to the request or the
+    # statement import: months of payments never grow the contract's trace
+    with start_linked_trace("book payment", invoice.traceparent,
+                            attributes={"invoice_id": invoice.invoice_id}):
         uow.publish(PaymentReceived(
             **common, version=invoice.version + 1, payment_id=payment_id,
             amount=Money.of(payment.amount, payment.currency), received_on=payment.received_on,

@@ -29,6 +29,41 @@ STATEMENTS = "bank_statements"
 DOCUMENTS = "issued_documents"
 
 InvoiceStatus = Literal["open", "paid", "credited"]
+DeliveryChannel = Literal["peppol", "email"]
+
+
+class Delivery(BaseModel):
+    """How a document reaches the client: by e-mail, or as an e-invoice through Peppol with
+    the state of its delivery (queued, sent, delivered, rejected with the reason)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    channel: DeliveryChannel
+    receiver: str | None = Field(None, description="The client's Peppol participant id.")
+    status: Literal["queued", "sent", "delivered", "rejected"] | None = None
+    reason: str | None = Field(None, description="Why Peppol refused it (rejected).")
+    attempts: int = 0
+    last_error: str | None = Field(None, description="The last transient failure, retried.")
+    next_attempt_at: datetime | None = None
+    transmission_id: str | None = None
+    queued_at: datetime | None = None
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+    rejected_at: datetime | None = None
+
+
+def delivery_view(document: Document) -> dict[str, Any] | None:
+    """A stored document's delivery as the API shows it."""
+    delivery = document.get("delivery")
+    return None if delivery is None else Delivery.model_validate(delivery).model_dump(mode="json")
+
+
+def delivery_document(receiver: str | None, now: datetime) -> Document:
+    """The stored delivery of a document just issued: queued for Peppol, or by e-mail."""
+    if receiver is None:
+        return {"channel": "email"}
+    return {"channel": "peppol", "receiver": receiver, "status": "queued", "pending": True,
+            "attempts": 0, "next_attempt_at": now, "queued_at": now}
 
 
 class Seller(BaseModel):
@@ -98,6 +133,7 @@ class Invoice(BaseModel):
     credit: ExactDecimal = Decimal("0.00")
     paid_on: date | None = None
     overdue_since: date | None = None
+    delivery: Delivery | None = None
     version: int
 
     @property
@@ -126,6 +162,7 @@ class CreditNote(BaseModel):
     vat_rate: ExactDecimal
     currency: str = "EUR"
     reason: str
+    delivery: Delivery | None = None
 
 
 def issued_document(kind: str, ident: str, branch: str, member_id: str | None, content: bytes,
@@ -185,6 +222,11 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
     await db[CREDIT_NOTES].create_index("source_key", unique=True, name="credited_once",
                                         partialFilterExpression={"source_key": {"$type": "string"}})
     await db[CREDIT_NOTES].create_index([("invoice_id", 1), ("_id", 1)], name="by_invoice")
+    for collection in (INVOICES, CREDIT_NOTES):
+        await db[collection].create_index(
+            [("delivery.next_attempt_at", 1)], name="einvoice_due",
+            partialFilterExpression={"delivery.pending": True},
+        )
 
 
 def jsonable(value: Any) -> Any:

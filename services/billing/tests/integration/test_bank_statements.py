@@ -17,7 +17,11 @@ from sample_statements import (
     statement,
     stmt,
 )
-from smart_shared.events.catalogue import PaymentReceived
+from smart_shared.events.catalogue import (
+    InvoiceDelivered,
+    InvoiceDeliveryRejected,
+    PaymentReceived,
+)
 from smart_shared.ids import new_id
 from smart_shared.mongo import OUTBOX
 
@@ -33,9 +37,13 @@ def staff_of(billing: Billing, branch: str) -> httpx.AsyncClient:
 
 
 async def everything_booked(billing: Billing) -> tuple[int, ...]:
-    """What an import writes: payments, parked payments, statements, events to publish."""
-    return tuple([await billing.db[name].count_documents({}) for name in (
-        "payments", "unmatched_payments", "bank_statements", OUTBOX)])
+    """What an import writes: payments, parked payments, statements, events to publish (not
+    the e-invoices' deliveries, which go on meanwhile)."""
+    booked = [await billing.db[name].count_documents({}) for name in (
+        "payments", "unmatched_payments", "bank_statements")]
+    events = await billing.db[OUTBOX].count_documents({"ce_type": {"$nin": [
+        InvoiceDelivered.ce_type(), InvoiceDeliveryRejected.ce_type()]}})
+    return (*booked, events)
 
 
 async def balance_of(billing: Billing, invoice: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ from smart_shared.mail import send_mail
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.problems import conflict
-from smart_shared.telemetry import continue_trace, current_traceparent
+from smart_shared.telemetry import current_traceparent, start_linked_trace
 
 from collection.domain import (
     CaseState,
@@ -187,8 +187,9 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
     }
     entries = [timeline_entry(uow, "reminder_sent", level=level, language=language, text=text,
                               amounts=claim_document(claim))]
-    with continue_trace("collection step", doc.get("traceparent"), **{"smart.case_id": case_id,
-                                                                      "smart.level": level}):
+    # each reminder starts a trace of its own, linked to the contract's (kept on the case)
+    with start_linked_trace("collection step", doc.get("traceparent"),
+                            attributes={"smart.case_id": case_id, "smart.level": level}):
         uow.publish(ReminderSent(
             branch=doc["branch"], version=version, occurred_at=uow.clock.now(),
             invoice_id=doc["invoice_id"], contract_id=doc["contract_id"], case_id=case_id,

@@ -18,7 +18,13 @@ from smart_shared.events.catalogue import (
 from smart_shared.links import capability_token
 from smart_shared.money import Money
 from smart_shared.settings import Settings
-from smart_shared.testing import consumed_records, eventually
+from smart_shared.testing import (
+    consumed_records,
+    eventually,
+    links_to,
+    recorded_spans,
+    trace_id_of,
+)
 
 if TYPE_CHECKING:
     from conftest import Collection  # type: ignore[import-not-found]
@@ -97,9 +103,27 @@ async def test_reminders_follow_the_clock_and_a_payment_stops_them(
     assert "Indemnité: 40,00\xa0€" in body["timeline"][3]["text"]
     assert len(collection.events_of(invoice.invoice_id, ReminderSent)) == 3
     assert len(collection.events_of(invoice.invoice_id, DebtRecovered)) == 1
-    # the scheduled steps continue the trace of the DebtOverdue handling that opened the case
+    # each reminder is a trace of its own, not one more part of the contract's
+    reminder_traces = collection.trace_ids_of(invoice.invoice_id, ReminderSent)
+    assert len(reminder_traces) == 3
+    assert case["traceparent"].split("-")[1] not in reminder_traces
+
+
+async def test_a_reminder_starts_its_own_trace_linked_to_the_contracts(
+        collection: Collection) -> None:
+    invoice, overdue = collection.overdue()
+    await collection.send(overdue)
+    case = await collection.opened(invoice.invoice_id)
+    with recorded_spans() as spans:
+        await collection.advance_to(invoice.due_date + timedelta(days=7))
+        await collection.wait_for(invoice.invoice_id, ReminderSent)
+        [step] = [s for s in spans.get_finished_spans() if s.name == "collection step"
+                  and (s.attributes or {}).get("smart.case_id") == case["_id"]]
+    assert step.parent is None
+    assert step.context.trace_id != trace_id_of(case["traceparent"])
+    assert links_to(step, case["traceparent"])
     assert collection.trace_ids_of(invoice.invoice_id, ReminderSent) == {
-        case["traceparent"].split("-")[1]}
+        format(step.context.trace_id, "032x")}
 
 
 async def test_a_payment_plan_pauses_the_schedule_and_a_missed_instalment_resumes_it(

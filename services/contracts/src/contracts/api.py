@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.auth import Principal
@@ -13,6 +13,7 @@ from smart_shared.http import Page, find_page, path_token
 from smart_shared.openapi import PDF, problems
 from smart_shared.problems import forbidden, invalid
 from smart_shared.service import Platform
+from smart_shared.simulators import outage_switch
 
 from contracts.contract_pdf import signed_contract_pdf
 from contracts.contracting import (
@@ -53,12 +54,6 @@ def contract_view(contract: Contract) -> dict[str, Any]:
             "used_at": contract.signing.used_at.isoformat() if contract.signing.used_at else None,
         }
     return view
-
-
-class SimulatorState(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    failing: bool
 
 
 class SignatureIn(BaseModel):
@@ -196,26 +191,6 @@ class ContractController(Controller):
         }
 
 
-class GatewaySimulatorController(Controller):
-    """Staff switch for the SIMULATED social-security gateway (local runs, demos, tests)."""
-
-    path = "/v1/declaration-gateway-simulator"
-    tags = ["simulator"]
-
-    @get("/", summary="State of the simulated social-security gateway for the caller's branch")
-    async def state(self, platform: Platform, principal: Principal) -> SimulatorState:
-        principal.require("staff", "admin")
-        return SimulatorState(failing=await _simulator(platform).is_failing(principal.branch))
-
-    @put("/", summary="Make the simulated social-security gateway fail or answer, for the "
-         "caller's branch only")
-    async def set_state(self, data: SimulatorState, platform: Platform,
-                        principal: Principal) -> SimulatorState:
-        principal.require("staff", "admin")
-        await _simulator(platform).set_failing(data.failing, principal.branch)
-        return data
-
-
 def _pdf(contract: Contract, member: KnownMember | None) -> Response[bytes]:
     return Response(signed_contract_pdf(contract, member), media_type=PDF, headers={
         "Content-Disposition": f'inline; filename="contract-{contract.contract_id}.pdf"'})
@@ -233,3 +208,7 @@ def _simulator(platform: Platform) -> SimulatedSocialSecurityGateway:
     if not isinstance(gateway, SimulatedSocialSecurityGateway):
         raise forbidden("The real social-security gateway is not switched from here")
     return gateway
+
+
+GatewaySimulatorController = outage_switch("/v1/declaration-gateway-simulator",
+                                           "social-security gateway", _simulator)

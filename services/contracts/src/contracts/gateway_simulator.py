@@ -8,7 +8,6 @@ It can be told to fail, to exercise retries: environment variable
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
@@ -16,6 +15,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.ids import new_id
 from smart_shared.mongo import Document
+from smart_shared.simulators import SimulatedOutage
 
 from contracts.domain import Employment, GatewayUnavailable
 
@@ -24,31 +24,13 @@ SETTINGS = "simulated_gateway_settings"
 FAILING_ENV = "SMART_DECLARATION_SIMULATOR_FAILING"
 
 
-class SimulatedSocialSecurityGateway:
+class SimulatedSocialSecurityGateway(SimulatedOutage):
     """An ``EmploymentGateway`` that simulates the social-security gateway; replicas of the
     service share its state through MongoDB, like they would share the real gateway."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
+        super().__init__(db, SETTINGS, FAILING_ENV)
         self._declarations = db[DECLARATIONS]
-        self._settings = db[SETTINGS]
-
-    async def start(self) -> None:
-        """Apply ``SMART_DECLARATION_SIMULATOR_FAILING`` when it is set."""
-        wanted = os.environ.get(FAILING_ENV)
-        if wanted is not None:
-            await self.set_failing(wanted.strip().lower() in ("1", "true", "yes"))
-
-    async def is_failing(self, *branches: str) -> bool:
-        """Whether the gateway fails for any of ``branches``: switched for all branches (at
-        start, in tests) or for one (by that branch's staff)."""
-        ids = ["simulator", *(f"simulator:{branch}" for branch in branches)]
-        return await self._settings.find_one({"_id": {"$in": ids}, "failing": True}) is not None
-
-    async def set_failing(self, failing: bool, branch: str | None = None) -> None:
-        """Switch the simulated outage for one branch, or for every branch when ``None``."""
-        key = "simulator" if branch is None else f"simulator:{branch}"
-        await self._settings.update_one({"_id": key}, {"$set": {"failing": failing}},
-                                        upsert=True)
 
     async def declare(self, contract_id: str, member_id: str, branch: str,
                       work_days: list[date]) -> str:

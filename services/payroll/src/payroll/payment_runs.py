@@ -15,6 +15,7 @@ from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.problems import Problem, invalid
 from smart_shared.rulepacks import UnknownRulePack
+from smart_shared.telemetry import start_linked_trace
 
 from payroll.domain import (
     PAYMENT_RUN_HORIZON,
@@ -197,22 +198,26 @@ async def confirm_payment_run(uow: UnitOfWork, run: Document) -> Document:
     members = {doc["_id"]: doc async for doc in uow.db[MEMBERS].find(
         {"_id": {"$in": [salaries[item["salary_id"]]["member_id"] for item in payments]}},
         {"contact": 1}, session=uow.session)} if payments else {}
-    for item in payments:
-        salary = salaries[item["salary_id"]]
-        mail = salary_paid_mail(salary, members.get(salary["member_id"]), item["amount"],
-                                paid_on)
-        if mail:
-            send_mail(uow, mail)
-        uow.publish(SalaryPaid(
-            branch=salary["branch"],
-            version=salary["version"] + 1,
-            occurred_at=uow.clock.now(),
-            salary_id=salary["_id"],
-            contract_id=salary["contract_id"],
-            member_id=salary["member_id"],
-            amount=Money.model_validate(item["amount"]),
-            paid_on=paid_on,
-            payment_run_id=run["_id"],
-            end_to_end_id=item["end_to_end_id"],
-        ))
+    # the run is a trace of its own; each salary's payment in it is linked to its contract's
+    with start_linked_trace("payment run", attributes={"smart.payment_run_id": run["_id"]}):
+        for item in payments:
+            salary = salaries[item["salary_id"]]
+            with start_linked_trace("salary paid", salary.get("traceparent"), own_trace=False,
+                                    attributes={"smart.salary_id": salary["_id"]}):
+                mail = salary_paid_mail(salary, members.get(salary["member_id"]), item["amount"],
+                                        paid_on)
+                if mail:
+                    send_mail(uow, mail)
+                uow.publish(SalaryPaid(
+                    branch=salary["branch"],
+                    version=salary["version"] + 1,
+                    occurred_at=uow.clock.now(),
+                    salary_id=salary["_id"],
+                    contract_id=salary["contract_id"],
+                    member_id=salary["member_id"],
+                    amount=Money.model_validate(item["amount"]),
+                    paid_on=paid_on,
+                    payment_run_id=run["_id"],
+                    end_to_end_id=item["end_to_end_id"],
+                ))
     return confirmed

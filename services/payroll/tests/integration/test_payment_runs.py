@@ -13,6 +13,7 @@ import sepaxml
 import xmlschema
 from smart_shared.ids import new_id
 from smart_shared.money import Money
+from smart_shared.testing import links_to, recorded_spans, trace_id_of
 
 from .harness import (
     Payroll,
@@ -178,3 +179,32 @@ async def test_staff_list_the_payment_runs_of_their_own_branch(payroll: Payroll)
     async with payroll.client("staff", "BE") as other_branch:
         theirs = (await other_branch.get("/v1/payment-runs", params={"limit": 500})).json()
     assert opened.json()["payment_run_id"] not in {r["payment_run_id"] for r in theirs["items"]}
+
+
+async def test_a_payment_run_starts_its_own_trace_and_links_each_salary_to_its_contracts(
+    payroll: Payroll,
+) -> None:
+    member = new_id()
+    await payroll.send(member_activated(member, "FR7630006000011234567890189", branch="FR"))
+    salary_id = await guaranteed_salary(payroll, member, date(2026, 3, 3), "900.00")
+    salary = await payroll.service.platform.db["salaries"].find_one(  # type: ignore[union-attr]
+        {"_id": salary_id})
+    with recorded_spans() as spans:
+        async with payroll.client("staff", "FR") as staff:
+            opened = await staff.post("/v1/payment-runs", json={"pay_date": "2026-03-31"})
+            assert opened.status_code == 201, opened.text
+            run_id = opened.json()["payment_run_id"]
+            confirmed = await staff.post(f"/v1/payment-runs/{run_id}/confirm")
+            assert confirmed.status_code == 200, confirmed.text
+        [paid] = await payroll.salary_paid(salary_id)
+        finished = spans.get_finished_spans()
+    [run] = [s for s in finished if s.name == "payment run"
+             and (s.attributes or {}).get("smart.payment_run_id") == run_id]
+    [pay] = [s for s in finished if s.name == "salary paid"
+             and (s.attributes or {}).get("smart.salary_id") == salary_id]
+    assert run.parent is None
+    assert run.context.trace_id != trace_id_of(salary["traceparent"])
+    assert pay.context.trace_id == run.context.trace_id
+    assert links_to(pay, salary["traceparent"])
+    headers = next(h for h, e in payroll.wire.published if e is paid)
+    assert trace_id_of(headers["traceparent"]) == run.context.trace_id

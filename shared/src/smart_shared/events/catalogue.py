@@ -254,6 +254,37 @@ class CreditNoteIssued(_InvoiceEvent):
     balance_due: Money
 
 
+DeliveredDocument = Literal["invoice", "credit_note"]
+
+
+class InvoiceDelivered(_InvoiceEvent):
+    """The invoice, or one of its credit notes, reached the client's Peppol access point
+    (Belgian business clients receive their invoices through Peppol since 1 January 2026)."""
+
+    document: DeliveredDocument
+    document_id: str = Field(description="The invoice id, or the credit note's id.")
+    number: str = Field(description="The number of the document delivered.")
+    channel: Literal["peppol"] = "peppol"
+    receiver: str = Field(description="The client's Peppol participant id "
+                          "({scheme}:{identifier}, e.g. 9925:BE0123456789).")
+    transmission_id: str = Field(description="The access point's id of the transmission.")
+    delivered_at: datetime
+
+
+class InvoiceDeliveryRejected(_InvoiceEvent):
+    """Peppol refused the invoice or credit note for good (e.g. the client is not registered
+    on Peppol); it is not sent again. Every invoice is also mailed to the client; a refused
+    credit note waits for the branch's staff."""
+
+    document: DeliveredDocument
+    document_id: str = Field(description="The invoice id, or the credit note's id.")
+    number: str = Field(description="The number of the document refused.")
+    channel: Literal["peppol"] = "peppol"
+    receiver: str = Field(description="The client's Peppol participant id.")
+    reason: str
+    rejected_at: datetime
+
+
 # ------------------------------------------------------------------------------------- payroll
 
 
@@ -419,6 +450,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     InvoicePaid,
     DebtOverdue,
     CreditNoteIssued,
+    InvoiceDelivered,
+    InvoiceDeliveryRejected,
     SalaryDue,
     SalaryPaid,
     GuaranteeGranted,

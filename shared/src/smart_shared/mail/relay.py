@@ -9,7 +9,6 @@ batch sends it again on restart, with the same ``Message-ID`` (derived from the 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,7 +25,7 @@ from smart_shared.mail.outbox import MAILS
 from smart_shared.mail.render import render
 from smart_shared.mail.smtp import SmtpSender, build_message
 from smart_shared.mongo import Document
-from smart_shared.outbox import LeasedRelay
+from smart_shared.outbox import LeasedRelay, retry_at
 
 log = logging.getLogger("smart.mail")
 tracer = trace.get_tracer("smart.mail")
@@ -125,11 +124,6 @@ class MailRelay(LeasedRelay):
                               f"{self._service}")
         return await source(self._db, attachment["key"])
 
-    def _retry_at(self, attempts: int, now: datetime) -> datetime:
-        # jitter spreads the retries of many mails that failed together (a server outage)
-        wait = min(MAX_RETRY_WAIT.total_seconds(), self._retry * 2 ** (attempts - 1))
-        return now + timedelta(seconds=wait * random.uniform(0.5, 1.0))
-
     async def _record(self, sent: list[tuple[Document, str]],
                       failed: list[tuple[Document, BaseException]]) -> None:
         now = datetime.now(UTC)
@@ -151,8 +145,9 @@ class MailRelay(LeasedRelay):
                     "dead_at": now}}
             else:
                 log.warning("mail %s not sent (attempt %d): %s", row["_id"], attempts, reason)
+                retry = retry_at(attempts, now, self._retry, MAX_RETRY_WAIT)
                 change = {"$set": {"attempts": attempts, "last_error": reason,
-                                   "next_attempt_at": self._retry_at(attempts, now)}}
+                                   "next_attempt_at": retry}}
             updates.append(UpdateOne({"_id": row["_id"]}, change))
         if updates:
             await self._db[MAILS].bulk_write(updates, ordered=False)

@@ -38,6 +38,15 @@ class LegalMentions(LegalIdentity):
     early_payment_discount: Sourced[str] | None = None
 
 
+class EInvoicingRules(BaseModel):
+    """Which clients receive their invoices as structured e-invoices through Peppol."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    peppol_for_domestic_business: Sourced[bool]
+    receiver_scheme: Sourced[str]
+
+
 class BillingRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -48,6 +57,7 @@ class BillingRules(BaseModel):
     reverse_charge_mention: Sourced[str]
     outside_eu_mention: Sourced[str]
     legal: LegalMentions
+    einvoicing: EInvoicingRules
 
 
 def billing_rules(branch: str, on: date) -> BillingRules:
