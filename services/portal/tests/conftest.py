@@ -81,13 +81,14 @@ class Portal:
 
         return str(run(eventually(newest, timeout=60, interval=0.3)))
 
-    def add_staff(self, email: str, name: str, branch: str, language: str) -> None:
+    def add_staff(self, email: str, name: str, branch: str, language: str,
+                  role: str = "staff") -> None:
         """A staff identity of ``branch``, as its admin adds it (members' ``POST /v1/staff``)."""
         admin = mint_token(Settings(), "admin", branch, sub="admin-of-the-tests")
         answer = httpx.post(f"{self.platform.urls['members']}/v1/staff", timeout=30,
                             headers={"Authorization": f"Bearer {admin}"},
                             json={"email": email, "name": name, "branch": branch,
-                                  "role": "staff", "language": language})
+                                  "role": role, "language": language})
         assert answer.status_code == 201, answer.text
 
     def log_in(self, page: Page, email: str, branch: str) -> None:

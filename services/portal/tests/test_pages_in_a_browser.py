@@ -11,7 +11,7 @@ from playwright.sync_api import BrowserContext, expect
 from portal.sessions import SESSIONS, session_key
 from pymongo import MongoClient
 
-from services.portal.tests.conftest import Portal
+from services.portal.tests.conftest import Portal, run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -124,3 +124,54 @@ def test_staff_see_their_funds_position_and_check_its_ledger(
     page.get_by_role("link", name="Check the ledger").click()
     expect(page.get_by_role("status")).to_contain_text("The balances match the")
     accessible(page)
+
+
+def test_an_admin_sees_the_dead_letters_of_the_services_and_sends_one_again(
+        portal: Portal, context: BrowserContext, staff_email: str, accessible: Any) -> None:
+    from aiokafka import AIOKafkaProducer
+    from smart_shared.events.catalogue import CONTRACTS_TOPIC
+
+    async def poison() -> None:
+        """A WorkCompleted whose body is none: billing and payroll, which handle the type,
+        dead-letter it (fund, which reads the topic too, skips the type unread)."""
+        kafka = portal.platform.env["KAFKA_BOOTSTRAP_SERVERS"]
+        producer = AIOKafkaProducer(bootstrap_servers=kafka)
+        await producer.start()
+        try:
+            headers = {"ce_specversion": "1.0", "ce_id": str(uuid.uuid4()),
+                       "ce_source": "/smart/BE/contracts",
+                       "ce_type": "coop.smart.contracts.WorkCompleted.v1",
+                       "ce_time": "2026-12-01T10:00:00+00:00", "ce_subject": "contract-broken",
+                       "content-type": "application/json"}
+            await producer.send_and_wait(
+                portal.platform.env["SMART_TOPIC_NAMESPACE"] + CONTRACTS_TOPIC, b"{}",
+                key=b"contract-broken", headers=[(k, v.encode()) for k, v in headers.items()])
+        finally:
+            await producer.stop()
+
+    run(poison())
+    admin = f"an.{uuid.uuid4().hex[:8]}@smart.example.be"
+    portal.add_staff(admin, "An Admin", "BE", "en", role="admin")
+    page = context.new_page()
+    portal.log_in(page, admin, "BE")
+    page.get_by_role("link", name="Dead letters").click()
+    rows = page.locator("table.dead-letters tbody tr").filter(has_text="contract-broken")
+    for _ in range(30):  # the consumers dead-letter it within seconds
+        if rows.count() >= 2:
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    expect(rows).to_have_count(2)
+    accessible(page)
+    rows.filter(has_text="billing").get_by_role("button", name="Send again").click()
+    expect(page.get_by_role("status")).to_have_text("The event was sent again.")
+    accessible(page)
+
+    assert context.browser is not None
+    staff = context.browser.new_context()
+    other = staff.new_page()
+    portal.log_in(other, staff_email, "BE")
+    expect(other.get_by_role("link", name="Dead letters")).to_have_count(0)
+    refused = other.goto(f"{portal.url}/staff/dead-letters")
+    assert refused is not None and refused.status == 403
+    staff.close()

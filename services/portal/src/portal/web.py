@@ -17,7 +17,7 @@ from smart_shared.http import path_token
 from smart_shared.service import Platform
 
 from portal import i18n, sessions
-from portal.services import Services
+from portal.services import Refused, Services
 from portal.settings import PortalSettings
 
 CONTENT_SECURITY_POLICY = "; ".join((
@@ -118,6 +118,17 @@ class Visitor:
         if not self.is_staff or self.principal is None:
             raise SignInFirst
         return self.principal
+
+    def require_admin(self) -> Principal:
+        """An admin of their branch; other staff are refused (403), anyone else signs in."""
+        principal = self.require_staff()
+        if principal.role != "admin":
+            raise Refused(403, i18n.gettext("Only an admin of the branch may do this"))
+        return principal
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal is not None and self.principal.role == "admin"
 
     def require_signed_in(self) -> Principal:
         if self.principal is None:

@@ -1,5 +1,5 @@
 """Staff pages, for their own branch: the queues to work through, invoices and their credit
-notes, and the payment runs."""
+notes, the payment runs, and, for admins, the dead letters of the six services."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from portal.services import Refused
 from portal.web import Visitor, download, page
 
 PLAN_ROWS = 3
+# every service that consumes events, so may dead-letter one
+CONSUMERS = ("members", "contracts", "billing", "payroll", "fund", "collection")
 
 
 class StaffPages(Controller):
@@ -257,3 +259,39 @@ class StaffPages(Controller):
         visitor.require_staff()
         run = await visitor.services.post("payroll", f"/v1/payment-runs/{run_id}/confirm")
         return page(request, "staff/payment_run.html", visitor=visitor, run=run)
+
+    async def _dead_letters(self, request: Request[Any, Any, Any], visitor: Visitor,
+                            **context: Any) -> Template:
+        async def of(service: str) -> list[dict[str, Any]]:
+            try:
+                answer = await visitor.services.get(service, "/v1/dead-letters")
+            except Refused as refused:
+                if refused.status == 404:  # a service without a consumer has no dead letters
+                    return []
+                raise
+            return [{**letter, "service": service} for letter in answer["items"]]
+
+        found = await asyncio.gather(*(of(service) for service in CONSUMERS))
+        letters = sorted((letter for service in found for letter in service),
+                         key=lambda letter: letter.get("failed_at") or "")
+        return page(request, "staff/dead_letters.html", visitor=visitor, letters=letters,
+                    **context)
+
+    @get("/dead-letters")
+    async def dead_letters(self, request: Request[Any, Any, Any],
+                           visitor: Visitor) -> Template | Redirect:
+        visitor.require_admin()
+        return await self._dead_letters(request, visitor)
+
+    @post("/dead-letters/{service:str}/{event_id:str}/replay", status_code=200)
+    async def replay(self, request: Request[Any, Any, Any], visitor: Visitor, service: str,
+                     event_id: str) -> Template | Redirect:
+        visitor.require_admin()
+        if service not in CONSUMERS:
+            return await self._dead_letters(request, visitor,
+                                            failure=_("No such service."))
+        try:
+            await visitor.services.post(service, f"/v1/dead-letters/{event_id}/replay")
+        except Refused as refused:
+            return await self._dead_letters(request, visitor, failure=refused.detail)
+        return Redirect(f"/staff/dead-letters?replayed={event_id}", status_code=303)
