@@ -91,10 +91,10 @@ MEMBERS: tuple[MemberPlan, ...] = (
                {"street": "Rue Coenraets 72", "postal_code": "1060", "city": "Saint-Gilles",
                 "country": "BE"}),
     MemberPlan("bram", "BE", "Bram", "Willems", "graphic designer", "other", "200",
-               "BE68539007547034",
+               "BE62510007547061",
                {"street": "Veldstraat 12", "postal_code": "9000", "city": "Gent", "country": "BE"}),
     MemberPlan("camille", "FR", "Camille", "Durand", "comédienne", "artistic", "304",
-               "FR1420041010050500013M02606",
+               "FR7630004000031234567890143",
                {"street": "12 rue de la Roquette", "postal_code": "75011", "city": "Paris",
                 "country": "FR"}),
 )
@@ -677,7 +677,7 @@ class _Scenario:
         self.step("salaries due (7th working day); the fund advanced the guaranteed ones")
 
     async def on_time_payments(self) -> None:
-        payers = {"on_time": "BE68539007547034", "fr_on_time": "FR7630006000011234567890189"}
+        payers = {"on_time": "BE62510007547061", "fr_on_time": "FR7610107001011234567890129"}
         for key, iban in payers.items():
             answer = await self.pay(key, _dec(self.invoices[key]["total"]), iban, "full")
             if answer.get("outcome") != "matched":
