@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-_FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_FORBIDDEN = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 class UnreadableXml(ValueError):
@@ -18,11 +18,19 @@ class UnreadableXml(ValueError):
 
 
 def parse_untrusted(content: bytes) -> ET.Element:
-    """The root element of an XML document without DTD or entities (refused, never expanded)."""
-    if _FORBIDDEN.search(content):
+    """The root element of a UTF-8 XML document without DTD or entities (refused, never
+    expanded)."""
+    try:
+        # parsed as text, so expat reads UTF-8 whatever the declaration says: a DTD cannot hide
+        # in UTF-16 or EBCDIC from the search below
+        document = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UnreadableXml(f"not UTF-8 (ISO 20022 messages are): {error.reason} at byte "
+                            f"{error.start}") from None
+    if _FORBIDDEN.search(document):
         raise UnreadableXml("DTDs and entity declarations are not accepted")
     try:
-        return ET.fromstring(content)
+        return ET.fromstring(document.removeprefix("\ufeff"))
     except ET.ParseError as error:
         raise UnreadableXml(f"not well-formed XML: {error}") from None
 

@@ -72,6 +72,9 @@ def test_a_technical_acceptance_decides_nothing_yet() -> None:
     (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
      b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">&x;</Document>',
      "report"),
+    # a DTD hidden from a byte search in another encoding
+    ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE d [<!ENTITY a "a">]><Document>&a;'
+     '</Document>'.encode("utf-16"), "report"),
     (b"<Document><unclosed></Document>", "report"),
     (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"/>', "Document"),
     (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.05"/>', "Document"),
