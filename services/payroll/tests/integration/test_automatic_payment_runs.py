@@ -187,3 +187,39 @@ async def test_a_report_on_an_unknown_run_or_transfer_is_refused_naming_the_fiel
     assert unknown_transfer.status_code == 400
     assert unknown_transfer.json()["errors"][0]["field"] == (
         "CstmrPmtStsRpt/OrgnlPmtInfAndSts[1]/TxInfAndSts[1]/OrgnlEndToEndId")
+
+
+async def test_a_group_status_alone_returns_every_transfer_of_a_staff_run_with_its_reason(
+    payroll: Payroll,
+) -> None:
+    platform = payroll.service.platform
+    assert platform is not None
+    last_day = working_days_after(platform.clock.today(), 2, "BE")
+    pay_date = working_days_after(last_day, 7, "BE")
+    salaries = []
+    for iban in IBANS[:2]:
+        member_id, contract_id = new_id(), new_id()
+        await payroll.send(member_activated(member_id, iban))
+        await payroll.send(*guaranteed_work(contract_id, member_id, last_day))
+        [due] = await payroll.salary_due(contract_id)
+        salaries.append(str(due.salary_id))  # type: ignore[attr-defined]
+    async with payroll.client("staff", "BE") as http:
+        opened = await http.post("/v1/payment-runs", json={"pay_date": pay_date.isoformat()})
+        assert opened.status_code == 201, opened.text
+        run_id = opened.json()["payment_run_id"]
+        file = await http.get(f"/v1/payment-runs/{run_id}/pain.001.xml")
+        message_id = ET.fromstring(file.content).findtext(
+            "p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", namespaces=NS)
+        report = status_report(str(message_id), version="10", group_status="RJCT",
+                               group_reason="<StsRsnInf><Rsn><Cd>FF01</Cd></Rsn></StsRsnInf>",
+                               message_id=unique_name("bank"))
+        applied = await http.post("/v1/payment-status-reports", content=report, headers=XML)
+        back = [(await http.get(f"/v1/salaries/{s}")).json() for s in salaries]
+    assert applied.status_code == 200, applied.text
+    assert sorted(r["salary_id"] for r in applied.json()["rejected"]) == sorted(salaries)
+    assert applied.json()["paid"] == []
+    for salary in back:
+        assert salary["status"] == "due"
+        assert salary["rejection"]["code"] == "FF01"
+        assert salary["rejection"]["reason"] == "the file format is invalid"
+        assert salary["rejection"]["account_unusable"] is False  # the next run pays it again
