@@ -21,9 +21,9 @@ ORIGINAL_MESSAGE = "CstmrPmtStsRpt/OrgnlGrpInfAndSts/OrgnlMsgId"
 
 async def apply_status_report(uow: UnitOfWork, branch: str, report: StatusReport,
                               staff_mailbox: str | None) -> dict[str, Any]:
-    """Apply ``report`` to the run of ``branch`` it names. Each salary changes at most once
-    whatever how often the report is imported: only a salary still in the run is paid or
-    returned. The run is confirmed once no transfer of it waits for the bank's word."""
+    """Apply ``report`` to the run of ``branch`` it names. Each salary changes at most once,
+    however often the report is imported: only a salary still in the run is paid or returned.
+    The run is confirmed once no transfer of it waits for the bank's word."""
     run = await uow.db[PAYMENT_RUNS].find_one(
         {"branch": branch, "message_id": report.original_message_id}, session=uow.session)
     if run is None:

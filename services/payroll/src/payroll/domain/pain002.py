@@ -6,10 +6,10 @@ pain.002.001.10 are read: the elements payroll needs sit at the same place in bo
 OrgnlPmtInfId, PmtInfSts, StsRsnInf and TxInfAndSts with OrgnlEndToEndId, TxSts, StsRsnInf).
 
 A transaction without a status of its own takes its payment information's status, else the
-group's. Status codes are ISO 20022 ExternalPaymentTransactionStatus1Code / ExternalPaymentGroup
-Status1Code: ACCP, ACSP, ACSC, ACWC, ACCC and ACWP mean the bank accepted the transfer for
-payment; RJCT that it refused it; RCVD, ACTC (technical validation only), PDNG and PART
-(a group partly accepted: each transaction's own status says which) decide nothing yet.
+group's. Status codes are ISO 20022 ExternalPaymentTransactionStatus1Code and
+ExternalPaymentGroupStatus1Code: ACCP, ACSP, ACSC, ACWC, ACCC and ACWP mean the bank accepted
+the transfer for payment; RJCT that it refused it; RCVD, ACTC (technical validation only), PDNG
+and PART (a group partly accepted: each transaction's own status says which) decide nothing yet.
 """
 
 from __future__ import annotations
