@@ -111,6 +111,8 @@ def private_platform(home: Path, kafka: str, mongo: str, **extra: str) -> Platfo
         "SMART_CLOCK_ID": run,
         "SMART_HOME": str(home),
         "SMART_SCHEDULER_INTERVAL": "0.5",
+        # these platforms play each payment run as staff do (payroll's tests cover the automatic)
+        "SMART_AUTOMATIC_PAYMENT_RUNS": "false",
         "SMART_FUND_INITIAL_CAPITAL_BE": "500000.00",
         "SMART_FUND_INITIAL_CAPITAL_FR": "300000.00",
         "SMART_LOG_LEVEL": "INFO",

@@ -50,7 +50,7 @@ async def member_with_a_contract(platform: PlatformProcesses, client_email: str 
         member = (await http.post(f"{platform.urls['members']}/v1/members", json={
             "branch": "BE", "first_name": "Lena", "last_name": "Maes",
             "email": f"lena.{number}@example.be", "birth_date": born.isoformat(),
-            "national_id": number, "iban": "BE68539007547034",
+            "national_id": number, "iban": "BE62510007547061",
             "address": {"street": "Korenmarkt 5", "postal_code": "9000", "city": "Gent",
                         "country": "BE"},
             "activities": [{"name": "illustrator", "kind": "artistic"}]})).json()

@@ -96,7 +96,7 @@ def test_a_member_signs_up_in_french(portal: Portal, member_browser: Any, story:
     page.get_by_label("Code postal").fill("1000")
     page.get_by_label("Localité").fill("Bruxelles")
     page.get_by_label("Pays").fill("BE")
-    page.get_by_label("Compte bancaire (IBAN) pour votre salaire").fill("BE68539007547034")
+    page.get_by_label("Compte bancaire (IBAN) pour votre salaire").fill("BE62510007547061")
     page.get_by_label("Votre activité").fill("musicienne")
     page.get_by_label("Type d'activité").select_option("artistic")
     page.get_by_role("button", name="Envoyer ma demande").click()
@@ -309,7 +309,7 @@ def test_staff_book_the_statement_and_pay_the_salary_and_the_member_sees_it_paid
     page.get_by_label("Elk verschuldigd loon betalen tot").fill(pay_date.isoformat())
     page.get_by_role("button", name="Een betaalronde openen").click()
     expect(page.locator(".run-status")).to_have_text("Open: wacht op de bank")
-    expect(page.locator("table")).to_contain_text("BE68539007547034")
+    expect(page.locator("table")).to_contain_text("BE62510007547061")
     accessible(page)
     screenshot(page, "staff-payment-run")
     with page.expect_download() as download:

@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(500, alias="SMART_RELAY_BATCH_SIZE", ge=1, le=5000)
     relay_idle_seconds: float = Field(0.25, alias="SMART_RELAY_IDLE_SECONDS", gt=0)
     scheduler_interval_seconds: float = Field(1.0, alias="SMART_SCHEDULER_INTERVAL", gt=0)
+    automatic_payment_runs: bool = Field(
+        True, alias="SMART_AUTOMATIC_PAYMENT_RUNS",
+        description="Payroll opens each branch's payment run the working day before every pay "
+        "date by itself; off only where staff play every run by hand (the demo scenario).")
     max_body_bytes: int = Field(1_048_576, alias="SMART_MAX_BODY_BYTES", ge=1024)
     public_rate_per_minute: int = Field(
         30, alias="SMART_PUBLIC_RATE_PER_MINUTE", ge=1,

@@ -9,7 +9,7 @@ from typing import Any
 from stdnum.be import nn
 from stdnum.fr import nir
 
-IBANS = {"BE": "BE71096123456769", "FR": "FR7630006000011234567890189"}
+IBANS = {"BE": "BE71096123456769", "FR": "FR7610107001011234567890129"}
 OTHER_IBAN = "NL91ABNA0417164300"
 
 

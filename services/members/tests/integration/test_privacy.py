@@ -97,6 +97,8 @@ BAD_REGISTRATIONS = [
     ({"national_id": "90051412325"}, "national_id"),
     ({"iban": "TR330006100519786457841326"}, "iban"),
     ({"iban": "BE71096123456760"}, "iban"),
+    # the cooperative's own salary account (the BE payroll pack's payer): a salary never leaves
+    ({"iban": "BE68 5390 0754 7034"}, "iban"),
     ({"email": "not-an-email"}, "email"),
     ({"birth_date": "2999-01-01"}, "birth_date"),
     ({"branch": "NL"}, "branch"),
@@ -149,14 +151,19 @@ async def test_bad_share_requests_are_problems_and_change_nothing(members):
                                       headers=staff),
             "empty patch": await http.patch(f"/v1/members/{member_id}", json={},
                                             headers=staff),
+            # the FR billing pack's collection account: one of the cooperative's own
+            "own account": await http.patch(f"/v1/members/{member_id}",
+                                            json={"iban": "FR7630006000011234567890189"},
+                                            headers=staff),
         }
         after = (await http.get(f"/v1/members/{member_id}", headers=staff)).json()
     assert {name: a.status_code for name, a in answers.items()} == {
         "count": 400, "amount": 400, "float": 400, "paid_on": 400, "unknown share": 404,
-        "patch": 400, "empty patch": 400}
+        "patch": 400, "empty patch": 400, "own account": 400}
     assert answers["amount"].json()["errors"][0]["field"] == "amount"
     assert answers["paid_on"].json()["errors"][0]["field"] == "paid_on"
     assert answers["patch"].json()["errors"][0]["field"] == "iban"
+    assert answers["own account"].json()["errors"][0]["field"] == "iban"
     assert after["status"] == "applicant" and after["version"] == 1
     assert len(after["shares"]) == 1 and after["shares"][0]["paid_on"] is None
     assert after["payout"]["iban"] == IBANS["BE"]

@@ -125,9 +125,9 @@ def test_an_applicant_cannot_be_suspended_but_may_leave():
 
 
 def test_changing_the_iban_announces_the_new_payout_details():
-    member, event = update(active(), Changes(iban="FR76 3000 6000 0112 3456 7890 189"), AT)
+    member, event = update(active(), Changes(iban="FR76 1010 7001 0112 3456 7890 129"), AT)
     assert event is not None and event.changed == ["payout"]
-    assert event.payout.iban == "FR7630006000011234567890189"
+    assert event.payout.iban == "FR7610107001011234567890129"
     assert event.version == member.version == 3
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, Parameter
 from pydantic import BaseModel, ConfigDict
 from smart_shared.auth import Principal
@@ -20,9 +20,11 @@ from smart_shared.rulepacks import UnknownRulePack, branches
 from smart_shared.service import Platform
 
 from payroll.domain import SIMULATION_HORIZON, SalaryNotPayable, compute_salary, salary_rules
+from payroll.domain.pain002 import UnreadableReport, parse_status_report
 from payroll.domain.sepa import ExclusionCode
 from payroll.payment_runs import confirm_payment_run, count_excluded, open_payment_run
 from payroll.payslip import payslip_of
+from payroll.status_reports import REFUSED, apply_status_report
 from payroll.store import PAYMENT_RUNS, SALARIES
 
 SalaryStatus = Literal["due", "in_run", "paid"]
@@ -40,6 +42,18 @@ class SimulationRequest(BaseModel):
     on: date | None = None
 
 
+class Rejection(BaseModel):
+    """Why the bank returned the salary's last transfer (pain.002), kept on the salary."""
+
+    payment_run_id: str
+    end_to_end_id: str
+    status_report_id: str
+    on: date
+    code: str | None
+    reason: str
+    account_unusable: bool
+
+
 class SalaryView(BaseModel):
     salary_id: str
     branch: str
@@ -51,11 +65,13 @@ class SalaryView(BaseModel):
     breakdown: SalaryBreakdown
     payment_run_id: str | None = None
     paid_on: date | None = None
+    rejection: Rejection | None = None
 
     @classmethod
     def of(cls, doc: Document) -> SalaryView:
         return cls(salary_id=doc["_id"], payment_run_id=doc.get("payment_run_id"),
-                   paid_on=doc.get("paid_on"), **{k: doc[k] for k in (
+                   paid_on=doc.get("paid_on"), rejection=doc.get("rejection"),
+                   **{k: doc[k] for k in (
                        "branch", "contract_id", "member_id", "guaranteed", "pay_date", "status",
                        "breakdown")})
 
@@ -247,3 +263,48 @@ class PaymentRunController(Controller):
             return await confirm_payment_run(uow, run)
 
         return PaymentRunView.of(await platform.database.transaction(work))
+
+
+class RejectedTransfer(BaseModel):
+    salary_id: str
+    member_id: str
+    amount: Money
+    code: str | None
+    reason: str
+    account_unusable: bool
+
+
+class StatusReportOutcome(BaseModel):
+    """What a pain.002 report changed: salaries paid now, salaries back to due, and how many
+    transfers of the run still wait for the bank's word."""
+
+    payment_run_id: str
+    report_id: str
+    version: str
+    paid: list[str]
+    rejected: list[RejectedTransfer]
+    waiting: int
+
+
+class PaymentStatusReportController(Controller):
+    path = "/v1/payment-status-reports"
+    tags = ["payment runs"]
+
+    @post(status_code=200, summary="Import the bank's pain.002 status report of a payment run "
+          "(XML body): accepted transfers are paid, rejected ones due again with their reason")
+    async def import_pain002(self, request: Request[Any, Any, Any], platform: Platform,
+                             principal: Principal) -> StatusReportOutcome:
+        _require_staff(principal)
+        content = await request.body()
+        if not content:
+            raise invalid("report", "the body is empty: send the pain.002 XML", REFUSED)
+        try:
+            report = parse_status_report(content)
+        except UnreadableReport as error:
+            raise invalid(error.where, str(error), REFUSED) from None
+
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            return await apply_status_report(uow, principal.branch, report,
+                                             platform.settings.staff_mailbox)
+
+        return StatusReportOutcome.model_validate(await platform.database.transaction(work))

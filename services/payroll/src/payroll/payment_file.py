@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from xml.etree import ElementTree as ET
 
 from sepaxml import SepaTransfer
 
@@ -47,3 +48,15 @@ def credit_transfer_file(payer: Payer, execution_date: date, transfers: list[Tra
             "endtoend_id": transfer.end_to_end_id,
         })
     return bytes(sepa.export(validate=True))
+
+
+def file_identifiers(content: bytes) -> tuple[str, list[str]]:
+    """The message id and payment information ids of a file this module made, which the bank's
+    pain.002 status reports name (``OrgnlMsgId``, ``OrgnlPmtInfId``)."""
+    root = ET.fromstring(content)  # our own file, never a document from outside
+    ns = {"p": f"urn:iso:std:iso:20022:tech:xsd:{SCHEMA}"}
+    message_id = root.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", namespaces=ns)
+    blocks = [b.text or "" for b in root.findall("p:CstmrCdtTrfInitn/p:PmtInf/p:PmtInfId", ns)]
+    if not message_id:
+        raise ValueError("the payment file has no message id")
+    return message_id, blocks

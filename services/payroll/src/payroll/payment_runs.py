@@ -26,7 +26,7 @@ from payroll.domain import (
     sepa_name,
 )
 from payroll.mails import salary_paid_mail
-from payroll.payment_file import Transfer, credit_transfer_file
+from payroll.payment_file import Transfer, credit_transfer_file, file_identifiers
 from payroll.store import MEMBERS, PAYMENT_RUNS, SALARIES
 
 EXCLUDED = Counter(
@@ -47,7 +47,13 @@ def _payee(salary: Document, member: Document | None) -> tuple[str, str]:
                               "payout details to pay them")
         raise NotSepaSafe("no_payout_details", "no payout details are known for the member")
     sepa_amount(Decimal(salary["breakdown"]["paid"]["amount"]))
-    return sepa_iban(payout.get("iban")), sepa_name(payout.get("holder_name"))
+    iban = sepa_iban(payout.get("iban"))
+    rejection = salary.get("rejection") or {}
+    if rejection.get("account_unusable") and rejection.get("iban") == iban:
+        raise NotSepaSafe("rejected_by_bank", f"the bank rejected the transfer to this account "
+                          f"({rejection['code']}: {rejection['reason']}); the member must give "
+                          "other payout details")
+    return iban, sepa_name(payout.get("holder_name"))
 
 
 def count_excluded(branch: str, excluded: list[dict[str, str]]) -> None:
@@ -124,6 +130,8 @@ async def open_payment_run(
         for item in items
     ]
     total = sum((Money.model_validate(item["amount"]) for item in items), Money.zero())
+    pain001 = credit_transfer_file(payer, execution_date, transfers)
+    message_id, payment_blocks = file_identifiers(pain001)
     run: dict[str, Any] = {
         "_id": run_id,
         "branch": branch,
@@ -137,7 +145,9 @@ async def open_payment_run(
         "opened_by": opened_by,
         "opened_at": uow.clock.now(),
         "confirmed_at": None,
-        "pain001": credit_transfer_file(payer, execution_date, transfers).decode(),
+        "pain001": pain001.decode(),
+        "message_id": message_id,
+        "payment_blocks": payment_blocks,
     }
     await uow.db[PAYMENT_RUNS].insert_one(run, session=uow.session)
     return run
@@ -173,16 +183,23 @@ async def confirm_payment_run(uow: UnitOfWork, run: Document) -> Document:
     if confirmed is None:
         current = await uow.db[PAYMENT_RUNS].find_one({"_id": run["_id"]}, session=uow.session)
         return current or run
+    await pay_salaries_in_run(uow, confirmed, confirmed["items"])
+    return confirmed
+
+
+async def pay_salaries_in_run(uow: UnitOfWork, run: Document, items: list[Document]) -> list[str]:
+    """Each salary of ``items`` still in ``run`` is paid: ``SalaryPaid`` and the member's mail,
+    once (a salary already paid, or back to due, is left as it is). The ids paid."""
     paid_on = uow.clock.today()
     in_run = {"status": "in_run", "payment_run_id": run["_id"]}
     salaries = {
         salary["_id"]: salary
         async for salary in uow.db[SALARIES].find(
-            {"_id": {"$in": [item["salary_id"] for item in confirmed["items"]]}, **in_run},
+            {"_id": {"$in": [item["salary_id"] for item in items]}, **in_run},
             session=uow.session,
         )
-    }
-    payments = [item for item in confirmed["items"] if item["salary_id"] in salaries]
+    } if items else {}
+    payments = [item for item in items if item["salary_id"] in salaries]
     if payments:
         # one command for the whole run; the salaries were read in this transaction, so each
         # update finds its salary still in the run (a concurrent change fails the transaction)
@@ -195,9 +212,7 @@ async def confirm_payment_run(uow: UnitOfWork, run: Document) -> Document:
         ], ordered=True, session=uow.session)
         if paid.modified_count != len(payments):
             raise RuntimeError(f"payment run {run['_id']} changed while it was confirmed")
-    members = {doc["_id"]: doc async for doc in uow.db[MEMBERS].find(
-        {"_id": {"$in": [salaries[item["salary_id"]]["member_id"] for item in payments]}},
-        {"contact": 1}, session=uow.session)} if payments else {}
+    members = await member_contacts(uow, [salaries[item["salary_id"]] for item in payments])
     # the run is a trace of its own; each salary's payment in it is linked to its contract's
     with start_linked_trace("payment run", attributes={"smart.payment_run_id": run["_id"]}):
         for item in payments:
@@ -220,4 +235,12 @@ async def confirm_payment_run(uow: UnitOfWork, run: Document) -> Document:
                     payment_run_id=run["_id"],
                     end_to_end_id=item["end_to_end_id"],
                 ))
-    return confirmed
+    return [item["salary_id"] for item in payments]
+
+
+async def member_contacts(uow: UnitOfWork, salaries: list[Document]) -> dict[str, Document]:
+    if not salaries:
+        return {}
+    return {doc["_id"]: doc async for doc in uow.db[MEMBERS].find(
+        {"_id": {"$in": [salary["member_id"] for salary in salaries]}},
+        {"contact": 1}, session=uow.session)}

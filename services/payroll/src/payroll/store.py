@@ -17,7 +17,8 @@ INVOICES = "invoices"
 SALARIES = "salaries"
 """salary_id → breakdown, pay date, status ``due`` → ``in_run`` → ``paid``."""
 PAYMENT_RUNS = "payment_runs"
-"""run_id → the salaries it carries, its SEPA file, status ``open`` → ``confirmed``."""
+"""run_id → the salaries it carries, its SEPA file and the file's message id (which the bank's
+status reports name), status ``open`` → ``confirmed``."""
 
 
 async def create_indexes(db: AsyncDatabase[Document]) -> None:
@@ -30,3 +31,9 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
                                     name="by_member")
     await db[CONTRACTS].create_index("member_id", name="by_member")
     await db[PAYMENT_RUNS].create_index([("branch", 1), ("_id", 1)], name="by_branch")
+    # the scheduler opens one run per branch and pay date, whatever the replicas and restarts
+    await db[PAYMENT_RUNS].create_index(
+        [("branch", 1), ("pay_date", 1)], unique=True, name="one_scheduled_run_per_pay_date",
+        partialFilterExpression={"opened_by": "scheduler"})
+    await db[PAYMENT_RUNS].create_index([("branch", 1), ("message_id", 1)],
+                                        name="by_payment_file")

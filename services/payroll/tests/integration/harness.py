@@ -107,8 +107,11 @@ class Payroll:
 
 
 @contextlib.asynccontextmanager
-async def running_payroll(settings: Settings | None = None) -> AsyncIterator[Payroll]:
+async def running_payroll(settings: Settings | None = None,
+                          automatic_runs: bool = False) -> AsyncIterator[Payroll]:
+    """Payroll on its own deployment; staff open every run by hand unless ``automatic_runs``."""
     settings = settings or isolated_settings("payroll")
+    settings = settings.model_copy(update={"automatic_payment_runs": automatic_runs})
     service = build(settings)
     async with serving(service.app) as url, EventWire(settings, PAYROLL_TOPIC) as wire:
         try:

@@ -165,6 +165,29 @@ def _placeholder_keys(table: dict[str, Any], prefix: str) -> list[str]:
     return keys
 
 
+@cache
+def cooperative_accounts() -> frozenset[str]:
+    """Every account of the cooperative's own that a pack names (a sourced value under a key
+    ``iban``: payroll's payer account, billing's collection account, …), compact and upper-case,
+    of every branch and year: a member's payout account can never be one of them."""
+    found: set[str] = set()
+    for pack in all_packs():
+        for path in sorted(pack.folder.glob("*.toml")):
+            found.update(_ibans(tomllib.loads(path.read_text())))
+    return frozenset(found)
+
+
+def _ibans(table: dict[str, Any]) -> list[str]:
+    ibans = []
+    for name, value in table.items():
+        if isinstance(value, dict):
+            if name == "iban" and isinstance(value.get("value"), str):
+                ibans.append("".join(value["value"].split()).upper())
+            else:
+                ibans.extend(_ibans(value))
+    return ibans
+
+
 def rule_pack(branch: str, on: date) -> RulePack:
     """The pack in force for ``branch`` on day ``on`` (the latest effective on or before it)."""
     candidates = [p for p in all_packs() if p.branch == branch and p.effective_from <= on]
@@ -196,6 +219,7 @@ __all__ = [
     "all_packs",
     "branches",
     "company_identity",
+    "cooperative_accounts",
     "placeholders",
     "rule_pack",
 ]

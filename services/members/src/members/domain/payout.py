@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, InvalidCountryCode, SchwiftyException
+from smart_shared.rulepacks import cooperative_accounts
 
 from members.domain.errors import RuleBroken
 
@@ -11,7 +12,8 @@ FIELD = "iban"
 
 
 def validate_iban(value: str, field: str = FIELD) -> str:
-    """The IBAN in compact form, if valid (checksum and national structure) and SEPA."""
+    """The IBAN in compact form, if valid (checksum and national structure), SEPA, and not one of
+    the cooperative's own accounts (a salary paid there would never reach the member)."""
     try:
         iban = IBAN(value, validate_bban=True)
     except InvalidChecksumDigits:
@@ -24,7 +26,11 @@ def validate_iban(value: str, field: str = FIELD) -> str:
         raise RuleBroken.on(
             field, f"salaries are paid by SEPA transfer; {iban.country_code} is outside SEPA"
         )
-    return str(iban.compact)
+    compact = str(iban.compact)
+    if compact in cooperative_accounts():
+        raise RuleBroken.on(field, "this is one of SMart's own accounts; give the account your "
+                            "salary should be paid to")
+    return compact
 
 
 def holder_name(first_name: str, last_name: str) -> str:

@@ -5,6 +5,8 @@ from payroll.domain.paydates import (
     PAYMENT_RUN_HORIZON,
     SIMULATION_HORIZON,
     is_working_day,
+    pay_date_prepared_on,
+    working_day_before,
     working_days_after,
 )
 from payroll.domain.rules import PayrollSection, SalaryRules, salary_rules
@@ -20,9 +22,11 @@ __all__ = [
     "SalaryRules",
     "compute_salary",
     "is_working_day",
+    "pay_date_prepared_on",
     "salary_rules",
     "sepa_amount",
     "sepa_iban",
     "sepa_name",
+    "working_day_before",
     "working_days_after",
 ]

@@ -29,6 +29,21 @@ def working_days_after(day: date, count: int, calendar: str) -> date:
     return current
 
 
+def working_day_before(day: date, calendar: str) -> date:
+    """The last working day strictly before ``day``."""
+    current = day - timedelta(days=1)
+    while not is_working_day(current, calendar):
+        current -= timedelta(days=1)
+    return current
+
+
+def pay_date_prepared_on(today: date, calendar: str) -> date:
+    """The pay date whose payment run is opened ``today``: the next working day, so the file is
+    at the bank the working day before (on a weekend or holiday, a run missed the day before is
+    opened late rather than never)."""
+    return working_days_after(today, 1, calendar)
+
+
 PAYMENT_RUN_HORIZON = timedelta(days=31)
 """How far ahead a payment run may be dated (policy): the bank executes a run on its date and the
 run holds every salary due by then, so a distant date would hold back salaries due sooner."""

@@ -47,7 +47,8 @@ _KIND = {"Cc": "control character", "Co": "private use character", "Cn": "unassi
 _SEPA_IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$")
 
 
-ExclusionCode = Literal["no_payout_details", "erased_member", "iban", "holder_name", "amount"]
+ExclusionCode = Literal["no_payout_details", "erased_member", "iban", "holder_name", "amount",
+                        "rejected_by_bank"]
 
 
 class NotSepaSafe(ValueError):
