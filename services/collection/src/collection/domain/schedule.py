@@ -9,13 +9,14 @@ from functools import cache
 import holidays
 from smart_shared.events.catalogue import ClientKind, ReminderLevel
 
-from collection.domain.rules import LEVELS, DebtorRules
+from collection.domain.rules import LEVELS, Channel, DebtorRules, TermStart
 
 
 @dataclass(frozen=True)
 class TakenStep:
     level: ReminderLevel
     on: date
+    channel: Channel = "email"
 
 
 @dataclass(frozen=True)
@@ -51,24 +52,57 @@ def _public_holidays(country: str, year: int) -> frozenset[date]:
         return frozenset()
 
 
-def next_working_day(day: date, country: str) -> date:
-    """The first Monday-Friday after ``day`` that is not a public holiday in ``country``."""
-    candidate = day + timedelta(days=1)
-    while candidate.weekday() >= 5 or candidate in _public_holidays(country, candidate.year):
+def is_working_day(day: date, country: str) -> bool:
+    """Monday to Friday and not a public holiday in ``country``."""
+    return day.weekday() < 5 and day not in _public_holidays(country, day.year)
+
+
+def working_days_after(day: date, count: int, country: str) -> date:
+    """The ``count``-th working day after ``day``."""
+    candidate = day
+    while count > 0:
         candidate += timedelta(days=1)
+        if is_working_day(candidate, country):
+            count -= 1
     return candidate
 
 
-def costs_allowed_from(state: CaseState, rules: DebtorRules) -> date | None:
-    """First day a cost may be claimed after the free reminder (None: no waiting rule applies).
+def free_term_starts(sent_on: date, channel: Channel, start: TermStart) -> date:
+    """First day of the free reminder's term (art. XIX.2 §1): the calendar day after an
+    e-mailed reminder, the third working day after a posted one."""
+    if channel == "post":
+        return working_days_after(sent_on, start.post_working_days.value,
+                                  start.holiday_calendar.value)
+    return sent_on + timedelta(days=start.email_calendar_days.value)
 
-    The term starts the working day after the reminder was e-mailed and lasts ``cost_free_days``.
+
+def pay_by(level: ReminderLevel, sent_on: date, channel: Channel,
+           rules: DebtorRules) -> date | None:
+    """The last day the letter of ``level`` sent on ``sent_on`` gives the debtor to pay.
+
+    The free first reminder to a Belgian consumer: the last of its ``cost_free_days`` calendar
+    days; any other letter: ``pay_within_days`` after the day it is sent; None for a letter
+    that asks for nothing by a date.
     """
+    wait = rules.cost_free_days.value if rules.cost_free_days else 0
+    if level == "reminder_1" and wait and rules.term_starts is not None:
+        return free_term_starts(sent_on, channel, rules.term_starts) + timedelta(days=wait - 1)
+    days = rules.pay_within_days.days_for(level)
+    return None if days is None else sent_on + timedelta(days=days)
+
+
+def costs_allowed_from(state: CaseState, rules: DebtorRules) -> date | None:
+    """First day a cost may be claimed after the free reminder (None: no waiting rule applies):
+    the day after its term's last day."""
     wait = rules.cost_free_days.value if rules.cost_free_days else 0
     free_reminder = state.taken("reminder_1")
     if not wait or free_reminder is None:
         return None
-    return next_working_day(free_reminder.on, state.branch) + timedelta(days=wait)
+    if rules.term_starts is None:
+        return free_reminder.on + timedelta(days=wait + 1)
+    last = pay_by("reminder_1", free_reminder.on, free_reminder.channel, rules)
+    assert last is not None
+    return last + timedelta(days=1)
 
 
 def planned_step(state: CaseState, rules: DebtorRules) -> PlannedStep | None:
