@@ -45,7 +45,7 @@ def test_business_schedule_ignores_weekends_and_holidays() -> None:
     ]
 
 
-def test_art_xix_2_consumer_gets_the_free_reminder_then_14_days_from_the_next_calendar_day() -> None:
+def test_art_xix_2_consumer_gets_the_free_reminder_then_14_days_from_the_next_day() -> None:
     # reminder 1 e-mailed on Monday 9 March; the term runs 10 to 23 March; costs from 24 March
     assert walk("BE", "consumer", date(2026, 3, 2)) == [
         ("reminder_1", 7), ("reminder_2", 22), ("formal_notice", 35),
