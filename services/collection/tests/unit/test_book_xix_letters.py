@@ -118,7 +118,7 @@ def test_law_of_2_august_2002_a_business_reminder_names_the_compensation_and_rat
     assert "17 maart 2026" in text  # 8 days after Monday 9 March
 
 
-def test_art_l441_10_a_french_business_reminder_states_penalties_and_the_40_euro_indemnity() -> None:
+def test_art_l441_10_a_french_business_reminder_states_penalties_and_the_40_euro_fee() -> None:
     text = printed("reminder_1", "business", "FR", "en")
     assert "L441-10" in text and "12,15 %" in text and "40,00 €" in text
     assert "SMart France" in text and "SIREN 808 451 561" in text
