@@ -438,10 +438,15 @@ async def mark_posted(uow: UnitOfWork, doc: Document, level: str, by: str) -> No
                        f"The {level} letter was {'posted' if entry.get('posting') else 'e-mailed'}"
                        "; nothing to post")
     today = uow.clock.today().isoformat()
+    # one update cannot both change an entry of the timeline and add one to it
     await uow.db[CASES].update_one(
         {"_id": doc["_id"], f"timeline.{index}.posting": "to_be_posted"},
-        {"$set": {f"timeline.{index}.posting": "posted", f"timeline.{index}.posted_on": today},
-         "$push": {"timeline": timeline_entry(uow, "letter_posted", level=level,
+        {"$set": {f"timeline.{index}.posting": "posted", f"timeline.{index}.posted_on": today}},
+        session=uow.session,
+    )
+    await uow.db[CASES].update_one(
+        {"_id": doc["_id"]},
+        {"$push": {"timeline": timeline_entry(uow, "letter_posted", level=level,
                                               detail=f"Posted by {by}")}},
         session=uow.session,
     )
