@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 
-import holidays
 from smart_shared.events.catalogue import ClientKind, ReminderLevel
+from smart_shared.workdays import working_days_after
 
 from collection.domain.rules import LEVELS, Channel, DebtorRules, TermStart
 
@@ -42,29 +41,6 @@ class CaseState:
 class PlannedStep:
     level: ReminderLevel
     on: date
-
-
-@cache
-def _public_holidays(country: str, year: int) -> frozenset[date]:
-    try:
-        return frozenset(holidays.country_holidays(country, years=year))
-    except NotImplementedError:
-        return frozenset()
-
-
-def is_working_day(day: date, country: str) -> bool:
-    """Monday to Friday and not a public holiday in ``country``."""
-    return day.weekday() < 5 and day not in _public_holidays(country, day.year)
-
-
-def working_days_after(day: date, count: int, country: str) -> date:
-    """The ``count``-th working day after ``day``."""
-    candidate = day
-    while count > 0:
-        candidate += timedelta(days=1)
-        if is_working_day(candidate, country):
-            count -= 1
-    return candidate
 
 
 def free_term_starts(sent_on: date, channel: Channel, start: TermStart) -> date:
