@@ -213,7 +213,8 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
             total_claimed=money(claim.total, doc), language=language, sent_on=today,
         ))
         if channel == "email":
-            send_mail(uow, letter_mail(doc, level, money(claim.total, doc)))
+            send_mail(uow, letter_mail(doc, level, money(claim.total, doc),
+                                       pay_by(level, today, channel, rules)))
         if level == "write_off_proposed":
             reason = (f"Automatic write-off {rules.schedule.day_of(level)} days after the due "
                       f"date: collection failed")

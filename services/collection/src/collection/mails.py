@@ -7,6 +7,8 @@ printed from it the first time the mail is sent or the letter downloaded, and ke
 
 from __future__ import annotations
 
+from datetime import date
+
 from smart_shared.events.catalogue import Language, ReminderLevel
 from smart_shared.mail import Attachment, AttachmentSource, Mail
 from smart_shared.money import Money
@@ -16,7 +18,8 @@ from collection.documents import letter_of
 from collection.domain.letters import SUBJECTS
 
 
-def letter_mail(case: Document, level: ReminderLevel, total_claimed: Money) -> Mail:
+def letter_mail(case: Document, level: ReminderLevel, total_claimed: Money,
+                pay_by: date | None = None) -> Mail:
     client = case["client"]
     language: Language = "fr" if case["branch"] == "FR" else client["language"]
     subject = SUBJECTS[language][level]
@@ -24,7 +27,7 @@ def letter_mail(case: Document, level: ReminderLevel, total_claimed: Money) -> M
         cause=f"letter:{case['_id']}:{level}", to=client["email"], to_name=client["name"],
         language=language, branch=case["branch"], template="collection_letter",
         data={"client_name": client["name"], "letter": subject,
-              "number": case["invoice_number"], "total": total_claimed},
+              "number": case["invoice_number"], "total": total_claimed, "pay_by": pay_by},
         attachments=(Attachment("letter", f"{case['_id']}:{level}",
                                 f"{case['invoice_number']}-{level}.pdf", "application/pdf"),),
     )

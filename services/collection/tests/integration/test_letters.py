@@ -72,6 +72,7 @@ async def test_art_xix_2_the_free_first_reminder_mail_carries_its_pdf_with_the_1
     # e-mailed: the term starts the next calendar day and lasts 14 days
     deadline = format_date(sent_on + timedelta(days=14), format="long", locale="nl_BE")
     assert f"Uiterste betaaldatum: {deadline}" in text
+    assert f"Uiterste betaaldatum: {deadline}" in message["Text"]
     assert "kosteloos" in text and "Ondernemingsnummer 0896.755.397" in text
     assert "€ 20,00" in text  # the damages that may follow on a balance up to €150
 
