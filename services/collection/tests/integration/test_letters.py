@@ -10,9 +10,11 @@ from datetime import timedelta
 import pytest
 from babel.dates import format_date
 from babel.numbers import format_currency
+from collection.jobs import waiting_for_staff
 from pypdf import PdfReader
 from smart_shared.events import ReminderSent
 from smart_shared.links import capability_token
+from smart_shared.mongo import UnitOfWork
 from smart_shared.testing import Mailpit, eventually, unique_name
 
 from .conftest import Collection
@@ -46,6 +48,15 @@ async def test_each_reminder_and_the_formal_notice_reach_the_client_as_pdf_lette
     assert format_currency(claimed.amount, "EUR", locale="nl_BE") in message["Text"]
     assert claimed.amount > invoice.total + 40
     assert len(await mailpit.messages(email)) == 3
+
+
+async def to_post(collection: Collection) -> int:
+    assert collection.service.platform is not None
+
+    async def counts(uow: UnitOfWork) -> dict[str, int]:
+        return await waiting_for_staff(uow, "BE", collection.today())
+
+    return (await collection.service.platform.database.transaction(counts))["letters_to_post"]
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -111,6 +122,7 @@ async def test_a_letter_to_a_client_without_an_email_address_waits_to_be_posted(
         return case if case and case.get("level") == "reminder_1" else None
 
     await eventually(reminded)
+    assert await to_post(collection) == 1  # the staff digest names it
     async with collection.http() as http:
         path = f"/v1/cases/{opened['_id']}"
         [letter] = (await http.get(path, headers=collection.headers())).json()["letters"]
@@ -126,3 +138,4 @@ async def test_a_letter_to_a_client_without_an_email_address_waits_to_be_posted(
     assert posted.status_code == 200
     assert posted.json()["letters"][0]["posting"] == "posted"
     assert again.status_code == 409 and member.status_code == 403
+    assert await to_post(collection) == 0
