@@ -117,9 +117,14 @@ def private_platform(home: Path, kafka: str, mongo: str, **extra: str) -> Platfo
         # every client of a test platform (clients signing, applicants) is one loopback address
         "SMART_PUBLIC_RATE_PER_MINUTE": "1000000",
         "SMART_PUBLIC_BURST": "100000",
+        # the links the services mail (sign-in, signing, invoice) lead to this platform's portal
+        "SMART_PORTAL_URL": f"http://127.0.0.1:{free_port()}",
     })
     env.update(extra)
     urls = {name: f"http://127.0.0.1:{free_port()}" for name in SERVICES}
+    # the tokens of this platform's sign-ins are verified with its own members' keys
+    if "SMART_JWKS_URL" not in extra:
+        env["SMART_JWKS_URL"] = f"{urls['members']}/.well-known/jwks.json"
     platform = PlatformProcesses(urls, env, home)
     for name in SERVICES:
         platform.start(name)
@@ -132,10 +137,10 @@ def private_platform(home: Path, kafka: str, mongo: str, **extra: str) -> Platfo
 
 
 def start_portal(platform: PlatformProcesses) -> str:
-    """Start the portal beside a private platform's six services, calling their APIs; its URL."""
-    platform.urls["portal"] = f"http://127.0.0.1:{free_port()}"
+    """Start the portal beside a private platform's six services, calling their APIs, where
+    their mails' links lead; its URL."""
+    platform.urls["portal"] = platform.env["SMART_PORTAL_URL"]
     platform.env.update({f"SMART_{name.upper()}_URL": platform.urls[name] for name in SERVICES})
-    platform.env["SMART_PORTAL_URL"] = platform.urls["portal"]
     platform.start("portal")
     platform.wait_ready(("portal",))
     return platform.urls["portal"]

@@ -69,7 +69,8 @@ class Config:
     kafka_controller_port: int = field(
         default_factory=lambda: _env_int("SMART_KAFKA_CONTROLLER_PORT", 9093)
     )
-    kafka_heap: str = field(default_factory=lambda: os.environ.get("SMART_KAFKA_HEAP", "512m"))
+    # a broker that a developer reuses across many test runs holds thousands of partitions
+    kafka_heap: str = field(default_factory=lambda: os.environ.get("SMART_KAFKA_HEAP", "1g"))
     mongo_port: int = field(default_factory=lambda: _env_int("SMART_MONGO_PORT", 27017))
     smtp_port: int = field(default_factory=lambda: _env_int("SMART_SMTP_PORT", 1025))
     mailpit_port: int = field(default_factory=lambda: _env_int("SMART_MAILPIT_PORT", 8025))

@@ -1,7 +1,8 @@
 """``python -m tests.demo.run``: play the demo scenario on the platform ``make up`` started.
 
 Prints one line per step while the saga runs, then a summary (members, contracts, invoices,
-salaries, fund position, collection cases, payment runs) and where to look next. It can be run
+salaries, fund position, collection cases, payment runs), where to look next, and a fresh
+sign-in link to the portal for each person of the demo, members and staff. It can be run
 again on the same platform: every run registers new members and clients (and moves the platform
 clock about 200 days further).
 """
@@ -14,6 +15,7 @@ import time
 import urllib.request
 from decimal import Decimal
 
+from tests.demo.logins import login_links, render_links
 from tests.demo.scenario import Summary, play
 from tests.platform import LOCAL_PORTS, local_platform
 
@@ -105,7 +107,8 @@ def render(summary: Summary, home: str = ".local") -> str:
         parts.append("\nPROBLEMS SEEN")
         parts.extend(f"  - {p}" for p in summary.problems)
     parts.append("\nWHERE TO LOOK NEXT")
-    parts.append("  the portal  http://127.0.0.1:8000/  (members, clients and staff in a browser)")
+    parts.append("  the portal  http://127.0.0.1:8000/  (members, clients and staff in a browser;\n"
+                 "              sign in with the links below)")
     parts.extend(f"  {name:<11} http://127.0.0.1:{port}/schema"
                  for name, port in LOCAL_PORTS.items())
     parts.append(f"  the trace of one contract, from the client's signature to the recovered "
@@ -129,6 +132,8 @@ def main() -> int:
     platform = local_platform()
     summary = asyncio.run(play(platform, lambda line: print(line, flush=True)))
     print(render(summary, str(platform.home)))
+    # last: the links expire 15 minutes of platform time after they are asked for
+    print(render_links(asyncio.run(login_links(platform, summary))))
     print(f"\ndemo played in {time.monotonic() - started:.0f}s")
     return 1 if summary.problems else 0
 

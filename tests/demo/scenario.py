@@ -135,6 +135,7 @@ class MemberRow:
     name: str
     activity: str
     status: str
+    email: str = ""
 
 
 @dataclass
@@ -803,7 +804,7 @@ class _Scenario:
                                         self.staff(who.branch))
             s.members.append(MemberRow(who.key, member["member_id"], who.branch,
                                        f"{member['first_name']} {member['last_name']}",
-                                       who.activity, member["status"]))
+                                       who.activity, member["status"], member["email"]))
         for plan in CONTRACTS:
             contract = await self.contract(plan.key)
             guarantee = await self.guarantee(plan.key) or {}

@@ -17,11 +17,13 @@ WORDS = {
     "fr": ["Fiche de paie", "Numéro d'entreprise 0896.755.397", "Numéro d'employeur à la sécurité "
            "sociale ONSS/RSZ", "Commission paritaire 304",
            "Période 23 février 2026 \u2013 27 février 2026",
-           "Jours prestés 3", "Versé sur le compte BE71096123456769", "Camille Dupont",
+           "Jours prestés 3", "Versé sur le compte BE71096123456769", "Camille Dupont-Lambert",
+           "Adresse Rue Haute 12, 1000 Bruxelles, BE",
            "Base des cotisations (108 % du brut)", "Cotisations personnelles (13,07 % de la base)",
            "Précompte professionnel (11,11 %)", "Salaire brut"],
     "nl": ["Loonbrief", "Ondernemingsnummer 0896.755.397", "Werkgeversnummer sociale zekerheid",
-           "Paritair comité 304", "Gewerkte dagen 3", "Gestort op rekening BE71096123456769",
+           "Paritair comité 304", "Gewerkte dagen 3", "Adres Rue Haute 12, 1000 Bruxelles, BE",
+           "Gestort op rekening BE71096123456769",
            "Bijdragegrondslag (108 % van het brutoloon)", "Werknemersbijdragen (13,07 % van de "
            "grondslag)", "Bedrijfsvoorheffing (11,11 %)", "Brutoloon"],
     "en": ["Payslip", "Enterprise number 0896.755.397", "Social security employer number",
@@ -45,7 +47,10 @@ def a_salary(kind: str = "artistic") -> tuple[dict[str, object], dict[str, objec
                 "work_days": ["2026-02-23", "2026-02-25", "2026-02-27"],
                 "activity": {"name": "musician", "kind": kind, "joint_committee": "304"}}
     member = {"_id": "member-1", "payout": {"iban": "BE71096123456769",
-                                            "holder_name": "Camille Dupont"}}
+                                            "holder_name": "Camille Dupont"},
+              "contact": {"name": "Camille Dupont-Lambert", "email": "camille@example.org",
+                          "address": {"street": "Rue Haute 12", "postal_code": "1000",
+                                      "city": "Bruxelles", "country": "BE"}}}
     return salary, contract, member
 
 

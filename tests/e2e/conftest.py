@@ -5,18 +5,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from smart_shared.testing import Infrastructure
+from smart_shared.testing import Infrastructure, Mailpit
 
 from tests.platform import PlatformProcesses, private_platform
 
 
 @pytest.fixture(scope="module")
-def platform(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory,
-             ) -> Iterator[PlatformProcesses]:
-    """Six service processes on a private deployment of the genuine Kafka and mongod."""
+def platform(infrastructure: Infrastructure, mailpit: Mailpit,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformProcesses]:
+    """Six service processes on a private deployment of the genuine Kafka and mongod, mailing
+    to the tests' Mailpit."""
     home: Path = tmp_path_factory.mktemp("platform")
     running = private_platform(home, infrastructure.kafka_bootstrap_servers,
-                               infrastructure.mongodb_uri)
+                               infrastructure.mongodb_uri, **mailpit.settings())
     yield running
     running.stop_all()
     asyncio.run(running.forget())

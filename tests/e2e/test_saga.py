@@ -29,8 +29,10 @@ from smart_shared.auth import mint_token
 from smart_shared.money import Money
 from smart_shared.rulepacks import rule_pack
 from smart_shared.settings import Settings
+from smart_shared.testing import Mailpit
 from smart_shared.traces import read_spans, services_in, spans_of, trace_ids_for
 
+from tests.demo.logins import login_links, render_links
 from tests.demo.scenario import (
     CONTRACTS,
     FIRST_INSTALMENT,
@@ -497,3 +499,24 @@ async def test_the_qr_code_of_the_unpaid_invoice_pays_its_amount_with_its_refere
     shown = (await api_get(platform, "billing", f"/v1/invoices/{row.invoice_id}",
                            row.branch)).json()
     assert lines[10] == shown["structured_reference"]
+
+
+async def test_each_person_of_the_demo_gets_a_sign_in_link_that_works_once(
+        platform: PlatformProcesses, summary: Summary, mailpit: Mailpit) -> None:
+    links = await login_links(platform, summary, mailpit.url)
+    assert {(x.person.role, x.person.branch) for x in links} >= {
+        ("member", "BE"), ("member", "FR"), ("staff", "BE"), ("admin", "BE"), ("staff", "FR")}
+    assert len(links) == len(summary.members) + 3
+    async with httpx.AsyncClient(timeout=30) as http:
+        for x in links:
+            assert x.link and x.link.startswith(f"{platform.env['SMART_PORTAL_URL']}/login/")
+            token = x.link.rsplit("/", 1)[1]
+            opened = await http.post(f"{platform.urls['members']}/v1/sessions",
+                                     json={"token": token})
+            assert opened.status_code == 201, opened.text
+            principal = opened.json()["principal"]
+            assert (principal["role"], principal["branch"]) == (x.person.role, x.person.branch)
+            again = await http.post(f"{platform.urls['members']}/v1/sessions",
+                                    json={"token": token})
+            assert again.status_code == 410
+    assert "SIGN IN AS" in render_links(links)

@@ -38,8 +38,11 @@ DEFAULT_KAFKA = "127.0.0.1:9092"
 DEFAULT_MONGO = "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true"
 
 
-async def member_with_a_contract(platform: PlatformProcesses) -> tuple[str, str]:
-    """An active BE member's id and the signing token of their submitted contract."""
+async def member_with_a_contract(platform: PlatformProcesses, client_email: str =
+                                 "a@noord.example.be", client_language: str = "en",
+                                 ) -> tuple[str, str]:
+    """An active BE member's id and the signing token of their submitted contract (whose
+    client is also mailed the signing link, at ``client_email`` in ``client_language``)."""
     staff = {"Authorization": f"Bearer {mint_token(Settings(), 'staff', 'BE')}"}
     rng = random.Random()
     number, born = belgian_national_number(rng)
@@ -66,7 +69,8 @@ async def member_with_a_contract(platform: PlatformProcesses) -> tuple[str, str]
                 "work_days": [start.isoformat()],
                 "amount_excl_vat": {"amount": "900.00", "currency": "EUR"},
                 "client": {"name": "Drukkerij Noord BV", "kind": "business", "country": "BE",
-                           "vat_number": belgian_vat_number(rng), "email": "a@noord.example.be",
+                           "vat_number": belgian_vat_number(rng), "email": client_email,
+                           "language": client_language,
                            "address": {"street": "Dok 1", "postal_code": "9000",
                                        "city": "Gent", "country": "BE"}}})
             if created.status_code == 201:

@@ -2,9 +2,9 @@
 
 - ``schemathesis`` runs every operation (every path and method) of each service's OpenAPI
   document, positive and negative data, ``SMART_SCHEMATHESIS_EXAMPLES`` examples per operation
-  (25 by default; more for a deeper run), and fails on any 5xx or any response body that breaks
-  its documented schema. It acts as an admin of branch FR, so it cannot disturb the BE data the
-  other suites work on.
+  (25 by default; more for a deeper run), and fails on any 5xx, any status or content type the
+  operation does not document, and any response body that breaks its documented schema. It acts
+  as an admin of branch FR, so it cannot disturb the BE data the other suites work on.
 - Oversized bodies, with or without a Content-Length, are refused with a 413 problem.
 - Floats, negative, zero, over-precise, non-finite and absurdly large amounts are refused with a
   400 problem naming the field, by every endpoint that takes money.
@@ -33,6 +33,9 @@ pytestmark = pytest.mark.integration
 
 EXAMPLES = int(os.environ.get("SMART_SCHEMATHESIS_EXAMPLES", "25"))
 PROBLEM = "application/problem+json"
+# every answer's status and content type must be documented, and its body fit its schema
+CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
+          "response_schema_conformance")
 
 
 def schemathesis_command() -> list[str]:
@@ -42,12 +45,12 @@ def schemathesis_command() -> list[str]:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_schemathesis_finds_no_server_error_and_no_schema_violation(
+def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_document(
     service: str, platform: PlatformProcesses, tally: Tally, tmp_path: Path,
 ) -> None:
     command = [
         *schemathesis_command(), "run", f"{platform.urls[service]}/schema/openapi.json",
-        "--checks", "not_a_server_error,response_schema_conformance",
+        "--checks", CHECKS,
         "--max-examples", str(EXAMPLES), "--mode", "all",
         "--phases", "examples,coverage,fuzzing", "--no-shrink", "--seed", "20261126",
         "--request-timeout", "30", "--max-failures", "20",

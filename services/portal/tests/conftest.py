@@ -1,26 +1,33 @@
 """The portal in a real browser: Debian's Chromium driven by Playwright, against the portal and
-the six services as processes on a private deployment of the genuine Kafka and mongod."""
+the six services as processes on a private deployment of the genuine Kafka and mongod, mailing
+to a genuine Mailpit. People sign in, and clients open their pages, by the links of their mails."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import secrets
-import shutil
-import subprocess
-from collections.abc import Iterator
+import re
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
-from portal.sessions import SESSION_COOKIE, SESSIONS, session_document
-from pymongo import MongoClient
-from smart_shared.auth import Principal, Role, mint_token
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
+from smart_shared.auth import mint_token
 from smart_shared.settings import Settings
-from smart_shared.testing import Infrastructure
+from smart_shared.testing import Infrastructure, Mailpit, eventually
 
 from tests.platform import PlatformProcesses, private_platform, start_portal
 
@@ -29,8 +36,16 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
-AXE_VERSION = "4.14.1"
-REPO = Path(__file__).resolve().parents[3]
+AXE_RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                   "best-practice"]},
+             "resultTypes": ["violations"]}
+T = TypeVar("T")
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Await ``coroutine`` on a thread of its own: Playwright's loop runs in this one."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 @dataclass
@@ -39,41 +54,71 @@ class Portal:
 
     url: str
     platform: PlatformProcesses
+    mailpit: Mailpit
 
     @property
     def database(self) -> str:
         return f"{self.platform.env['SMART_DATABASE_PREFIX']}smart_portal"
 
-    def sign_in(self, context: BrowserContext, role: Role, branch: str,
-                member_id: str | None = None) -> str:
-        """Open a session for a locally minted token, as the login link would (test only)."""
-        token = mint_token(Settings(), role, branch, member_id=member_id)
-        session_id = secrets.token_urlsafe(32)
-        principal = Principal(member_id or f"{role}@{branch.lower()}", role, branch, member_id)
-        with MongoClient(self.platform.env["MONGODB_URI"]) as client:
-            client[self.database][SESSIONS].insert_one(session_document(
-                session_id, token, principal, datetime.now(UTC) + timedelta(hours=8)))
-        context.add_cookies([{"name": SESSION_COOKIE, "value": session_id, "url": self.url,
-                              "httpOnly": True, "sameSite": "Lax"}])
-        return token
-
     def staff_token(self, branch: str) -> str:
         return mint_token(Settings(), "staff", branch)
 
+    def mailed_link(self, to: str, kind: str, subject: str | None = None,
+                    known: frozenset[str] = frozenset()) -> str:
+        """The portal link (``login``, ``sign``, ``invoice``) of the newest mail that reached
+        ``to`` (with ``subject`` in its subject, not one of the ``known`` mail ids) and carries
+        one, as its reader gets it: read from Mailpit."""
+        pattern = re.compile(rf"{re.escape(self.url)}/{kind}/[A-Za-z0-9_.\-]+")
+
+        async def newest() -> str | None:
+            for summary in await self.mailpit.messages(to):  # newest first
+                if summary["ID"] in known or (subject and subject not in summary["Subject"]):
+                    continue
+                links = pattern.findall((await self.mailpit.message(summary["ID"]))["Text"])
+                if links:
+                    return str(links[-1])
+            return None
+
+        return str(run(eventually(newest, timeout=60, interval=0.3)))
+
+    def add_staff(self, email: str, name: str, branch: str, language: str) -> None:
+        """A staff identity of ``branch``, as its admin adds it (members' ``POST /v1/staff``)."""
+        admin = mint_token(Settings(), "admin", branch, sub="admin-of-the-tests")
+        answer = httpx.post(f"{self.platform.urls['members']}/v1/staff", timeout=30,
+                            headers={"Authorization": f"Bearer {admin}"},
+                            json={"email": email, "name": name, "branch": branch,
+                                  "role": "staff", "language": language})
+        assert answer.status_code == 201, answer.text
+
+    def log_in(self, page: Page, email: str, branch: str) -> None:
+        """Sign in as a person does: ask for a link on the sign-in page, open the link the
+        mail brought (read from Mailpit) and confirm; the page ends on the person's home."""
+        known = frozenset(m["ID"] for m in run(self.mailpit.messages(email)))
+        page.goto(f"{self.url}/login")
+        page.locator("#email").fill(email)
+        page.locator("#branch").select_option(branch)
+        page.locator("main form button[type=submit]").click()
+        expect(page.locator("main p")).to_contain_text(email)
+        page.goto(self.mailed_link(email, "login", known=known))
+        page.locator("main form button[type=submit]").click()
+        expect(page).not_to_have_url(re.compile(r"/login"))
+
 
 @pytest.fixture(scope="module")
-def portal(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory,
-           ) -> Iterator[Portal]:
+def portal(infrastructure: Infrastructure, mailpit: Mailpit,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     home: Path = tmp_path_factory.mktemp("portal")
     platform = private_platform(home, infrastructure.kafka_bootstrap_servers,
                                 infrastructure.mongodb_uri,
-                                SMART_FUND_INITIAL_CAPITAL_BE="500000.00")
+                                SMART_FUND_INITIAL_CAPITAL_BE="500000.00",
+                                # every mail goes to the tests' Mailpit, promptly
+                                **{**mailpit.settings(), "SMART_MAIL_IDLE_SECONDS": "0.3"})
     try:
         url = start_portal(platform)
     except BaseException:
         platform.stop_all()
         raise
-    yield Portal(url, platform)
+    yield Portal(url, platform, mailpit)
     platform.stop_all()
 
 
@@ -102,27 +147,15 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture(scope="session")
-def axe_source() -> str:
-    """axe-core from the npm registry, installed once into the local cache (never committed)."""
-    cache = Path(os.environ.get("SMART_HOME", REPO / ".local")) / "cache" / f"axe-{AXE_VERSION}"
-    script = cache / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is needed to fetch axe-core for the accessibility checks")
-        cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run([npm, "install", "--prefix", str(cache), "--no-audit", "--no-fund",
-                        f"axe-core@{AXE_VERSION}"], check=True, capture_output=True)
-    return script.read_text()
+def axe() -> Axe:
+    """axe-core as ``axe-playwright-python`` bundles it."""
+    return Axe()
 
 
-def serious_violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
+def serious_violations(page: Page, axe: Axe) -> list[dict[str, Any]]:
     """axe-core's serious and critical violations on the page as it is now (WCAG 2.1 AA)."""
-    # evaluated by the driver, not as a page script: the portal's CSP stays as it is
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(axe_source + "\n;0")
-    result = page.evaluate("""async () => (await axe.run(document, {runOnly: {type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})).violations""")
+    # injected by the driver, not as a page script: the portal's CSP stays as it is
+    result = axe.run(page, options=AXE_RULES).response["violations"]
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n["target"] for n in v["nodes"]][:5]}
             for v in result if v["impact"] in ("serious", "critical")]
@@ -138,11 +171,11 @@ def screenshot(page: Page, name: str) -> None:
 
 
 @pytest.fixture
-def accessible(axe_source: str) -> Any:
+def accessible(axe: Axe) -> Any:
     """Assert that a page has no serious or critical accessibility violation."""
 
     def check(page: Page) -> None:
-        found = serious_violations(page, axe_source)
+        found = serious_violations(page, axe)
         assert found == [], f"{page.url}: {json.dumps(found, indent=1)}"
 
     return check

@@ -1,51 +1,57 @@
-"""An unpaid invoice in a browser: the client, from the invoice's link, asks for a payment plan;
-staff find the request on the dunning case and agree a plan."""
+"""An unpaid invoice in a browser: the client signs from the link of their mail, the invoice goes
+unpaid, and from the link of the reminder's mail the client asks for a payment plan (in French);
+staff, signed in by their mailed link, find the request on the dunning case, agree a plan and
+credit part of the invoice."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from services.portal.tests.conftest import Portal
-from services.portal.tests.test_saga_in_a_browser import advance, api, run, today
+from services.portal.tests.conftest import Portal, run
+from services.portal.tests.test_saga_in_a_browser import advance, api, today
 from tests.performance.portal import member_with_a_contract
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
-def overdue_invoice(portal: Portal) -> dict[str, Any]:
-    """A signed contract's invoice, left unpaid past its due date (a dunning case is open)."""
-    _, signing_token = run(member_with_a_contract(portal.platform))
-    signed = httpx.post(f"{portal.platform.urls['contracts']}/v1/contracts/sign/{signing_token}",
-                        timeout=30)
-    assert signed.status_code == 200, signed.text
+def invoiced(portal: Portal, contract_id: str) -> dict[str, Any]:
+    """The contract's invoice, once the clock is past the last work day."""
     staff = portal.staff_token("BE")
-    advance(portal, 12)  # past the last work day: invoiced
+    advance(portal, 12)
     deadline = time.monotonic() + 60
     while not (listed := api(portal, "GET", "billing", "/v1/invoices", staff,
-                             params={"contract_id": signed.json()["contract_id"]})["items"]):
+                             params={"contract_id": contract_id})["items"]):
         assert time.monotonic() < deadline, "no invoice"
         time.sleep(0.5)
-    invoice = api(portal, "GET", "billing", f"/v1/invoices/{listed[0]['invoice_id']}", staff)
-    advance(portal, (date.fromisoformat(invoice["due_date"]) - today(portal)).days + 2)
-    while not api(portal, "GET", "collection", "/v1/cases", staff)["items"]:
-        assert time.monotonic() < deadline + 60, "no dunning case"
-        time.sleep(0.5)
-    return dict(invoice)
+    return dict(api(portal, "GET", "billing", f"/v1/invoices/{listed[0]['invoice_id']}", staff))
 
 
-def test_the_client_asks_for_a_plan_and_staff_agree_it_on_the_case(
+def test_the_client_asks_for_a_plan_from_the_reminder_and_staff_agree_it_on_the_case(
         portal: Portal, browser: Browser, accessible: Any) -> None:
-    invoice = overdue_invoice(portal)
+    client_email = f"compta.{uuid.uuid4().hex[:8]}@noord.example.be"
+    run(member_with_a_contract(portal.platform, client_email, "fr"))
     client = browser.new_context(locale="fr-BE")
     try:
         page = client.new_page()
-        page.goto(f"{portal.url}/invoice/{invoice['client_token']}")
+        page.goto(portal.mailed_link(client_email, "sign"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Contrat à signer")
+        page.get_by_label("Vos nom et prénom").fill("Marie Lambert")
+        page.get_by_label("J'ai lu ce contrat et je l'accepte.").check()
+        page.get_by_role("button", name="Signer le contrat").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Contrat signé")
+        contracts = api(portal, "GET", "contracts", "/v1/contracts", portal.staff_token("BE"),
+                        params={"limit": 100})["items"]
+        [contract] = [c for c in contracts if c["client"]["email"] == client_email]
+        invoice = invoiced(portal, contract["contract_id"])
+        # the first reminder leaves a week after the due date
+        advance(portal, (date.fromisoformat(invoice["due_date"]) - today(portal)).days + 8)
+        page.goto(portal.mailed_link(client_email, "invoice", subject="Rappel de paiement"))
         expect(page.get_by_role("status")).to_contain_text("en retard depuis")
         accessible(page)
         page.get_by_label("En combien de paiements mensuels ?").fill("20")
@@ -60,14 +66,16 @@ def test_the_client_asks_for_a_plan_and_staff_agree_it_on_the_case(
     finally:
         client.close()
 
+    staff_email = f"ann.{uuid.uuid4().hex[:8]}@smart.example.be"
+    portal.add_staff(staff_email, "Ann Peeters", "BE", "en")
     staff = browser.new_context(locale="en-GB")
     try:
-        portal.sign_in(staff, "staff", "BE")
         page = staff.new_page()
-        page.goto(f"{portal.url}/staff")
+        portal.log_in(page, staff_email, "BE")
         page.get_by_role("link", name=invoice["number"]).click()
         expect(page.locator(".timeline")).to_contain_text("The client asked for a payment plan")
         expect(page.locator(".timeline")).to_contain_text("Deux fois, merci")
+        expect(page.locator(".timeline")).to_contain_text("Reminder sent to the client")
         accessible(page)
         half = f"{float(invoice['balance_due']) / 2:.2f}"
         rest = f"{float(invoice['balance_due']) - float(half):.2f}"
@@ -79,6 +87,29 @@ def test_the_client_asks_for_a_plan_and_staff_agree_it_on_the_case(
         page.get_by_role("button", name="Agree the plan").click()
         expect(page.get_by_role("heading", name="Payment plan")).to_be_visible()
         expect(page.locator("main")).to_contain_text(first.strftime("%-d"))
+        accessible(page)
+        page.get_by_role("link", name="The invoice and its credit notes").click()
+        accessible(page)
+        page.get_by_label("Amount incl. VAT (EUR)").fill("ten")
+        page.get_by_role("button", name="Issue the credit note").click()
+        expect(page.locator("#amount-error")).to_contain_text("Enter an amount")
+        expect(page.locator("#reason-error")).to_be_visible()
+        page.get_by_label("Amount incl. VAT (EUR)").fill("10,00")
+        page.get_by_label("Reason").fill("Goodwill for the late delivery")
+        page.get_by_role("button", name="Issue the credit note").click()
+        expect(page.get_by_role("status")).to_have_text("Credit note issued.")
+        notes = page.locator("table.credit-notes")
+        expect(notes).to_contain_text(f"BE-CN-{today(portal).year}-")
+        expect(notes).to_contain_text("Goodwill for the late delivery")
+        accessible(page)
+        with page.expect_download() as download:
+            notes.get_by_role("link").first.click()
+        assert download.value.path().read_bytes().startswith(b"%PDF")
+        credited = api(portal, "GET", "billing", f"/v1/invoices/{invoice['invoice_id']}",
+                       portal.staff_token("BE"))
+        assert [n["amount"]["amount"] for n in credited["credit_notes"]] == ["10.00"]
+        page.get_by_role("navigation").get_by_role("link", name="Invoices").click()
+        expect(page.get_by_role("row", name=invoice["number"])).to_contain_text("Open")
         accessible(page)
     finally:
         staff.close()

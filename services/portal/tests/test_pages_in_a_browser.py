@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import urllib.request
+import uuid
 from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, expect
+from portal.sessions import SESSIONS, session_key
+from pymongo import MongoClient
 
 from services.portal.tests.conftest import Portal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+
+@pytest.fixture(scope="module")
+def staff_email(portal: Portal) -> str:
+    """A staff member of BE, who signs in by the links mailed to them."""
+    email = f"jo.{uuid.uuid4().hex[:8]}@smart.example.be"
+    portal.add_staff(email, "Jo Wouters", "BE", "en")
+    return email
 
 
 def test_every_answer_carries_the_security_headers(portal: Portal) -> None:
@@ -63,15 +74,18 @@ def test_a_form_without_its_csrf_token_is_refused(portal: Portal) -> None:
 
 
 def test_the_session_cookie_is_http_only_and_the_token_stays_on_the_server(
-        portal: Portal, context: BrowserContext) -> None:
-    token = portal.sign_in(context, "staff", "BE")
+        portal: Portal, context: BrowserContext, staff_email: str) -> None:
     page = context.new_page()
-    page.goto(f"{portal.url}/staff")
+    portal.log_in(page, staff_email, "BE")
     expect(page.get_by_role("heading", level=1)).to_contain_text("BE")
     cookies = {c["name"]: c for c in context.cookies()}
     assert cookies["smart_session"]["httpOnly"] is True
     assert cookies["smart_session"]["sameSite"] == "Lax"
-    assert all(token not in c["value"] for c in cookies.values())
+    with MongoClient(portal.platform.env["MONGODB_URI"]) as client:
+        session = client[portal.database][SESSIONS].find_one(
+            {"_id": session_key(cookies["smart_session"]["value"])})
+    assert session is not None and session["principal"]["role"] == "staff"
+    assert all(session["token"] not in c["value"] for c in cookies.values())
     assert page.evaluate("() => document.cookie") == ""
 
 
@@ -85,6 +99,7 @@ def test_opening_a_sign_in_link_asks_before_using_it_and_an_unknown_one_opens_no
     accessible(page)
     page.get_by_role("button", name="Sign me in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
+    accessible(page)
     assert "smart_session" not in {c["name"] for c in context.cookies()}
     page.goto(f"{portal.url}/dashboard")
     assert page.url.startswith(f"{portal.url}/login")
@@ -100,10 +115,9 @@ def test_a_signing_link_that_does_not_exist_says_so(portal: Portal, context: Bro
 
 
 def test_staff_see_their_funds_position_and_check_its_ledger(
-        portal: Portal, context: BrowserContext, accessible: Any) -> None:
-    portal.sign_in(context, "staff", "BE")
+        portal: Portal, context: BrowserContext, staff_email: str, accessible: Any) -> None:
     page = context.new_page()
-    page.goto(f"{portal.url}/staff")
+    portal.log_in(page, staff_email, "BE")
     expect(page.locator("#fund-title")).to_have_text("Guarantee fund")
     expect(page.get_by_role("region", name="Guarantee fund")).to_contain_text("500.000,00\xa0€")
     accessible(page)

@@ -17,32 +17,56 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import re
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from smart_shared.settings import Settings
+
+USAGE_ERROR = 2
+"""Exit status of every refusal: a wrong option, and a command that cannot do its work."""
+
+
+class CommandError(Exception):
+    """A command that cannot do what was asked: said in one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with each mistake said in one line (and where to find the help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _duration(text: str) -> timedelta:
     match = re.fullmatch(r"(\d+)([dhm])", text)
     if not match:
-        raise argparse.ArgumentTypeError("use a number and d, h or m: 30d, 12h, 90m")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration: use a number and d, h "
+                                         "or m (30d, 12h, 90m)")
     number, unit = int(match[1]), match[2]
     return {"d": timedelta(days=number), "h": timedelta(hours=number),
             "m": timedelta(minutes=number)}[unit]
 
 
+def _branch(text: str) -> str:
+    from smart_shared.rulepacks import branches
+
+    known = sorted(branches())
+    if text not in known:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a branch with a rule pack "
+                                         f"(one of {', '.join(known)})")
+    return text
+
+
 def cmd_token(args: argparse.Namespace) -> None:
     from smart_shared.auth import mint_token
 
-    ttl = _duration(args.ttl)
-    try:
-        print(mint_token(Settings(), args.role, args.branch, args.member_id, args.sub, ttl))
-    except ValueError as error:
-        raise SystemExit(f"smart token: {error}") from None
+    if args.role == "member" and not args.member_id:
+        raise CommandError("a member token needs --member-id")
+    print(mint_token(Settings(), args.role, args.branch, args.member_id, args.sub, args.ttl))
 
 
 async def cmd_clock(args: argparse.Namespace) -> None:
@@ -54,85 +78,68 @@ async def cmd_clock(args: argparse.Namespace) -> None:
     clock = SharedClock(client, settings.clock_id)
     await clock.refresh()
     if args.action == "advance":
-        await clock.advance(_duration(args.by))
+        await clock.advance(args.by)
     elif args.action == "reset":
         await clock.reset()
     print(f"platform time: {clock.now().isoformat()} (today {clock.today().isoformat()})")
     await client.close()
 
 
-async def _read_dead_letters(
-    settings: Settings, topic: str, group: str | None
-) -> tuple[Any, list[Any]]:
-    from aiokafka import AIOKafkaConsumer
-
-    from smart_shared.deadletters import dlq_topic
-
-    consumer = AIOKafkaConsumer(
-        dlq_topic(topic),
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=group,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        **settings.kafka_security(),
-    )
-    await consumer.start()
-    records: list[Any] = []
-    while True:
-        batch = await consumer.getmany(timeout_ms=1500)
-        if not batch:
-            break
-        for part in batch.values():
-            records.extend(part)
-    return consumer, records
-
-
 async def cmd_dlq(args: argparse.Namespace) -> None:
+    from smart_shared.deadletters import DeadLetterQueue, UnknownTopic
+    from smart_shared.events import header_map
+
+    settings = Settings()
+    try:
+        async with DeadLetterQueue(settings, args.topic) as queue:
+            pending = await queue.pending()
+            if args.action == "list":
+                for record in pending:
+                    headers = header_map(record.headers or [])
+                    print(json.dumps({
+                        "partition": record.partition, "offset": record.offset,
+                        "ce_type": headers.get("ce_type"), "ce_id": headers.get("ce_id"),
+                        "consumer": headers.get("dlq_consumer"),
+                        "error": headers.get("dlq_error"),
+                        "failed_at": headers.get("dlq_failed_at"),
+                    }))
+                print(f"{len(pending)} dead letter(s) pending in {queue.topic}", file=sys.stderr)
+                return
+            chosen = [r for r in pending if not args.event_id
+                      or header_map(r.headers or []).get("ce_id") == args.event_id]
+            if args.event_id and not chosen:
+                raise CommandError(f"no pending dead letter {args.event_id} in {queue.topic}")
+            # sent before marked: a crash in between sends them again, and the inboxes drop
+            # the copies
+            await _replay(settings, args.topic, chosen)
+            await queue.mark_replayed(chosen)
+            print(f"replayed {len(chosen)} dead letter(s) to {args.topic}")
+    except UnknownTopic as missing:
+        raise CommandError(f"there is no topic {missing} on {settings.kafka_bootstrap_servers}"
+                           ) from None
+
+
+async def _replay(settings: Settings, topic: str, records: list[Any]) -> None:
+    """Send each dead letter back to the topic it died on, with its original headers."""
     from aiokafka import AIOKafkaProducer
 
     from smart_shared.deadletters import original_headers
     from smart_shared.events import header_map
 
-    settings = Settings()
-    # replays are tracked by a consumer group, so a dead letter is replayed once
-    group = f"smart.{settings.deployment}.dlq-replay" if args.action == "replay" else None
-    consumer, records = await _read_dead_letters(settings, args.topic, group)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True,
+        acks="all", **settings.kafka_security(),
+    )
+    await producer.start()
     try:
-        if args.action == "list":
-            for record in records:
-                headers = header_map(record.headers or [])
-                print(json.dumps({
-                    "partition": record.partition, "offset": record.offset,
-                    "ce_type": headers.get("ce_type"), "ce_id": headers.get("ce_id"),
-                    "consumer": headers.get("dlq_consumer"), "error": headers.get("dlq_error"),
-                    "failed_at": headers.get("dlq_failed_at"),
-                }))
-            print(f"{len(records)} dead letter(s) pending in {args.topic}.dlq", file=sys.stderr)
-            return
-        producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True,
-            acks="all", **settings.kafka_security(),
-        )
-        await producer.start()
-        replayed = 0
-        try:
-            for record in records:
-                headers = header_map(record.headers or [])
-                if args.event_id and headers.get("ce_id") != args.event_id:
-                    continue
-                target = headers.get("dlq_original_topic", args.topic)
-                await producer.send_and_wait(
-                    target, record.value, key=record.key,
-                    headers=[(k, v.encode()) for k, v in original_headers(headers).items()],
-                )
-                replayed += 1
-        finally:
-            await producer.stop()
-        if not args.event_id:
-            await consumer.commit()
-        print(f"replayed {replayed} dead letter(s) to {args.topic}")
+        for record in records:
+            headers = header_map(record.headers or [])
+            await producer.send_and_wait(
+                headers.get("dlq_original_topic", topic), record.value, key=record.key,
+                headers=[(k, v.encode()) for k, v in original_headers(headers).items()],
+            )
     finally:
-        await consumer.stop()
+        await producer.stop()
 
 
 def cmd_staff(args: argparse.Namespace) -> None:
@@ -148,8 +155,17 @@ def cmd_staff(args: argparse.Namespace) -> None:
     response = httpx.post(f"{args.members_url.rstrip('/')}/v1/staff", json=body,
                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
     if response.status_code >= 400:
-        raise SystemExit(f"members refused: {response.status_code} {response.text}")
+        raise CommandError(f"members refused ({response.status_code}): {_reason(response)}")
     print(json.dumps(response.json()))
+
+
+async def _reason(response: Any) -> str:
+    """A problem document's detail, or the start of whatever else the body is."""
+    try:
+        problem = response.json()
+        return str(problem.get("detail") or problem.get("title"))
+    except ValueError:
+        return " ".join(response.text.split())[:200]
 
 
 async def cmd_mail(args: argparse.Namespace) -> None:
@@ -191,7 +207,7 @@ def cmd_trace(args: argparse.Namespace) -> None:
     spans = list(read_spans(folder))
     trace_ids = trace_ids_for(spans, args.aggregate_id)
     if not trace_ids:
-        raise SystemExit(f"no recorded span mentions {args.aggregate_id} in {folder}")
+        raise CommandError(f"no recorded span mentions {args.aggregate_id} in {folder}")
     for trace_id in trace_ids:
         trace = spans_of(spans, trace_id)
         services = ", ".join(sorted(services_in(trace)))
@@ -206,68 +222,103 @@ def cmd_asyncapi(args: argparse.Namespace) -> None:
         print(f"wrote {path}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="smart", description="SMart platform tools")
-    sub = parser.add_subparsers(dest="command", required=True)
+def parser() -> Parser:
+    """The ``smart`` command line: every option says what it is for (``smart CMD --help``)."""
+    smart = Parser(prog="smart", description="SMart platform tools")
+    sub = smart.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    token = sub.add_parser("token", help="mint a local HS256 token")
-    token.add_argument("--role", required=True, choices=["member", "staff", "admin", "service"])
-    token.add_argument("--branch", required=True)
-    token.add_argument("--member-id")
-    token.add_argument("--sub")
-    token.add_argument("--ttl", default="8h")
+    token = sub.add_parser("token", help="mint a local HS256 token (SMART_ENV=local only)",
+                           description="Mint a local HS256 token for calling the APIs.")
+    token.add_argument("--role", required=True, choices=["member", "staff", "admin", "service"],
+                       help="who the token speaks for")
+    token.add_argument("--branch", required=True, type=_branch,
+                       help="the branch it acts for: one that has a rule pack (BE, FR)")
+    token.add_argument("--member-id", help="the member it speaks for (required with --role "
+                                           "member)")
+    token.add_argument("--sub", help="the subject claim (default: the member id, or "
+                                     "ROLE@branch)")
+    token.add_argument("--ttl", default="8h", type=_duration,
+                       help="how long it stays valid: 30d, 12h or 90m (default 8h)")
 
-    clock = sub.add_parser("clock", help="show or move the platform clock")
-    clock.add_argument("action", choices=["show", "advance", "reset"])
-    clock.add_argument("by", nargs="?", default="1d")
+    clock = sub.add_parser("clock", help="show or move the platform clock",
+                           description="Show, move forward or reset the shared platform clock.")
+    clock.add_argument("action", choices=["show", "advance", "reset"],
+                       help="show the platform time, advance it, or reset it to real time")
+    clock.add_argument("by", nargs="?", default="1d", type=_duration,
+                       help="with advance: how far, 30d, 12h or 90m (default 1d)")
 
-    dlq = sub.add_parser("dlq", help="list or replay dead letters of a topic")
-    dlq.add_argument("action", choices=["list", "replay"])
-    dlq.add_argument("topic")
-    dlq.add_argument("--event-id", help="replay only this event")
+    dlq = sub.add_parser("dlq", help="list or replay the pending dead letters of a topic",
+                         description="List or replay the dead letters of a topic that were not "
+                                     "replayed yet.")
+    dlq.add_argument("action", choices=["list", "replay"],
+                     help="list the pending dead letters, or send them back to their topic")
+    dlq.add_argument("topic", help="the event topic (e.g. smart.billing.invoice.v1) or its .dlq")
+    dlq.add_argument("--event-id", help="replay only the dead letter of this event (ce_id)")
 
     schemas = sub.add_parser("schemas", help="export the events' JSON Schemas")
-    schemas.add_argument("--out", default="docs/events")
+    schemas.add_argument("--out", default="docs/events",
+                         help="folder to write them to (default docs/events)")
 
     trace = sub.add_parser("trace", help="print the trace of a contract (or any aggregate)")
-    trace.add_argument("aggregate_id")
+    trace.add_argument("aggregate_id", help="the contract id (or any aggregate id) to follow")
 
     asyncapi = sub.add_parser("asyncapi", help="write the AsyncAPI document and its HTML page")
-    asyncapi.add_argument("--out", default="docs")
+    asyncapi.add_argument("--out", default="docs", help="folder to write them to (default docs)")
 
     staff = sub.add_parser("staff", help="add a staff identity (locally: the first admin)")
-    staff.add_argument("action", choices=["add"])
-    staff.add_argument("--email", required=True)
-    staff.add_argument("--name", required=True)
-    staff.add_argument("--branch", required=True)
-    staff.add_argument("--role", choices=["staff", "admin"], default="staff")
-    staff.add_argument("--language", choices=["fr", "nl", "en"])
-    staff.add_argument("--members-url", default="http://127.0.0.1:8001")
+    staff.add_argument("action", choices=["add"], help="add a staff identity")
+    staff.add_argument("--email", required=True, help="the address their login links go to")
+    staff.add_argument("--name", required=True, help="their full name")
+    staff.add_argument("--branch", required=True, type=_branch,
+                       help="the branch they work for: one that has a rule pack (BE, FR)")
+    staff.add_argument("--role", choices=["staff", "admin"], default="staff",
+                       help="staff, or admin (may add staff); default staff")
+    staff.add_argument("--language", choices=["fr", "nl", "en"],
+                       help="of their mails (default: the branch's)")
+    staff.add_argument("--members-url", default="http://127.0.0.1:8001",
+                       help="the members service (default http://127.0.0.1:8001)")
 
     mail = sub.add_parser("mail", help="list a service's pending or dead mails, or retry them")
-    mail.add_argument("action", choices=["list", "retry"])
+    mail.add_argument("action", choices=["list", "retry"],
+                      help="list the mails, or send the dead ones again")
     mail.add_argument("cause", nargs="?", help="one mail (its cause); default: all")
     mail.add_argument("--service", required=True,
-                      choices=["members", "contracts", "billing", "payroll", "fund", "collection"])
-    mail.add_argument("--dead", action="store_true", help="list the dead letters")
+                      choices=["members", "contracts", "billing", "payroll", "fund", "collection"],
+                      help="whose mail outbox")
+    mail.add_argument("--dead", action="store_true", help="list the dead mails, not the pending")
+    return smart
 
-    args = parser.parse_args(argv)
-    if args.command == "token":
-        cmd_token(args)
-    elif args.command == "clock":
-        asyncio.run(cmd_clock(args))
-    elif args.command == "dlq":
-        asyncio.run(cmd_dlq(args))
-    elif args.command == "schemas":
-        cmd_schemas(args)
-    elif args.command == "asyncapi":
-        cmd_asyncapi(args)
-    elif args.command == "trace":
-        cmd_trace(args)
-    elif args.command == "staff":
-        cmd_staff(args)
-    elif args.command == "mail":
-        asyncio.run(cmd_mail(args))
+
+COMMANDS: dict[str, Any] = {
+    "token": cmd_token, "clock": cmd_clock, "dlq": cmd_dlq, "schemas": cmd_schemas,
+    "asyncapi": cmd_asyncapi, "trace": cmd_trace, "staff": cmd_staff, "mail": cmd_mail,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    import httpx
+    from aiokafka.errors import KafkaConnectionError, KafkaError
+    from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
+
+    args = parser().parse_args(argv)
+    # the command says what went wrong itself, once; the clients' own logs would repeat it
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    try:
+        result = COMMANDS[args.command](args)
+        if asyncio.iscoroutine(result):
+            asyncio.run(result)
+    except KafkaConnectionError:
+        _refuse(args.command, f"cannot reach Kafka at {Settings().kafka_bootstrap_servers}")
+    except ServerSelectionTimeoutError:
+        _refuse(args.command, "cannot reach MongoDB (MONGODB_URI)")
+    except (CommandError, KafkaError, PyMongoError, httpx.HTTPError, OSError,
+            ValueError) as error:
+        _refuse(args.command, " ".join(str(error).split()) or type(error).__name__)
+
+
+def _refuse(command: str, message: str) -> NoReturn:
+    print(f"smart {command}: {message}", file=sys.stderr)
+    raise SystemExit(USAGE_ERROR)
 
 
 if __name__ == "__main__":

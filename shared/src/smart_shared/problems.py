@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from pydantic import BaseModel, ConfigDict, Field
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://smart.coop/problems/"
@@ -44,6 +45,30 @@ class Problem(Exception):
             body["errors"] = self.errors
         body.update(self.extensions)
         return body
+
+
+class FieldError(BaseModel):
+    """One refused field of a request: where it is and what is wrong with it."""
+
+    field: str = Field(description="The field, e.g. 'amount', 'body.payout.holder', "
+                       "'Idempotency-Key'.")
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """An RFC 9457 problem document, the body of every error answer (``Problem.body``)."""
+
+    # extensions ride along (``retry_after`` of a 429, ``checks`` of a 503, ``excluded``)
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A URI naming the kind of problem; 'about:blank' when it "
+                      "is only the status.")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = Field(None, description="The path of the request.")
+    errors: list[FieldError] | None = Field(
+        None, description="Each refused field of a 400 (validation).")
 
 
 def not_found(what: str, ident: str) -> Problem:

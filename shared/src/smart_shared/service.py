@@ -35,7 +35,6 @@ from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ControllerRouterHandler
@@ -50,6 +49,7 @@ from smart_shared.guards import TokenBuckets, rate_limit, request_guard
 from smart_shared.mail import AttachmentSource, MailRelay, SmtpSender, create_mail_indexes
 from smart_shared.metrics import settle_heap, watch_garbage_collector
 from smart_shared.mongo import Database, Document, connect
+from smart_shared.openapi import TEXT, describe_operations, problems, security_schemes
 from smart_shared.outbox import OutboxRelay
 from smart_shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
 from smart_shared.replica import Incarnation, end_predecessor_transactions
@@ -343,7 +343,7 @@ class Service:
         async def live() -> dict[str, str]:
             return {"status": "live"}
 
-        @get("/health/ready", tags=["health"],
+        @get("/health/ready", tags=["health"], responses=problems(503),
              summary="MongoDB and Kafka reachable, partitions owned, events and outbox moving")
         async def ready() -> Response[dict[str, Any]]:
             checks, ok = await self._readiness()
@@ -375,8 +375,9 @@ class Service:
         prometheus = PrometheusConfig(app_name=f"smart_{self.name}", group_path=True,
                                       exclude=["/metrics", "/health"])
         options = dict(web)
-        return Litestar(
-            route_handlers=[live, ready, asyncapi_html, asyncapi_json, PrometheusController,
+        rate_limited = options.pop("rate_limit_anonymous", True)
+        app = Litestar(
+            route_handlers=[live, ready, asyncapi_html, asyncapi_json, Metrics,
                             *controllers],
             dependencies={
                 "platform": Provide(provide_platform, sync_to_thread=False),
@@ -398,7 +399,7 @@ class Service:
                 *([rate_limit(TokenBuckets(self.settings.public_rate_per_minute,
                                            self.settings.public_burst),
                               self._token_accepted)]
-                  if options.pop("rate_limit_anonymous", True) else []),
+                  if rate_limited else []),
                 request_guard(self.settings.max_body_bytes),
                 prometheus.middleware,
                 *options.pop("middleware", ()),
@@ -408,15 +409,22 @@ class Service:
                 title=f"SMart {self.name}",
                 version="1.0.0",
                 path="/schema",
-                components=Components(security_schemes={
-                    "BearerToken": SecurityScheme(type="http", scheme="bearer",
-                                                  bearer_format="JWT")
-                }),
-                security=[{"BearerToken": []}],
+                # each operation says whether it needs the token (describe_operations)
+                components=security_schemes(),
             ),
             on_startup=[lambda: setup_logging(self.settings)],
             **options,
         )
+        describe_operations(app, rate_limited)
+        return app
+
+
+class Metrics(PrometheusController):
+    """``/metrics`` in the Prometheus text format, documented as such."""
+
+    @get(media_type=TEXT, tags=["health"], summary="Prometheus metrics (text exposition format)")
+    async def get(self) -> Response[bytes]:
+        return await PrometheusController.get.fn(self)  # type: ignore[no-any-return]
 
 
 class UnsafeDeployment(RuntimeError):

@@ -519,6 +519,23 @@ async def counted_consumer(mongodb_uri: str, service: str, database: Database,
         await client.close()
 
 
+async def read_topic(kafka_bootstrap_servers: str, topic: str) -> list[Any]:
+    """Every record of ``topic`` from its beginning, read by a consumer of no group."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka_bootstrap_servers,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        while batch := await consumer.getmany(timeout_ms=1500):
+            for part in batch.values():
+                records.extend(part)
+    finally:
+        await consumer.stop()
+    return records
+
+
 async def forget_deployment(mongodb_uri: str, kafka_bootstrap_servers: str,
                             databases: Iterable[str], topic_namespace: str | tuple[str, ...],
                             ) -> None:

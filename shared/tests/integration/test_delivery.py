@@ -19,7 +19,7 @@ from smart_shared.ids import new_id
 from smart_shared.metrics import EVENTS_SKIPPED
 from smart_shared.mongo import Database, connect
 from smart_shared.settings import Settings
-from smart_shared.testing import create_topics, eventually, serving
+from smart_shared.testing import create_topics, eventually, read_topic, serving
 from toy_service import build, erasure
 
 pytestmark = pytest.mark.integration
@@ -51,17 +51,7 @@ async def send_raw(settings: Settings, messages: list[tuple[bytes | None, bytes 
 
 
 async def read_all(settings: Settings, topic: str) -> list[Any]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    records: list[Any] = []
-    try:
-        while batch := await consumer.getmany(timeout_ms=1500):
-            for part in batch.values():
-                records.extend(part)
-    finally:
-        await consumer.stop()
-    return records
+    return await read_topic(settings.kafka_bootstrap_servers, topic)
 
 
 def token(settings: Settings) -> dict[str, str]:

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi.spec import Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 from schwifty import IBAN
@@ -16,6 +18,7 @@ from smart_shared.http import Page, find_page, idempotent
 from smart_shared.links import capability_ident, capability_token
 from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
+from smart_shared.openapi import PDF, XML, binary, operation_with, problems
 from smart_shared.problems import Problem, conflict, invalid, not_found
 from smart_shared.service import Platform
 from smart_shared.text import Identifier, OneLine, Paragraph
@@ -47,6 +50,7 @@ from billing.store import (
 IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key", required=False)]
 STATUSES = ("open", "paid", "credited")
 MAX_STATEMENT_BYTES = 5_000_000
+LINK_UNKNOWN = (404, "The invoice link is not valid")
 
 
 class PaymentIn(BaseModel):
@@ -105,19 +109,21 @@ def _invoice_view(invoice: Invoice) -> dict[str, Any]:
     return invoice.model_dump(mode="json")
 
 
-def _stored_pdf(stored: dict[str, Any], filename: str) -> Response[Any]:
+def _stored_pdf(stored: dict[str, Any], filename: str) -> Response[bytes]:
     """The bytes kept at issue, never rendered again."""
     return Response(bytes(stored["content"]), media_type=stored["media_type"], headers={
         "Content-Disposition": f'inline; filename="{filename}.pdf"',
         "ETag": f'"{stored["sha256"]}"'})
 
 
-async def _pdf_response(platform: Platform, principal: Principal, invoice_id: str) -> Response[Any]:
+async def _pdf_response(platform: Platform, principal: Principal,
+                        invoice_id: str) -> Response[bytes]:
     invoice = await _visible_invoice(platform, principal, invoice_id)
     return _stored_pdf(await kept_invoice_pdf(platform.db, invoice), invoice.number)
 
 
-async def _ubl_response(platform: Platform, principal: Principal, invoice_id: str) -> Response[Any]:
+async def _ubl_response(platform: Platform, principal: Principal,
+                        invoice_id: str) -> Response[bytes]:
     invoice = await _visible_invoice(platform, principal, invoice_id)
     return Response(invoice_ubl(invoice), media_type="application/xml", headers={
         "Content-Disposition": f'inline; filename="{invoice.number}.xml"'})
@@ -166,7 +172,7 @@ class ClientInvoiceController(Controller):
     path = "/v1/client-invoices"
     tags = ["invoices"]
 
-    @post("/", status_code=200, security=[],
+    @post("/", status_code=200, responses=problems(LINK_UNKNOWN),
           summary="The invoice a client's link opens, with its payments (public: the link is "
                   "the authority)")
     async def show(self, platform: Platform, data: ClientLink) -> dict[str, Any]:
@@ -174,9 +180,10 @@ class ClientInvoiceController(Controller):
         view.pop("member_id", None)
         return view
 
-    @post("/document", status_code=200, security=[],
+    @post("/document", status_code=200, media_type=PDF, responses=problems(LINK_UNKNOWN),
+          operation_class=operation_with(also_answers={200: [XML]}),
           summary="The linked invoice as PDF (document 'pdf') or UBL XML ('ubl')")
-    async def document(self, platform: Platform, data: ClientLink) -> Response[Any]:
+    async def document(self, platform: Platform, data: ClientLink) -> Response[bytes]:
         invoice = await _linked_invoice(platform, data)
         if data.document == "ubl":
             return Response(invoice_ubl(invoice), media_type="application/xml", headers={
@@ -210,7 +217,8 @@ class InvoiceController(Controller):
         return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
 
     @get("/{invoice_id:str}", summary="One invoice with its payments and credit notes "
-         "(append .pdf or .xml for the documents)")
+         "(append .pdf or .xml for the documents)",
+         operation_class=operation_with(also_answers={200: [PDF, XML]}))
     async def get_invoice(
         self, platform: Platform, principal: Principal, invoice_id: str
     ) -> Response[Any]:
@@ -225,23 +233,25 @@ class InvoiceController(Controller):
                                                 platform.settings.link_secret)
         return Response(view)
 
-    @get("/{invoice_id:str}/pdf", summary="The invoice as PDF, with an EPC QR code to pay")
+    @get("/{invoice_id:str}/pdf", summary="The invoice as PDF, with an EPC QR code to pay",
+         media_type=PDF)
     async def pdf(
         self, platform: Platform, principal: Principal, invoice_id: str
-    ) -> Response[Any]:
+    ) -> Response[bytes]:
         return await _pdf_response(platform, principal, invoice_id)
 
-    @get("/{invoice_id:str}/ubl", summary="The invoice as Peppol BIS Billing 3.0 UBL XML")
+    @get("/{invoice_id:str}/ubl", summary="The invoice as Peppol BIS Billing 3.0 UBL XML",
+         media_type=XML)
     async def ubl(
         self, platform: Platform, principal: Principal, invoice_id: str
-    ) -> Response[Any]:
+    ) -> Response[bytes]:
         return await _ubl_response(platform, principal, invoice_id)
 
     @get("/{invoice_id:str}/credit-notes/{credit_note_id:str}/pdf",
-         summary="A credit note of the invoice as the PDF issued")
+         summary="A credit note of the invoice as the PDF issued", media_type=PDF)
     async def credit_note_pdf(
         self, platform: Platform, principal: Principal, invoice_id: str, credit_note_id: str,
-    ) -> Response[Any]:
+    ) -> Response[bytes]:
         _, credit_note = await _visible_credit_note(platform, principal, invoice_id,
                                                     credit_note_id)
         stored = await platform.db[DOCUMENTS].find_one({"_id": f"credit_note:{credit_note_id}"})
@@ -250,17 +260,19 @@ class InvoiceController(Controller):
         return _stored_pdf(stored, credit_note.number)
 
     @get("/{invoice_id:str}/credit-notes/{credit_note_id:str}/ubl",
-         summary="A credit note of the invoice as Peppol BIS Billing 3.0 UBL XML")
+         summary="A credit note of the invoice as Peppol BIS Billing 3.0 UBL XML",
+         media_type=XML)
     async def credit_note_ubl(
         self, platform: Platform, principal: Principal, invoice_id: str, credit_note_id: str,
-    ) -> Response[Any]:
+    ) -> Response[bytes]:
         invoice, credit_note = await _visible_credit_note(platform, principal, invoice_id,
                                                           credit_note_id)
         return Response(credit_note_ubl(credit_note, invoice), media_type="application/xml",
                         headers={"Content-Disposition":
                                  f'inline; filename="{credit_note.number}.xml"'})
 
-    @post("/{invoice_id:str}/credit-notes", summary="Credit all or part of an invoice (staff)")
+    @post("/{invoice_id:str}/credit-notes", summary="Credit all or part of an invoice (staff)",
+          responses=problems((409, "The invoice is already fully credited")))
     async def credit(
         self, platform: Platform, principal: Principal, invoice_id: str, data: CreditNoteIn,
         idempotency_key: IdempotencyKey = None,
@@ -337,7 +349,8 @@ class PaymentController(Controller):
         items = [jsonable({**doc, "payment_id": doc.pop("_id")}) for doc in docs]
         return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
 
-    @post("/unmatched/{payment_id:str}/assign", summary="Book a parked payment on an invoice")
+    @post("/unmatched/{payment_id:str}/assign", summary="Book a parked payment on an invoice",
+          responses=problems((409, "The payment was booked before")))
     async def assign(
         self, platform: Platform, principal: Principal, payment_id: str, data: AssignmentIn,
     ) -> Response[dict[str, Any]]:
@@ -375,7 +388,12 @@ class BankStatementController(Controller):
     tags = ["payments"]
 
     @post("/", summary="Import a camt.053 file of the branch's account (XML body, or "
-          "multipart field 'file'): booked whole, or refused whole")
+          "multipart field 'file'): booked whole, or refused whole",
+          operation_class=operation_with(body={
+              XML: binary(XML),
+              "multipart/form-data": Schema(type=OpenAPIType.OBJECT, required=["file"],
+                                            properties={"file": binary(XML)}),
+          }, body_description="A camt.053 bank-to-customer statement (ISO 20022)"))
     async def import_camt053(
         self, request: Request[Any, Any, Any], platform: Platform, principal: Principal,
     ) -> Response[dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from smart_shared.mail import Attachment, AttachmentSource, Mail
+from smart_shared.mail import Attachment, AttachmentSource, CapabilityLink, Mail
 from smart_shared.mongo import Document
 
 from billing.documents import invoice_ubl, kept_invoice_pdf
@@ -28,6 +28,8 @@ def invoice_mail(invoice: Invoice) -> Mail:
         cause=f"invoice-issued:{invoice.invoice_id}", to=invoice.client.email,
         to_name=invoice.client.name, language=invoice.client.language, branch=invoice.branch,
         template="invoice_issued", data=_facts(invoice),
+        # the invoice page of the portal, with its payments and, once overdue, a plan request
+        links=(CapabilityLink("link", "invoice", invoice.invoice_id),),
         attachments=(
             Attachment("invoice_pdf", invoice.invoice_id, f"{invoice.number}.pdf",
                        "application/pdf"),

@@ -4,6 +4,7 @@ paid, in their language (read back from a genuine Mailpit)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 from smart_shared.events.catalogue import Address, Client
 from smart_shared.ids import new_id
+from smart_shared.links import capability_ident
+from smart_shared.mail import MAILS
 from smart_shared.testing import Mailpit, eventually, isolated_settings, unique_name
 
 from .conftest import Billing, contract_signed, invoice_of, running_billing, today, work_completed
@@ -52,6 +55,13 @@ async def test_the_issued_invoice_reaches_the_client_once_with_its_pdf_and_ubl(
     assert mail["Subject"] == f"Factuur {invoice['number']} van SMart"
     assert invoice["structured_reference"] in mail["Text"]
     assert "€\xa01.210,00" in mail["Text"]
+    # the link to the invoice's page, made when sent: the outbox never held its token
+    [link] = re.findall(r"https?://\S+/invoice/(\S+)", mail["Text"])
+    assert capability_ident("invoice", link, billing.settings.link_secret) == invoice["_id"]
+    assert billing.service.platform is not None
+    kept = await billing.service.platform.db[MAILS].find_one(
+        {"_id": f"invoice-issued:{invoice['_id']}"})
+    assert kept is not None and link not in str(kept)
     files = {a["FileName"]: a for a in mail["Attachments"]}
     assert set(files) == {f"{invoice['number']}.pdf", f"{invoice['number']}.xml"}
     pdf = await mailpit.attachment(summary["ID"], files[f"{invoice['number']}.pdf"]["PartID"])

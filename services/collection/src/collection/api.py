@@ -10,6 +10,7 @@ from smart_shared.auth import Principal
 from smart_shared.http import Page, find_page, idempotent
 from smart_shared.links import capability_ident
 from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.openapi import PDF, problems
 from smart_shared.problems import Problem, invalid, not_found
 from smart_shared.service import Platform
 
@@ -27,6 +28,8 @@ from collection.views import (
     case_summary,
     case_view,
 )
+
+CASE_CLOSED = (409, "The case is closed; nothing more can be done")
 
 
 async def _case_in_reach(uow: UnitOfWork, case_id: str, principal: Principal) -> Document:
@@ -88,8 +91,8 @@ class CaseController(Controller):
             raise not_found("Case", case_id)
         return case_view(doc)
 
-    @get("/{case_id:str}/letters/{level:str}", summary="A letter of the case as PDF",
-         media_type="application/pdf")
+    @get("/{case_id:str}/letters/{level:str}", summary="A letter of the case as PDF, as kept",
+         media_type=PDF)
     async def letter(self, platform: Platform, principal: Principal, case_id: str,
                      level: str) -> Response[Any]:
         _level(level)
@@ -99,7 +102,8 @@ class CaseController(Controller):
         return await _letter_response(platform, doc, level)
 
     @post("/{case_id:str}/letters/{level:str}/posted", status_code=200,
-          summary="Staff posted a letter to a client without an e-mail address")
+          summary="Staff posted a letter to a client without an e-mail address",
+          responses=problems((409, "The letter was e-mailed or posted already")))
     async def letter_posted(self, platform: Platform, principal: Principal, case_id: str,
                             level: str) -> CaseView:
         principal.require("staff", "admin")
@@ -112,7 +116,8 @@ class CaseController(Controller):
 
         return await platform.database.transaction(record)
 
-    @post("/{case_id:str}/payment-plan", summary="Agree a payment plan: pauses the schedule")
+    @post("/{case_id:str}/payment-plan", summary="Agree a payment plan: pauses the schedule",
+          responses=problems(CASE_CLOSED))
     async def agree_payment_plan(self, platform: Platform, principal: Principal, case_id: str,
                                  data: PaymentPlanRequest) -> CaseView:
         principal.require("staff", "admin")
@@ -133,7 +138,8 @@ class CaseController(Controller):
 
         return await platform.database.transaction(agree)
 
-    @post("/{case_id:str}/write-off", summary="Write the debt off (DebtWrittenOff)")
+    @post("/{case_id:str}/write-off", summary="Write the debt off (DebtWrittenOff)",
+          responses=problems(CASE_CLOSED))
     async def write_off_debt(self, platform: Platform, principal: Principal, case_id: str,
                              data: WriteOffRequest,
                              idempotency_key: str | None = Parameter(
@@ -156,7 +162,8 @@ class LetterLinkController(Controller):
     path = "/v1/letter-documents"
     tags = ["cases"]
 
-    @post("/", status_code=200, security=[], media_type="application/pdf",
+    @post("/", status_code=200, media_type=PDF,
+          responses=problems((404, "The invoice link is not valid, or no such letter")),
           summary="A letter of the linked invoice's case as PDF (public: the link is the "
                   "authority)")
     async def document(self, platform: Platform, data: LetterLink) -> Response[Any]:
@@ -176,8 +183,10 @@ class PlanWishController(Controller):
     path = "/v1/payment-plan-requests"
     tags = ["cases"]
 
-    @post("/", status_code=202, security=[],
-          summary="A client asks for a payment plan (public: the invoice's link is the authority)")
+    @post("/", status_code=202,
+          summary="A client asks for a payment plan (public: the invoice's link is the authority)",
+          responses=problems((404, "The invoice link is not valid"),
+                             (409, "The invoice has no open dunning case")))
     async def ask(self, platform: Platform, data: PlanWish) -> dict[str, Any]:
         invoice_id = capability_ident("invoice", data.token, platform.settings.link_secret)
         if invoice_id is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from smart_shared.events.catalogue import Language, ReminderLevel
-from smart_shared.mail import Attachment, AttachmentSource, Mail
+from smart_shared.mail import Attachment, AttachmentSource, CapabilityLink, Mail
 from smart_shared.money import Money
 from smart_shared.mongo import Document
 
@@ -28,6 +28,8 @@ def letter_mail(case: Document, level: ReminderLevel, total_claimed: Money,
         language=language, branch=case["branch"], template="collection_letter",
         data={"client_name": client["name"], "letter": subject,
               "number": case["invoice_number"], "total": total_claimed, "pay_by": pay_by},
+        # the invoice page, where the client may ask for a payment plan
+        links=(CapabilityLink("link", "invoice", case["invoice_id"]),),
         attachments=(Attachment("letter", f"{case['_id']}:{level}",
                                 f"{case['invoice_number']}-{level}.pdf", "application/pdf"),),
     )

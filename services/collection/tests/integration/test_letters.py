@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from babel.numbers import format_currency
 from collection.jobs import waiting_for_staff
 from pypdf import PdfReader
 from smart_shared.events import ReminderSent
-from smart_shared.links import capability_token
+from smart_shared.links import capability_ident, capability_token
 from smart_shared.mongo import UnitOfWork
 from smart_shared.testing import Mailpit, eventually, unique_name
 
@@ -47,6 +48,10 @@ async def test_each_reminder_and_the_formal_notice_reach_the_client_as_pdf_lette
     # the claim of the notice (with compensation and interest), as written in Dutch in Belgium
     assert format_currency(claimed.amount, "EUR", locale="nl_BE") in message["Text"]
     assert claimed.amount > invoice.total + 40
+    # each letter leads to the invoice's page, where the client may ask for a payment plan
+    [link] = re.findall(r"https?://\S+/invoice/(\S+)", message["Text"])
+    assert capability_ident("invoice", link, collection.settings.link_secret) == \
+        invoice.invoice_id
     assert len(await mailpit.messages(email)) == 3
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.auth import Principal
 from smart_shared.http import Page, find_page, path_token
+from smart_shared.openapi import PDF, problems
 from smart_shared.problems import forbidden, invalid
 from smart_shared.service import Platform
 
+from contracts.contract_pdf import signed_contract_pdf
 from contracts.contracting import (
     Cancellation,
     NewContract,
@@ -23,13 +25,20 @@ from contracts.contracting import (
     find_contract,
     gateway_of,
     sign_by_client,
+    signed_contract,
+    signed_contract_by_link,
     submit_contract,
 )
 from contracts.domain import Contract, ContractStatus, SignatureEvidence, terms_digest
+from contracts.domain.members import KnownMember
 from contracts.gateway_simulator import SimulatedSocialSecurityGateway
 from contracts.store import CONTRACTS, contract_from
 
 SIGN_ROUTE = "/v1/contracts/sign/{token}"
+NOT_NOW = (409, "Not in this status, the member not active, the branch not served, or the "
+           "contract changed meanwhile")
+NOT_SIGNED = (409, "The client has not signed the contract yet")
+LINK_GONE = (410, "The signing link was used already or has expired")
 
 
 def contract_view(contract: Contract) -> dict[str, Any]:
@@ -72,7 +81,8 @@ class ContractController(Controller):
     path = "/v1/contracts"
     tags = ["contracts"]
 
-    @post("/", summary="Draft a contract for an active member", status_code=201)
+    @post("/", summary="Draft a contract for an active member", status_code=201,
+          responses=problems(NOT_NOW))
     async def create(self, data: NewContract, platform: Platform,
                      principal: Principal) -> dict[str, Any]:
         contract = await draft_contract(platform, principal, data)
@@ -99,7 +109,8 @@ class ContractController(Controller):
         return Page(items=[contract_view(contract_from(doc)) for doc in docs],
                     next_cursor=next_cursor)
 
-    @get("/late-declarations", summary="Signed contracts still undeclared close to their start")
+    @get("/late-declarations", summary="Signed contracts still undeclared close to their start",
+         responses=problems((409, "No contract rules for the caller's branch")))
     async def late_declarations(
         self, platform: Platform, principal: Principal,
         cursor: str | None = None,
@@ -122,8 +133,14 @@ class ContractController(Controller):
                    principal: Principal) -> dict[str, Any]:
         return contract_view(await find_contract(platform, principal, contract_id))
 
+    @get("/{contract_id:str}/document", media_type=PDF, responses=problems(NOT_SIGNED),
+         summary="The signed contract as PDF, in the client's language")
+    async def document(self, contract_id: str, platform: Platform,
+                       principal: Principal) -> Response[bytes]:
+        return _pdf(*await signed_contract(platform, principal, contract_id))
+
     @post("/{contract_id:str}/submit", summary="Submit to the client: a single-use signing link",
-          status_code=200)
+          status_code=200, responses=problems(NOT_NOW))
     async def submit(self, contract_id: str, platform: Platform,
                      principal: Principal) -> dict[str, Any]:
         contract, link = await submit_contract(platform, principal, contract_id)
@@ -135,14 +152,14 @@ class ContractController(Controller):
         }
 
     @post("/{contract_id:str}/cancel", summary="Cancel before the first work day",
-          status_code=200)
+          status_code=200, responses=problems(NOT_NOW))
     async def cancel(self, contract_id: str, platform: Platform, principal: Principal,
                      data: Cancellation | None = None) -> dict[str, Any]:
         reason = data.reason if data else Cancellation().reason
         return contract_view(await cancel_contract(platform, principal, contract_id, reason))
 
     @get("/sign/{token:str}", summary="The terms a signing link shows its client (public; does "
-         "not use the link)", security=[])
+         "not use the link)", responses=problems(LINK_GONE))
     async def terms_to_sign(self, token: str, request: Request[Any, Any, Any],
                             platform: Platform) -> dict[str, Any]:
         contract = await contract_to_sign(platform, _signing_token(request, token))
@@ -152,8 +169,17 @@ class ContractController(Controller):
                 "expires_at": contract.signing.expires_at.isoformat(),
                 "terms": terms, "terms_sha256": terms_digest(terms)}
 
+    @get("/sign/{token:str}/document", media_type=PDF,
+         responses=problems(NOT_SIGNED, (410, "The signed copy is no longer served by the "
+                                              "link")),
+         summary="The contract the link signed, as PDF, for its client (public)")
+    async def signed_copy(self, token: str, request: Request[Any, Any, Any],
+                          platform: Platform) -> Response[bytes]:
+        return _pdf(*await signed_contract_by_link(platform, _signing_token(request, token)))
+
     @post("/sign/{token:str}", summary="The client signs (no login: the link's token is the "
-          "authority)", status_code=200, security=[])
+          "authority)", status_code=200,
+          responses=problems((409, "The terms signed are not the contract's terms"), LINK_GONE))
     async def sign(self, token: str, request: Request[Any, Any, Any],
                    platform: Platform, data: SignatureIn | None = None) -> dict[str, Any]:
         token = _signing_token(request, token)
@@ -188,6 +214,11 @@ class GatewaySimulatorController(Controller):
         principal.require("staff", "admin")
         await _simulator(platform).set_failing(data.failing, principal.branch)
         return data
+
+
+def _pdf(contract: Contract, member: KnownMember | None) -> Response[bytes]:
+    return Response(signed_contract_pdf(contract, member), media_type=PDF, headers={
+        "Content-Disposition": f'inline; filename="contract-{contract.contract_id}.pdf"'})
 
 
 def _signing_token(request: Request[Any, Any, Any], token: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -37,6 +37,7 @@ from contracts.domain import (
     make_client,
     payment_term,
 )
+from contracts.domain.members import KnownMember
 from contracts.domain.signing import SigningLink, hash_token
 from contracts.mails import contract_signed_mail, signing_link_mail
 from contracts.store import (
@@ -223,6 +224,48 @@ async def contract_to_sign(platform: Platform, token: str) -> Contract:
         raise _link_refused(error) from None
     except TransitionRefused:
         raise _LINK_USED from None
+    return contract
+
+
+# the link that signed a contract opens its signed copy this long after the signature
+SIGNED_COPY_DAYS = 30
+
+
+async def signed_contract(platform: Platform, principal: Principal,
+                          contract_id: str) -> tuple[Contract, KnownMember | None]:
+    """The contract and its member, once its client signed it, if the caller may see it."""
+    found = await load_with_member(platform.db, {"_id": contract_id})
+    if found is None:
+        raise not_found("Contract", contract_id)
+    contract = contract_from(found[0])
+    if not principal.sees(contract.member_id, contract.branch):
+        raise not_found("Contract", contract_id)
+    return _signed(contract), found[1]
+
+
+async def signed_contract_by_link(platform: Platform,
+                                  token: str) -> tuple[Contract, KnownMember | None]:
+    """The contract the signing link signed, for its client, during ``SIGNED_COPY_DAYS``."""
+    found = await load_with_member(
+        platform.db, {"signing.token_hash": text_equals(hash_token(token))})
+    if found is None:
+        raise Problem(404, "Signing link not valid", "This signing link is not valid",
+                      "signing-link-unknown")
+    contract = _signed(contract_from(found[0]))
+    assert contract.client_signature is not None
+    if platform.clock.now() > contract.client_signature.signed_at + timedelta(
+            days=SIGNED_COPY_DAYS):
+        raise Problem(410, "Signed copy no longer available",
+                      f"The signing link opens the signed contract for {SIGNED_COPY_DAYS} days "
+                      "after the signature; ask the member or the cooperative for a copy",
+                      "signed-copy-expired")
+    return contract, found[1]
+
+
+def _signed(contract: Contract) -> Contract:
+    if contract.client_signature is None:
+        raise conflict("Contract not signed yet",
+                       f"Contract {contract.contract_id} is not signed by its client yet")
     return contract
 
 

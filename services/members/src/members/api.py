@@ -27,6 +27,7 @@ from smart_shared.ids import new_id
 from smart_shared.mail import forget_mails_of, send_mail
 from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
+from smart_shared.openapi import problems
 from smart_shared.problems import Problem, conflict, invalid, not_found
 from smart_shared.rulepacks import UnknownRulePack, rule_pack
 from smart_shared.service import Platform
@@ -38,6 +39,7 @@ from members.domain import Member, NotNow, RuleBroken, Share, ShareRules, Unknow
 from members.mails import activation_mail
 
 Text = Annotated[OneLine, Field(max_length=100)]
+NOT_NOW = (409, "Not possible in the member's status, or no rule pack for the branch yet")
 
 
 class _Body(BaseModel):
@@ -74,7 +76,8 @@ class Registration(_Body):
     birth_date: date
     national_id: Annotated[Identifier, Field(
         max_length=40,
-        description="BE: national number (be.nn); FR: NIR. Must match the birth date.")]
+        description="BE: national number (be.nn) or BIS number (be.bis); FR: NIR. Must match "
+        "the birth date.")]
     address: AddressIn
     iban: Annotated[Identifier, Field(max_length=50,
                                       description="Salary account, in a SEPA country.")]
@@ -180,7 +183,7 @@ class MembersController(Controller):
     tags = ["members"]
 
     @post("/", summary="Register as an applicant (public)",
-          security=[{}])
+          responses=problems((409, "Someone with this national id is already registered")))
     async def register(self, platform: Platform, data: Registration) -> Member:
         """Public: the applicant has no account yet. The answer holds only their own data."""
         if data.branch not in platform.settings.branches:
@@ -228,7 +231,8 @@ class MembersController(Controller):
         principal.require_member_or_staff(member.member_id, member.branch)
         return member
 
-    @patch("/{member_id:str}", summary="Change email, address, payout details or activities")
+    @patch("/{member_id:str}", summary="Change email, address, payout details or activities",
+           responses=problems(NOT_NOW))
     async def change(self, platform: Platform, principal: Principal, member_id: str,
                      data: MemberChanges) -> Member:
         changes = domain.Changes(
@@ -239,7 +243,8 @@ class MembersController(Controller):
         return await _change(platform, member_id, principal,
                              lambda member, uow: domain.update(member, changes, uow.clock.now()))
 
-    @post("/{member_id:str}/shares", summary="Subscribe cooperative shares")
+    @post("/{member_id:str}/shares", summary="Subscribe cooperative shares",
+          responses=problems(NOT_NOW))
     async def subscribe(self, platform: Platform, principal: Principal, member_id: str,
                         data: SharesSubscription) -> Share:
         share_id = new_id()
@@ -253,7 +258,8 @@ class MembersController(Controller):
         return member.share(share_id)
 
     @post("/{member_id:str}/shares/{share_id:str}/payment", status_code=200,
-          summary="Record a share payment (staff); the first paid share activates")
+          summary="Record a share payment (staff); the first paid share activates",
+          responses=problems(NOT_NOW))
     async def record_payment(
         self, platform: Platform, principal: Principal, member_id: str, share_id: str,
         data: SharePayment,
@@ -291,21 +297,25 @@ class MembersController(Controller):
                              lambda member, uow: domain.change_status(member, action,
                                                                       uow.clock.now()))
 
-    @post("/{member_id:str}/suspend", status_code=200, summary="Suspend an active member (staff)")
+    @post("/{member_id:str}/suspend", status_code=200, summary="Suspend an active member (staff)",
+          responses=problems(NOT_NOW))
     async def suspend(self, platform: Platform, principal: Principal, member_id: str) -> Member:
         return await self._staff_action(platform, principal, member_id, "suspend")
 
     @post("/{member_id:str}/reinstate", status_code=200,
-          summary="Reinstate a suspended member (staff)")
+          summary="Reinstate a suspended member (staff)",
+          responses=problems(NOT_NOW))
     async def reinstate(self, platform: Platform, principal: Principal, member_id: str) -> Member:
         return await self._staff_action(platform, principal, member_id, "reinstate")
 
-    @post("/{member_id:str}/leave", status_code=200, summary="Record a member's leaving (staff)")
+    @post("/{member_id:str}/leave", status_code=200, summary="Record a member's leaving (staff)",
+          responses=problems(NOT_NOW))
     async def leave(self, platform: Platform, principal: Principal, member_id: str) -> Member:
         return await self._staff_action(platform, principal, member_id, "leave")
 
     @post("/{member_id:str}/erasure", status_code=200,
-          summary="GDPR erasure (the member or staff): personal data pseudonymised")
+          summary="GDPR erasure (the member or staff): personal data pseudonymised",
+          responses=problems(NOT_NOW))
     async def erase(self, platform: Platform, principal: Principal, member_id: str) -> Member:
         async def work(uow: UnitOfWork) -> Member:
             member = await _member(uow, member_id, principal)

@@ -13,6 +13,7 @@ from smart_shared.events.catalogue import Language
 from smart_shared.ids import new_id
 from smart_shared.keys import SigningKeys, TokenKeys
 from smart_shared.mongo import UnitOfWork
+from smart_shared.openapi import problems
 from smart_shared.problems import Problem, conflict, invalid
 from smart_shared.service import Platform, Service
 
@@ -93,7 +94,7 @@ class LoginController(Controller):
     path = "/v1"
     tags = ["login"]
 
-    @post("/login-links", status_code=202, security=[{}],
+    @post("/login-links", status_code=202,
           summary="Mail a one-time login link (public; the same answer for any address)")
     async def ask_for_link(self, platform: Platform, data: LoginLinkRequest) -> dict[str, str]:
         if data.branch not in platform.settings.branches:
@@ -107,8 +108,10 @@ class LoginController(Controller):
         await platform.database.transaction(work)
         return {"status": "sent"}
 
-    @post("/sessions", status_code=201, security=[{}],
-          summary="Exchange a login link's token for an access token (public)")
+    @post("/sessions", status_code=201,
+          summary="Exchange a login link's token for an access token (public)",
+          responses=problems((404, "No login link has this token"),
+                             (410, "The login link was used already or has expired")))
     async def open_session(self, platform: Platform, data: SessionRequest) -> SessionOut:
         async def work(uow: UnitOfWork) -> tuple[Identity, str]:
             return await login.exchange_login_link(uow, data.token)
@@ -141,7 +144,8 @@ class StaffController(Controller):
     path = "/v1/staff"
     tags = ["login"]
 
-    @post("/", summary="Create a staff identity of the admin's branch (admin)")
+    @post("/", summary="Create a staff identity of the admin's branch (admin)",
+          responses=problems((409, "The address is already staff of the branch")))
     async def add(self, platform: Platform, principal: Principal, data: StaffIn) -> StaffOut:
         principal.require("admin")
         principal.require_branch(data.branch)
@@ -164,7 +168,7 @@ class StaffController(Controller):
         return staff
 
 
-@get("/.well-known/jwks.json", tags=["login"], security=[{}], include_in_schema=True,
+@get("/.well-known/jwks.json", tags=["login"], include_in_schema=True,
      summary="The public keys that verify the platform's access tokens")
 async def jwks(platform: Platform) -> dict[str, Any]:
     return _keys(platform).jwks()

@@ -27,6 +27,23 @@ def test_a_malformed_belgian_national_number_is_refused(number: str, reason: str
     assert reason in refused.value.errors[0][1]
 
 
+@pytest.mark.parametrize(("number", "born"), [
+    ("85471400144", date(1985, 7, 14)),  # gender known: month + 40
+    ("85271400101", date(1985, 7, 14)),  # gender unknown: month + 20
+    ("85400000127", date(1985, 3, 2)),  # birth date unknown but the year
+])
+def test_a_belgian_bis_number_is_accepted_for_a_person_outside_the_national_register(
+        number: str, born: date):
+    assert validate_national_id("BE", number, born) == number
+
+
+def test_a_bis_number_of_another_birth_date_or_with_wrong_check_digits_is_refused():
+    with pytest.raises(RuleBroken, match="another birth date"):
+        validate_national_id("BE", "85471400144", date(1985, 7, 15))
+    with pytest.raises(RuleBroken, match="check digits of this Belgian BIS number"):
+        validate_national_id("BE", "85471400145", date(1985, 7, 14))
+
+
 @pytest.mark.parametrize("born", [date(1990, 5, 15), date(1990, 6, 14), date(1991, 5, 14)])
 def test_a_belgian_national_number_of_another_birth_date_is_refused(born: date):
     with pytest.raises(RuleBroken, match="another birth date"):

@@ -14,6 +14,7 @@ from smart_shared.events import ActivityKind, Branch, SalaryBreakdown
 from smart_shared.http import Page, find_page, idempotent
 from smart_shared.money import Money, NonNegativeMoney, PositiveMoney
 from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.openapi import PDF, XML, problems
 from smart_shared.problems import Problem, invalid, not_found
 from smart_shared.rulepacks import UnknownRulePack, branches
 from smart_shared.service import Platform
@@ -159,13 +160,13 @@ class SalaryController(Controller):
                          principal: Principal) -> SalaryView:
         return SalaryView.of(await _visible_salary(platform, principal, salary_id))
 
-    @get("/{salary_id:str}/payslip.pdf", summary="The payslip as PDF", media_type="application/pdf")
+    @get("/{salary_id:str}/payslip.pdf", summary="The payslip as PDF", media_type=PDF)
     async def payslip(self, salary_id: FromPath[str], platform: Platform,
                       principal: Principal) -> Response[bytes]:
         doc = await _visible_salary(platform, principal, salary_id)
         return Response(
             await payslip_of(platform.db, doc),
-            media_type="application/pdf",
+            media_type=PDF,
             headers={"Content-Disposition": f'inline; filename="payslip-{salary_id}.pdf"'},
         )
 
@@ -186,7 +187,9 @@ class PaymentRunController(Controller):
     path = "/v1/payment-runs"
     tags = ["payment runs"]
 
-    @post(summary="Gather every due, unpaid salary up to a pay date into a payment run")
+    @post(summary="Gather every due, unpaid salary up to a pay date into a payment run",
+          responses=problems((409, "No due salary up to the pay date can be paid by transfer "
+                                   "(`excluded` says why)")))
     async def open_run(
         self, data: PaymentRunRequest, platform: Platform, principal: Principal,
         idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
@@ -208,18 +211,29 @@ class PaymentRunController(Controller):
             count_excluded(principal.branch, result["excluded"])
         return PaymentRunView.model_validate(result)
 
+    @get(summary="The branch's payment runs, in the order they were opened (staff)")
+    async def list_runs(
+        self, platform: Platform, principal: Principal, cursor: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+    ) -> Page[PaymentRunView]:
+        _require_staff(principal)
+        docs, next_cursor = await find_page(platform.database, PAYMENT_RUNS,
+                                            {"branch": principal.branch}, cursor, limit)
+        return Page[PaymentRunView](items=[PaymentRunView.of(d) for d in docs],
+                                    next_cursor=next_cursor)
+
     @get("/{run_id:str}", summary="One payment run")
     async def get_run(self, run_id: FromPath[str], platform: Platform,
                       principal: Principal) -> PaymentRunView:
         return PaymentRunView.of(await _branch_run(platform, principal, run_id))
 
     @get("/{run_id:str}/pain.001.xml", summary="The SEPA credit transfer file (pain.001.001.09)",
-         media_type="application/xml")
+         media_type=XML)
     async def payment_file(self, run_id: FromPath[str], platform: Platform,
                            principal: Principal) -> Response[bytes]:
         doc = await _branch_run(platform, principal, run_id)
         return Response(
-            doc["pain001"].encode(), media_type="application/xml",
+            doc["pain001"].encode(), media_type=XML,
             headers={"Content-Disposition": f'attachment; filename="pain001-{run_id}.xml"'},
         )
 

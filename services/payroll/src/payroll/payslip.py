@@ -43,11 +43,16 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
                        number=payer.social_security_number.value))
     pdf.ln(3)
     payout = member.get("payout") or {}
+    contact = member.get("contact") or {}
+    address = contact.get("address")
     activity = contract.get("activity") or {}
     first = date.fromisoformat(contract.get("first_work_day") or salary["last_work_day"])
     days = contract.get("work_days") or []
     facts = [
-        (text("Worker"), payout.get("holder_name") or text("not known to payroll")),
+        (text("Worker"), contact.get("name") or payout.get("holder_name")
+         or text("not known to payroll")),
+        *([(text("Address"), f"{address['street']}, {address['postal_code']} "
+                             f"{address['city']}, {address['country']}")] if address else []),
         (text("Member number"), salary["member_id"]),
         (text("Activity"), str(activity.get("name", salary["activity_kind"]))),
         (text("Joint committee"), str(activity.get("joint_committee", "—"))),

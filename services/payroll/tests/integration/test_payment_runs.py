@@ -160,3 +160,21 @@ async def test_members_may_not_open_payment_runs(payroll: Payroll) -> None:
         refused = await member.post("/v1/payment-runs", json={"pay_date": "2026-03-31"})
 
     assert refused.status_code == 403
+
+
+async def test_staff_list_the_payment_runs_of_their_own_branch(payroll: Payroll) -> None:
+    member = new_id()
+    await payroll.send(member_activated(member, "FR7630006000011234567890189", branch="FR",
+                                        holder="Chloé Martin"))
+    await guaranteed_salary(payroll, member, date(2026, 6, 1), "700.00")
+    async with payroll.client("staff", "FR") as staff:
+        opened = await staff.post("/v1/payment-runs", json={"pay_date": "2026-06-30"})
+        assert opened.status_code == 201, opened.text
+        listed = await staff.get("/v1/payment-runs", params={"limit": 500})
+    assert listed.status_code == 200
+    runs = {r["payment_run_id"]: r for r in listed.json()["items"]}
+    assert runs[opened.json()["payment_run_id"]]["status"] == "open"
+    assert {r["branch"] for r in runs.values()} == {"FR"}
+    async with payroll.client("staff", "BE") as other_branch:
+        theirs = (await other_branch.get("/v1/payment-runs", params={"limit": 500})).json()
+    assert opened.json()["payment_run_id"] not in {r["payment_run_id"] for r in theirs["items"]}

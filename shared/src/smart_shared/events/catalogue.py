@@ -60,6 +60,13 @@ class PayoutDetails(_Part):
     holder_name: str
 
 
+class Address(_Part):
+    street: str
+    postal_code: str
+    city: str
+    country: str = Field(description="ISO 3166 alpha-2.")
+
+
 class MemberContact(_Part):
     """How services that write to the member reach them (payroll's payslip, contracts' signed
     contract): their name, address and language. Purged with the rest on ``MemberErased``."""
@@ -67,13 +74,9 @@ class MemberContact(_Part):
     name: str
     email: str
     language: Language | None = Field(None, description="None: the branch's language.")
-
-
-class Address(_Part):
-    street: str
-    postal_code: str
-    city: str
-    country: str = Field(description="ISO 3166 alpha-2.")
+    address: Address | None = Field(None, description="Where the member lives, as the payslip "
+                                    "prints it; absent from events published before it was "
+                                    "carried.")
 
 
 class Client(_Part):

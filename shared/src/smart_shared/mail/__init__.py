@@ -10,7 +10,7 @@ sends it over SMTP with a ``Message-ID`` derived from its cause, so a resend aft
 same message, and a second mail for the same cause is never written.
 """
 
-from smart_shared.mail.message import Attachment, Mail, message_id
+from smart_shared.mail.message import Attachment, CapabilityLink, Mail, message_id
 from smart_shared.mail.outbox import (
     MAILS,
     MailOutbox,
@@ -23,7 +23,7 @@ from smart_shared.mail.render import LANGUAGES, Rendered, render
 from smart_shared.mail.smtp import SmtpSender
 
 __all__ = [
-    "LANGUAGES", "MAILS", "Attachment", "AttachmentSource", "Mail", "MailOutbox", "MailRelay",
-    "Rendered", "SmtpSender", "create_mail_indexes", "forget_mails_of", "message_id", "render",
-    "retry_mails", "send_mail",
+    "LANGUAGES", "MAILS", "Attachment", "AttachmentSource", "CapabilityLink", "Mail",
+    "MailOutbox", "MailRelay", "Rendered", "SmtpSender", "create_mail_indexes",
+    "forget_mails_of", "message_id", "render", "retry_mails", "send_mail",
 ]

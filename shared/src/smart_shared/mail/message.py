@@ -28,6 +28,20 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class CapabilityLink:
+    """A portal link that opens one thing to whoever holds it (``smart_shared.links``): the
+    relay makes it when it sends, so the outbox never holds the token. The template finds it
+    as ``name``; it leads to ``{SMART_PORTAL_URL}/{kind}/{token}``."""
+
+    name: str
+    kind: str
+    ident: str
+
+    def to_document(self) -> dict[str, str]:
+        return {"name": self.name, "kind": self.kind, "ident": self.ident}
+
+
+@dataclass(frozen=True)
 class Mail:
     """One message to one person, caused by one thing (``cause``: an event or command id and the
     kind of mail, e.g. ``"invoice-issued:{invoice_id}"``)."""
@@ -40,6 +54,7 @@ class Mail:
     attachments: tuple[Attachment, ...] = ()
     branch: str | None = None
     to_name: str | None = None
+    links: tuple[CapabilityLink, ...] = ()
     secret: bool = False
     """The data holds a secret (a login link): the relay drops it once the mail is sent."""
     person_id: str | None = None
@@ -56,6 +71,7 @@ class Mail:
             # decimals, dates and money as the strings the wire uses; templates format them
             "data": to_jsonable_python(self.data),
             "attachments": [a.to_document() for a in self.attachments],
+            "links": [link.to_document() for link in self.links],
             "secret": self.secret,
             "person_id": self.person_id,
         }

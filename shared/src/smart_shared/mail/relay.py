@@ -20,6 +20,7 @@ from opentelemetry.trace import SpanKind
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from smart_shared.links import capability_token
 from smart_shared.mail.message import message_id
 from smart_shared.mail.outbox import MAILS
 from smart_shared.mail.render import render
@@ -98,7 +99,9 @@ class MailRelay(LeasedRelay):
             attributes={"messaging.message.id": ident, "smart.mail.template": row["template"]},
         ):
             created: datetime = row["created_at"]
-            rendered = render(row["template"], row["language"], row["data"], row.get("branch"),
+            data = {**row["data"], **{link["name"]: self._link(link)
+                                      for link in row.get("links", [])}}
+            rendered = render(row["template"], row["language"], data, row.get("branch"),
                               created.date() if created else date.today())
             files = [(a["filename"], a["content_type"], await self._attachment(a))
                      for a in row.get("attachments", [])]
@@ -109,6 +112,11 @@ class MailRelay(LeasedRelay):
             except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPSenderRefused) as error:
                 raise PermanentFailure(str(error)) from error
         return ident
+
+    def _link(self, link: Document) -> str:
+        settings = self._sender.settings
+        token = capability_token(link["kind"], link["ident"], settings.link_secret)
+        return f"{settings.portal_url.rstrip('/')}/{link['kind']}/{token}"
 
     async def _attachment(self, attachment: Document) -> bytes:
         source = self._sources.get(attachment["kind"])

@@ -62,6 +62,39 @@ class UnknownRulePack(LookupError):
     pass
 
 
+class _Lenient(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class SellerIdentity(_Lenient):
+    """The branch's SMart entity as its documents name it (the billing section's ``seller``)."""
+
+    name: Sourced[str]
+    street: Sourced[str]
+    postal_code: Sourced[str]
+    city: Sourced[str]
+    country: Sourced[str]
+    vat_number: Sourced[str]
+
+
+class LegalIdentity(_Lenient):
+    """The company mentions the law asks of every document (the billing section's ``legal``)."""
+
+    legal_form: Sourced[str]
+    enterprise_number: Sourced[str]
+    registry: Sourced[str]
+    court: Sourced[str]
+
+
+class CompanyIdentity(_Lenient):
+    """Who the cooperative of a branch is, as every document it writes names it: the seller of
+    its invoices and the company mentions the law asks of every document (kept once, in the
+    billing section, where the invoice reads them too)."""
+
+    seller: SellerIdentity
+    legal: LegalIdentity
+
+
 @dataclass(frozen=True)
 class RulePack:
     id: str
@@ -140,20 +173,29 @@ def rule_pack(branch: str, on: date) -> RulePack:
     return candidates[-1]
 
 
+def company_identity(branch: str, on: date) -> CompanyIdentity:
+    """The cooperative of ``branch`` as its documents of day ``on`` name it."""
+    return rule_pack(branch, on).section("billing", CompanyIdentity)
+
+
 def branches() -> set[str]:
     return {p.branch for p in all_packs()}
 
 
 __all__ = [
     "CommonRules",
+    "CompanyIdentity",
     "Decimal",
+    "LegalIdentity",
     "RulePack",
+    "SellerIdentity",
     "Sourced",
     "SourcedDecimal",
     "SourcedInt",
     "UnknownRulePack",
     "all_packs",
     "branches",
+    "company_identity",
     "placeholders",
     "rule_pack",
 ]

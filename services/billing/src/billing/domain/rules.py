@@ -5,36 +5,34 @@ from __future__ import annotations
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
-from smart_shared.rulepacks import Sourced, SourcedDecimal, SourcedInt, all_packs, rule_pack
+from smart_shared.rulepacks import (
+    LegalIdentity,
+    SellerIdentity,
+    Sourced,
+    SourcedDecimal,
+    SourcedInt,
+    all_packs,
+    rule_pack,
+)
 
 
-class SellerRules(BaseModel):
-    """The branch's SMart entity, which invoices the client."""
+class SellerRules(SellerIdentity):
+    """The branch's SMart entity, which invoices the client (every document names it)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: Sourced[str]
-    street: Sourced[str]
-    postal_code: Sourced[str]
-    city: Sourced[str]
-    country: Sourced[str]
-    vat_number: Sourced[str]
     company_id: Sourced[str]
     iban: Sourced[str]
     bic: Sourced[str]
     peppol_scheme: Sourced[str]
 
 
-class LegalMentions(BaseModel):
+class LegalMentions(LegalIdentity):
     """What identifies the seller on every invoice and credit note, and, where the law asks for
     them (France), the late-payment terms."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    legal_form: Sourced[str]
-    enterprise_number: Sourced[str]
-    registry: Sourced[str]
-    court: Sourced[str]
     late_payment_penalty: Sourced[str] | None = None
     recovery_indemnity: SourcedDecimal | None = None
     early_payment_discount: Sourced[str] | None = None

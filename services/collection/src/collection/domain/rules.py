@@ -7,7 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from smart_shared.events.catalogue import ClientKind, ReminderLevel
-from smart_shared.rulepacks import Sourced, SourcedDecimal, SourcedInt, rule_pack
+from smart_shared.rulepacks import (
+    CompanyIdentity,
+    SellerIdentity,
+    Sourced,
+    SourcedDecimal,
+    SourcedInt,
+    rule_pack,
+)
 
 LEVELS: tuple[ReminderLevel, ...] = (
     "reminder_1", "reminder_2", "formal_notice", "legal_handover", "write_off_proposed"
@@ -126,30 +133,16 @@ class DebtorRules(_Rules):
         return LEVELS.index(level) >= LEVELS.index(self.claims_from.value)
 
 
-class Creditor(BaseModel):
-    """Who claims the debt, as the branch's invoices name it (the pack's ``billing`` section)."""
+class CreditorSeller(SellerIdentity):
+    """The branch's SMart entity, and the account the debtor pays into."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    iban: Sourced[str]
 
-    class Seller(BaseModel):
-        model_config = ConfigDict(frozen=True, extra="ignore")
 
-        name: Sourced[str]
-        street: Sourced[str]
-        postal_code: Sourced[str]
-        city: Sourced[str]
-        country: Sourced[str]
-        iban: Sourced[str]
+class Creditor(CompanyIdentity):
+    """Who claims the debt, as every document of the branch names it."""
 
-    class Legal(BaseModel):
-        model_config = ConfigDict(frozen=True, extra="ignore")
-
-        legal_form: Sourced[str]
-        enterprise_number: Sourced[str]
-        registry: Sourced[str]
-
-    seller: Seller
-    legal: Legal
+    seller: CreditorSeller
 
 
 def creditor(branch: str, on: date) -> Creditor:

@@ -1,4 +1,5 @@
-"""National identification numbers: the Belgian national number and the French NIR.
+"""National identification numbers: the Belgian national number (or, for a person not in the
+National Register, the BIS number of the Crossroads Bank for Social Security) and the French NIR.
 
 The branch decides the scheme. Both numbers encode (part of) the birth date, which must agree
 with the birth date the applicant gives.
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 from stdnum import exceptions as stdnum_errors
-from stdnum.be import nn
+from stdnum.be import bis, nn
 from stdnum.fr import nir
 
 from members.domain.errors import RuleBroken
@@ -27,13 +28,21 @@ def _stdnum_message(error: stdnum_errors.ValidationError, scheme: str) -> str:
     return f"this is not a well-formed {scheme}"
 
 
+def _is_bis(number: str) -> bool:
+    # a BIS number is built like a national number with 20 (gender unknown) or 40 (known)
+    # added to the birth month (the CBSS's scheme, as python-stdnum's stdnum.be.bis checks it)
+    month = nn.compact(number)[2:4]
+    return month.isdigit() and (20 <= int(month) <= 32 or 40 <= int(month) <= 52)
+
+
 def _belgian(number: str, birth_date: date) -> str:
-    scheme = "Belgian national number"
+    kind = bis if _is_bis(number) else nn
+    scheme = "Belgian BIS number" if kind is bis else "Belgian national number"
     try:
-        compact = str(nn.validate(number))
-        year = nn.get_birth_year(compact)
-        month = nn.get_birth_month(compact)
-        born = nn.get_birth_date(compact)
+        compact = str(kind.validate(number))
+        year = kind.get_birth_year(compact)
+        month = kind.get_birth_month(compact)
+        born = kind.get_birth_date(compact)
     except stdnum_errors.ValidationError as error:
         raise RuleBroken.on(FIELD, _stdnum_message(error, scheme)) from None
     # a number issued without a full birth date leaves the unknown parts unchecked

@@ -124,7 +124,7 @@ def contact_of(member: Member) -> MemberContact | None:
     if not member.email or not member.first_name:
         return None
     return MemberContact(name=f"{member.first_name} {member.last_name}", email=member.email,
-                         language=member.language)
+                         language=member.language, address=member.address)
 
 
 def register(applicant: Applicant, member_id: str, at: datetime,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from litestar import Request
@@ -34,3 +35,16 @@ def field_errors(refused: Refused, known: set[str] | None = None) -> dict[str, s
 
 def required(values: dict[str, str], *names: str) -> dict[str, str]:
     return {name: _("Enter this field") for name in names if not values.get(name)}
+
+
+def amount_of(text: str) -> str | None:
+    """A decimal amount as people type it (``1200``, ``1200,50``, ``1 200.50``), as the wire's
+    decimal string with cents, or None."""
+    cleaned = text.replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value < 0 or cleaned.count(".") > 1:
+        return None
+    return f"{value.quantize(Decimal('0.01'))}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -15,7 +15,7 @@ from smart_shared.service import Platform
 
 from portal import timeline
 from portal.i18n import gettext as _
-from portal.pages.forms import field_errors, form_of, required
+from portal.pages.forms import amount_of, field_errors, form_of, required
 from portal.payment_qr import invoice_qr
 from portal.services import Refused
 from portal.web import Visitor, download, page
@@ -38,23 +38,11 @@ def _work_days(text: str) -> list[str]:
     return [part for part in text.replace(",", " ").split() if part]
 
 
-def _decimal(text: str) -> str | None:
-    """A decimal amount as people type it (``1200``, ``1200,50``, ``1 200.50``), or None."""
-    cleaned = text.replace(" ", "").replace("\u00a0", "").replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value < 0 or cleaned.count(".") > 1:
-        return None
-    return f"{value.quantize(Decimal('0.01'))}"
-
-
 def contract_body(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
-    amount = _decimal(values.get("amount", ""))
+    amount = amount_of(values.get("amount", ""))
     if values.get("amount") and amount is None:
         errors["amount"] = _("Enter an amount like 1200.00")
-    expenses = _decimal(values.get("expenses") or "0")
+    expenses = amount_of(values.get("expenses") or "0")
     if expenses is None:
         errors["expenses"] = _("Enter an amount like 50.00")
     days = _work_days(values.get("work_days", ""))
@@ -157,8 +145,8 @@ class MemberPages(Controller):
                      if a["name"] == values.get("activity")), None)
         if kind is None and member["activities"]:
             kind = member["activities"][0]["kind"]
-        amount = _decimal(values.get("amount", ""))
-        expenses = _decimal(values.get("expenses") or "0") or "0.00"
+        amount = amount_of(values.get("amount", ""))
+        expenses = amount_of(values.get("expenses") or "0") or "0.00"
         simulation, problem = None, None
         if amount and Decimal(amount) > 0 and kind:
             try:

@@ -1,4 +1,5 @@
-"""Staff pages, for their own branch: the queues to work through and the payment runs."""
+"""Staff pages, for their own branch: the queues to work through, invoices and their credit
+notes, and the payment runs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from portal.i18n import gettext as _
-from portal.pages.forms import field_errors, form_of
+from portal.pages.forms import amount_of, field_errors, form_of
 from portal.services import Refused
 from portal.web import Visitor, download, page
 
@@ -144,11 +145,79 @@ class StaffPages(Controller):
                                       errors={f"invoice_id-{payment_id}": message})
         return await self._queues(request, visitor)
 
+    @get("/invoices")
+    async def invoices(self, request: Request[Any, Any, Any],
+                       visitor: Visitor) -> Template | Redirect:
+        visitor.require_staff()
+        items = await visitor.services.items("billing", "/v1/invoices")
+        return page(request, "staff/invoices.html", visitor=visitor, invoices=items[::-1])
+
+    @get("/invoices/{invoice_id:str}")
+    async def invoice(self, request: Request[Any, Any, Any], visitor: Visitor,
+                      invoice_id: str) -> Template | Redirect:
+        visitor.require_staff()
+        return await self._invoice(request, visitor, invoice_id)
+
+    async def _invoice(self, request: Request[Any, Any, Any], visitor: Visitor, invoice_id: str,
+                       status_code: int = 200, **context: Any) -> Template:
+        invoice = await visitor.services.get("billing", f"/v1/invoices/{invoice_id}")
+        context.setdefault("errors", {})
+        context.setdefault("values", {})
+        # one credit note however often the form is sent (a double click, a reload)
+        context.setdefault("idempotency_key", secrets.token_urlsafe(16))
+        return page(request, "staff/invoice.html", status_code=status_code, visitor=visitor,
+                    invoice=invoice, **context)
+
+    @post("/invoices/{invoice_id:str}/credit-notes", status_code=200)
+    async def credit(self, request: Request[Any, Any, Any], visitor: Visitor,
+                     invoice_id: str) -> Template | Redirect:
+        """Credit all that remains invoiced, or the amount given, with its reason."""
+        visitor.require_staff()
+        values = await form_of(request)
+        errors: dict[str, str] = {}
+        amount = amount_of(values["amount"]) if values.get("amount") else None
+        if values.get("amount") and amount is None:
+            errors["amount"] = _("Enter an amount like 50.00")
+        if len(values.get("reason", "")) < 3:
+            errors["reason"] = _("Say why the invoice is credited")
+        if errors:
+            return await self._invoice(request, visitor, invoice_id, 400, values=values,
+                                       errors=errors)
+        body: dict[str, Any] = {"reason": values["reason"]}
+        if amount is not None:
+            body["amount"] = {"amount": amount, "currency": values.get("currency") or "EUR"}
+        try:
+            await visitor.services.post(
+                "billing", f"/v1/invoices/{invoice_id}/credit-notes", body,
+                headers={"Idempotency-Key": values.get("idempotency_key")
+                         or secrets.token_urlsafe(16)})
+        except Refused as refused:
+            return await self._invoice(request, visitor, invoice_id, refused.status,
+                                       values=values,
+                                       errors=field_errors(refused, {"amount", "reason"}))
+        return await self._invoice(request, visitor, invoice_id, credited=True)
+
+    @get("/invoices/{invoice_id:str}/credit-notes/{credit_note_id:str}/pdf")
+    async def credit_note_pdf(self, request: Request[Any, Any, Any], visitor: Visitor,
+                              invoice_id: str, credit_note_id: str) -> Response[Any]:
+        visitor.require_staff()
+        answer = await visitor.services.call(
+            "GET", "billing", f"/v1/invoices/{invoice_id}/credit-notes/{credit_note_id}/pdf")
+        return download(answer, f"credit-note-{credit_note_id}.pdf")
+
+    async def _payment_runs(self, request: Request[Any, Any, Any], visitor: Visitor,
+                            status_code: int = 200, **context: Any) -> Template:
+        runs = await visitor.services.items("payroll", "/v1/payment-runs")
+        context.setdefault("errors", {})
+        context.setdefault("values", {})
+        return page(request, "staff/payment_runs.html", status_code=status_code,
+                    visitor=visitor, runs=runs[::-1], **context)
+
     @get("/payment-runs")
     async def payment_runs(self, request: Request[Any, Any, Any],
                            visitor: Visitor) -> Template | Redirect:
         visitor.require_staff()
-        return page(request, "staff/payment_runs.html", visitor=visitor, values={}, errors={})
+        return await self._payment_runs(request, visitor)
 
     @post("/payment-runs", status_code=200)
     async def open_run(self, request: Request[Any, Any, Any],
@@ -162,9 +231,9 @@ class StaffPages(Controller):
                 headers={"Idempotency-Key": values.get("idempotency_key")
                          or secrets.token_urlsafe(16)})
         except Refused as refused:
-            return page(request, "staff/payment_runs.html", status_code=refused.status,
-                        visitor=visitor, values=values,
-                        errors={"pay_date": field_errors(refused).popitem()[1]})
+            return await self._payment_runs(
+                request, visitor, refused.status, values=values,
+                errors={"pay_date": field_errors(refused).popitem()[1]})
         return Redirect(f"/staff/payment-runs/{run['payment_run_id']}", status_code=303)
 
     @get("/payment-runs/{run_id:str}")
