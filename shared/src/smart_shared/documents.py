@@ -184,6 +184,15 @@ ISSUED_DOCUMENTS = "issued_documents"
 """The collection that keeps each service's issued documents as first rendered."""
 
 
+def issued_document(kind: str, ident: str, branch: str, member_id: str | None, content: bytes,
+                    media_type: str, created: datetime) -> Document:
+    """The rendered bytes of an issued document, kept as issued with their SHA-256 (an issued
+    document never changes; 7 years of retention for invoices)."""
+    return {"_id": f"{kind}:{ident}", "kind": kind, "branch": branch, "member_id": member_id,
+            "media_type": media_type, "sha256": hashlib.sha256(content).hexdigest(),
+            "content": content, "created_at": created}
+
+
 async def kept_document(db: AsyncDatabase[Document], kind: str, ident: str, branch: str,
                         member_id: str | None, media_type: str, created: datetime,
                         render: Callable[[], bytes]) -> Document:
@@ -193,10 +202,7 @@ async def kept_document(db: AsyncDatabase[Document], kind: str, ident: str, bran
     key = f"{kind}:{ident}"
     stored = await db[ISSUED_DOCUMENTS].find_one({"_id": key})
     if stored is None:
-        content = render()
-        document = {"_id": key, "kind": kind, "branch": branch, "member_id": member_id,
-                    "media_type": media_type, "sha256": hashlib.sha256(content).hexdigest(),
-                    "content": content, "created_at": created}
+        document = issued_document(kind, ident, branch, member_id, render(), media_type, created)
         await db[ISSUED_DOCUMENTS].update_one({"_id": key}, {"$setOnInsert": document},
                                               upsert=True)
         stored = await db[ISSUED_DOCUMENTS].find_one({"_id": key})
