@@ -34,10 +34,14 @@ PUBLIC = {
     "billing": {"POST /v1/client-invoices", "POST /v1/client-invoices/document"},
     "payroll": set(),
     "fund": set(),
-    "collection": {"POST /v1/payment-plan-requests"},
+    "collection": {"POST /v1/payment-plan-requests", "POST /v1/letter-documents"},
 }
 PDF, XML, JSON = "application/pdf", "application/xml", "application/json"
 CONTENT_TYPES = {
+    "collection": {
+        "GET /v1/cases/{case_id}/letters/{level}": {PDF},
+        "POST /v1/letter-documents": {PDF},
+    },
     "billing": {
         "GET /v1/invoices/{invoice_id}": {JSON, PDF, XML},
         "GET /v1/invoices/{invoice_id}/pdf": {PDF},

@@ -9,7 +9,12 @@ from pathlib import Path
 from billing.documents import credit_note_pdf, invoice_pdf
 
 from tests.documents.reading import first_page_png
-from tests.documents.samples import MOMENT, sample_credit_note, sample_invoice
+from tests.documents.samples import (
+    MOMENT,
+    sample_credit_note,
+    sample_invoice,
+    sample_letter_pdf,
+)
 from tests.documents.test_payslip import a_salary
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "documents"
@@ -41,6 +46,8 @@ def main() -> None:
         "invoice-france.png": invoice_pdf(sample_invoice("fr-business"), MOMENT),
         "credit-note-fr.png": credit_note_pdf(sample_credit_note(french), french, MOMENT),
         "payslip-fr.png": payslip_pdf(*a_salary(), "fr"),
+        "reminder-fr.png": sample_letter_pdf("reminder_1", "consumer", "fr"),
+        "reminder-nl.png": sample_letter_pdf("reminder_1", "consumer", "nl"),
     }
     for name, content in documents.items():
         print(first_page_png(content, DOCS / name, dpi=80))

@@ -78,3 +78,23 @@ def sample_credit_note(invoice: Invoice, amount: Decimal | None = None) -> Credi
         ISSUED, amount if amount is not None else invoice.total,
         "Concert annulé — cancelled", None, MOMENT)
     return CreditNote.model_validate(document)
+
+
+def sample_letter_pdf(level: str, kind: str, language: str, branch: str = "BE") -> bytes:
+    """A dunning letter of a case opened on an unpaid invoice of 1,000 €, sent on 9 March 2026
+    by e-mail, as collection prints it."""
+    from collection.cases import letter_facts
+    from collection.documents import letter_pdf
+    from collection.domain import Claim, collection_rules, compose_letter
+
+    sent_on = date(2026, 3, 9)
+    case = {"_id": "case-sample", "branch": branch, "member_id": "member-sample",
+            "invoice_number": f"{branch}-2026-000042", "issue_date": "2026-01-31",
+            "due_date": "2026-03-02", "description": "Concert at the Ancienne Belgique, 20 January",
+            "client": {"name": "Sofie Janssens", "kind": kind, "language": language,
+                       "email": "sofie@example.be", "address": "Kerkstraat 5, 2000 Antwerpen, BE"}}
+    rules = collection_rules(branch, sent_on).for_debtor(kind)  # type: ignore[arg-type]
+    claim = Claim(Decimal("1000.00"), Decimal("0.00"), Decimal("0.00"))
+    letter = compose_letter(level, language,  # type: ignore[arg-type]
+                            letter_facts(case, level, claim, sent_on, "email", rules))
+    return letter_pdf(letter, "SMart", MOMENT)

@@ -4,9 +4,11 @@ number and date formats, and messages from per-language gettext catalogues."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -19,6 +21,9 @@ from fontpkg_lato import ROOT as LATO
 from fontTools.subset import Options, Subsetter
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from pymongo.asynchronous.database import AsyncDatabase
+
+from smart_shared.mongo import Document
 
 FONT = "Lato"
 _FONT_FILES = {"": "Lato-Regular.ttf", "B": "Lato-Bold.ttf"}
@@ -173,3 +178,33 @@ class PrintedDocument(FPDF):
 
     def content(self) -> bytes:
         return bytes(self.output())
+
+
+ISSUED_DOCUMENTS = "issued_documents"
+"""The collection that keeps each service's issued documents as first rendered."""
+
+
+def issued_document(kind: str, ident: str, branch: str, member_id: str | None, content: bytes,
+                    media_type: str, created: datetime) -> Document:
+    """The rendered bytes of an issued document, kept as issued with their SHA-256 (an issued
+    document never changes; 7 years of retention for invoices)."""
+    return {"_id": f"{kind}:{ident}", "kind": kind, "branch": branch, "member_id": member_id,
+            "media_type": media_type, "sha256": hashlib.sha256(content).hexdigest(),
+            "content": content, "created_at": created}
+
+
+async def kept_document(db: AsyncDatabase[Document], kind: str, ident: str, branch: str,
+                        member_id: str | None, media_type: str, created: datetime,
+                        render: Callable[[], bytes]) -> Document:
+    """The document ``kind:ident`` as kept for good: rendered by ``render`` the first time
+    anyone needs it, then stored with its SHA-256 and never rendered again (an issued document
+    never changes; two first readers at once both get the first stored copy)."""
+    key = f"{kind}:{ident}"
+    stored = await db[ISSUED_DOCUMENTS].find_one({"_id": key})
+    if stored is None:
+        document = issued_document(kind, ident, branch, member_id, render(), media_type, created)
+        await db[ISSUED_DOCUMENTS].update_one({"_id": key}, {"$setOnInsert": document},
+                                              upsert=True)
+        stored = await db[ISSUED_DOCUMENTS].find_one({"_id": key})
+    assert stored is not None
+    return stored

@@ -49,6 +49,7 @@ async def flag_overdue_debts(platform: Platform) -> int:
                     client=invoice.client, issue_date=invoice.issue_date,
                     due_date=invoice.due_date, total=invoice.money(invoice.total),
                     outstanding=invoice.money(invoice.balance_due),
+                    description="; ".join(line.description for line in invoice.lines),
                 ))
             return 1
 

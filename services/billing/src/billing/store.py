@@ -6,13 +6,13 @@ queries on them (due dates) compare correctly.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
+from smart_shared.documents import ISSUED_DOCUMENTS
 from smart_shared.events.catalogue import Activity, Client
 from smart_shared.money import ExactDecimal, Money
 from smart_shared.mongo import Document
@@ -26,7 +26,7 @@ PAYMENTS = "payments"
 UNMATCHED = "unmatched_payments"
 CREDIT_NOTES = "credit_notes"
 STATEMENTS = "bank_statements"
-DOCUMENTS = "issued_documents"
+DOCUMENTS = ISSUED_DOCUMENTS
 
 InvoiceStatus = Literal["open", "paid", "credited"]
 DeliveryChannel = Literal["peppol", "email"]
@@ -163,15 +163,6 @@ class CreditNote(BaseModel):
     currency: str = "EUR"
     reason: str
     delivery: Delivery | None = None
-
-
-def issued_document(kind: str, ident: str, branch: str, member_id: str | None, content: bytes,
-                    media_type: str, now: datetime) -> Document:
-    """The rendered bytes of an issued invoice or credit note, kept as issued with their SHA-256
-    (an issued document never changes, 7 years of retention)."""
-    return {"_id": f"{kind}:{ident}", "kind": kind, "branch": branch, "member_id": member_id,
-            "media_type": media_type, "sha256": hashlib.sha256(content).hexdigest(),
-            "content": content, "created_at": now}
 
 
 def account_fields(account: Account) -> dict[str, str]:

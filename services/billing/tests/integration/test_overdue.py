@@ -48,6 +48,8 @@ async def test_an_unpaid_invoice_is_overdue_once_the_day_after_its_due_date(
     event = overdue[0]
     assert str(event.outstanding.amount) == "1210.00" and event.number == invoice["number"]
     assert event.client.name == "Atelier Lumière SA" and event.version == 3
+    # what was invoiced, which the dunning letters describe
+    assert event.description == "; ".join(line["description"] for line in invoice["lines"])
     # the overdue step continues the trace of the invoice's issuance
     issued = billing.of(InvoiceIssued, invoice["_id"])[0]
     trace_of = lambda e: billing.headers_of(e)["traceparent"].split("-")[1]  # noqa: E731

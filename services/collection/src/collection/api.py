@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 from smart_shared.auth import Principal
 from smart_shared.http import Page, find_page, idempotent
 from smart_shared.links import capability_ident
 from smart_shared.mongo import Document, UnitOfWork
-from smart_shared.openapi import problems
+from smart_shared.openapi import PDF, problems
 from smart_shared.problems import Problem, invalid, not_found
 from smart_shared.service import Platform
 
-from collection.cases import agree_plan, write_off
+from collection.cases import agree_plan, mark_posted, write_off
+from collection.documents import kept_letter_pdf
 from collection.domain import LEVELS, Instalment, plan_errors
 from collection.store import CASES, STATUSES, amount, find_case, timeline_entry
 from collection.views import (
     CaseSummary,
     CaseView,
+    LetterLink,
     PaymentPlanRequest,
     PlanWish,
     WriteOffRequest,
@@ -35,6 +37,23 @@ async def _case_in_reach(uow: UnitOfWork, case_id: str, principal: Principal) ->
     if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
         raise not_found("Case", case_id)
     return doc
+
+
+def _level(level: str) -> str:
+    if level not in LEVELS:
+        raise invalid("level", f"must be one of {', '.join(LEVELS)}")
+    return level
+
+
+async def _letter_response(platform: Platform, doc: Document, level: str) -> Response[Any]:
+    """The letter's PDF as kept when first printed, never rendered again."""
+    try:
+        stored = await kept_letter_pdf(platform.db, doc, level)
+    except LookupError:
+        raise not_found("Letter", f"{doc['_id']}/{level}") from None
+    return Response(bytes(stored["content"]), media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{doc["invoice_number"]}-{level}.pdf"',
+        "ETag": f'"{stored["sha256"]}"'})
 
 
 class CaseController(Controller):
@@ -71,6 +90,31 @@ class CaseController(Controller):
         if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
             raise not_found("Case", case_id)
         return case_view(doc)
+
+    @get("/{case_id:str}/letters/{level:str}", summary="A letter of the case as PDF, as kept",
+         media_type=PDF)
+    async def letter(self, platform: Platform, principal: Principal, case_id: str,
+                     level: str) -> Response[Any]:
+        _level(level)
+        doc = await platform.db[CASES].find_one({"_id": case_id})
+        if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
+            raise not_found("Case", case_id)
+        return await _letter_response(platform, doc, level)
+
+    @post("/{case_id:str}/letters/{level:str}/posted", status_code=200,
+          summary="Staff posted a letter to a client without an e-mail address",
+          responses=problems((409, "The letter was e-mailed or posted already")))
+    async def letter_posted(self, platform: Platform, principal: Principal, case_id: str,
+                            level: str) -> CaseView:
+        principal.require("staff", "admin")
+        _level(level)
+
+        async def record(uow: UnitOfWork) -> CaseView:
+            doc = await _case_in_reach(uow, case_id, principal)
+            await mark_posted(uow, doc, level, principal.sub)
+            return case_view(await _case_in_reach(uow, case_id, principal))
+
+        return await platform.database.transaction(record)
 
     @post("/{case_id:str}/payment-plan", summary="Agree a payment plan: pauses the schedule",
           responses=problems(CASE_CLOSED))
@@ -110,6 +154,27 @@ class CaseController(Controller):
         result, _ = await idempotent(platform.database, idempotency_key, f"write-off:{case_id}",
                                      data.model_dump(mode="json"), abandon, required=False)
         return CaseView.model_validate(result)
+
+
+class LetterLinkController(Controller):
+    """A client reads the letters about their invoice with the invoice's link."""
+
+    path = "/v1/letter-documents"
+    tags = ["cases"]
+
+    @post("/", status_code=200, media_type=PDF,
+          responses=problems((404, "The invoice link is not valid, or no such letter")),
+          summary="A letter of the linked invoice's case as PDF (public: the link is the "
+                  "authority)")
+    async def document(self, platform: Platform, data: LetterLink) -> Response[Any]:
+        invoice_id = capability_ident("invoice", data.token, platform.settings.link_secret)
+        if invoice_id is None:
+            raise Problem(404, "Invoice link not valid", "This invoice link is not valid",
+                          "invoice-link-unknown")
+        doc = await platform.db[CASES].find_one({"invoice_id": invoice_id})
+        if doc is None:
+            raise not_found("Case of invoice", invoice_id)
+        return await _letter_response(platform, doc, data.level)
 
 
 class PlanWishController(Controller):

@@ -7,7 +7,7 @@ import os
 from smart_shared.service import Service, build_service
 from smart_shared.settings import Settings
 
-from collection.api import CaseController, PlanWishController
+from collection.api import CaseController, LetterLinkController, PlanWishController
 from collection.handlers import handlers
 from collection.jobs import jobs
 from collection.mails import ATTACHMENTS
@@ -22,7 +22,8 @@ def build(settings: Settings | None = None) -> Service:
         SMART_SERVICE="collection",
         SMART_SERVICE_PORT=int(os.environ.get("SMART_SERVICE_PORT", PORT)),
     )
-    return build_service("collection", controllers=[CaseController, PlanWishController],
+    return build_service("collection", controllers=[CaseController, LetterLinkController,
+                                                      PlanWishController],
                          handlers=handlers, indexes=create_indexes, jobs=jobs, settings=settings,
                          mail_attachments=ATTACHMENTS)
 

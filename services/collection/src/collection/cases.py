@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from smart_shared.events.catalogue import (
     DebtOverdue,
@@ -19,23 +19,31 @@ from smart_shared.ids import new_id
 from smart_shared.mail import send_mail
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
-from smart_shared.problems import conflict
+from smart_shared.problems import conflict, not_found
 from smart_shared.telemetry import current_traceparent, start_linked_trace
 
 from collection.domain import (
     CaseState,
+    Claim,
+    CreditorFacts,
     DebtorRules,
     Instalment,
     LetterFacts,
+    MayFollow,
     TakenStep,
+    book_xix_damages,
     claim_at,
     collection_rules,
+    compose_letter,
+    creditor,
     first_unkept,
     missed_instalment,
+    pay_by,
     planned_step,
-    render_letter,
+    rate_on,
     step_due,
 )
+from collection.domain.rules import Channel
 from collection.mails import letter_mail
 from collection.store import (
     ACTIVE,
@@ -125,7 +133,11 @@ async def open_case(uow: UnitOfWork, event: DebtOverdue) -> None:
             "language": event.client.language,
             "client_key": event.client.client_key,
             "email": event.client.email,  # where the letters are mailed
+            "address": ", ".join((event.client.address.street, " ".join(
+                (event.client.address.postal_code, event.client.address.city)),
+                event.client.address.country)),  # where they are posted without an e-mail
         },
+        "description": event.description,
         "principal": str(event.outstanding.amount),
         "balance": str(balance),
         "billing_version": max([event.version, *(c["version"] for c in later)]),
@@ -173,11 +185,12 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
     claim = claim_at(state, level, today, amount(doc["principal"]), balance_changes(doc), rules)
     # French in France whatever the client's language, like every document of the branch
     language: Language = "fr" if doc["branch"] == "FR" else doc["client"]["language"]
-    text = render_letter(level, language, LetterFacts(
-        doc["client"]["name"], doc["invoice_number"], day(doc["due_date"]), claim,
-        branch=doc["branch"]))
+    channel: Channel = "email" if doc["client"].get("email") else "post"
+    letter = compose_letter(level, language, letter_facts(doc, level, claim, today, channel,
+                                                          rules))
+    text = letter.text()
     after = CaseState(state.branch, state.kind, state.due_date,
-                      (*state.steps, TakenStep(level, today)))
+                      (*state.steps, TakenStep(level, today, channel)))
     version = doc["version"] + 1
     changes: Document = {
         "level": level,
@@ -186,7 +199,10 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
         "version": version,
     }
     entries = [timeline_entry(uow, "reminder_sent", level=level, language=language, text=text,
-                              amounts=claim_document(claim))]
+                              amounts=claim_document(claim), channel=channel,
+                              letter=letter.to_document(),
+                              pay_by=letter_deadline(level, today, channel, rules),
+                              posting="to_be_posted" if channel == "post" else None)]
     # each reminder starts a trace of its own, linked to the contract's (kept on the case)
     with start_linked_trace("collection step", doc.get("traceparent"),
                             attributes={"smart.case_id": case_id, "smart.level": level}):
@@ -197,8 +213,9 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
             interest=money(claim.interest, doc), compensation=money(claim.compensation, doc),
             total_claimed=money(claim.total, doc), language=language, sent_on=today,
         ))
-        if doc["client"].get("email"):
-            send_mail(uow, letter_mail(doc, level, money(claim.total, doc)))
+        if channel == "email":
+            send_mail(uow, letter_mail(doc, level, money(claim.total, doc),
+                                       pay_by(level, today, channel, rules)))
         if level == "write_off_proposed":
             reason = (f"Automatic write-off {rules.schedule.day_of(level)} days after the due "
                       f"date: collection failed")
@@ -210,13 +227,53 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
                                           amounts={"principal": doc["balance"]}))
     result = await uow.db[CASES].update_one(
         {"_id": case_id, "version": doc["version"], "status": "open"},
-        {"$set": changes, "$push": {"steps": {"level": level, "on": today.isoformat()},
+        {"$set": changes, "$push": {"steps": {"level": level, "on": today.isoformat(),
+                                              "channel": channel},
                                     "timeline": {"$each": entries}}},
         session=uow.session,
     )
     if result.modified_count != 1:
         raise RuntimeError(f"case {case_id} changed while its step was taken")
     return 1
+
+
+def letter_deadline(level: Any, sent_on: date, channel: Channel,
+                    rules: DebtorRules) -> str | None:
+    deadline = pay_by(level, sent_on, channel, rules)
+    return deadline.isoformat() if deadline else None
+
+
+def letter_facts(doc: Document, level: Any, claim: Claim, today: date, channel: Channel,
+                 rules: DebtorRules) -> LetterFacts:
+    """What the letter of ``level`` sent today says: the creditor, the debt, the amounts, the
+    deadline and what may be claimed after it."""
+    company = creditor(doc["branch"], today)
+    seller, legal = company.seller, company.legal
+    deadline = pay_by(level, today, channel, rules)
+    may_follow = None
+    if deadline is not None and not rules.claims_costs_at(level):
+        compensation = Decimal("0.00")
+        if rules.fixed_compensation is not None:
+            compensation = rules.fixed_compensation.value
+        elif rules.damages is not None:
+            compensation = book_xix_damages(claim.outstanding, rules.damages)
+        may_follow = MayFollow(compensation, rate_on(deadline, rules.interest_rates))
+    client = doc["client"]
+    return LetterFacts(
+        client_name=client["name"], invoice_number=doc["invoice_number"],
+        due_date=day(doc["due_date"]), claim=claim, branch=doc["branch"], kind=client["kind"],
+        issue_date=day(doc["issue_date"]) if doc.get("issue_date") else None,
+        description=doc.get("description"), sent_on=today, pay_by=deadline,
+        client_address=client.get("address"),
+        creditor=CreditorFacts(
+            name=seller.name.value, legal_form=legal.legal_form.value,
+            address=(f"{seller.street.value}, {seller.postal_code.value} {seller.city.value}, "
+                     f"{seller.country.value}"),
+            enterprise_number=legal.enterprise_number.value, registry=legal.registry.value,
+            iban=seller.iban.value, city=seller.city.value),
+        may_follow=may_follow,
+        free=level == "reminder_1" and bool(rules.term_starts),
+    )
 
 
 def written_off_event(uow: UnitOfWork, doc: Document, version: int, reason: str) -> DebtWrittenOff:
@@ -367,5 +424,31 @@ async def write_off(uow: UnitOfWork, doc: Document, reason: str, by: str) -> Non
                   "closed_on": uow.clock.today().isoformat()},
          "$push": {"timeline": timeline_entry(uow, "written_off", detail=f"{reason} (by {by})",
                                               amounts={"principal": doc["balance"]})}},
+        session=uow.session,
+    )
+
+
+async def mark_posted(uow: UnitOfWork, doc: Document, level: str, by: str) -> None:
+    """Record that staff posted the letter of ``level`` to a client without an e-mail address."""
+    index = next((i for i, e in enumerate(doc.get("timeline", []))
+                  if e.get("kind") == "reminder_sent" and e.get("level") == level), None)
+    if index is None:
+        raise not_found("Letter", f"{doc['_id']}/{level}")
+    entry = doc["timeline"][index]
+    if entry.get("posting") != "to_be_posted":
+        raise conflict("Letter not to be posted",
+                       f"The {level} letter was {'posted' if entry.get('posting') else 'e-mailed'}"
+                       "; nothing to post")
+    today = uow.clock.today().isoformat()
+    # one update cannot both change an entry of the timeline and add one to it
+    await uow.db[CASES].update_one(
+        {"_id": doc["_id"], f"timeline.{index}.posting": "to_be_posted"},
+        {"$set": {f"timeline.{index}.posting": "posted", f"timeline.{index}.posted_on": today}},
+        session=uow.session,
+    )
+    await uow.db[CASES].update_one(
+        {"_id": doc["_id"]},
+        {"$push": {"timeline": timeline_entry(uow, "letter_posted", level=level,
+                                              detail=f"Posted by {by}")}},
         session=uow.session,
     )

@@ -45,11 +45,16 @@ async def check_payment_plans(platform: Platform) -> int:
                        check_plan)
 
 
-async def write_off_decisions(uow: UnitOfWork, branch: str, today: date) -> dict[str, int]:
-    """The staff digest's part: debts handed over for legal recovery, awaiting their decision."""
+async def waiting_for_staff(uow: UnitOfWork, branch: str, today: date) -> dict[str, int]:
+    """The staff digest's part: debts handed over for legal recovery, awaiting their decision,
+    and letters to clients without an e-mail address, waiting to be posted."""
     count = await uow.db[CASES].count_documents(
         {"branch": branch, "status": "open", "level": "legal_handover"}, session=uow.session)
-    return {"write_off_decisions": count}
+    to_post = await uow.db[CASES].count_documents(
+        {"branch": branch, "timeline": {"$elemMatch": {"kind": "reminder_sent",
+                                                       "posting": "to_be_posted"}}},
+        session=uow.session)
+    return {"write_off_decisions": count, "letters_to_post": to_post}
 
 
 def jobs(platform: Platform) -> list[ScheduledJob]:
@@ -57,5 +62,5 @@ def jobs(platform: Platform) -> list[ScheduledJob]:
         ScheduledJob("collection-payment-plans", partial(check_payment_plans, platform)),
         ScheduledJob("collection-steps", partial(take_due_steps, platform)),
         staff_digest_job("collection", platform.settings, platform.database, platform.clock,
-                         write_off_decisions),
+                         waiting_for_staff),
     ]

@@ -55,7 +55,8 @@ def case_state(doc: Document) -> CaseState:
         branch=doc["branch"],
         kind=doc["client"]["kind"],
         due_date=day(doc["due_date"]),
-        steps=tuple(TakenStep(s["level"], day(s["on"])) for s in doc.get("steps", [])),
+        steps=tuple(TakenStep(s["level"], day(s["on"]), s.get("channel", "email"))
+                    for s in doc.get("steps", [])),
         paused=doc["status"] == "paused",
         closed=doc["status"] not in ACTIVE,
     )

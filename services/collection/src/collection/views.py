@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.events.catalogue import ClientKind, Language, ReminderLevel
 from smart_shared.money import Money, PositiveMoney
 from smart_shared.mongo import Document
 from smart_shared.text import Paragraph
+
+from collection.domain.rules import Channel
 
 
 class InstalmentIn(BaseModel):
@@ -77,6 +79,31 @@ class TimelineEntry(BaseModel):
     text: str | None = None
     detail: str | None = None
     amounts: dict[str, str] | None = None
+    channel: Channel | None = Field(None, description="How the letter reaches the client.")
+    pay_by: date | None = Field(None, description="The last day the letter gives to pay.")
+    posting: Literal["to_be_posted", "posted"] | None = Field(
+        None, description="A letter for a client without an e-mail address: staff print and "
+        "post it (the PDF of the case's letter), then mark it posted.")
+
+
+class LetterView(BaseModel):
+    """One letter sent in the case, its PDF at ``/v1/cases/{case_id}/letters/{level}``."""
+
+    level: ReminderLevel
+    sent_on: date
+    channel: Channel
+    pay_by: date | None
+    posting: Literal["to_be_posted", "posted"] | None = None
+    posted_on: date | None = None
+
+
+class LetterLink(BaseModel):
+    """A client opens a letter of their invoice's case with the invoice's link (no account)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=20, max_length=200, description="The invoice's client link.")
+    level: ReminderLevel
 
 
 class CaseSummary(BaseModel):
@@ -101,6 +128,7 @@ class CaseSummary(BaseModel):
 
 class CaseView(CaseSummary):
     plan: PlanView | None
+    letters: list[LetterView]
     timeline: list[TimelineEntry]
 
 
@@ -143,5 +171,9 @@ def case_view(doc: Document) -> CaseView:
         "plan": {**plan, "instalments": [
             {"due_on": i["due_on"], "amount": _money(i["amount"], doc["currency"])}
             for i in plan["instalments"]]} if plan else None,
+        "letters": [{"level": e["level"], "sent_on": e["on"],
+                     "channel": e.get("channel", "email"), "pay_by": e.get("pay_by"),
+                     "posting": e.get("posting"), "posted_on": e.get("posted_on")}
+                    for e in doc.get("timeline", []) if e["kind"] == "reminder_sent"],
         "timeline": doc.get("timeline", []),
     })

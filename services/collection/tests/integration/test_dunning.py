@@ -46,7 +46,8 @@ async def test_an_overdue_invoice_opens_one_case_even_when_the_event_comes_again
     assert case["status"] == "open" and case["principal"] == "1000.00"
     assert case["client"] == {"name": "Atelier Lumière", "kind": "business", "language": "fr",
                               "client_key": overdue.client.client_key,
-                              "email": "compta@example.be"}
+                              "email": "compta@example.be",
+                              "address": "Rue Haute 1, 1000 Bruxelles, BE"}
     assert case["next_step_on"] == (invoice.due_date + timedelta(days=7)).isoformat()
     assert case["traceparent"]
 

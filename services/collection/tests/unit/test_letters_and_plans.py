@@ -33,12 +33,14 @@ def test_a_formal_notice_in_dutch() -> None:
     assert "2 maart 2026" in text
 
 
-def test_a_free_reminder_in_english_lists_no_costs() -> None:
+def test_a_free_reminder_in_english_claims_no_cost_and_says_so() -> None:
     facts = LetterFacts("Jo", "BE-2026-000042", date(2026, 3, 2),
-                        Claim(Decimal("99.00"), Decimal("0.00"), Decimal("0.00")))
+                        Claim(Decimal("99.00"), Decimal("0.00"), Decimal("0.00")),
+                        kind="consumer", free=True)
     text = render_letter("reminder_1", "en", facts)
     assert text.startswith("Payment reminder") and "free of charge" in text
-    assert "Late interest" not in text and "Total claimed: 99,00\xa0€" in text
+    assert "Late interest: 0,00\xa0€" in text and "Compensation: 0,00\xa0€" in text
+    assert "Total claimed: 99,00\xa0€" in text
 
 
 def test_a_french_branch_letter_is_in_french_whatever_the_clients_language() -> None:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from collection.domain import CaseState, TakenStep, collection_rules, planned_step, step_due
+from collection.domain.rules import Channel
 from smart_shared.events.catalogue import ClientKind
 
 BE = collection_rules("BE", date(2026, 1, 1))
@@ -13,7 +14,8 @@ FR = collection_rules("FR", date(2026, 1, 1))
 
 
 def walk(branch: str, kind: ClientKind, due: date, days: int = 220,
-         paused_between: tuple[int, int] | None = None) -> list[tuple[str, int]]:
+         paused_between: tuple[int, int] | None = None,
+         channel: Channel = "email") -> list[tuple[str, int]]:
     """Every step taken, as (level, days after the due date), checking once a day."""
     rules = collection_rules(branch, due).for_debtor(kind)
     state = CaseState(branch=branch, kind=kind, due_date=due)
@@ -24,7 +26,7 @@ def walk(branch: str, kind: ClientKind, due: date, days: int = 220,
         state = CaseState(branch, kind, due, state.steps, paused=paused)
         level = step_due(state, today, rules)
         if level:
-            state = CaseState(branch, kind, due, (*state.steps, TakenStep(level, today)))
+            state = CaseState(branch, kind, due, (*state.steps, TakenStep(level, today, channel)))
             taken.append((level, offset))
     return taken
 
@@ -43,22 +45,31 @@ def test_business_schedule_ignores_weekends_and_holidays() -> None:
     ]
 
 
-def test_consumer_gets_the_free_reminder_then_14_days_from_the_next_working_day() -> None:
-    # reminder 1 on Monday 9 March; the term starts Tuesday 10 March; costs from 24 March
+def test_art_xix_2_consumer_gets_the_free_reminder_then_14_days_from_the_next_day() -> None:
+    # reminder 1 e-mailed on Monday 9 March; the term runs 10 to 23 March; costs from 24 March
     assert walk("BE", "consumer", date(2026, 3, 2)) == [
         ("reminder_1", 7), ("reminder_2", 22), ("formal_notice", 35),
         ("legal_handover", 60), ("write_off_proposed", 180),
     ]
 
 
-def test_consumer_term_starts_after_the_weekend_when_the_free_reminder_leaves_on_friday() -> None:
-    # reminder 1 on Friday 13 March; the term starts Monday 16 March; costs from 30 March
-    assert walk("BE", "consumer", date(2026, 3, 6))[:2] == [("reminder_1", 7), ("reminder_2", 24)]
+def test_art_xix_2_an_emailed_reminder_term_starts_the_next_calendar_day_even_a_saturday() -> None:
+    # reminder 1 e-mailed on Friday 13 March; the term runs 14 to 27 March; costs from 28 March
+    assert walk("BE", "consumer", date(2026, 3, 6))[:2] == [("reminder_1", 7), ("reminder_2", 22)]
 
 
-def test_consumer_term_starts_after_easter_monday() -> None:
-    # reminder 1 on Friday 3 April 2026; Easter Monday 6 April; the term starts 7 April
-    assert walk("BE", "consumer", date(2026, 3, 27))[:2] == [("reminder_1", 7), ("reminder_2", 25)]
+def test_art_xix_2_a_posted_reminder_term_starts_the_third_working_day_after_it_is_sent() -> None:
+    # reminder 1 posted on Friday 13 March; third working day Wednesday 18 March; the term
+    # runs 18 to 31 March; costs from 1 April
+    assert walk("BE", "consumer", date(2026, 3, 6), channel="post")[:2] == [
+        ("reminder_1", 7), ("reminder_2", 26)]
+
+
+def test_art_xix_2_a_posted_reminder_term_skips_easter_monday() -> None:
+    # reminder 1 posted on Friday 3 April 2026; Easter Monday 6 April; third working day
+    # Thursday 9 April; the term runs 9 to 22 April; costs from 23 April
+    assert walk("BE", "consumer", date(2026, 3, 27), channel="post")[:2] == [
+        ("reminder_1", 7), ("reminder_2", 27)]
 
 
 @pytest.mark.parametrize("kind", ["business", "consumer"])

@@ -241,6 +241,8 @@ class DebtOverdue(_InvoiceEvent):
     due_date: date
     total: Money
     outstanding: Money
+    description: str | None = Field(
+        None, description="What was invoiced (the invoice's lines), which the letters name.")
 
 
 class CreditNoteIssued(_InvoiceEvent):

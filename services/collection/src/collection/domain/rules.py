@@ -7,7 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from smart_shared.events.catalogue import ClientKind, ReminderLevel
-from smart_shared.rulepacks import Sourced, SourcedDecimal, SourcedInt, rule_pack
+from smart_shared.rulepacks import (
+    CompanyIdentity,
+    SellerIdentity,
+    Sourced,
+    SourcedDecimal,
+    SourcedInt,
+    rule_pack,
+)
 
 LEVELS: tuple[ReminderLevel, ...] = (
     "reminder_1", "reminder_2", "formal_notice", "legal_handover", "write_off_proposed"
@@ -15,6 +22,8 @@ LEVELS: tuple[ReminderLevel, ...] = (
 """The steps of every dunning schedule, in the order they are taken."""
 
 InterestFrom = Literal["due_date", "first_claim"]
+Channel = Literal["email", "post"]
+"""How a letter reaches the debtor: e-mailed, or printed and posted by staff."""
 
 
 class _Rules(BaseModel):
@@ -62,6 +71,27 @@ class BookXixDamages(_Rules):
     ceiling: SourcedDecimal
 
 
+class TermStart(_Rules):
+    """When the free reminder's term starts (Code of Economic Law, art. XIX.2 §1)."""
+
+    email_calendar_days: SourcedInt
+    post_working_days: SourcedInt
+    holiday_calendar: Sourced[str]
+
+
+class LetterTerms(_Rules):
+    """Days the debtor is given to pay from the day a letter is sent (none: the letter only
+    informs, e.g. the handover for legal recovery)."""
+
+    reminder_1: SourcedInt | None = None
+    reminder_2: SourcedInt | None = None
+    formal_notice: SourcedInt | None = None
+
+    def days_for(self, level: ReminderLevel) -> int | None:
+        term: SourcedInt | None = getattr(self, level, None)
+        return None if term is None else int(term.value)
+
+
 class DebtorRules(_Rules):
     """How a business or a consumer debtor is reminded and what may be claimed from them."""
 
@@ -72,6 +102,20 @@ class DebtorRules(_Rules):
     fixed_compensation: SourcedDecimal | None = None
     damages: BookXixDamages | None = None
     cost_free_days: SourcedInt | None = None
+    term_starts: TermStart | None = None
+    pay_within_days: LetterTerms
+    mentions: dict[str, Sourced[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _costs_wait_for_the_free_term(self) -> DebtorRules:
+        # the pack's own schedule must already respect the term of an e-mailed free reminder
+        if self.cost_free_days and self.cost_free_days.value and self.term_starts:
+            earliest = (self.schedule.reminder_1.value + self.term_starts.email_calendar_days.value
+                        + self.cost_free_days.value)
+            if self.schedule.day_of(self.claims_from.value) < earliest:
+                raise ValueError(f"the first step with costs comes before the free reminder's "
+                                 f"term ends: due+{earliest} at the earliest")
+        return self
 
     @model_validator(mode="after")
     def _rates_follow_each_other(self) -> DebtorRules:
@@ -87,6 +131,23 @@ class DebtorRules(_Rules):
     def claims_costs_at(self, level: ReminderLevel) -> bool:
         """Whether interest and compensation are claimed at this step."""
         return LEVELS.index(level) >= LEVELS.index(self.claims_from.value)
+
+
+class CreditorSeller(SellerIdentity):
+    """The branch's SMart entity, and the account the debtor pays into."""
+
+    iban: Sourced[str]
+
+
+class Creditor(CompanyIdentity):
+    """Who claims the debt, as every document of the branch names it."""
+
+    seller: CreditorSeller
+
+
+def creditor(branch: str, on: date) -> Creditor:
+    """The branch's company details in force on ``on``, read where the invoices read them."""
+    return rule_pack(branch, on).section("billing", Creditor)
 
 
 class CollectionRules(_Rules):

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 
-import holidays
 from smart_shared.events.catalogue import ClientKind, ReminderLevel
+from smart_shared.workdays import working_days_after
 
-from collection.domain.rules import LEVELS, DebtorRules
+from collection.domain.rules import LEVELS, Channel, DebtorRules, TermStart
 
 
 @dataclass(frozen=True)
 class TakenStep:
     level: ReminderLevel
     on: date
+    channel: Channel = "email"
 
 
 @dataclass(frozen=True)
@@ -43,32 +43,42 @@ class PlannedStep:
     on: date
 
 
-@cache
-def _public_holidays(country: str, year: int) -> frozenset[date]:
-    try:
-        return frozenset(holidays.country_holidays(country, years=year))
-    except NotImplementedError:
-        return frozenset()
+def free_term_starts(sent_on: date, channel: Channel, start: TermStart) -> date:
+    """First day of the free reminder's term (art. XIX.2 §1): the calendar day after an
+    e-mailed reminder, the third working day after a posted one."""
+    if channel == "post":
+        return working_days_after(sent_on, start.post_working_days.value,
+                                  start.holiday_calendar.value)
+    return sent_on + timedelta(days=start.email_calendar_days.value)
 
 
-def next_working_day(day: date, country: str) -> date:
-    """The first Monday-Friday after ``day`` that is not a public holiday in ``country``."""
-    candidate = day + timedelta(days=1)
-    while candidate.weekday() >= 5 or candidate in _public_holidays(country, candidate.year):
-        candidate += timedelta(days=1)
-    return candidate
+def pay_by(level: ReminderLevel, sent_on: date, channel: Channel,
+           rules: DebtorRules) -> date | None:
+    """The last day the letter of ``level`` sent on ``sent_on`` gives the debtor to pay.
+
+    The free first reminder to a Belgian consumer: the last of its ``cost_free_days`` calendar
+    days; any other letter: ``pay_within_days`` after the day it is sent; None for a letter
+    that asks for nothing by a date.
+    """
+    wait = rules.cost_free_days.value if rules.cost_free_days else 0
+    if level == "reminder_1" and wait and rules.term_starts is not None:
+        return free_term_starts(sent_on, channel, rules.term_starts) + timedelta(days=wait - 1)
+    days = rules.pay_within_days.days_for(level)
+    return None if days is None else sent_on + timedelta(days=days)
 
 
 def costs_allowed_from(state: CaseState, rules: DebtorRules) -> date | None:
-    """First day a cost may be claimed after the free reminder (None: no waiting rule applies).
-
-    The term starts the working day after the reminder was e-mailed and lasts ``cost_free_days``.
-    """
+    """First day a cost may be claimed after the free reminder (None: no waiting rule applies):
+    the day after its term's last day."""
     wait = rules.cost_free_days.value if rules.cost_free_days else 0
     free_reminder = state.taken("reminder_1")
     if not wait or free_reminder is None:
         return None
-    return next_working_day(free_reminder.on, state.branch) + timedelta(days=wait)
+    if rules.term_starts is None:
+        return free_reminder.on + timedelta(days=wait + 1)
+    last = pay_by("reminder_1", free_reminder.on, free_reminder.channel, rules)
+    assert last is not None
+    return last + timedelta(days=1)
 
 
 def planned_step(state: CaseState, rules: DebtorRules) -> PlannedStep | None:
