@@ -65,6 +65,7 @@ class LeasedRelay:
         # a round either relayed or found another live holder of the lease
         self._last_round = time.monotonic()
         self._standby = False
+        self._stopping = False
 
     @property
     def status(self) -> str:
@@ -83,6 +84,10 @@ class LeasedRelay:
 
     async def stop(self) -> None:
         if self._task:
+            # a round that swallows its cancellation (an SMTP client turns it into a lost
+            # connection) still sees the flag and ends after the round
+            self._stopping = True
+            self._wake.set()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -95,7 +100,7 @@ class LeasedRelay:
 
     async def _run(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             try:
                 held = await self._lease.acquire()
                 LEASE_HELD.labels(self._service, self._lease.name).set(1 if held else 0)

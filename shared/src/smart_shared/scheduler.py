@@ -49,6 +49,7 @@ class Scheduler:
         }
         self._service = service
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         if self._jobs:
@@ -56,6 +57,8 @@ class Scheduler:
 
     async def stop(self) -> None:
         if self._task:
+            # a job that swallows its cancellation still ends the loop after its tick
+            self._stopping = True
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -80,7 +83,7 @@ class Scheduler:
         return done
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 made = await self.tick()
             except Exception:

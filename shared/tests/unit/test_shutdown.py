@@ -1,10 +1,12 @@
 """A service's shutdown always ends: a part that will not stop is named and left behind."""
 
 import asyncio
+import contextlib
 import logging
 
 import pytest
 from smart_shared import service
+from smart_shared.outbox import LeasedRelay
 from smart_shared.service import _stop_within
 
 
@@ -47,3 +49,40 @@ async def test_a_part_that_stops_is_waited_for_and_a_failing_one_is_reported(
         assert not await _stop_within("the broken part", broken)
     assert stopped == ["quick"]
     assert "the broken part failed to stop: broker gone" in caplog.text
+
+
+class _SwallowingRelay(LeasedRelay):
+    """A relay whose round turns its cancellation into a normal end, as an SMTP client that
+    reports a cancelled send as a lost connection does."""
+
+    rounds = 0
+
+    async def relay_once(self) -> int:
+        self.rounds += 1
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.05)
+        return 0
+
+
+class _Lease:
+    name = "swallow"
+
+    async def acquire(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
+async def test_a_relay_whose_round_swallows_its_cancellation_still_stops() -> None:
+    relay = _SwallowingRelay({"leases": None}, "toy", "swallow",  # type: ignore[arg-type]
+                             idle_seconds=0.01)
+    relay._lease = _Lease()  # type: ignore[assignment]  # one replica: it always holds it
+    await relay.start()
+    await asyncio.sleep(0.2)
+    stopping = asyncio.ensure_future(relay.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=2)
+    assert done, "the relay did not stop"
+    rounds = relay.rounds
+    await asyncio.sleep(0.2)
+    assert relay.rounds == rounds, "no round after the stop"
