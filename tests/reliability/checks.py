@@ -104,7 +104,10 @@ async def assert_saga_completed(
         expected = {c: a for c, a in amounts.items() if a > 0}
         assert booked == expected, f"{kind} transfers differ from {ce_type} events"
     granted = events.per_contract("GuaranteeGranted")
-    assert all(granted[c] == 1 for c in mine), "every contract guaranteed once"
+    declined = {e.contract_id: e.reason for e in events.distinct("GuaranteeDeclined").values()}
+    assert all(granted[c] == 1 for c in mine), (
+        "every contract guaranteed once", {c: (granted[c], declined.get(c)) for c in mine
+                                           if granted[c] != 1})
 
     # nothing dead-lettered that was not sent as poison on purpose
     assert await unintended_dead_letters(platform) == []

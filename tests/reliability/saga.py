@@ -179,6 +179,7 @@ class Saga:
     contracts: list[str] = field(default_factory=list)
     contract_member: dict[str, str] = field(default_factory=dict)
     serial: int = 0
+    drafted: int = 0
 
     def url(self, service: str, path: str) -> str:
         return self.platform.urls[service] + path
@@ -253,8 +254,11 @@ class Saga:
         assert signed.json()["status"] == "signed", signed.text
 
     async def contract(self, first_day: date) -> str:
-        member_id = self.members[len(self.contracts) % len(self.members)]
-        contract_id = await self.draft(member_id, len(self.contracts), first_day)
+        # numbered before the first await: contracts drafted side by side go to the members in
+        # turn, never many to one member (whose guarantee cap they would exceed)
+        n, self.drafted = self.drafted, self.drafted + 1
+        member_id = self.members[n % len(self.members)]
+        contract_id = await self.draft(member_id, n, first_day)
         await self.submit_and_sign(contract_id)
         return contract_id
 
