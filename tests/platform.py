@@ -26,6 +26,12 @@ SERVICES = ("members", "contracts", "billing", "payroll", "fund", "collection")
 LOCAL_PORTS = {name: 8001 + n for n, name in enumerate(SERVICES)}
 
 
+def replica_key(name: str, replica: int) -> str:
+    """How ``processes`` and ``urls`` name a replica: the service's name for the first,
+    ``fund@2`` for the second, and so on."""
+    return name if replica == 1 else f"{name}@{replica}"
+
+
 @dataclass
 class PlatformProcesses:
     """Where each service answers, and how to move the platform's shared clock."""
@@ -44,18 +50,20 @@ class PlatformProcesses:
             await client.close()
         await asyncio.sleep(1.5)  # every process polls the shared clock twice a second
 
-    def start(self, name: str) -> None:
-        # one replica of each service: a restart is the same replica, taking over at once
-        env = dict(self.env, SMART_SERVICE_PORT=self.urls[name].rsplit(":", 1)[1],
-                   SMART_REPLICA=self.env.get("SMART_REPLICA", "1"))
-        with open(self.home / f"{name}.log", "ab") as log:  # the child keeps its own handle
-            self.processes[name] = subprocess.Popen(
+    def start(self, name: str, replica: int = 1) -> None:
+        """Start one replica of a service; a restart is the same replica, taking over at once
+        (its process is ``replica_key(name, replica)`` in ``processes`` and ``urls``)."""
+        key = replica_key(name, replica)
+        env = dict(self.env, SMART_SERVICE_PORT=self.urls[key].rsplit(":", 1)[1],
+                   SMART_REPLICA=str(replica))
+        with open(self.home / f"{key}.log", "ab") as log:  # the child keeps its own handle
+            self.processes[key] = subprocess.Popen(
                 [sys.executable, "-m", name], env=env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 
     def kill(self, name: str) -> None:
-        """SIGKILL one service (a crash: no clean shutdown)."""
+        """SIGKILL one service, or one replica by its key (a crash: no clean shutdown)."""
         process = self.processes.pop(name)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
@@ -88,15 +96,20 @@ class PlatformProcesses:
                 except OSError:
                     process = self.processes.get(name)
                     if process and process.poll() is not None:
-                        log = (self.home / f"{name}.log").read_text(errors="replace")
+                        log = (self.home / f"{name}.log").read_text(errors="replace")  # a key
                         raise RuntimeError(f"{name} exited:\n{log[-3000:]}") from None
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"{name} not ready within {timeout}s") from None
                     time.sleep(0.3)
 
 
-def private_platform(home: Path, kafka: str, mongo: str, **extra: str) -> PlatformProcesses:
-    """Start a private platform (own databases, topics, groups, clock) and wait until ready."""
+def private_platform(home: Path, kafka: str, mongo: str, replicas: int = 1,
+                     **extra: str) -> PlatformProcesses:
+    """Start a private platform (own databases, topics, groups, clock) and wait until ready.
+
+    With ``replicas`` > 1 every service runs that many replicas in its consumer group; the
+    extra replicas start first, so they hold the outbox relays' leases and replica 1 (where
+    ``urls[name]`` points) is the one left when they are killed."""
     home.mkdir(parents=True, exist_ok=True)
     run = unique_name("e2e")
     env = dict(os.environ)
@@ -123,15 +136,17 @@ def private_platform(home: Path, kafka: str, mongo: str, **extra: str) -> Platfo
         "SMART_PORTAL_URL": f"http://127.0.0.1:{free_port()}",
     })
     env.update(extra)
-    urls = {name: f"http://127.0.0.1:{free_port()}" for name in SERVICES}
+    urls = {replica_key(name, r): f"http://127.0.0.1:{free_port()}"
+            for name in SERVICES for r in range(1, replicas + 1)}
     # the tokens of this platform's sign-ins are verified with its own members' keys
     if "SMART_JWKS_URL" not in extra:
         env["SMART_JWKS_URL"] = f"{urls['members']}/.well-known/jwks.json"
     platform = PlatformProcesses(urls, env, home)
-    for name in SERVICES:
-        platform.start(name)
     try:
-        platform.wait_ready()
+        for replica in range(replicas, 0, -1):
+            for name in SERVICES:
+                platform.start(name, replica)
+            platform.wait_ready(tuple(replica_key(name, replica) for name in SERVICES))
     except BaseException:
         platform.stop_all()
         raise

@@ -37,6 +37,7 @@ from tests.performance import data
 from tests.performance.baseline import run_baseline
 from tests.performance.events import SERVICE_OF_TOPIC, EventCollector, EventLog
 from tests.performance.httpload import Connection, percentile
+from tests.performance.scaleout import ScaleOut
 from tests.performance.stage import run_stage
 from tests.platform import SERVICES, PlatformProcesses, local_platform, private_platform
 
@@ -391,6 +392,13 @@ class CpuClock:
             elif b"kafka.Kafka" in argv:
                 self.pids.setdefault("kafka", pid)
         self.start = self._read()
+        self.final: dict[str, float] = {}
+
+    def freeze(self, name: str) -> None:
+        """Keep a process's CPU time as it is now (it is about to be killed)."""
+        reading = self._read()
+        if name in reading:
+            self.final[name] = reading[name]
 
     def _read(self) -> dict[str, float]:
         ticks = os.sysconf("SC_CLK_TCK")
@@ -404,7 +412,7 @@ class CpuClock:
         return seconds
 
     def spent(self, contracts: int) -> dict[str, Any]:
-        end = self._read()
+        end = {**self._read(), **self.final}
         spent = {name: round(end[name] - self.start[name], 1)
                  for name in self.start if name in end}
         total = sum(spent.values())
@@ -475,6 +483,8 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
     began = time.perf_counter()
     cpu = CpuClock({name: process.pid for name, process in plat.processes.items()}
                    or _local_service_pids())
+    scale = (ScaleOut(plat, mongo_uri, options.replicas, cpu.freeze)
+             if options.replicas > 1 else None)
     try:
         # 1. members: register, subscribe a share, pay it → MemberActivated
         mark = time.perf_counter()
@@ -498,6 +508,8 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
         async def one_contract(spec: data.ContractSpec) -> str:
             contract_id = await sign_contract(api, spec, member_ids[spec.member], today)
             contract_ids.add(contract_id)
+            if scale is not None and len(contract_ids) >= n_contracts // 2:
+                scale.kill_soon()  # halfway: every replica but the first dies
             return contract_id
 
         await gather_bounded(contract_specs, one_contract)
@@ -598,6 +610,7 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
         memory = peak_memory(plat.processes)
         cpu_spent = cpu.spent(n_contracts)
         invariants = await check_invariants(api, collector.log, contract_ids)
+        scale_out = await scale.report() if scale is not None else None
         events = collector.log
         return {
             "seed": seed,
@@ -616,6 +629,7 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
             "cpu": cpu_spent,
             "http_load": load_result,
             "invariants": invariants,
+            **({"scale_out": scale_out} if scale_out else {}),
         }
     finally:
         if load is not None:
@@ -661,7 +675,7 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
         capital = max(1_000_000, options.contracts * 3_000)
         log(f"starting a private platform in {home}")
         plat = await asyncio.to_thread(
-            private_platform, home, bootstrap, mongo_uri,
+            private_platform, home, bootstrap, mongo_uri, options.replicas,
             SMART_FUND_INITIAL_CAPITAL_BE=f"{capital}.00",
             SMART_LOG_LEVEL=options.log_level,
         )
@@ -709,6 +723,7 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
         "contracts": options.contracts,
         "members": options.members,
         "concurrency": options.concurrency,
+        "replicas": options.replicas,
         "payments": options.payments,
         "http_rate": options.http_rate,
         "http_seconds": options.http_seconds,
@@ -814,7 +829,25 @@ def table(result: dict[str, Any]) -> str:
     row("invoice numbers gapless", inv["invoice_numbers_gapless"], inv["invoices_listed"])
     row("exactly one SalaryDue per contract", inv["one_salary_due_per_contract"])
     row("fund ledger balanced (/v1/fund/check)", inv["fund_ledger_balanced"])
+    if result.get("scale_out"):
+        lines.append("")
+        lines.extend(scale_out_table(result["scale_out"], cpu))
     return "\n".join(lines)
+
+
+def scale_out_table(scale: dict[str, Any], cpu: dict[str, float]) -> list[str]:
+    lines = [f"Scale-out: {scale['replicas']} replicas per service, all but the first killed "
+             f"after {scale['killed_after_seconds']} s"
+             "      handled  alive s     ev/s      CPU s"]
+    for name, service in scale["services"].items():
+        for replica, figures in service["replicas"].items():
+            key = name if replica == "1" else f"{name}@{replica}"
+            lines.append(f"  {key:<38}" + "".join(
+                f"{_fmt(v):>12}" for v in (figures["events_handled"], figures["seconds_alive"],
+                                            figures["events_per_s"], cpu.get(key))))
+        lines.append(f"    relay lease: replica {service['relay_lease_before_kill']} before the "
+                     f"kill, replica {service['relay_lease_at_end']} at the end")
+    return lines
 
 
 def _fmt(value: Any) -> str:
@@ -831,8 +864,12 @@ def _fmt(value: Any) -> str:
 
 def invariants_hold(result: dict[str, Any]) -> bool:
     inv = result["invariants"]
+    scale = result.get("scale_out")
+    # the survivors took every relay over: no service was left without one
+    leases_moved = scale is None or all(
+        service["relay_lease_at_end"] == "1" for service in scale["services"].values())
     return bool(inv["invoice_numbers_gapless"] and inv["one_salary_due_per_contract"]
-                and inv["fund_ledger_balanced"])
+                and inv["fund_ledger_balanced"] and leases_moved)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -858,6 +895,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="seconds to wait for each stage (default 180 + N/4)")
     parser.add_argument("--log-level", default="WARNING",
                         help="SMART_LOG_LEVEL of the private platform's services")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="replicas of every service (private platform); above 1, all but "
+                        "the first are killed halfway through the contracts (scale-out run)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the private platform's databases and topics")
     options = parser.parse_args(argv)
@@ -865,6 +905,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         options.members = max(1, options.contracts // 10)
     if options.contracts < 1 or options.members < 1:
         parser.error("--contracts and --members must be at least 1")
+    if options.replicas < 1 or (options.replicas > 1 and options.platform != "private"):
+        parser.error("--replicas must be at least 1, and above 1 only on the private platform")
     return options
 
 
