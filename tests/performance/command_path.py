@@ -98,6 +98,13 @@ def serve_minimal(port: int, mongo_uri: str, database: str) -> None:
                 log_config=None, access_log=False, log_level="warning")
 
 
+def profile(pid: int, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy (``uvx`` fetches it) sampling the contracts process while the phases run."""
+    return subprocess.Popen(["uvx", "--from", "py-spy==0.4.1", "py-spy", "record", "--pid",
+                             str(pid), "--format", "speedscope", "--output", str(output),
+                             "--rate", "200", "--nonblocking"])
+
+
 def process_cpu(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -153,9 +160,15 @@ async def service_side(options: argparse.Namespace) -> dict[str, Any]:
                                  lambda path: api.call("POST", "contracts", path))
 
         n = options.contracts
-        return {"draft": await measured("service draft", pid, n, draft_all),
-                "submit": await measured("service submit", pid, n, submit_all),
-                "sign": await measured("service sign", pid, n, sign_all)}
+        profiler = profile(pid, options.py_spy) if options.py_spy else None
+        try:
+            return {"draft": await measured("service draft", pid, n, draft_all),
+                    "submit": await measured("service submit", pid, n, submit_all),
+                    "sign": await measured("service sign", pid, n, sign_all)}
+        finally:
+            if profiler is not None:
+                profiler.send_signal(2)  # py-spy writes its profile on SIGINT
+                profiler.wait(timeout=60)
     finally:
         await api.close()
         await asyncio.to_thread(plat.stop_all)
@@ -256,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="HTTP calls in flight")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--py-spy", type=Path, default=None, metavar="FILE",
+                        help="profile the contracts process during the phases (speedscope)")
     parser.add_argument("--serve-minimal", nargs=2, metavar=("PORT", "DATABASE"),
                         help=argparse.SUPPRESS)
     options = parser.parse_args(argv)

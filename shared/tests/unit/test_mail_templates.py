@@ -29,3 +29,22 @@ def test_a_branch_without_a_chosen_language_writes_in_its_own() -> None:
     assert default_language("BE", date(2026, 3, 1)) == "fr"
     assert default_language("FR", date(2026, 3, 1)) == "fr"
 
+
+
+def test_a_template_is_compiled_once_not_for_every_mail(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jinja2 import Environment
+
+    data = {"name": "Ada", "minutes": 15, "link": "http://p/login/t"}
+    render("login_link", "nl", data, "BE")  # compiled here, at the latest
+    compiled: list[str] = []
+    original = Environment.compile
+
+    def counting(self: Environment, source: str, name: str | None = None,
+                 *args: object, **kwargs: object) -> object:
+        compiled.append(name or "?")
+        return original(self, source, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Environment, "compile", counting)
+    for _ in range(3):
+        render("login_link", "nl", data, "BE")
+    assert compiled == []

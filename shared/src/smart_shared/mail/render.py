@@ -73,6 +73,7 @@ def _locale(language: str, branch: str | None) -> Locale:
     return Locale.parse(language)
 
 
+@cache  # an overlay has its own template cache: a new one per mail compiled every template
 def _environment(locale: Locale, zone: ZoneInfo) -> Environment:
     env = _base_environment().overlay()
 
