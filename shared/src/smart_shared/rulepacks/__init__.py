@@ -42,6 +42,9 @@ class Sourced(BaseModel, Generic[V]):
     source: str = Field(min_length=3)
     placeholder: bool = Field(
         False, description="A stand-in (an example bank account) that production must replace.")
+    approximation: bool = Field(
+        False, description="Not the law's exact number (a text not read, a private tariff): "
+        "documents say so, and the source says what it stands for.")
 
 
 SourcedDecimal = Sourced[ExactDecimal]
