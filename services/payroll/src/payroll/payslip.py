@@ -90,7 +90,7 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
         (text("Expenses repaid"), MINUS + amount("expenses"), False),
         (text("Salary budget"), amount("budget"), False),
         (text("Employer social contributions"), MINUS + amount("employer_contributions"), False),
-        *[contribution(line) for line in breakdown.get("employer_lines", [])],
+        *[contribution(line) for line in breakdown.get("employer_lines", []) if _owed(line)],
     ]
     remainder = breakdown.get("budget_remainder")
     if remainder and Decimal(remainder["amount"]):
@@ -104,7 +104,7 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
     rate = rules.withholding_rate(kind, taxable)
     lines += [
         (text("Employee social contributions"), MINUS + amount("employee_contributions"), False),
-        *[contribution(line) for line in breakdown.get("employee_lines", [])],
+        *[contribution(line) for line in breakdown.get("employee_lines", []) if _owed(line)],
         (text("Taxable salary"), amount("taxable"), False),
         (text("Withholding tax ({rate})", rate=wording.percent(rate)) if rate is not None
          else text("Withholding tax (progressive scale)"),
@@ -120,6 +120,11 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
         pdf.paragraph(text("* Estimated rate: the rule pack gives its source and why it is "
                            "not the law's exact figure."))
     return pdf.content()
+
+
+def _owed(line: dict[str, Any]) -> bool:
+    """A line with something to pay (a French tranche above a pay below the ceiling is not)."""
+    return bool(Decimal(line["amount"]["amount"]) or Decimal(line["base"]["amount"]))
 
 
 async def payslip_of(db: AsyncDatabase[Document], salary: Document) -> bytes:

@@ -293,7 +293,7 @@ class InvoiceDeliveryRejected(_InvoiceEvent):
 class ContributionLine(_Part):
     """One sourced contribution of a salary: ``rate`` of ``base``, rounded half-up to the cent."""
 
-    name: str = Field(description="Key of the contribution in the rule pack, e.g. 'wage_moderation'.")
+    name: str = Field(description="The contribution's key in the pack, e.g. 'wage_moderation'.")
     label: str = Field(description="The contribution in words (English; payslips translate it).")
     rate: ExactDecimal
     base: Money
