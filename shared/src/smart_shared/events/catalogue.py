@@ -359,7 +359,8 @@ class SalaryPaymentRejected(_SalaryEvent):
 
     payment_run_id: str
     end_to_end_id: str
-    code: str = Field(description="ISO 20022 status reason code, e.g. 'AC04' (closed account).")
+    code: str | None = Field(description="ISO 20022 status reason code, e.g. 'AC04' (closed "
+                             "account), or the bank's own; none when the bank gave none.")
     reason: str = Field(description="The bank's additional information, else the code in words.")
     rejected_on: date
 
