@@ -189,6 +189,13 @@ async def confirm_payment_run(uow: UnitOfWork, run: Document) -> Document:
     return confirmed
 
 
+def next_salary_event(uow: UnitOfWork, salary: Document) -> dict[str, Any]:
+    """What every event about ``salary`` carries, for the version this change gives it."""
+    return {"branch": salary["branch"], "version": salary["version"] + 1,
+            "occurred_at": uow.clock.now(), "salary_id": salary["_id"],
+            "contract_id": salary["contract_id"], "member_id": salary["member_id"]}
+
+
 async def pay_salaries_in_run(uow: UnitOfWork, run: Document, items: list[Document]) -> list[str]:
     """Each salary of ``items`` still in ``run`` is paid: ``SalaryPaid`` and the member's mail,
     once (a salary already paid, or back to due, is left as it is). The ids paid."""
@@ -226,12 +233,7 @@ async def pay_salaries_in_run(uow: UnitOfWork, run: Document, items: list[Docume
                 if mail:
                     send_mail(uow, mail)
                 uow.publish(SalaryPaid(
-                    branch=salary["branch"],
-                    version=salary["version"] + 1,
-                    occurred_at=uow.clock.now(),
-                    salary_id=salary["_id"],
-                    contract_id=salary["contract_id"],
-                    member_id=salary["member_id"],
+                    **next_salary_event(uow, salary),
                     amount=Money.model_validate(item["amount"]),
                     paid_on=paid_on,
                     payment_run_id=run["_id"],

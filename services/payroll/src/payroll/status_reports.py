@@ -13,7 +13,7 @@ from smart_shared.problems import invalid
 
 from payroll.domain.pain002 import StatusReason, StatusReport, outcome_of
 from payroll.mails import payments_rejected_mail, salary_rejected_mail
-from payroll.payment_runs import member_contacts, pay_salaries_in_run
+from payroll.payment_runs import member_contacts, next_salary_event, pay_salaries_in_run
 from payroll.store import PAYMENT_RUNS, SALARIES
 
 REFUSED = "Status report refused"
@@ -109,12 +109,7 @@ async def _return_to_due(uow: UnitOfWork, run: Document, report_id: str,
         salary = salaries[entry["salary_id"]]
         rejection = kept[salary["_id"]]
         uow.publish(SalaryPaymentRejected(
-            branch=salary["branch"],
-            version=salary["version"] + 1,
-            occurred_at=uow.clock.now(),
-            salary_id=salary["_id"],
-            contract_id=salary["contract_id"],
-            member_id=salary["member_id"],
+            **next_salary_event(uow, salary),
             payment_run_id=run["_id"],
             end_to_end_id=rejection["end_to_end_id"],
             code=rejection["code"],
