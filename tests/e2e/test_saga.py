@@ -114,18 +114,51 @@ def salary_cost(branch: str, on: date, amount: Decimal) -> Decimal:
 
 
 def belgian_salary(amount: Decimal, expenses: Decimal, kind: str, on: date) -> dict[str, Decimal]:
-    """DESIGN.md §4.4, written out with the numbers of the BE rule pack."""
+    """DESIGN.md §4.4 with the sourced BE rule pack, written out from its TOML: the largest gross
+    whose employer lines fit the budget, the employee lines, the flat rate or Annex III."""
     payroll = pack_section("BE", on, "payroll")
     fee = r2(amount * rule_pack("BE", on).common.fee_rate.value)
     budget = amount - fee - expenses
-    gross = r2(budget / (1 + Decimal(payroll["employer_contribution_rate"]["value"])))
-    employer = budget - gross
-    base = Decimal(payroll["activities"][kind]["social_base_rate"]["value"])
-    employee = r2(gross * base * Decimal(payroll["employee_contribution_rate"]["value"]))
+    social = Decimal(payroll["activities"][kind]["social_base_rate"]["value"])
+
+    def owed(side: str, gross: Decimal) -> Decimal:
+        return sum((r2((gross * social if line.get("base") == "social" else gross)
+                       * Decimal(line["rate"]["value"]))
+                    for line in payroll[side] if kind in line.get("activities", [kind])),
+                   Decimal(0))
+
+    rates = sum((Decimal(line["rate"]["value"]) * (social if line.get("base") == "social" else 1)
+                 for line in payroll["employer_contributions"]
+                 if kind in line.get("activities", [kind])), Decimal(0))
+    gross = (budget / (1 + rates)).quantize(CENT, rounding="ROUND_DOWN")
+    while gross + CENT + owed("employer_contributions", gross + CENT) <= budget:
+        gross += CENT
+    while gross + owed("employer_contributions", gross) > budget:
+        gross -= CENT
+    employee = owed("employee_contributions", gross)
     taxable = gross - employee
-    withholding = r2(taxable * Decimal(payroll["activities"][kind]["withholding_rate"]["value"]))
+    flat = payroll["activities"][kind].get("withholding_rate")
+    if flat:
+        withholding = r2(taxable * Decimal(flat["value"]))
+    else:
+        scale = payroll["withholding_scale"]
+        periods = scale["periods_per_year"]["value"]
+
+        def tax(income: Decimal) -> Decimal:
+            owed_tax, lower = Decimal(0), Decimal(0)
+            for bracket in scale["brackets"]["value"]:
+                upper = Decimal(bracket["up_to"]) if "up_to" in bracket else income
+                owed_tax += max(min(income, upper) - lower, Decimal(0)) * Decimal(bracket["rate"])
+                lower = upper
+            return owed_tax
+
+        yearly = taxable * periods
+        costs = min(r2(yearly * Decimal(scale["lump_sum_expenses_rate"]["value"])),
+                    Decimal(scale["lump_sum_expenses_max"]["value"]))
+        withheld = tax(yearly - costs) - tax(Decimal(scale["tax_free_sum"]["value"]))
+        withholding = r2(max(withheld, Decimal(0)) / periods)
     net = taxable - withholding
-    return {"fee": fee, "budget": budget, "gross": gross, "employer_contributions": employer,
+    return {"fee": fee, "budget": budget, "gross": gross, "employer_contributions": budget - gross,
             "employee_contributions": employee, "taxable": taxable,
             "withholding_tax": withholding, "net": net, "paid": net + expenses}
 
@@ -254,14 +287,14 @@ def test_the_written_off_invoice_is_credited(summary: Summary) -> None:
 
 
 def test_the_worked_example_of_the_rule_pack(summary: Summary) -> None:
-    """1,000.00 excl. VAT, no expenses, artist (BE) → net 571.05."""
+    """1,000.00 excl. VAT, no expenses, artist (BE) → net 490.90 (payroll README)."""
     breakdown = summary.salary("on_time").breakdown
     assert {k: breakdown[k]["amount"] for k in (
         "fee", "budget", "gross", "employer_contributions", "employee_contributions", "taxable",
         "withholding_tax", "net", "paid")} == {
-        "fee": "65.00", "budget": "935.00", "gross": "748.00", "employer_contributions": "187.00",
-        "employee_contributions": "105.58", "taxable": "642.42", "withholding_tax": "71.37",
-        "net": "571.05", "paid": "571.05"}
+        "fee": "65.00", "budget": "935.00", "gross": "643.01", "employer_contributions": "291.99",
+        "employee_contributions": "90.76", "taxable": "552.25", "withholding_tax": "61.35",
+        "net": "490.90", "paid": "490.90"}
 
 
 def test_salaries_follow_the_rule_packs(summary: Summary) -> None:

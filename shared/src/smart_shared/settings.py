@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "local-development-secret-change-me"
@@ -13,6 +13,15 @@ DEFAULT_JWT_SECRET = "local-development-secret-change-me"
 
 
 DEFAULT_LINK_SECRET = "local-link-secret-change-me"
+
+
+class DebtorAccount(BaseModel):
+    """The cooperative's own account a branch pays its salaries from (pain.001 debtor)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    iban: str = Field(pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
+    bic: str = Field(pattern=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 
 
 class Settings(BaseSettings):
@@ -146,6 +155,11 @@ class Settings(BaseSettings):
         True, alias="SMART_AUTOMATIC_PAYMENT_RUNS",
         description="Payroll opens each branch's payment run the working day before every pay "
         "date by itself; off only where staff play every run by hand (the demo scenario).")
+    debtor_accounts: dict[str, DebtorAccount] = Field(
+        default_factory=dict, alias="SMART_DEBTOR_ACCOUNTS",
+        description="Payroll: each branch's salary account, as JSON "
+        '{"BE": {"iban": "BE…", "bic": "…"}}; required outside local, where the rule pack\'s '
+        "example account stands in.")
     max_body_bytes: int = Field(1_048_576, alias="SMART_MAX_BODY_BYTES", ge=1024)
     public_rate_per_minute: int = Field(
         30, alias="SMART_PUBLIC_RATE_PER_MINUTE", ge=1,
@@ -262,7 +276,12 @@ class Settings(BaseSettings):
             reasons.append("SMART_JWT_SECRET is shorter than 32 bytes")
         if self.link_secret == DEFAULT_LINK_SECRET:
             reasons.append("SMART_LINK_SECRET is the default secret published in the repository")
-        stand_ins = [where for branch in self.branches for where in placeholders(branch)]
+        # the salary account comes from SMART_DEBTOR_ACCOUNTS, not from the pack's example
+        stand_ins = [where for branch in self.branches for where in placeholders(branch)
+                     if not where.endswith(("payroll.toml: payer.iban", "payroll.toml: payer.bic"))]
+        if self.service == "payroll":
+            reasons.extend(f"SMART_DEBTOR_ACCOUNTS has no salary account for branch {branch}"
+                           for branch in self.branches if branch not in self.debtor_accounts)
         if stand_ins:
             reasons.append(f"the rule packs hold placeholders (example bank accounts or "
                            f"registration numbers: {', '.join(stand_ins)}); point "

@@ -213,7 +213,8 @@ class PaymentRunController(Controller):
         _require_staff(principal)
 
         async def work(uow: UnitOfWork) -> dict[str, Any]:
-            run = await open_payment_run(uow, principal.branch, data.pay_date, principal.sub)
+            run = await open_payment_run(uow, principal.branch, data.pay_date, principal.sub,
+                                         platform.settings)
             return PaymentRunView.of(run).model_dump(mode="json")
 
         try:

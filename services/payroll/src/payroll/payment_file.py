@@ -8,6 +8,7 @@ from decimal import Decimal
 from xml.etree import ElementTree as ET
 
 from sepaxml import SepaTransfer
+from smart_shared.settings import DebtorAccount, Settings
 
 from payroll.domain.rules import Payer
 
@@ -25,13 +26,30 @@ class Transfer:
     description: str
 
 
-def credit_transfer_file(payer: Payer, execution_date: date, transfers: list[Transfer]) -> bytes:
-    """A pain.001.001.09 document, validated against the ISO 20022 schema by ``sepaxml``."""
+class NoDebtorAccount(LookupError):
+    """No salary account is configured for the branch (start-up refuses this outside local)."""
+
+
+def debtor_account(settings: Settings, branch: str, payer: Payer) -> DebtorAccount:
+    """The account the salaries of ``branch`` leave from: ``SMART_DEBTOR_ACCOUNTS``; on a
+    local machine only, the rule pack's example account stands in."""
+    configured = settings.debtor_accounts.get(branch)
+    if configured is not None:
+        return configured
+    if settings.env == "local":
+        return DebtorAccount(iban=payer.iban.value, bic=payer.bic.value)
+    raise NoDebtorAccount(f"SMART_DEBTOR_ACCOUNTS has no salary account for branch {branch}")
+
+
+def credit_transfer_file(payer: Payer, debtor: DebtorAccount, execution_date: date,
+                         transfers: list[Transfer]) -> bytes:
+    """A pain.001.001.09 document from ``debtor``, validated against the ISO 20022 schema by
+    ``sepaxml``."""
     sepa = SepaTransfer(
         {
             "name": payer.name.value,
-            "IBAN": payer.iban.value,
-            "BIC": payer.bic.value,
+            "IBAN": debtor.iban,
+            "BIC": debtor.bic,
             "batch": True,
             "currency": "EUR",
         },

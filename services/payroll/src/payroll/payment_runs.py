@@ -15,6 +15,7 @@ from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.problems import Problem, invalid
 from smart_shared.rulepacks import UnknownRulePack
+from smart_shared.settings import Settings
 from smart_shared.telemetry import start_linked_trace
 
 from payroll.domain import (
@@ -26,7 +27,7 @@ from payroll.domain import (
     sepa_name,
 )
 from payroll.mails import salary_paid_mail
-from payroll.payment_file import Transfer, credit_transfer_file, file_identifiers
+from payroll.payment_file import Transfer, credit_transfer_file, debtor_account, file_identifiers
 from payroll.store import MEMBERS, PAYMENT_RUNS, SALARIES
 
 EXCLUDED = Counter(
@@ -75,7 +76,7 @@ def _check_pay_date(branch: str, pay_date: date, today: date) -> None:
 
 
 async def open_payment_run(
-    uow: UnitOfWork, branch: str, pay_date: date, opened_by: str
+    uow: UnitOfWork, branch: str, pay_date: date, opened_by: str, settings: Settings
 ) -> Document:
     """Claim every due salary of ``branch`` payable on or before ``pay_date`` into a new run
     (conditional updates in this transaction: a salary is never in two runs) and build its
@@ -130,7 +131,8 @@ async def open_payment_run(
         for item in items
     ]
     total = sum((Money.model_validate(item["amount"]) for item in items), Money.zero())
-    pain001 = credit_transfer_file(payer, execution_date, transfers)
+    debtor = debtor_account(settings, branch, payer)
+    pain001 = credit_transfer_file(payer, debtor, execution_date, transfers)
     message_id, payment_blocks = file_identifiers(pain001)
     run: dict[str, Any] = {
         "_id": run_id,
@@ -187,6 +189,13 @@ async def confirm_payment_run(uow: UnitOfWork, run: Document) -> Document:
     return confirmed
 
 
+def next_salary_event(uow: UnitOfWork, salary: Document) -> dict[str, Any]:
+    """What every event about ``salary`` carries, for the version this change gives it."""
+    return {"branch": salary["branch"], "version": salary["version"] + 1,
+            "occurred_at": uow.clock.now(), "salary_id": salary["_id"],
+            "contract_id": salary["contract_id"], "member_id": salary["member_id"]}
+
+
 async def pay_salaries_in_run(uow: UnitOfWork, run: Document, items: list[Document]) -> list[str]:
     """Each salary of ``items`` still in ``run`` is paid: ``SalaryPaid`` and the member's mail,
     once (a salary already paid, or back to due, is left as it is). The ids paid."""
@@ -224,12 +233,7 @@ async def pay_salaries_in_run(uow: UnitOfWork, run: Document, items: list[Docume
                 if mail:
                     send_mail(uow, mail)
                 uow.publish(SalaryPaid(
-                    branch=salary["branch"],
-                    version=salary["version"] + 1,
-                    occurred_at=uow.clock.now(),
-                    salary_id=salary["_id"],
-                    contract_id=salary["contract_id"],
-                    member_id=salary["member_id"],
+                    **next_salary_event(uow, salary),
                     amount=Money.model_validate(item["amount"]),
                     paid_on=paid_on,
                     payment_run_id=run["_id"],

@@ -70,30 +70,44 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
     base_rate = payroll.activities[kind].social_base_rate.value
     gross = Decimal(breakdown["gross"]["amount"])
     taxable = Decimal(breakdown["taxable"]["amount"])
-    employee_rate = payroll.employee_contribution_rate.value
+    currency = breakdown["gross"]["currency"]
+    approximate = False
+
+    def contribution(line: dict[str, Any]) -> tuple[str, str, bool]:
+        nonlocal approximate
+        approximate = approximate or bool(line.get("approximation"))
+        marker = " *" if line.get("approximation") else ""
+        label = text("{contribution} ({rate} of {base})", contribution=text(line["label"]),
+                     rate=wording.percent(Decimal(line["rate"])),
+                     base=wording.money(Decimal(line["base"]["amount"]), currency))
+        return (f"    {label}{marker}", MINUS + wording.money(
+            Decimal(line["amount"]["amount"]), currency), False)
+
     lines = [
         (text("Amount invoiced excl. VAT"), amount("amount_excl_vat"), False),
         (text("SMart operating fee ({rate})", rate=wording.percent(rules.fee_rate)),
          MINUS + amount("fee"), False),
         (text("Expenses repaid"), MINUS + amount("expenses"), False),
         (text("Salary budget"), amount("budget"), False),
-        (text("Employer social contributions ({rate} of gross)",
-              rate=wording.percent(payroll.employer_contribution_rate.value)),
-         MINUS + amount("employer_contributions"), False),
-        (text("Gross salary"), amount("gross"), True),
+        (text("Employer social contributions"), MINUS + amount("employer_contributions"), False),
+        *[contribution(line) for line in breakdown.get("employer_lines", []) if _owed(line)],
     ]
+    remainder = breakdown.get("budget_remainder")
+    if remainder and Decimal(remainder["amount"]):
+        lines.append((f"    {text('Remainder of the budget below one cent of gross')}",
+                      MINUS + wording.money(Decimal(remainder["amount"]), currency), False))
+    lines.append((text("Gross salary"), amount("gross"), True))
     if base_rate != 1:
         lines.append((text("Social security base ({rate} of gross)",
                            rate=wording.percent(base_rate)),
-                      wording.money(gross * base_rate, breakdown["gross"]["currency"]), False))
+                      wording.money(gross * base_rate, currency), False))
+    rate = rules.withholding_rate(kind, taxable)
     lines += [
-        (text("Employee social contributions ({rate} of {base})",
-              rate=wording.percent(employee_rate),
-              base=text("the base") if base_rate != 1 else text("gross")),
-         MINUS + amount("employee_contributions"), False),
+        (text("Employee social contributions"), MINUS + amount("employee_contributions"), False),
+        *[contribution(line) for line in breakdown.get("employee_lines", []) if _owed(line)],
         (text("Taxable salary"), amount("taxable"), False),
-        (text("Withholding tax ({rate})",
-              rate=wording.percent(rules.withholding_rate(kind, taxable))),
+        (text("Withholding tax ({rate})", rate=wording.percent(rate)) if rate is not None
+         else text("Withholding tax (progressive scale)"),
          MINUS + amount("withholding_tax"), False),
         (text("Net salary"), amount("net"), True),
         (text("Expenses repaid"), "+ " + amount("expenses"), False),
@@ -101,7 +115,16 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
     ]
     for label, value, bold in lines:
         pdf.pair(label, value, bold=bold, width=120)
+    if approximate:
+        pdf.ln(2)
+        pdf.paragraph(text("* Estimated rate: the rule pack gives its source and why it is "
+                           "not the law's exact figure."))
     return pdf.content()
+
+
+def _owed(line: dict[str, Any]) -> bool:
+    """A line with something to pay (a French tranche above a pay below the ceiling is not)."""
+    return bool(Decimal(line["amount"]["amount"]) or Decimal(line["base"]["amount"]))
 
 
 async def payslip_of(db: AsyncDatabase[Document], salary: Document) -> bytes:

@@ -77,7 +77,7 @@ class ScheduledRuns:
         mailbox = self._platform.settings.staff_mailbox
 
         async def work(uow: UnitOfWork) -> Document:
-            run = await open_payment_run(uow, branch, pay_date, SCHEDULER)
+            run = await open_payment_run(uow, branch, pay_date, SCHEDULER, self._platform.settings)
             mail = payment_run_ready_mail(run, mailbox, uow.clock.today())
             if mail:
                 send_mail(uow, mail)

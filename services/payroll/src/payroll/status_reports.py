@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import UpdateOne
+from smart_shared.events import SalaryPaymentRejected
 from smart_shared.mail import send_mail
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.problems import invalid
 
 from payroll.domain.pain002 import StatusReason, StatusReport, outcome_of
 from payroll.mails import payments_rejected_mail, salary_rejected_mail
-from payroll.payment_runs import member_contacts, pay_salaries_in_run
+from payroll.payment_runs import member_contacts, next_salary_event, pay_salaries_in_run
 from payroll.store import PAYMENT_RUNS, SALARIES
 
 REFUSED = "Status report refused"
@@ -67,7 +68,7 @@ async def _return_to_due(uow: UnitOfWork, run: Document, report_id: str,
                          rejected: list[tuple[Document, StatusReason | None]],
                          staff_mailbox: str | None) -> list[dict[str, Any]]:
     """Each rejected salary still in the run is due again, the bank's reason kept on it; the
-    member and the staff are told."""
+    member and the staff are told, and subscribers by ``SalaryPaymentRejected``."""
     if not rejected:
         return []
     in_run = {"status": "in_run", "payment_run_id": run["_id"]}
@@ -93,6 +94,7 @@ async def _return_to_due(uow: UnitOfWork, run: Document, report_id: str,
             "$set": {"status": "due", "rejection": rejection},
             "$unset": {"payment_run_id": ""},
             "$push": {"rejections": rejection},
+            "$inc": {"version": 1},
         }))
         returned.append({"salary_id": item["salary_id"], "member_id": item["member_id"],
                          "amount": item["amount"], **{k: rejection[k] for k in (
@@ -105,6 +107,15 @@ async def _return_to_due(uow: UnitOfWork, run: Document, report_id: str,
     members = await member_contacts(uow, list(salaries.values()))
     for entry in returned:
         salary = salaries[entry["salary_id"]]
+        rejection = kept[salary["_id"]]
+        uow.publish(SalaryPaymentRejected(
+            **next_salary_event(uow, salary),
+            payment_run_id=run["_id"],
+            end_to_end_id=rejection["end_to_end_id"],
+            code=rejection["code"],
+            reason=rejection["reason"],
+            rejected_on=today,
+        ))
         mail = salary_rejected_mail(salary, members.get(salary["member_id"]),
                                     kept[salary["_id"]], today)
         if mail:

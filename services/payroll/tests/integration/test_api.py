@@ -40,7 +40,10 @@ async def test_a_simulation_answers_what_the_salary_computation_gives(
                               Money.of(expenses), kind)  # type: ignore[arg-type]
     assert SalaryBreakdown.model_validate(answer.json()) == expected
     if (branch, kind, amount) == ("BE", "artistic", "1000.00"):
-        assert answer.json()["net"] == {"amount": "571.05", "currency": "EUR"}
+        assert answer.json()["net"] == {"amount": "490.90", "currency": "EUR"}
+        assert [line["name"] for line in answer.json()["employer_lines"]][:4] == [
+            "basic_employer_contribution", "wage_moderation", "holiday_pay_quarterly",
+            "holiday_pay_yearly"]
 
 
 @pytest.mark.parametrize(
@@ -107,7 +110,7 @@ async def test_a_member_sees_their_own_salary_and_payslip_but_not_anothers(
     assert own.status_code == 200
     assert own.json()["pay_date"] == "2026-03-11"
     assert own.json()["status"] == "due"
-    assert own.json()["breakdown"]["paid"] == {"amount": "571.05", "currency": "EUR"}
+    assert own.json()["breakdown"]["paid"] == {"amount": "490.90", "currency": "EUR"}
     assert [s["salary_id"] for s in listed.json()["items"]] == [salary_id]
     assert payslip.status_code == 200
     assert payslip.headers["content-type"] == "application/pdf"

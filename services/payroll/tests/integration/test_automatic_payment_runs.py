@@ -16,6 +16,7 @@ from pain002_samples import status_report, transaction
 from payroll.domain import working_day_before, working_days_after
 from payroll.scheduled_runs import ScheduledRuns
 from smart_shared.clock import SharedClock
+from smart_shared.events import SalaryPaymentRejected
 from smart_shared.events.catalogue import MemberContact
 from smart_shared.ids import new_id
 from smart_shared.testing import Mailpit, eventually, isolated_settings, unique_name
@@ -124,6 +125,13 @@ async def test_nobody_opens_a_run_and_every_guaranteed_salary_is_paid_once_but_t
     for salary_id in salaries[:3]:
         assert len(payroll.salaries_paid(salary_id)) == 1
     assert payroll.salaries_paid(refused) == []
+    # subscribers learn of the rejection once, with the bank's reason
+    await payroll.wire.wait_for(SalaryPaymentRejected, where=lambda e: e.salary_id == refused)
+    [told_subscribers] = [e for e in payroll.wire.events(SalaryPaymentRejected)
+                          if e.salary_id == refused]
+    assert (told_subscribers.code, told_subscribers.reason) == ("AC04", "Account closed")
+    assert told_subscribers.payment_run_id == run["_id"]
+    assert told_subscribers.version == 2
 
     [told] = await mailpit.wait_for(emails[3])
     member_mail = await mailpit.message(told["ID"])

@@ -116,7 +116,7 @@ async def test_a_payment_run_costs_the_same_few_commands_whatever_the_number_of_
             counter.reset()
             run = await consumer.database.transaction(
                 partial(open_payment_run, branch="FR", pay_date=date(2026, 12, 31),
-                        opened_by="staff"))
+                        opened_by="staff", settings=payroll.settings))
             opened = dict(counter.by_name)
             assert run["count"] == size and run["excluded"] == []
 

@@ -44,7 +44,7 @@ async def test_a_confirmed_run_tells_each_member_their_salary_is_paid_with_the_p
     [summary] = await mailpit.wait_for(email)
     mail = await mailpit.message(summary["ID"])
     assert mail["Subject"] == "Uw loon is betaald"
-    assert "€\xa0571,05" in mail["Text"]  # the example salary of DESIGN §4.4
+    assert "€\xa0490,90" in mail["Text"]  # the worked example of the payroll README
     [payslip] = mail["Attachments"]
     pdf = await mailpit.attachment(summary["ID"], payslip["PartID"])
     assert payslip["FileName"] == f"payslip-{due.salary_id}.pdf"  # type: ignore[attr-defined]

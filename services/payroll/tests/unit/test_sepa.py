@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 from payroll.domain import NotSepaSafe, salary_rules, sepa_amount, sepa_iban, sepa_name
 from payroll.domain.sepa import MAX_NAME_LENGTH, SEPA_CHARACTERS
 from payroll.payment_file import Transfer, credit_transfer_file
+from smart_shared.settings import DebtorAccount
 
 PAYER = salary_rules("BE", date(2026, 4, 1)).payroll.payer
+DEBTOR = DebtorAccount(iban="BE68539007547034", bic="GKCCBEBB")
 
 
 @pytest.mark.parametrize(("holder", "in_the_file"), [
@@ -114,4 +116,4 @@ def test_a_file_of_the_names_accepted_always_validates_against_the_pain_001_sche
     transfers = [Transfer(f"E2E{index}", name, "BE71096123456769", Decimal("10.00"), "salary")
                  for index, name in enumerate(accepted or ["Zoe Dupont"])]
 
-    assert b"<NbOfTxs>" in credit_transfer_file(PAYER, date(2026, 4, 1), transfers)
+    assert b"<NbOfTxs>" in credit_transfer_file(PAYER, DEBTOR, date(2026, 4, 1), transfers)

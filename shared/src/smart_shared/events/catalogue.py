@@ -290,6 +290,18 @@ class InvoiceDeliveryRejected(_InvoiceEvent):
 # ------------------------------------------------------------------------------------- payroll
 
 
+class ContributionLine(_Part):
+    """One sourced contribution of a salary: ``rate`` of ``base``, rounded half-up to the cent."""
+
+    name: str = Field(description="The contribution's key in the pack, e.g. 'wage_moderation'.")
+    label: str = Field(description="The contribution in words (English; payslips translate it).")
+    rate: ExactDecimal
+    base: Money
+    amount: Money
+    approximation: bool = Field(
+        False, description="The rule pack marks the rate as an approximation, not the law's.")
+
+
 class SalaryBreakdown(_Part):
     """A salary computed from the branch rule pack; every amount rounded half-up to the cent."""
 
@@ -305,6 +317,13 @@ class SalaryBreakdown(_Part):
     withholding_tax: Money
     net: Money
     paid: Money = Field(description="What reaches the member: net plus repaid expenses.")
+    employer_lines: list[ContributionLine] = Field(
+        default_factory=list, description="The employer contributions, line by line.")
+    employee_lines: list[ContributionLine] = Field(
+        default_factory=list, description="The employee contributions, line by line.")
+    budget_remainder: Money | None = Field(
+        None, description="What is left of the budget below the cost of one more cent of gross "
+        "(counted in employer_contributions, never in a line).")
 
 
 class _SalaryEvent(Event):
@@ -332,6 +351,18 @@ class SalaryPaid(_SalaryEvent):
     paid_on: date
     payment_run_id: str
     end_to_end_id: str
+
+
+class SalaryPaymentRejected(_SalaryEvent):
+    """The bank's status report (pain.002) rejected the transfer of this salary: the salary is
+    due again, and ``code`` (ISO 20022 reason, e.g. AC04) and ``reason`` say why."""
+
+    payment_run_id: str
+    end_to_end_id: str
+    code: str | None = Field(description="ISO 20022 status reason code, e.g. 'AC04' (closed "
+                             "account), or the bank's own; none when the bank gave none.")
+    reason: str = Field(description="The bank's additional information, else the code in words.")
+    rejected_on: date
 
 
 # ---------------------------------------------------------------------------------------- fund
@@ -456,6 +487,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     InvoiceDeliveryRejected,
     SalaryDue,
     SalaryPaid,
+    SalaryPaymentRejected,
     GuaranteeGranted,
     GuaranteeDeclined,
     AdvancePaid,

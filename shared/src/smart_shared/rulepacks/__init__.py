@@ -12,6 +12,7 @@ floats are refused like every other float on the platform.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ class Sourced(BaseModel, Generic[V]):
     source: str = Field(min_length=3)
     placeholder: bool = Field(
         False, description="A stand-in (an example bank account) that production must replace.")
+    approximation: bool = Field(
+        False, description="Not the law's exact number (a text not read, a private tariff): "
+        "documents say so, and the source says what it stands for.")
 
 
 SourcedDecimal = Sourced[ExactDecimal]
@@ -168,12 +172,18 @@ def _placeholder_keys(table: dict[str, Any], prefix: str) -> list[str]:
 @cache
 def cooperative_accounts() -> frozenset[str]:
     """Every account of the cooperative's own that a pack names (a sourced value under a key
-    ``iban``: payroll's payer account, billing's collection account, …), compact and upper-case,
-    of every branch and year: a member's payout account can never be one of them."""
+    ``iban``: payroll's example payer account, billing's collection account, …) or that
+    ``SMART_DEBTOR_ACCOUNTS`` configures for payroll, compact and upper-case, of every branch
+    and year: a member's payout account can never be one of them."""
     found: set[str] = set()
     for pack in all_packs():
         for path in sorted(pack.folder.glob("*.toml")):
             found.update(_ibans(tomllib.loads(path.read_text())))
+    # payroll's configured salary accounts (SMART_DEBTOR_ACCOUNTS) are the cooperative's too
+    configured = json.loads(os.environ.get("SMART_DEBTOR_ACCOUNTS") or "{}")
+    found.update("".join(str(account.get("iban", "")).split()).upper()
+                 for account in configured.values() if isinstance(account, dict))
+    found.discard("")
     return frozenset(found)
 
 

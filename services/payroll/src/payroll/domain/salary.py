@@ -1,13 +1,16 @@
-"""The salary a contract pays: DESIGN.md §4.4, a pure function of the rules and the contract."""
+"""The salary a contract pays: DESIGN.md §4.4 with the rule pack's sourced contributions, a pure
+function of the rules and the contract."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from smart_shared.events import ActivityKind, SalaryBreakdown
+from smart_shared.events import ActivityKind, ContributionLine, SalaryBreakdown
 from smart_shared.money import Money, round2
 
-from payroll.domain.rules import SalaryRules
+from payroll.domain.rules import Contribution, PayrollSection, SalaryRules
+
+CENT = Decimal("0.01")
 
 
 class SalaryNotPayable(ValueError):
@@ -17,6 +20,57 @@ class SalaryNotPayable(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+def contribution_base(payroll: PayrollSection, contribution: Contribution, gross: Decimal,
+                      kind: ActivityKind) -> Decimal:
+    """What ``contribution``'s rate applies to for this gross (before rounding the amount)."""
+    if contribution.base == "social":
+        base = gross * payroll.activities[kind].social_base_rate.value
+    elif contribution.base == "csg":
+        assert payroll.csg_base_rate is not None
+        base = gross * payroll.csg_base_rate.value
+    else:
+        base = gross
+    if contribution.from_ceilings is None and contribution.up_to_ceilings is None:
+        return base
+    assert payroll.social_security_ceiling is not None
+    ceiling = payroll.social_security_ceiling.value
+    low = ceiling * (contribution.from_ceilings or 0)
+    if contribution.up_to_ceilings is not None:
+        base = min(base, ceiling * contribution.up_to_ceilings)
+    return max(base - low, Decimal(0))
+
+
+def contribution_lines(payroll: PayrollSection, contributions: list[Contribution],
+                       gross: Decimal, kind: ActivityKind) -> list[tuple[Contribution, Decimal,
+                                                                           Decimal]]:
+    """Each contribution that applies to ``kind``: (contribution, base, amount to the cent)."""
+    lines = []
+    for contribution in contributions:
+        if contribution.applies_to(kind):
+            base = contribution_base(payroll, contribution, gross, kind)
+            lines.append((contribution, base, round2(base * contribution.rate.value)))
+    return lines
+
+
+def employer_cost(payroll: PayrollSection, gross: Decimal, kind: ActivityKind) -> Decimal:
+    """Gross plus every employer contribution on it: what a gross costs the budget."""
+    lines = contribution_lines(payroll, payroll.employer_contributions, gross, kind)
+    return gross + sum((amount for _, _, amount in lines), Decimal(0))
+
+
+def largest_gross(payroll: PayrollSection, budget: Decimal, kind: ActivityKind) -> Decimal:
+    """The largest gross, to the cent, whose employer cost fits ``budget`` (exact: the cost
+    grows by at least a cent with each cent of gross, so a search over cents finds it)."""
+    low, high = 0, int(budget / CENT) + 1  # cost(low) fits, cost(high) does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if employer_cost(payroll, middle * CENT, kind) <= budget:
+            low = middle
+        else:
+            high = middle
+    return low * CENT
 
 
 def compute_salary(
@@ -43,16 +97,25 @@ def compute_salary(
         raise SalaryNotPayable(
             "expenses", f"{expenses.amount} exceed the amount less the fee ({amount - fee})"
         )
-    gross = round2(budget / (1 + payroll.employer_contribution_rate.value))
-    employer = budget - gross
-    base_rate = payroll.activities[activity].social_base_rate.value
-    employee = round2(gross * base_rate * payroll.employee_contribution_rate.value)
-    taxable = gross - employee
-    withholding = round2(taxable * rules.withholding_rate(activity, taxable))
-    net = taxable - withholding
+    gross = largest_gross(payroll, budget, activity)
+    employer_lines = contribution_lines(payroll, payroll.employer_contributions, gross, activity)
+    employer_total = sum((line[2] for line in employer_lines), Decimal(0))
+    remainder = budget - gross - employer_total
+    employee_lines = contribution_lines(payroll, payroll.employee_contributions, gross, activity)
+    employee = sum((line[2] for line in employee_lines), Decimal(0))
+    deductible = sum((line[2] for line in employee_lines if line[0].deductible), Decimal(0))
+    taxable = gross - deductible
+    withholding = rules.withholding_tax(activity, taxable)
+    net = gross - employee - withholding
 
     def money(value: Decimal) -> Money:
         return Money(amount=value, currency=currency)
+
+    def shown(lines: list[tuple[Contribution, Decimal, Decimal]]) -> list[ContributionLine]:
+        return [ContributionLine(name=c.name, label=c.label, rate=c.rate.value,
+                                 base=money(round2(base)), amount=money(value),
+                                 approximation=c.rate.approximation)
+                for c, base, value in lines]
 
     return SalaryBreakdown(
         rule_pack=rules.pack_id,
@@ -61,10 +124,13 @@ def compute_salary(
         expenses=expenses,
         budget=money(budget),
         gross=money(gross),
-        employer_contributions=money(employer),
+        employer_contributions=money(budget - gross),
         employee_contributions=money(employee),
         taxable=money(taxable),
         withholding_tax=money(withholding),
         net=money(net),
         paid=money(net + expenses.amount),
+        employer_lines=shown(employer_lines),
+        employee_lines=shown(employee_lines),
+        budget_remainder=money(remainder),
     )
