@@ -7,15 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from smart_shared.events import ContractCancelled, ContractSigned, MemberUpdated
-from smart_shared.events.catalogue import MemberContact
-from smart_shared.testing import eventually
+from smart_shared.events import ContractCancelled, ContractSigned
 
 from tests.documents.reading import pdf_text
 
 from .test_contract_lifecycle import (
-    MUSICIAN,
-    PAYOUT,
     Platform,
     new_contract,
     platform,
@@ -128,14 +124,7 @@ async def test_only_the_member_their_branch_staff_and_the_signing_link_get_the_c
 
 async def test_the_certificate_is_in_the_members_language_for_them_and_the_clients_for_it(
         platform: Platform) -> None:
-    member_id = await platform.active_member()
-    await platform.send(MemberUpdated(
-        branch="BE", version=3, occurred_at=platform.service.platform.clock.now(),  # type: ignore[union-attr]
-        member_id=member_id, status="active", activities=[MUSICIAN], payout=PAYOUT,
-        changed=["contact"],
-        contact=MemberContact(name="Lotte Peeters", email="lotte@example.org", language="nl")))
-    await eventually(lambda: platform.db["members"].find_one(
-        {"_id": member_id, "contact.name": "Lotte Peeters"}))
+    member_id = await platform.member_named("Lotte Peeters", "nl")
     headers = platform.member_token(member_id)
     first_day = platform.today + timedelta(days=20)
     async with platform.http() as http:
