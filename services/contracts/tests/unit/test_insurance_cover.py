@@ -18,6 +18,8 @@ from contracts.domain import (
     is_covered,
     issue_signing_link,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 from smart_shared.events import ContractCancelled, ContractSigned
 from smart_shared.rulepacks import placeholders, rule_pack
 
@@ -160,3 +162,16 @@ def test_cancelling_a_contract_never_covered_ends_no_cover() -> None:
     event = contract.cancel("changed my mind", TODAY, NOW)
     assert contract.status == ContractStatus.CANCELLED
     assert contract.insurance is None and event.insurance_ended_on is None
+
+
+@given(st.sets(st.dates(date(2026, 3, 3), date(2027, 3, 1)), min_size=1, max_size=40),
+       st.dates(date(2026, 3, 1), date(2027, 4, 1)) | st.none())
+def test_the_covered_days_are_the_work_days_before_any_cancellation(
+        days: set[date], cancelled_on: date | None) -> None:
+    work_days = sorted(days)
+    cover = cover_of(BE, work_days, "EUR")
+    if cancelled_on is not None:
+        cover = cover_ended(cover, cancelled_on)
+    assert covered_days(cover, work_days) == [
+        day for day in work_days if cancelled_on is None or day < cancelled_on]
+    assert (cover.covered_from, cover.covered_until) == (work_days[0], work_days[-1])
