@@ -30,7 +30,8 @@ PUBLIC = {
     "members": {"POST /v1/members", "POST /v1/login-links", "POST /v1/sessions",
                 "GET /.well-known/jwks.json"},
     "contracts": {"GET /v1/contracts/sign/{token}", "POST /v1/contracts/sign/{token}",
-                  "GET /v1/contracts/sign/{token}/document"},
+                  "GET /v1/contracts/sign/{token}/document",
+                  "GET /v1/contracts/sign/{token}/insurance-certificate"},
     "billing": {"POST /v1/client-invoices", "POST /v1/client-invoices/document"},
     "payroll": set(),
     "fund": set(),
@@ -53,6 +54,8 @@ CONTENT_TYPES = {
     "contracts": {
         "GET /v1/contracts/{contract_id}/document": {PDF},
         "GET /v1/contracts/sign/{token}/document": {PDF},
+        "GET /v1/contracts/{contract_id}/insurance-certificate": {PDF},
+        "GET /v1/contracts/sign/{token}/insurance-certificate": {PDF},
     },
     "payroll": {
         "GET /v1/salaries/{salary_id}/payslip.pdf": {PDF},

@@ -21,6 +21,7 @@ from smart_shared.settings import Settings
 
 from services.portal.tests.conftest import Portal, run, screenshot
 from tests.demo.scenario import belgian_national_number, belgian_vat_number, platform_today
+from tests.documents.reading import pdf_text
 from tests.performance.bench import camt053
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -222,10 +223,20 @@ def test_the_client_reads_and_signs_in_dutch_and_the_members_page_shows_it_live(
         page.get_by_role("button", name="Het contract ondertekenen").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Contract ondertekend")
         accessible(page)
+        covered = page.get_by_role("link", name="Attest van verzekeringsdekking (PDF)")
+        certificate = page.request.get(f"{portal.url}{covered.get_attribute('href')}")
+        assert certificate.headers["content-type"] == "application/pdf"
+        assert "Attest van verzekeringsdekking" in pdf_text(certificate.body())
     finally:
         client.close()
     timeline = story.contract_page.locator(".timeline")
     expect(timeline).to_contain_text("Signé par le client", timeout=LIVE)
+    # the contract's page offers the certificate once the contract is covered
+    story.contract_page.goto(f"{portal.url}/contracts/{story.contract_id}")
+    covered = story.contract_page.get_by_role(
+        "link", name="Attestation de couverture d'assurance (PDF)")
+    mine = story.contract_page.request.get(f"{portal.url}{covered.get_attribute('href')}")
+    assert "Attestation de couverture d'assurance" in pdf_text(mine.body())
     contract = api(portal, "GET", "contracts", f"/v1/contracts/{story.contract_id}",
                    portal.staff_token("BE"))
     signature = contract["client_signature"]

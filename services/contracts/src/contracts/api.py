@@ -25,6 +25,8 @@ from contracts.contracting import (
     draft_contract,
     find_contract,
     gateway_of,
+    insured_contract,
+    insured_contract_by_link,
     sign_by_client,
     signed_contract,
     signed_contract_by_link,
@@ -33,12 +35,15 @@ from contracts.contracting import (
 from contracts.domain import Contract, ContractStatus, SignatureEvidence, terms_digest
 from contracts.domain.members import KnownMember
 from contracts.gateway_simulator import SimulatedSocialSecurityGateway
+from contracts.insurance_certificate import insurance_certificate_pdf, member_language
 from contracts.store import CONTRACTS, contract_from
 
 SIGN_ROUTE = "/v1/contracts/sign/{token}"
 NOT_NOW = (409, "Not in this status, the member not active, the branch not served, or the "
            "contract changed meanwhile")
 NOT_SIGNED = (409, "The client has not signed the contract yet")
+NOT_COVERED = (409, "The contract is not signed and validated yet: no insurance cover")
+COPY_GONE = (410, "The signed copy is no longer served by the link")
 LINK_GONE = (410, "The signing link was used already or has expired")
 
 
@@ -134,6 +139,14 @@ class ContractController(Controller):
                        principal: Principal) -> Response[bytes]:
         return _pdf(*await signed_contract(platform, principal, contract_id))
 
+    @get("/{contract_id:str}/insurance-certificate", media_type=PDF,
+         responses=problems(NOT_COVERED),
+         summary="The certificate of insurance cover as PDF, in the member's language")
+    async def insurance_certificate(self, contract_id: str, platform: Platform,
+                                    principal: Principal) -> Response[bytes]:
+        contract, member = await insured_contract(platform, principal, contract_id)
+        return _certificate(contract, member, member_language(contract, member))
+
     @post("/{contract_id:str}/submit", summary="Submit to the client: a single-use signing link",
           status_code=200, responses=problems(NOT_NOW))
     async def submit(self, contract_id: str, platform: Platform,
@@ -165,12 +178,21 @@ class ContractController(Controller):
                 "terms": terms, "terms_sha256": terms_digest(terms)}
 
     @get("/sign/{token:str}/document", media_type=PDF,
-         responses=problems(NOT_SIGNED, (410, "The signed copy is no longer served by the "
-                                              "link")),
+         responses=problems(NOT_SIGNED, COPY_GONE),
          summary="The contract the link signed, as PDF, for its client (public)")
     async def signed_copy(self, token: str, request: Request[Any, Any, Any],
                           platform: Platform) -> Response[bytes]:
         return _pdf(*await signed_contract_by_link(platform, _signing_token(request, token)))
+
+    @get("/sign/{token:str}/insurance-certificate", media_type=PDF,
+         responses=problems(NOT_COVERED, COPY_GONE),
+         summary="The certificate of insurance cover of the contract the link signed, as PDF "
+         "in the client's language (public)")
+    async def client_insurance_certificate(self, token: str, request: Request[Any, Any, Any],
+                                           platform: Platform) -> Response[bytes]:
+        contract, member = await insured_contract_by_link(platform,
+                                                          _signing_token(request, token))
+        return _certificate(contract, member, contract.client.language)
 
     @post("/sign/{token:str}", summary="The client signs (no login: the link's token is the "
           "authority)", status_code=200,
@@ -194,6 +216,13 @@ class ContractController(Controller):
 def _pdf(contract: Contract, member: KnownMember | None) -> Response[bytes]:
     return Response(signed_contract_pdf(contract, member), media_type=PDF, headers={
         "Content-Disposition": f'inline; filename="contract-{contract.contract_id}.pdf"'})
+
+
+def _certificate(contract: Contract, member: KnownMember | None,
+                 language: str) -> Response[bytes]:
+    return Response(insurance_certificate_pdf(contract, member, language), media_type=PDF,
+                    headers={"Content-Disposition": "inline; filename="
+                             f'"insurance-certificate-{contract.contract_id}.pdf"'})
 
 
 def _signing_token(request: Request[Any, Any, Any], token: str) -> str:

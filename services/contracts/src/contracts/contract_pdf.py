@@ -3,6 +3,7 @@ terms the client signed, and the evidence of the signature."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from smart_shared.documents import Messages, PrintedDocument, Wording
@@ -14,19 +15,14 @@ from contracts.domain.members import KnownMember
 MESSAGES = Messages(Path(__file__).parent / "messages")
 
 
-def signed_contract_pdf(contract: Contract, member: KnownMember | None) -> bytes:
-    """The contract as its client signed it; the same signed contract always gives the same
-    bytes (it is dated on the signature)."""
-    signature = contract.client_signature
-    if signature is None:
-        raise ValueError(f"contract {contract.contract_id} is not signed by its client")
-    wording = Wording(MESSAGES, contract.client.language, contract.branch)
+def cooperative_document(wording: Wording, contract: Contract, title: str,
+                         created: datetime) -> PrintedDocument:
+    """A new document of the contract's branch cooperative, headed with the company mentions
+    the law asks of it."""
     text = wording.text
     company = company_identity(contract.branch, contract.first_work_day)
     seller, legal = company.seller, company.legal
-    pdf = PrintedDocument(text("Contract {contract}", contract=contract.contract_id),
-                          seller.name.value, signature.signed_at)
-
+    pdf = PrintedDocument(title, seller.name.value, created)
     pdf.paragraph(seller.name.value, 14, bold=True, height=7)
     pdf.paragraph(legal.legal_form.value)
     pdf.paragraph(f"{seller.street.value}, {seller.postal_code.value} {seller.city.value}, "
@@ -35,6 +31,20 @@ def signed_contract_pdf(contract: Contract, member: KnownMember | None) -> bytes
                   + f" · {legal.registry.value} · {legal.court.value}")
     pdf.paragraph(text("VAT {number}", number=seller.vat_number.value))
     pdf.ln(5)
+    return pdf
+
+
+def signed_contract_pdf(contract: Contract, member: KnownMember | None) -> bytes:
+    """The contract as its client signed it; the same signed contract always gives the same
+    bytes (it is dated on the signature)."""
+    signature = contract.client_signature
+    if signature is None:
+        raise ValueError(f"contract {contract.contract_id} is not signed by its client")
+    wording = Wording(MESSAGES, contract.client.language, contract.branch)
+    text = wording.text
+    pdf = cooperative_document(wording, contract,
+                               text("Contract {contract}", contract=contract.contract_id),
+                               signature.signed_at)
     pdf.paragraph(text("Contract {contract}", contract=contract.contract_id), 16, bold=True,
                   height=8)
     pdf.ln(2)

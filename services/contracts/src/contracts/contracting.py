@@ -262,6 +262,30 @@ async def signed_contract_by_link(platform: Platform,
     return contract, found[1]
 
 
+async def insured_contract(platform: Platform, principal: Principal,
+                           contract_id: str) -> tuple[Contract, KnownMember | None]:
+    """The contract and its member once SMart validated it (and recorded its insurance cover),
+    if the caller may see it."""
+    contract, member = await signed_contract(platform, principal, contract_id)
+    return _insured(contract), member
+
+
+async def insured_contract_by_link(platform: Platform,
+                                   token: str) -> tuple[Contract, KnownMember | None]:
+    """The insured contract the signing link signed, for its client, as long as the link opens
+    the signed copy."""
+    contract, member = await signed_contract_by_link(platform, token)
+    return _insured(contract), member
+
+
+def _insured(contract: Contract) -> Contract:
+    if contract.insurance is None:
+        raise conflict("Contract not covered yet",
+                       f"Contract {contract.contract_id} is covered once SMart validated it "
+                       "after the client's signature; it is not yet")
+    return contract
+
+
 def _signed(contract: Contract) -> Contract:
     if contract.client_signature is None:
         raise conflict("Contract not signed yet",
@@ -299,8 +323,10 @@ async def sign_by_client(platform: Platform, token: str, ip: str,
                           "terms: show the contract again", "terms-changed",
                           errors=[{"field": "terms_sha256",
                                    "message": "does not match the contract's terms"}]) from None
-        signed = contract.validate_for_smart(bool(member and member.may_contract),
-                                             uow.clock.today(), uow.clock.now())
+        today = uow.clock.today()
+        signed = contract.validate_for_smart(bool(member and member.may_contract), today,
+                                             uow.clock.now(),
+                                             contract_rules(contract.branch, today).insurance)
         if not await save_step(uow.db, read, contract, session=uow.session):
             raise Problem(410, "Signing link not usable", "This signing link was used already",
                           "signing-link-used")

@@ -34,6 +34,7 @@ from smart_shared.events import (
     PayoutDetails,
     WorkCompleted,
 )
+from smart_shared.events.catalogue import Language, MemberContact
 from smart_shared.events.envelope import read_envelope
 from smart_shared.ids import new_id
 from smart_shared.service import Service
@@ -82,6 +83,17 @@ class Platform:
                                         member_id=member_id, activities=activities or [MUSICIAN],
                                         payout=PAYOUT))
         await eventually(lambda: self.db["members"].find_one({"_id": member_id}))
+        return member_id
+
+    async def member_named(self, name: str, language: Language) -> str:
+        """An active member whose contact (name, language) members published to this service."""
+        member_id = await self.active_member()
+        await self.send(MemberUpdated(
+            branch="BE", version=3, occurred_at=datetime.now(UTC), member_id=member_id,
+            status="active", activities=[MUSICIAN], payout=PAYOUT, changed=["contact"],
+            contact=MemberContact(name=name, email="member@example.org", language=language)))
+        await eventually(lambda: self.db["members"].find_one(
+            {"_id": member_id, "contact.name": name}))
         return member_id
 
     async def suspend(self, member_id: str) -> None:

@@ -7,11 +7,8 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-from smart_shared.events import MemberUpdated
-from smart_shared.events.catalogue import MemberContact
-from smart_shared.testing import eventually
 
-from .test_contract_lifecycle import MUSICIAN, PAYOUT, Platform, new_contract, platform
+from .test_contract_lifecycle import Platform, new_contract, platform
 
 pytestmark = pytest.mark.integration
 __all__ = ["platform"]
@@ -26,14 +23,7 @@ def pdf_text(content: bytes) -> str:
 
 async def test_the_signed_contract_is_a_pdf_in_the_clients_language_for_member_and_client(
         platform: Platform) -> None:
-    member_id = await platform.active_member()
-    await platform.send(MemberUpdated(
-        branch="BE", version=3, occurred_at=platform.service.platform.clock.now(),  # type: ignore[union-attr]
-        member_id=member_id, status="active", activities=[MUSICIAN], payout=PAYOUT,
-        changed=["contact"],
-        contact=MemberContact(name="Lotte Peeters", email="lotte@example.org", language="nl")))
-    await eventually(lambda: platform.db["members"].find_one(
-        {"_id": member_id, "contact.name": "Lotte Peeters"}))
+    member_id = await platform.member_named("Lotte Peeters", "nl")
     headers = platform.member_token(member_id)
     first_day = platform.today + timedelta(days=10)
     async with platform.http() as http:

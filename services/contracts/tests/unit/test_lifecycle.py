@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from contracts.domain import (
     Contract,
+    ContractRules,
     ContractStatus,
     SigningRefused,
     TransitionRefused,
@@ -23,11 +24,13 @@ from smart_shared.events import (
     WorkCompleted,
 )
 from smart_shared.money import Money
+from smart_shared.rulepacks import rule_pack
 
 S = ContractStatus
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 TODAY = date(2026, 3, 2)
 MUSICIAN = Activity(name="musician", kind="artistic", joint_committee="304")
+INSURANCE = rule_pack("BE", TODAY).section("contracts", ContractRules).insurance
 
 
 def a_client() -> Client:
@@ -86,7 +89,7 @@ def _signed(contract: Contract | None = None) -> Contract:
     link = issue_signing_link(NOW, 14)
     contract.submit(link, NOW)
     contract.sign_by_client(link.token, "203.0.113.7", NOW, "00-trace-span-01")
-    event = contract.validate_for_smart(True, TODAY, NOW)
+    event = contract.validate_for_smart(True, TODAY, NOW, INSURANCE)
     assert isinstance(event, ContractSigned)
     return contract
 
@@ -100,7 +103,7 @@ def test_the_happy_path_publishes_signed_declared_completed_with_versions_1_2_3(
     assert contract.status == S.SIGNED_BY_CLIENT
     assert contract.client_signature is not None
     assert contract.client_signature.ip == "203.0.113.7"
-    signed = contract.validate_for_smart(True, TODAY, NOW + timedelta(seconds=1))
+    signed = contract.validate_for_smart(True, TODAY, NOW + timedelta(seconds=1), INSURANCE)
     assert isinstance(signed, ContractSigned)
     assert signed.version == 1
     assert signed.first_work_day == date(2026, 3, 10)
@@ -119,7 +122,7 @@ def test_validation_is_refused_for_a_member_no_longer_active() -> None:
     link = issue_signing_link(NOW, 14)
     contract.submit(link, NOW)
     contract.sign_by_client(link.token, "1.2.3.4", NOW, None)
-    assert contract.validate_for_smart(False, TODAY, NOW) is None
+    assert contract.validate_for_smart(False, TODAY, NOW, INSURANCE) is None
     assert contract.status == S.SIGNED_BY_CLIENT
     assert contract.validation_refused == "the member is not active"
     assert contract.version == 0
@@ -130,7 +133,7 @@ def test_validation_is_refused_once_the_work_has_started() -> None:
     link = issue_signing_link(NOW, 14)
     contract.submit(link, NOW)
     contract.sign_by_client(link.token, "1.2.3.4", NOW, None)
-    assert contract.validate_for_smart(True, date(2026, 3, 10), NOW) is None
+    assert contract.validate_for_smart(True, date(2026, 3, 10), NOW, INSURANCE) is None
     assert contract.status == S.SIGNED_BY_CLIENT
 
 

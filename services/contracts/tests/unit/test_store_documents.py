@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from contracts.domain import Contract, issue_signing_link
+from contracts.domain import Contract, ContractRules, issue_signing_link
 from contracts.store import changed_fields, contract_document, contract_from
 from smart_shared.events import Activity, Address, Client
 from smart_shared.money import Money
+from smart_shared.rulepacks import rule_pack
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+INSURANCE = rule_pack("BE", NOW.date()).section("contracts", ContractRules).insurance
 
 
 def a_draft() -> Contract:
@@ -51,8 +53,10 @@ def test_each_step_writes_only_the_fields_it_changed() -> None:
     assert step(lambda: contract.submit(link, NOW)) == {"status", "signing"}
     later = NOW + timedelta(hours=1)
     assert step(lambda: (contract.sign_by_client(link.token, "192.0.2.1", later, None),
-                         contract.validate_for_smart(True, later.date(), later))) == {
-        "status", "version", "signing.used_at", "client_signature", "signed_at"}
+                         contract.validate_for_smart(True, later.date(), later,
+                                                     INSURANCE))) == {
+        "status", "version", "signing.used_at", "client_signature", "signed_at",
+        "insurance"}
     assert step(lambda: contract.record_declaration("SIM-BE-1", later)) == {
         "status", "version", "declaration.attempts", "declaration.reference",
         "declaration.declared_at"}

@@ -95,6 +95,40 @@ class Client(_Part):
     language: Language = "en"
 
 
+InsuranceKind = Literal["work_accident", "civil_liability", "accident_in_life"]
+
+
+class InsurancePolicy(_Part):
+    """One of the branch's insurance policies that covers a contract, as its rule pack says."""
+
+    kind: InsuranceKind
+    insurer: str
+    policy_number: str
+    covers: str = Field(description="What the policy covers, in the words of the rule pack.")
+    limit_per_claim: Money | None = Field(
+        None, description="The insurer's limit per claim; None: the compensation the law sets "
+        "(work accidents).")
+    during: Literal["work_days", "from_first_contract"] = Field(
+        description="work_days: the contract's work days; from_first_contract: the member "
+        "beyond the work days, from their first contract on.")
+    source: str = Field(description="Where the cover is described (law, SMart's own pages).")
+    placeholder: bool = Field(
+        False, description="True: the insurer, policy number or limit is a labelled stand-in "
+        "of a local deployment, not the branch's real policy.")
+
+
+class InsuranceCover(_Part):
+    """The insurance of a signed contract: the branch's policies in force the day SMart
+    validated it, covering the member from the first work day to the last."""
+
+    covered_from: date = Field(description="The first work day.")
+    covered_until: date = Field(description="The last work day.")
+    obligation: str = Field(description="The law that makes the employer insure its workers.")
+    policies: list[InsurancePolicy]
+    ended_on: date | None = Field(
+        None, description="The contract was cancelled that day: nothing is covered from it on.")
+
+
 # ------------------------------------------------------------------------------------- members
 
 
@@ -148,7 +182,8 @@ class _ContractEvent(Event):
 
 class ContractSigned(_ContractEvent):
     """The client signed and SMart validated: the contract binds. Carries everything billing,
-    payroll and the fund need to act on it."""
+    payroll and the fund need to act on it, and the insurance that covers its work days (the
+    branch's policies: insurer, policy number, what is covered and up to what)."""
 
     activity: Activity
     client: Client
@@ -161,6 +196,10 @@ class ContractSigned(_ContractEvent):
     payment_term_days: int = Field(ge=0, le=60)
     client_signed_at: datetime
     signed_at: datetime
+    insurance: InsuranceCover | None = Field(
+        None, description="The contract's insurance cover (work accident, civil liability, and "
+        "what else the branch's policies cover), recorded at the validation; absent from events "
+        "published before contracts recorded it.")
 
 
 class EmploymentDeclared(_ContractEvent):
@@ -178,10 +217,14 @@ class WorkCompleted(_ContractEvent):
 
 
 class ContractCancelled(_ContractEvent):
-    """Cancelled before its first work day; the declaration, if any, was cancelled too."""
+    """Cancelled before its first work day; the declaration, if any, was cancelled too, and the
+    insurance cover recorded at the signature ends (``insurance_ended_on``)."""
 
     reason: str
     cancelled_at: datetime
+    insurance_ended_on: date | None = Field(
+        None, description="The day the contract's insurance cover ended (the cancellation's "
+        "day, Brussels time); None when the contract was never covered (not validated yet).")
 
 
 # ------------------------------------------------------------------------------------- billing

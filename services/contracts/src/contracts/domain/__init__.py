@@ -3,9 +3,16 @@
 from contracts.domain.clients import ClientDetails, ClientRefused, client_key, make_client
 from contracts.domain.contract import Contract
 from contracts.domain.declaration import Employment, EmploymentGateway, GatewayUnavailable
+from contracts.domain.insurance import cover_ended, cover_of, covered_days, is_covered
 from contracts.domain.lifecycle import ContractStatus, TransitionRefused
 from contracts.domain.members import KnownMember, member_after
-from contracts.domain.rules import ContractRules, PaymentTermRefused, payment_term
+from contracts.domain.rules import (
+    ContractRules,
+    InsuranceRules,
+    PaymentTermRefused,
+    PolicyRules,
+    payment_term,
+)
 from contracts.domain.signing import (
     SignatureEvidence,
     SigningRefused,
@@ -24,8 +31,10 @@ __all__ = [
     "Employment",
     "EmploymentGateway",
     "GatewayUnavailable",
+    "InsuranceRules",
     "KnownMember",
     "PaymentTermRefused",
+    "PolicyRules",
     "SignatureEvidence",
     "SigningRefused",
     "TermsChanged",
@@ -33,6 +42,10 @@ __all__ = [
     "WorkDaysRefused",
     "checked_work_days",
     "client_key",
+    "cover_ended",
+    "cover_of",
+    "covered_days",
+    "is_covered",
     "issue_signing_link",
     "make_client",
     "member_after",

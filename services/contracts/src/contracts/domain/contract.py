@@ -17,16 +17,19 @@ from smart_shared.events import (
     ContractCancelled,
     ContractSigned,
     EmploymentDeclared,
+    InsuranceCover,
     WorkCompleted,
 )
 from smart_shared.money import Money
 
+from contracts.domain.insurance import cover_ended, cover_of
 from contracts.domain.lifecycle import (
     NOT_YET_BINDING,
     ContractStatus,
     TransitionRefused,
     ensure_can_move,
 )
+from contracts.domain.rules import InsuranceRules
 from contracts.domain.signing import (
     SignatureEvidence,
     SigningLink,
@@ -91,6 +94,8 @@ class Contract(BaseModel):
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
+    insurance: InsuranceCover | None = Field(
+        None, description="The insurance cover recorded when SMart validated the contract.")
 
     @property
     def first_work_day(self) -> date:
@@ -153,10 +158,11 @@ class Contract(BaseModel):
             terms_sha256=evidence.terms_sha256 if evidence else None)
         self.traceparent = traceparent
 
-    def validate_for_smart(self, member_active: bool, today: date,
-                           now: datetime) -> ContractSigned | None:
+    def validate_for_smart(self, member_active: bool, today: date, now: datetime,
+                           insurance: InsuranceRules) -> ContractSigned | None:
         """SMart's validation after the client's signature: the member is still active and the
-        work has not started. Refused → stays ``signed_by_client`` with the reason noted."""
+        work has not started. Refused → stays ``signed_by_client`` with the reason noted.
+        Validated → covered by ``insurance``, the branch's policies in force today."""
         ensure_can_move(self.status, S.SIGNED)
         if not member_active:
             self.validation_refused = "the member is not active"
@@ -168,6 +174,7 @@ class Contract(BaseModel):
         self.status = S.SIGNED
         self.signed_at = now
         self.validation_refused = None
+        self.insurance = cover_of(insurance, self.work_days, self.amount_excl_vat.currency)
         return ContractSigned(
             branch=self.branch, version=self._next_version(), occurred_at=now,
             contract_id=self.contract_id, member_id=self.member_id, activity=self.activity,
@@ -176,6 +183,7 @@ class Contract(BaseModel):
             amount_excl_vat=self.amount_excl_vat, expenses=self.expenses,
             payment_term_days=self.payment_term_days,
             client_signed_at=self.client_signature.signed_at, signed_at=now,
+            insurance=self.insurance,
         )
 
     def declaration_failed(self, error: str, now: datetime, retry_at: datetime) -> None:
@@ -219,7 +227,8 @@ class Contract(BaseModel):
 
     def cancel(self, reason: str, today: date, now: datetime) -> ContractCancelled:
         """Cancelled; once SMart validated it, only before the first work day. A declaration
-        made is to be cancelled too (``declaration.cancel_pending``)."""
+        made is to be cancelled too (``declaration.cancel_pending``), and the insurance cover
+        ends today."""
         ensure_can_move(self.status, S.CANCELLED)
         if self.status not in NOT_YET_BINDING and today >= self.first_work_day:
             raise TransitionRefused(self.status, S.CANCELLED,
@@ -232,8 +241,11 @@ class Contract(BaseModel):
         self.cancel_reason = reason
         if self.signing and self.signing.used_at is None:
             self.signing = None
+        if self.insurance is not None:
+            self.insurance = cover_ended(self.insurance, today)
         return ContractCancelled(
             branch=self.branch, version=self._next_version(), occurred_at=now,
             contract_id=self.contract_id, member_id=self.member_id,
             reason=reason, cancelled_at=now,
+            insurance_ended_on=self.insurance.ended_on if self.insurance else None,
         )

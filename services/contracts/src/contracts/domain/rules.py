@@ -1,10 +1,43 @@
-"""The contracts section of a branch's rule pack, and the payment term rule it feeds."""
+"""The contracts section of a branch's rule pack: payment terms, signing links, declaration
+alerts, and the insurance policies that cover every signed contract."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 from smart_shared.events import ClientKind
-from smart_shared.rulepacks import SourcedInt
+from smart_shared.rulepacks import Sourced, SourcedDecimal, SourcedInt
+
+
+class PolicyRules(BaseModel):
+    """One insurance policy of the branch: who insures, under which number, what and how far."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    insurer: Sourced[str]
+    policy_number: Sourced[str]
+    covers: Sourced[str]
+    limit_per_claim: SourcedDecimal | None = None
+    during: Literal["work_days", "from_first_contract"] = "work_days"
+
+    @property
+    def placeholder(self) -> bool:
+        """A stand-in value (a local deployment's), not the branch's real policy."""
+        limit = self.limit_per_claim
+        return (self.insurer.placeholder or self.policy_number.placeholder
+                or (limit is not None and limit.placeholder))
+
+
+class InsuranceRules(BaseModel):
+    """The employer's obligation to insure and the policies of every signed contract."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    obligation: Sourced[str]
+    work_accident: PolicyRules
+    civil_liability: PolicyRules
+    accident_in_life: PolicyRules | None = None
 
 
 class ContractRules(BaseModel):
@@ -16,6 +49,7 @@ class ContractRules(BaseModel):
     max_business_payment_term_days: SourcedInt
     signing_link_valid_days: SourcedInt
     declaration_alert_days: SourcedInt
+    insurance: InsuranceRules
 
 
 class PaymentTermRefused(ValueError):

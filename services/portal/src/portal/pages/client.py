@@ -71,7 +71,16 @@ class ClientPages(Controller):
                                           "again before signing")})
             return page(request, "client/link_refused.html", status_code=refused.status,
                         visitor=visitor, refused=refused)
-        return page(request, "client/signed.html", visitor=visitor, signed=signed)
+        return page(request, "client/signed.html", visitor=visitor, signed=signed, token=token)
+
+    @get("/sign/{token:str}/insurance-certificate")
+    async def insurance_certificate(self, request: Request[Any, Any, Any], visitor: Visitor,
+                                    token: str) -> Response[Any]:
+        """The certificate of insurance cover of the contract the link signed (PDF)."""
+        token = path_token(request.scope, token)
+        answer = await visitor.services.anonymously().call(
+            "GET", "contracts", f"/v1/contracts/sign/{token}/insurance-certificate")
+        return download(answer, "insurance-certificate.pdf")
 
     async def _invoice(self, request: Request[Any, Any, Any], visitor: Visitor, token: str,
                        status_code: int = 200, **context: Any) -> Template:

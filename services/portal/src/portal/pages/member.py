@@ -169,6 +169,15 @@ class MemberPages(Controller):
         return page(request, "member/contract.html", visitor=visitor, contract=contract,
                     steps=steps, signing=None)
 
+    @get("/contracts/{contract_id:str}/insurance-certificate")
+    async def insurance_certificate(self, request: Request[Any, Any, Any], visitor: Visitor,
+                                    contract_id: str) -> Response[Any]:
+        """The contract's certificate of insurance cover (PDF), once SMart validated it."""
+        visitor.require_signed_in()
+        answer = await visitor.services.call(
+            "GET", "contracts", f"/v1/contracts/{contract_id}/insurance-certificate")
+        return download(answer, f"insurance-certificate-{contract_id}.pdf")
+
     @post("/contracts/{contract_id:str}/submit", status_code=200)
     async def submit(self, request: Request[Any, Any, Any], visitor: Visitor,
                      platform: Platform, contract_id: str) -> Template | Redirect:
