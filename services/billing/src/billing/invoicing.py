@@ -147,7 +147,7 @@ async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoic
     sequence = await next_sequence(uow, "invoice", signed.branch, issue_date.year)
     terms = invoice_terms(
         signed.branch, sequence, issue_date, signed.client, signed.amount_excl_vat.amount,
-        signed.payment_term_days, rules, standard_rate,
+        signed.payment_term_days, rules, standard_rate, signed.work_nature,
     )
     document = invoice_document(invoice_id, signed, terms, rules, uow.clock.now())
     # inserted with the other invoices of the unit of work just before it commits (one command);
@@ -196,6 +196,8 @@ def invoice_document(
         "total": str(amounts.total),
         "reverse_charge": terms.vat.reverse_charge,
         "vat_mention": terms.vat.mention,
+        "vat_exemption_reason_code": terms.vat.exemption_reason_code,
+        "work_nature": signed.work_nature,
         "structured_reference": terms.structured_reference,
         "paid": "0.00",
         "credited": "0.00",

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.documents import ISSUED_DOCUMENTS
-from smart_shared.events.catalogue import Activity, Client
+from smart_shared.events.catalogue import Activity, Client, WorkNature
 from smart_shared.money import ExactDecimal, Money
 from smart_shared.mongo import Document
 
@@ -125,6 +125,8 @@ class Invoice(BaseModel):
     total: ExactDecimal
     reverse_charge: bool
     vat_mention: str | None = None
+    vat_exemption_reason_code: str | None = None
+    work_nature: WorkNature = "other"
     structured_reference: str | None = None
     traceparent: str | None = Field(None, exclude=True)
     paid: ExactDecimal = Decimal("0.00")

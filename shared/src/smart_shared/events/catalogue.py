@@ -39,6 +39,10 @@ ActivityKind = Literal["artistic", "manual", "other"]
 MemberStatus = Literal["applicant", "active", "suspended", "left", "erased"]
 ClientKind = Literal["business", "consumer"]
 Language = Literal["fr", "nl", "en"]
+WorkNature = Literal["other", "copyright", "performance", "performance_for_organiser"]
+"""What the contract sells, which decides its VAT: a copyright transfer or licence by its author,
+a performance by a performer (for an organiser of shows, a record publisher or a film producer),
+or other work."""
 
 
 class Activity(_Part):
@@ -161,6 +165,12 @@ class ContractSigned(_ContractEvent):
     payment_term_days: int = Field(ge=0, le=60)
     client_signed_at: datetime
     signed_at: datetime
+    work_nature: WorkNature = Field(
+        "other", description="What the work is, for its VAT category: 'copyright' (a transfer "
+        "or licence of the author's rights, not software), 'performance' (a performer's work), "
+        "'performance_for_organiser' (the same, supplied to an organiser of shows or concerts, a "
+        "record publisher or a film producer), 'other' (absent from events published before it "
+        "was carried).")
 
 
 class EmploymentDeclared(_ContractEvent):

@@ -52,8 +52,11 @@ def _tax_category(parent: ET.Element, name: str, invoice: Invoice) -> None:
     _cbc(category, "ID", invoice.vat_category)
     if invoice.vat_category != "O":
         _cbc(category, "Percent", f"{invoice.vat_rate * 100:.2f}".rstrip("0").rstrip("."))
-    if name == "TaxCategory" and invoice.vat_category in EXEMPTION_CODES:
-        _cbc(category, "TaxExemptionReasonCode", EXEMPTION_CODES[invoice.vat_category])
+    code = invoice.vat_exemption_reason_code or EXEMPTION_CODES.get(invoice.vat_category)
+    if name == "TaxCategory" and invoice.vat_category in ("E", *EXEMPTION_CODES):
+        # an exemption without a VATEX code (a national one) is given by its text (BR-E-10)
+        if code:
+            _cbc(category, "TaxExemptionReasonCode", code)
         if invoice.vat_mention:
             _cbc(category, "TaxExemptionReason", invoice.vat_mention)
     _cbc(_cac(category, "TaxScheme"), "ID", "VAT")
