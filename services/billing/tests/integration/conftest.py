@@ -105,7 +105,7 @@ def a_client(kind: str = "business", country: str = "BE",
 
 def contract_signed(contract_id: str, member_id: str = "member-1", branch: str = "BE",
                     amount: str = "1000.00", term: int = 30,
-                    client: Client | None = None) -> ContractSigned:
+                    client: Client | None = None, work_nature: str = "other") -> ContractSigned:
     now = datetime.now(UTC)
     day = today() - timedelta(days=1)
     return ContractSigned(
@@ -115,6 +115,7 @@ def contract_signed(contract_id: str, member_id: str = "member-1", branch: str =
         work_days=[day], first_work_day=day, last_work_day=day,
         amount_excl_vat=Money(amount=Decimal(amount)), expenses=Money.zero(),
         payment_term_days=term, client_signed_at=now, signed_at=now,
+        work_nature=work_nature,  # type: ignore[arg-type]
     )
 
 

@@ -71,6 +71,32 @@ async def test_an_eu_business_client_abroad_is_reverse_charged(billing: Billing)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
+async def test_a_performance_for_an_organiser_is_invoiced_exempt_under_article_44_2_8(
+    billing: Billing,
+) -> None:
+    contract_id = new_id()
+    await billing.send(contract_signed(contract_id, work_nature="performance_for_organiser"))
+    await billing.send(work_completed(contract_id))
+    invoice = await eventually(lambda: invoice_of(billing, contract_id))
+    assert (invoice["vat_category"], invoice["vat_amount"], invoice["total"]) == (
+        "E", "0.00", "1000.00")
+    assert invoice["vat_mention"].startswith("Exempt from VAT — Belgian VAT Code art. 44 §2 8°")
+    [issued] = await billing.wait_for(InvoiceIssued, invoice["_id"])
+    assert issued.vat_rate == 0
+    async with billing.client() as http:
+        ubl = (await http.get(f"/v1/invoices/{invoice['_id']}/ubl")).content
+    assert b"<cbc:ID>E</cbc:ID>" in ubl and b"<cbc:TaxExemptionReason>" in ubl
+
+
+async def test_a_copyright_licence_is_invoiced_at_6_percent(billing: Billing) -> None:
+    contract_id = new_id()
+    await billing.send(contract_signed(contract_id, work_nature="copyright"))
+    await billing.send(work_completed(contract_id))
+    invoice = await eventually(lambda: invoice_of(billing, contract_id))
+    assert (invoice["vat_rate"], invoice["vat_amount"], invoice["total"]) == (
+        "0.06", "60.00", "1060.00")
+
+
 async def test_invoice_numbers_have_no_gaps_when_50_contracts_complete_at_once(
     billing: Billing,
 ) -> None:
