@@ -14,13 +14,13 @@ from smart_shared.events.catalogue import (
 from smart_shared.mongo import UnitOfWork
 
 from billing.contracts import Contracts
-from billing.credit_notes import credit_written_off_debt
 from billing.invoicing import (
     pseudonymise_member,
     record_contract_cancelled,
     record_contract_signed,
     record_work_completed,
 )
+from billing.write_offs import record_written_off_debt
 
 handlers = EventHandlers()
 
@@ -39,7 +39,7 @@ async def read_contracts(events: list[Event], uow: UnitOfWork) -> None:
 handlers.on(ContractSigned)(record_contract_signed)
 handlers.on(ContractCancelled)(record_contract_cancelled)
 handlers.on(WorkCompleted)(record_work_completed)
-handlers.on(DebtWrittenOff)(credit_written_off_debt)
+handlers.on(DebtWrittenOff)(record_written_off_debt)
 
 
 @handlers.on(MemberErased)

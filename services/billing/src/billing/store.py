@@ -28,7 +28,7 @@ CREDIT_NOTES = "credit_notes"
 STATEMENTS = "bank_statements"
 DOCUMENTS = ISSUED_DOCUMENTS
 
-InvoiceStatus = Literal["open", "paid", "credited"]
+InvoiceStatus = Literal["open", "paid", "credited", "written_off"]
 DeliveryChannel = Literal["peppol", "email"]
 
 
@@ -100,6 +100,23 @@ class InvoiceLine(BaseModel):
     amount_excl_vat: ExactDecimal
 
 
+class WriteOff(BaseModel):
+    """The write-off of the invoice's debt as lost, and the VAT SMart recovered on it; the claim
+    stays due (``vat_due_again``: the VAT of what the client paid after it)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    case_id: str
+    written_off_on: date
+    reason: str
+    lost: ExactDecimal
+    lost_excl_vat: ExactDecimal
+    vat_recovered: ExactDecimal
+    vat_due_again: ExactDecimal = Decimal("0.00")
+    vat_correction_number: str | None = Field(
+        None, description="The corrective document sent to a business client, if any.")
+
+
 class Invoice(BaseModel):
     """An issued invoice as stored and as the API shows it."""
 
@@ -136,6 +153,7 @@ class Invoice(BaseModel):
     paid_on: date | None = None
     overdue_since: date | None = None
     delivery: Delivery | None = None
+    write_off: WriteOff | None = None
     version: int
 
     @property

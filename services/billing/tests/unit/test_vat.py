@@ -148,3 +148,55 @@ def test_an_invoice_for_a_copyright_licence_carries_6_percent_vat() -> None:
                           RATE, "copyright")
     assert (terms.amounts.vat_amount, terms.amounts.total) == (Decimal("60.00"),
                                                                Decimal("1060.00"))
+
+
+def write_off_rules(branch: str = "BE"):  # type: ignore[no-untyped-def]
+    return billing_rules(branch, date(2026, 9, 1)).write_off
+
+
+def test_a_lost_debt_gives_back_its_vat_by_article_77_1_7_and_a_business_gets_a_document() -> None:
+    from billing.domain.write_off import vat_regularisation
+
+    regularisation = vat_regularisation(Decimal("1210.00"), RATE, "S", "business",
+                                        write_off_rules())
+    assert (regularisation.lost_excl_vat, regularisation.vat_recovered) == (
+        Decimal("1000.00"), Decimal("210.00"))
+    assert regularisation.document_to_client
+    assert "77 §1 7°" in write_off_rules().vat_recoverable.source  # type: ignore[union-attr]
+
+
+def test_a_consumer_deducted_nothing_and_receives_no_vat_document() -> None:
+    from billing.domain.write_off import vat_regularisation
+
+    regularisation = vat_regularisation(Decimal("121.00"), RATE, "S", "consumer",
+                                        write_off_rules())
+    assert regularisation.vat_recovered == Decimal("21.00")
+    assert not regularisation.document_to_client
+
+
+def test_a_reverse_charged_or_exempt_lost_debt_has_no_vat_to_recover() -> None:
+    from billing.domain.write_off import vat_regularisation
+
+    for category in ("AE", "E", "O"):
+        regularisation = vat_regularisation(Decimal("500.00"), Decimal("0"), category,
+                                            "business", write_off_rules())
+        assert (regularisation.vat_recovered, regularisation.document_to_client) == (0, False)
+
+
+def test_in_france_a_service_pays_vat_on_receipt_so_a_lost_debt_has_none_to_recover() -> None:
+    from billing.domain.write_off import vat_regularisation
+
+    regularisation = vat_regularisation(Decimal("1200.00"), Decimal("0.20"), "S", "business",
+                                        write_off_rules("FR"))
+    assert (regularisation.vat_recovered, regularisation.document_to_client) == (0, False)
+    assert "269-2 c" in write_off_rules("FR").vat_recoverable.source  # type: ignore[union-attr]
+
+
+def test_a_payment_after_the_write_off_makes_its_vat_part_due_again_up_to_what_was_recovered(
+) -> None:
+    from billing.domain.write_off import vat_due_again
+
+    assert vat_due_again(Decimal("121.00"), RATE, Decimal("210.00"), Decimal("0")) == Decimal(
+        "21.00")
+    assert vat_due_again(Decimal("1210.00"), RATE, Decimal("210.00"), Decimal("200.00")) == \
+        Decimal("10.00")
