@@ -9,7 +9,7 @@ from billing.credit_notes import credit_note_document
 from billing.domain.invoice import invoice_terms
 from billing.domain.rules import billing_rules
 from billing.invoicing import invoice_document
-from billing.store import CreditNote, Invoice
+from billing.store import CreditNote, Invoice, PrepaidCredit
 from smart_shared.events.catalogue import Activity, Address, Client, ContractSigned
 from smart_shared.money import Money
 from smart_shared.rulepacks import rule_pack
@@ -104,3 +104,15 @@ def sample_letter_pdf(level: str, kind: str, language: str, branch: str = "BE") 
     letter = compose_letter(level, language,  # type: ignore[arg-type]
                             letter_facts(case, level, claim, sent_on, "email", rules))
     return letter_pdf(letter, "SMart", MOMENT)
+
+
+def sample_prepaid_invoice(kind: str = "be-business") -> Invoice:
+    """The invoice of ``kind`` from which 200.00 of the client's credit on an earlier invoice
+    was deducted when it was issued."""
+    invoice = sample_invoice(kind, sequence=2)
+    return invoice.model_copy(update={
+        "prepaid": Decimal("200.00"), "paid": Decimal("200.00"),
+        "balance_due": invoice.total - Decimal("200.00"),
+        "prepaid_from": [PrepaidCredit(invoice_id="invoice-earlier",
+                                       number=f"{invoice.branch}-2026-000001",
+                                       amount=Decimal("200.00"))]})

@@ -25,6 +25,7 @@ COUNTERS = "counters"
 PAYMENTS = "payments"
 UNMATCHED = "unmatched_payments"
 CREDIT_NOTES = "credit_notes"
+REFUNDS = "refunds"
 STATEMENTS = "bank_statements"
 DOCUMENTS = ISSUED_DOCUMENTS
 
@@ -100,6 +101,16 @@ class InvoiceLine(BaseModel):
     amount_excl_vat: ExactDecimal
 
 
+class PrepaidCredit(BaseModel):
+    """A client's credit on an earlier invoice, deducted from this one when it was issued."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    invoice_id: str
+    number: str
+    amount: ExactDecimal
+
+
 class WriteOff(BaseModel):
     """The write-off of the invoice's debt as lost, and the VAT SMart recovered on it; the claim
     stays due (``vat_due_again``: the VAT of what the client paid after it)."""
@@ -154,7 +165,15 @@ class Invoice(BaseModel):
     overdue_since: date | None = None
     delivery: Delivery | None = None
     write_off: WriteOff | None = None
+    prepaid: ExactDecimal = Decimal("0.00")
+    prepaid_from: list[PrepaidCredit] = Field(default_factory=list)
     version: int
+
+    @property
+    def payable(self) -> Decimal:
+        """What the invoice asked the client to pay when issued: its total less the credit
+        deducted from it."""
+        return self.total - self.prepaid
 
     @property
     def account(self) -> Account:
@@ -185,13 +204,15 @@ class CreditNote(BaseModel):
     delivery: Delivery | None = None
 
 
-def account_fields(account: Account) -> dict[str, str]:
+def account_fields(account: Account) -> dict[str, Any]:
     """The stored form of an invoice's account after a payment or a credit note."""
     return {
         "paid": str(account.paid),
         "credited": str(account.credited),
         "balance_due": str(account.balance_due),
         "credit": str(account.credit),
+        # the invoices holding a client's credit, found when their next invoice is issued
+        "holds_credit": account.credit > 0,
     }
 
 
@@ -218,6 +239,12 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
     )
     await invoices.create_index([("branch", 1), ("_id", 1)], name="by_branch")
     await invoices.create_index([("member_id", 1), ("_id", 1)], name="by_member")
+    await invoices.create_index(
+        [("branch", 1), ("client.client_key", 1), ("issue_date", 1)], name="client_credits",
+        partialFilterExpression={"holds_credit": True},
+    )
+    await db[REFUNDS].create_index([("branch", 1), ("status", 1), ("_id", 1)],
+                                   name="by_branch_and_status")
     await invoices.create_index(
         [("due_date", 1)], name="overdue_watch",
         partialFilterExpression={"overdue_watch": True},

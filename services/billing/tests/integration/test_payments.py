@@ -338,3 +338,45 @@ async def test_a_statement_with_an_entry_booked_in_the_future_or_in_1900_books_n
     assert answer.json()["errors"][0]["field"] == "Stmt[1]/Ntry/BookgDt"
     assert f"booked on {booked}" in answer.json()["detail"]
     assert await stored(billing) == before
+
+
+async def test_an_overpayment_is_deducted_from_the_same_clients_next_invoice_as_prepaid(
+    billing: Billing,
+) -> None:
+    from billing.documents import invoice_ubl
+    from billing.store import Invoice
+    from smart_shared.events.catalogue import CreditApplied
+
+    from .conftest import a_client, contract_signed, work_completed
+
+    client = a_client(vat_number="BE0403170701")
+    client = client.model_copy(update={"client_key": f"BE0403170701-{new_id()}"})
+    first = new_id()
+    await billing.send(contract_signed(first, client=client))
+    await billing.send(work_completed(first))
+    earlier = await eventually(lambda: invoice_of(billing, first))
+    async with billing.client() as http:
+        paid = await http.post("/v1/payments", json=payment("1310.00", invoice_id=earlier["_id"]),
+                               headers={"Idempotency-Key": new_id()})
+        assert paid.json()["outcome"] == "overpaid" and paid.json()["credit"] == "100.00"
+    second = new_id()
+    await billing.send(contract_signed(second, amount="500.00", client=client))
+    await billing.send(work_completed(second))
+    later = await eventually(lambda: invoice_of(billing, second))
+    assert (later["prepaid"], later["balance_due"], later["status"]) == ("100.00", "505.00",
+                                                                         "open")
+    assert later["prepaid_from"] == [{"invoice_id": earlier["_id"], "number": earlier["number"],
+                                      "amount": "100.00"}]
+    assert b"<cbc:PrepaidAmount currencyID=\"EUR\">100.00</cbc:PrepaidAmount>" in invoice_ubl(
+        Invoice.model_validate(later))
+    earlier = await invoice_of(billing, first)
+    assert earlier is not None
+    assert (earlier["credit"], earlier["holds_credit"], earlier["balance_due"]) == (
+        "0.00", False, "0.00")
+    [applied] = await billing.wait_for(CreditApplied, earlier["_id"])
+    assert (applied.to_number, str(applied.amount.amount)) == (later["number"], "100.00")
+    third = new_id()  # the credit is used up: the next invoice deducts nothing
+    await billing.send(contract_signed(third, amount="100.00", client=client))
+    await billing.send(work_completed(third))
+    last = await eventually(lambda: invoice_of(billing, third))
+    assert (last.get("prepaid", "0.00"), last["balance_due"]) == ("0.00", "121.00")

@@ -266,6 +266,27 @@ class CreditNoteIssued(_InvoiceEvent):
     balance_due: Money
 
 
+class CreditApplied(_InvoiceEvent):
+    """The client's credit on this invoice (an overpayment) was deducted from their next
+    invoice, which shows it as prepaid."""
+
+    amount: Money = Field(description="Credit moved to the other invoice.")
+    to_invoice_id: str
+    to_number: str = Field(description="The number of the invoice it was deducted from.")
+    credit: Money = Field(description="Credit left on this invoice (≥ 0).")
+
+
+class OverpaymentRefunded(_InvoiceEvent):
+    """Staff approved the refund of the client's credit on this invoice to the account it was
+    paid from; the transfer goes out in the branch's next refund file (SEPA pain.001). The
+    account itself stays out of the event."""
+
+    refund_id: str
+    amount: Money
+    approved_on: date
+    credit: Money = Field(description="Credit left on this invoice (≥ 0).")
+
+
 DeliveredDocument = Literal["invoice", "credit_note"]
 
 
@@ -462,6 +483,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     InvoicePaid,
     DebtOverdue,
     CreditNoteIssued,
+    CreditApplied,
+    OverpaymentRefunded,
     InvoiceDelivered,
     InvoiceDeliveryRejected,
     SalaryDue,

@@ -25,10 +25,10 @@ def payment_qr(invoice: Invoice) -> segno.QRCode | None:
     may fill the structured field: it goes in the unstructured remittance field, as written on
     the invoice, where Belgian banks' apps read it.
     """
-    if invoice.total <= 0 or invoice.currency != "EUR":
+    if invoice.payable <= 0 or invoice.currency != "EUR":
         return None
     seller = invoice.seller
-    return helpers.make_epc_qr(name=seller.name, iban=seller.iban, amount=invoice.total,
+    return helpers.make_epc_qr(name=seller.name, iban=seller.iban, amount=invoice.payable,
                                text=invoice.structured_reference or invoice.number,
                                bic=seller.bic)
 
@@ -114,6 +114,11 @@ def invoice_pdf(invoice: Invoice, created: datetime) -> bytes:
         pdf.pair(text("Amount excl. VAT"), page.money(item.amount_excl_vat))
     pdf.ln(2)
     page.totals(invoice.amount_excl_vat, invoice.vat_amount, "Total", invoice.total)
+    for credit in invoice.prepaid_from:
+        pdf.pair(text("Your credit on invoice {number}", number=credit.number),
+                 "-" + page.money(credit.amount))
+    if invoice.prepaid_from:
+        pdf.pair(text("Amount to pay"), page.money(invoice.payable), bold=True)
     pdf.ln(4)
     pdf.paragraph(text("Payment"), bold=True)
     pdf.paragraph(f"IBAN {invoice.seller.iban}    BIC {invoice.seller.bic}")

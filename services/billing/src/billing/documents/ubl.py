@@ -109,7 +109,7 @@ def _payment_means(root: ET.Element, invoice: Invoice) -> None:
 
 
 def _totals(root: ET.Element, invoice: Invoice, excl: Decimal, vat: Decimal,
-            total: Decimal) -> None:
+            total: Decimal, prepaid: Decimal = Decimal("0.00")) -> None:
     currency = invoice.currency
     tax_total = _cac(root, "TaxTotal")
     _money(tax_total, "TaxAmount", vat, currency)
@@ -121,7 +121,9 @@ def _totals(root: ET.Element, invoice: Invoice, excl: Decimal, vat: Decimal,
     _money(totals, "LineExtensionAmount", excl, currency)
     _money(totals, "TaxExclusiveAmount", excl, currency)
     _money(totals, "TaxInclusiveAmount", total, currency)
-    _money(totals, "PayableAmount", total, currency)
+    if prepaid > 0:  # the client's credit on earlier invoices (BT-113; BR-CO-16)
+        _money(totals, "PrepaidAmount", prepaid, currency)
+    _money(totals, "PayableAmount", total - prepaid, currency)
 
 
 def _line(root: ET.Element, kind: str, position: int, quantity: str, description: str,
@@ -164,7 +166,8 @@ def invoice_ubl(invoice: Invoice) -> bytes:
     _buyer(root, invoice)
     _payment_means(root, invoice)
     _cbc(_cac(root, "PaymentTerms"), "Note", f"Payable by {invoice.due_date.isoformat()}")
-    _totals(root, invoice, invoice.amount_excl_vat, invoice.vat_amount, invoice.total)
+    _totals(root, invoice, invoice.amount_excl_vat, invoice.vat_amount, invoice.total,
+            invoice.prepaid)
     for position, line in enumerate(invoice.lines, start=1):
         days = ", ".join(day.isoformat() for day in line.work_days)
         _line(root, "Invoice", position, "InvoicedQuantity",
