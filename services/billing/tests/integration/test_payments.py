@@ -380,3 +380,51 @@ async def test_an_overpayment_is_deducted_from_the_same_clients_next_invoice_as_
     await billing.send(work_completed(third))
     last = await eventually(lambda: invoice_of(billing, third))
     assert (last.get("prepaid", "0.00"), last["balance_due"]) == ("0.00", "121.00")
+
+
+async def test_an_overpayment_is_refunded_to_the_payers_account_once_another_person_approves(
+    billing: Billing,
+) -> None:
+    from smart_shared.auth import mint_token
+    from smart_shared.events.catalogue import OverpaymentRefunded
+
+    def staff(sub: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {mint_token(billing.settings, 'staff', 'BE', sub=sub)}"}
+
+    invoice = await an_invoice(billing, "100.00")  # 121.00 incl. VAT
+    async with billing.client() as http:
+        nothing = await http.post(f"/v1/invoices/{invoice['_id']}/refunds", json={},
+                                  headers=staff("ana"))
+        assert nothing.status_code == 409, nothing.text
+        await http.post("/v1/payments", json=payment("150.00", invoice_id=invoice["_id"],
+                                                     payer_name="Atelier Lumière SA"),
+                        headers={"Idempotency-Key": new_id()})
+        bad = await http.post(f"/v1/invoices/{invoice['_id']}/refunds",
+                              json={"payee_iban": "BE00123"}, headers=staff("ana"))
+        assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "payee_iban"
+        asked = await http.post(f"/v1/invoices/{invoice['_id']}/refunds", json={},
+                                headers=staff("ana"))
+        assert asked.status_code == 201, asked.text
+        refund = asked.json()
+        assert (refund["amount"]["amount"], refund["payee_iban"], refund["status"]) == (
+            "29.00", IBAN, "requested")
+        early = await http.post("/v1/refunds/file", headers=staff("ana"))
+        assert early.status_code == 409  # nothing approved yet: no money moves
+        own = await http.post(f"/v1/refunds/{refund['refund_id']}/approve", headers=staff("ana"))
+        assert own.status_code == 409 and "someone other" in own.json()["detail"]
+        approved = await http.post(f"/v1/refunds/{refund['refund_id']}/approve",
+                                   headers=staff("ben"))
+        assert approved.status_code == 200 and approved.json()["status"] == "approved"
+        again = await http.post(f"/v1/refunds/{refund['refund_id']}/reject", headers=staff("ben"))
+        assert again.status_code == 409
+        file = await http.post("/v1/refunds/file", headers=staff("ben"))
+        assert file.status_code == 201, file.text
+        listed = await http.get("/v1/refunds", params={"status": "in_file"}, headers=staff("ben"))
+    assert b"pain.001.001.09" in file.content and IBAN.encode() in file.content
+    assert b"<InstdAmt Ccy=\"EUR\">29.00</InstdAmt>" in file.content
+    assert [r["refund_id"] for r in listed.json()["items"]] == [refund["refund_id"]]
+    [refunded] = await billing.wait_for(OverpaymentRefunded, invoice["_id"])
+    assert (str(refunded.amount.amount), refunded.credit.is_zero) == ("29.00", True)
+    doc = await invoice_of(billing, invoice["contract_id"])
+    assert doc is not None and (doc["credit"], doc["holds_credit"], doc["status"]) == (
+        "0.00", False, "paid")
