@@ -91,6 +91,12 @@ class RefundIn(BaseModel):
     payee_name: Annotated[OneLine, Field(max_length=140)] | None = None
 
 
+class RefundDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject"]
+
+
 class AssignmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -350,23 +356,14 @@ class RefundController(Controller):
         return Page[dict[str, Any]](items=[refund_view(doc) for doc in docs],
                                     next_cursor=next_cursor)
 
-    @post("/{refund_id:str}/approve", status_code=200, summary="Approve a refund another staff "
-          "member requested: the credit leaves the invoice",
+    @post("/{refund_id:str}/decision", status_code=200, summary="Approve (the credit leaves "
+          "the invoice) or reject a refund another staff member requested",
           responses=problems((409, "Decided already, requested by you, or the credit is gone")))
-    async def approve(self, platform: Platform, principal: Principal,
-                      refund_id: str) -> dict[str, Any]:
+    async def decide(self, platform: Platform, principal: Principal, refund_id: str,
+                     data: RefundDecisionIn) -> dict[str, Any]:
         principal.require("staff", "admin")
         return await platform.database.transaction(
-            lambda uow: decide_refund(uow, principal, refund_id, approve=True))
-
-    @post("/{refund_id:str}/reject", status_code=200, summary="Reject a refund another staff "
-          "member requested: the credit stays on the invoice",
-          responses=problems((409, "Decided already, or requested by you")))
-    async def reject(self, platform: Platform, principal: Principal,
-                     refund_id: str) -> dict[str, Any]:
-        principal.require("staff", "admin")
-        return await platform.database.transaction(
-            lambda uow: decide_refund(uow, principal, refund_id, approve=False))
+            lambda uow: decide_refund(uow, principal, refund_id, data.decision == "approve"))
 
     @post("/file", status_code=201, media_type=XML, summary="The SEPA credit transfer file "
           "(pain.001.001.09) of the branch's approved refunds, which it marks sent",

@@ -410,12 +410,12 @@ async def test_an_overpayment_is_refunded_to_the_payers_account_once_another_per
             "29.00", IBAN, "requested")
         early = await http.post("/v1/refunds/file", headers=staff("ana"))
         assert early.status_code == 409  # nothing approved yet: no money moves
-        own = await http.post(f"/v1/refunds/{refund['refund_id']}/approve", headers=staff("ana"))
+        decision = f"/v1/refunds/{refund['refund_id']}/decision"
+        own = await http.post(decision, json={"decision": "approve"}, headers=staff("ana"))
         assert own.status_code == 409 and "someone other" in own.json()["detail"]
-        approved = await http.post(f"/v1/refunds/{refund['refund_id']}/approve",
-                                   headers=staff("ben"))
+        approved = await http.post(decision, json={"decision": "approve"}, headers=staff("ben"))
         assert approved.status_code == 200 and approved.json()["status"] == "approved"
-        again = await http.post(f"/v1/refunds/{refund['refund_id']}/reject", headers=staff("ben"))
+        again = await http.post(decision, json={"decision": "reject"}, headers=staff("ben"))
         assert again.status_code == 409
         file = await http.post("/v1/refunds/file", headers=staff("ben"))
         assert file.status_code == 201, file.text
