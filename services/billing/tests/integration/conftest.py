@@ -95,7 +95,8 @@ async def billing(infrastructure: Any) -> AsyncIterator[Billing]:
 def a_client(kind: str = "business", country: str = "BE",
              vat_number: str | None = "BE0417497106") -> Client:
     return Client(
-        client_key=vat_number or f"consumer:{country}", name="Atelier Lumière SA",
+        # a client of its own each time: one test's overpayment is not the next test's prepaid
+        client_key=f"{vat_number or f'consumer:{country}'}:{new_id()}", name="Atelier Lumière SA",
         kind=kind, country=country, email="accounts@lumiere.example",  # type: ignore[arg-type]
         vat_number=vat_number,
         address=Address(street="Rue de la Loi 16", postal_code="1000", city="Bruxelles",
