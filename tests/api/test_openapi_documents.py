@@ -50,6 +50,7 @@ CONTENT_TYPES = {
         "GET /v1/invoices/{invoice_id}/credit-notes/{credit_note_id}/pdf": {PDF},
         "GET /v1/invoices/{invoice_id}/credit-notes/{credit_note_id}/ubl": {XML},
         "POST /v1/client-invoices/document": {PDF, XML},
+        "POST /v1/refunds/file": {XML},
     },
     "contracts": {
         "GET /v1/contracts/{contract_id}/document": {PDF},

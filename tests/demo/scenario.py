@@ -798,8 +798,8 @@ class _Scenario:
                              lambda g: g is not None and _dec(g["lost"]) > 0,
                              what="loss absorbed by the fund"), "LossAbsorbed never_pays")
         self.invoices[key] = await self.soft(poll(
-            partial(self.invoice, key), lambda i: i["status"] == "credited" and i["credit_notes"],
-            what="credit note for the written-off invoice"), "write-off credit note") \
+            partial(self.invoice, key), lambda i: i["status"] == "written_off",
+            what="VAT recovered on the written-off invoice"), "write-off VAT") \
             or await self.invoice(key)
         case = await self.case_of(key)
         if case is not None:

@@ -9,7 +9,7 @@ from billing.credit_notes import credit_note_document
 from billing.domain.invoice import invoice_terms
 from billing.domain.rules import billing_rules
 from billing.invoicing import invoice_document
-from billing.store import CreditNote, Invoice
+from billing.store import CreditNote, Invoice, PrepaidCredit
 from smart_shared.events.catalogue import Activity, Address, Client, ContractSigned
 from smart_shared.money import Money
 from smart_shared.rulepacks import rule_pack
@@ -50,8 +50,12 @@ CLIENTS = {
 BRANCH = {"fr-business": "FR", "fr-consumer": "FR"}
 
 
-def sample_invoice(kind: str, sequence: int = 1) -> Invoice:
-    """The invoice billing issues on ``ISSUED`` for the client ``kind`` of ``CLIENTS``."""
+WORK_NATURES = ("other", "copyright", "performance", "performance_for_organiser")
+
+
+def sample_invoice(kind: str, sequence: int = 1, work_nature: str = "other") -> Invoice:
+    """The invoice billing issues on ``ISSUED`` for the client ``kind`` of ``CLIENTS`` and a
+    contract whose work is ``work_nature``."""
     branch, client = BRANCH.get(kind, "BE"), CLIENTS[kind]
     signed = ContractSigned(
         branch=branch, version=2, occurred_at=MOMENT, contract_id=f"contract-{kind}",
@@ -61,12 +65,14 @@ def sample_invoice(kind: str, sequence: int = 1) -> Invoice:
         first_work_day=date(2026, 2, 27), last_work_day=date(2026, 2, 27),
         amount_excl_vat=Money.of(Decimal("1000.00"), "EUR"), expenses=Money.of(Decimal("0"), "EUR"),
         payment_term_days=30, client_signed_at=MOMENT, signed_at=MOMENT,
+        work_nature=work_nature,  # type: ignore[arg-type]
     )
     rules = billing_rules(branch, ISSUED)
     standard_rate = rule_pack(branch, ISSUED).common.standard_vat_rate.value
     terms = invoice_terms(branch, sequence, ISSUED, client, Decimal("1000.00"), 30, rules,
-                          standard_rate)
-    document = invoice_document(f"invoice-{kind}", signed, terms, rules, MOMENT,
+                          standard_rate, work_nature)
+    name = f"invoice-{kind}" if work_nature == "other" else f"invoice-{kind}-{work_nature}"
+    document = invoice_document(name, signed, terms, rules, MOMENT,
                                 performer_name="Camille Dupont")
     return Invoice.model_validate(document)
 
@@ -98,3 +104,15 @@ def sample_letter_pdf(level: str, kind: str, language: str, branch: str = "BE") 
     letter = compose_letter(level, language,  # type: ignore[arg-type]
                             letter_facts(case, level, claim, sent_on, "email", rules))
     return letter_pdf(letter, "SMart", MOMENT)
+
+
+def sample_prepaid_invoice(kind: str = "be-business") -> Invoice:
+    """The invoice of ``kind`` from which 200.00 of the client's credit on an earlier invoice
+    was deducted when it was issued."""
+    invoice = sample_invoice(kind, sequence=2)
+    return invoice.model_copy(update={
+        "prepaid": Decimal("200.00"), "paid": Decimal("200.00"),
+        "balance_due": invoice.total - Decimal("200.00"),
+        "prepaid_from": [PrepaidCredit(invoice_id="invoice-earlier",
+                                       number=f"{invoice.branch}-2026-000001",
+                                       amount=Decimal("200.00"))]})

@@ -107,3 +107,47 @@ def test_the_credit_note_is_in_the_clients_language_with_the_company_mentions(
     for mention in [*company, *words]:
         assert mention in text, mention
     assert qr_code(credit_note_pdf(sample_credit_note(invoice, amount), invoice, MOMENT)) is None
+
+
+def test_a_performance_for_an_organiser_is_invoiced_exempt_with_the_article_44_mention_in_dutch(
+) -> None:
+    text = pdf_text(invoice_pdf(sample_invoice("be-consumer",
+                                               work_nature="performance_for_organiser"), MOMENT))
+    assert "Vrijgesteld van btw — artikel 44, § 2, 8° van het Btw-Wetboek" in text
+    assert "€ 1.000,00" in text
+
+
+def test_a_copyright_licence_is_invoiced_at_6_percent_with_the_rubric_xxix_mention_in_french(
+) -> None:
+    text = pdf_text(invoice_pdf(sample_invoice("be-business", work_nature="copyright"), MOMENT))
+    assert "TVA 6 % — cession ou concession de droits d'auteur" in text
+    assert "1 060,00 €" in text
+
+
+def test_a_prepaid_invoice_shows_the_credit_deducted_and_its_qr_code_asks_for_the_rest() -> None:
+    from tests.documents.samples import sample_prepaid_invoice
+
+    content = invoice_pdf(sample_prepaid_invoice(), MOMENT)
+    text = pdf_text(content)
+    assert "Votre crédit sur la facture BE-2026-000001 -200,00 €" in text
+    assert "Montant à payer 1 010,00 €" in text
+    payload = qr_code(content)
+    assert payload is not None and payload.split("\n")[7] == "EUR1010"
+
+
+def test_the_vat_correction_of_a_lost_debt_says_the_claim_remains_due() -> None:
+    from billing.documents import vat_correction_pdf
+    from billing.store import WriteOff
+
+    invoice = sample_invoice("be-business")
+    write_off = WriteOff(case_id="case-1", written_off_on=MOMENT.date(), reason="lost",
+                         lost=Decimal("1210.00"), lost_excl_vat=Decimal("1000.00"),
+                         vat_recovered=Decimal("210.00"),
+                         vat_correction_number="BE-VC-2026-000001")
+    text = pdf_text(vat_correction_pdf(invoice, write_off, MOMENT.date(), MOMENT))
+    for words in ("Rectification de TVA BE-VC-2026-000001",
+                  "Rectifie la TVA de la facture BE-2026-000001", "TVA rectifiée 210,00 €",
+                  "TVA à reverser à l'État dans la mesure où elle a été initialement déduite",
+                  "Il n'annule pas la créance : le montant de la facture reste dû."):
+        assert words in text
+    assert "crédit" not in text.lower()

@@ -7,7 +7,13 @@ from pathlib import Path
 
 from billing.documents import credit_note_ubl, invoice_ubl
 
-from tests.documents.samples import CLIENTS, sample_credit_note, sample_invoice
+from tests.documents.samples import (
+    CLIENTS,
+    WORK_NATURES,
+    sample_credit_note,
+    sample_invoice,
+    sample_prepaid_invoice,
+)
 from tests.peppol.validator import RULE_SETS, validate
 
 
@@ -22,6 +28,16 @@ def test_every_invoice_and_credit_note_passes_peppol_with_no_error_and_no_warnin
         for part, amount in (("full", None), ("part", Decimal("100.00"))):
             files.append(tmp_path / f"credit-note-{part}-{kind}.xml")
             files[-1].write_bytes(credit_note_ubl(sample_credit_note(invoice, amount), invoice))
+    for nature in WORK_NATURES[1:]:  # each VAT category, for a Belgian business and consumer
+        for kind in ("be-business", "be-consumer", "fr-business"):
+            invoice = sample_invoice(kind, work_nature=nature)
+            files.append(tmp_path / f"invoice-{kind}-{nature}.xml")
+            files[-1].write_bytes(invoice_ubl(invoice))
+            files.append(tmp_path / f"credit-note-{kind}-{nature}.xml")
+            files[-1].write_bytes(credit_note_ubl(sample_credit_note(invoice), invoice))
+    for kind in ("be-business", "be-consumer"):  # a client's credit deducted as prepaid
+        files.append(tmp_path / f"invoice-prepaid-{kind}.xml")
+        files[-1].write_bytes(invoice_ubl(sample_prepaid_invoice(kind)))
     verdict = validate(files)
     assert verdict.clean, verdict.report
     for version in RULE_SETS:

@@ -176,6 +176,8 @@ def test_the_member_drafts_a_contract_with_the_salary_simulation_beside_it(
     page.get_by_role("link", name="Nouveau contrat").click()
     start = today(portal) + timedelta(days=3)
     page.get_by_label("Ce que vous faites pour le client").fill("Concert d'ouverture")
+    page.get_by_label("Ce que le client paie (cela détermine la TVA)").select_option(
+        "performance_for_organiser")
     page.get_by_label("Jours de travail").fill(f"{start} {start + timedelta(days=1)}")
     page.get_by_label("Montant HTVA (EUR)").press_sequentially("1200")
     simulation = page.locator("#simulation")
@@ -297,6 +299,8 @@ def test_staff_book_the_statement_and_pay_the_salary_and_the_member_sees_it_paid
         accessible: Any) -> None:
     [invoice] = api(portal, "GET", "billing", "/v1/invoices", portal.staff_token("BE"),
                     params={"contract_id": story.contract_id})["items"]
+    # the member said the concert was for its organiser: VAT Code art. 44 §2 8° exempts it
+    assert (invoice["vat_category"], invoice["vat_amount"]) == ("E", "0.00")
     page = staff_browser.new_page()
     page.goto(f"{portal.url}/staff")
     accessible(page)

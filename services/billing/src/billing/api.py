@@ -38,12 +38,14 @@ from billing.payments import (
     receive_payment,
     refused_payment_date,
 )
+from billing.refunds import decide_refund, refund_file, refund_view, request_refund
 from billing.statements import import_statements
 from billing.store import (
     CREDIT_NOTES,
     DOCUMENTS,
     INVOICES,
     PAYMENTS,
+    REFUNDS,
     UNMATCHED,
     CreditNote,
     Invoice,
@@ -51,8 +53,9 @@ from billing.store import (
     jsonable,
 )
 
+RefundStatus = Literal["requested", "approved", "rejected", "in_file"]
 IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key", required=False)]
-STATUSES = ("open", "paid", "credited")
+STATUSES = ("open", "paid", "credited", "written_off")
 MAX_STATEMENT_BYTES = 5_000_000
 LINK_UNKNOWN = (404, "The invoice link is not valid")
 
@@ -79,17 +82,32 @@ class CreditNoteIn(BaseModel):
     reason: Annotated[Paragraph, Field(min_length=3, max_length=500)]
 
 
+class RefundIn(BaseModel):
+    """A refund of the invoice's credit: to the account of its last payment unless given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payee_iban: Annotated[Identifier, Field(min_length=5, max_length=42)] | None = None
+    payee_name: Annotated[OneLine, Field(max_length=140)] | None = None
+
+
+class RefundDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject"]
+
+
 class AssignmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     invoice_id: str = Field(min_length=1, max_length=64)
 
 
-def _valid_iban(value: str) -> str:
+def _valid_iban(value: str, field: str = "payer_iban") -> str:
     try:
         return str(IBAN(value).compact)
     except SchwiftyException as error:
-        raise invalid("payer_iban", f"is not a valid IBAN ({error})") from None
+        raise invalid(field, f"is not a valid IBAN ({error})") from None
 
 
 async def _visible_invoice(platform: Platform, principal: Principal, invoice_id: str) -> Invoice:
@@ -304,6 +322,58 @@ class InvoiceController(Controller):
                                             data.model_dump(mode="json"), work)
         return Response(result, status_code=201,
                         headers={"Idempotent-Replayed": str(replayed).lower()})
+
+
+    @post("/{invoice_id:str}/refunds", summary="Ask for the invoice's credit (an "
+          "overpayment) to be refunded to the payer's account (staff; another approves)",
+          responses=problems((409, "The invoice holds no credit, or a refund waits already")))
+    async def request_refund(
+        self, platform: Platform, principal: Principal, invoice_id: str, data: RefundIn,
+    ) -> Response[dict[str, Any]]:
+        principal.require("staff", "admin")
+        iban = _valid_iban(data.payee_iban, "payee_iban") if data.payee_iban else None
+
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            return await request_refund(uow, principal, invoice_id, iban, data.payee_name)
+
+        return Response(await platform.database.transaction(work), status_code=201)
+
+
+class RefundController(Controller):
+    path = "/v1/refunds"
+    tags = ["payments"]
+
+    @get("/", summary="Refunds of overpayments of the branch (staff)")
+    async def refunds(
+        self, platform: Platform, principal: Principal, status: RefundStatus | None = None,
+        cursor: str | None = None, limit: int = Parameter(default=50, ge=1, le=500),
+    ) -> Page[dict[str, Any]]:
+        principal.require("staff", "admin")
+        query: dict[str, Any] = {"branch": principal.branch}
+        if status:
+            query["status"] = status
+        docs, next_cursor = await find_page(platform.db, REFUNDS, query, cursor, limit)
+        return Page[dict[str, Any]](items=[refund_view(doc) for doc in docs],
+                                    next_cursor=next_cursor)
+
+    @post("/{refund_id:str}/decision", status_code=200, summary="Approve (the credit leaves "
+          "the invoice) or reject a refund another staff member requested",
+          responses=problems((409, "Decided already, requested by you, or the credit is gone")))
+    async def decide(self, platform: Platform, principal: Principal, refund_id: str,
+                     data: RefundDecisionIn) -> dict[str, Any]:
+        principal.require("staff", "admin")
+        return await platform.database.transaction(
+            lambda uow: decide_refund(uow, principal, refund_id, data.decision == "approve"))
+
+    @post("/file", status_code=201, media_type=XML, summary="The SEPA credit transfer file "
+          "(pain.001.001.09) of the branch's approved refunds, which it marks sent",
+          responses=problems((409, "No approved refund waits")))
+    async def transfer_file(self, platform: Platform, principal: Principal) -> Response[bytes]:
+        principal.require("staff", "admin")
+        file_id, content = await platform.database.transaction(
+            lambda uow: refund_file(uow, principal.branch))
+        return Response(content, media_type=XML, status_code=201, headers={
+            "Content-Disposition": f'attachment; filename="refunds-{file_id}.xml"'})
 
 
 class PaymentController(Controller):

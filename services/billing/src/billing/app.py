@@ -20,6 +20,7 @@ from billing.api import (
     ClientInvoiceController,
     InvoiceController,
     PaymentController,
+    RefundController,
 )
 from billing.einvoicing import deliver_einvoices
 from billing.handlers import handlers
@@ -56,7 +57,8 @@ def create_service(settings: Settings | None = None) -> Service:
     return build_service(
         "billing",
         controllers=[InvoiceController, ClientInvoiceController, PaymentController,
-                     BankStatementController, AccessPointSimulatorController],
+                     BankStatementController, RefundController,
+                     AccessPointSimulatorController],
         handlers=handlers,
         indexes=create_indexes,
         jobs=overdue_jobs,

@@ -1,4 +1,4 @@
-"""Credit notes: staff corrections and the write-off of lost debts."""
+"""Credit notes: staff corrections of an invoice."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from smart_shared.documents import issued_document
-from smart_shared.events.catalogue import CreditNoteIssued, DebtWrittenOff
+from smart_shared.events.catalogue import CreditNoteIssued
 from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.mongo import UnitOfWork
@@ -25,7 +25,6 @@ from billing.store import (
     delivery_document,
     delivery_view,
     iso,
-    read_invoice,
 )
 
 
@@ -102,20 +101,6 @@ def credit_note_document(
             else None, now),
         "created_at": now,
     }
-
-
-async def credit_written_off_debt(event: DebtWrittenOff, uow: UnitOfWork) -> None:
-    """Record collection's write-off with a credit note for the principal written off."""
-    await uow.write_staged()  # the invoice may have been issued earlier in this unit of work
-    invoice = read_invoice(await uow.db[INVOICES].find_one(
-        {"_id": event.invoice_id, "branch": event.branch}, session=uow.session))
-    if invoice is None:
-        raise LookupError(f"written-off invoice {event.invoice_id} is unknown to billing")
-    amount = min(event.amount.amount, invoice.account.creditable)
-    if amount <= 0:
-        return
-    await issue_credit_note(uow, invoice, amount, f"Debt written off: {event.reason}",
-                            f"write-off:{event.case_id}")
 
 
 def credit_note_view(document: dict[str, Any]) -> dict[str, Any]:

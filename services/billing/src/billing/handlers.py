@@ -14,13 +14,14 @@ from smart_shared.events.catalogue import (
 from smart_shared.mongo import UnitOfWork
 
 from billing.contracts import Contracts
-from billing.credit_notes import credit_written_off_debt
+from billing.credits import ClientCredits
 from billing.invoicing import (
     pseudonymise_member,
     record_contract_cancelled,
     record_contract_signed,
     record_work_completed,
 )
+from billing.write_offs import record_written_off_debt
 
 handlers = EventHandlers()
 
@@ -29,17 +30,28 @@ handlers = EventHandlers()
 async def read_contracts(events: list[Event], uow: UnitOfWork) -> None:
     """The batch's contracts, read at once; its handlers record on them and they are written
     together before the commit."""
-    await uow.staged(Contracts).read(uow, [
+    contracts = uow.staged(Contracts)
+    await contracts.read(uow, [
         event.contract_id for event in events
         if isinstance(event, ContractSigned | ContractCancelled | WorkCompleted)
     ])
+    # and the credit their clients hold, which the invoices issued deduct (one query)
+    clients = []
+    for event in events:
+        if isinstance(event, ContractSigned):
+            clients.append((event.branch, event.client.client_key))
+        elif isinstance(event, WorkCompleted):
+            known = await contracts.get(uow, event.contract_id)
+            if known and isinstance(known.get("signed"), dict):
+                clients.append((event.branch, known["signed"]["client"]["client_key"]))
+    await uow.staged(ClientCredits).read(uow, clients)
 
 
 # the use cases take (event, uow) themselves: register them as they are
 handlers.on(ContractSigned)(record_contract_signed)
 handlers.on(ContractCancelled)(record_contract_cancelled)
 handlers.on(WorkCompleted)(record_work_completed)
-handlers.on(DebtWrittenOff)(credit_written_off_debt)
+handlers.on(DebtWrittenOff)(record_written_off_debt)
 
 
 @handlers.on(MemberErased)

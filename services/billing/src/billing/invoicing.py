@@ -13,6 +13,7 @@ from smart_shared.events.catalogue import (
     ContractCancelled,
     ContractSigned,
     InvoiceIssued,
+    InvoicePaid,
     WorkCompleted,
 )
 from smart_shared.ids import new_id
@@ -23,6 +24,8 @@ from smart_shared.rulepacks import rule_pack
 from smart_shared.telemetry import current_traceparent
 
 from billing.contracts import Contracts
+from billing.credits import ClientCredits
+from billing.domain.balance import Account
 from billing.domain.einvoicing import peppol_receiver
 from billing.domain.invoice import invoice_terms
 from billing.domain.rules import billing_rules
@@ -32,6 +35,7 @@ from billing.store import (
     CONTRACTS,
     INVOICES,
     Invoice,
+    account_fields,
     delivery_document,
     iso,
     read_invoice,
@@ -147,9 +151,10 @@ async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoic
     sequence = await next_sequence(uow, "invoice", signed.branch, issue_date.year)
     terms = invoice_terms(
         signed.branch, sequence, issue_date, signed.client, signed.amount_excl_vat.amount,
-        signed.payment_term_days, rules, standard_rate,
+        signed.payment_term_days, rules, standard_rate, signed.work_nature,
     )
     document = invoice_document(invoice_id, signed, terms, rules, uow.clock.now())
+    fully_prepaid = await _deduct_client_credit(uow, document, Invoice.model_validate(document))
     # inserted with the other invoices of the unit of work just before it commits (one command);
     # its contract's claim, written with it, keeps any other issuance of the contract away
     uow.staged(_NewInvoices).documents.append(document)
@@ -157,8 +162,36 @@ async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoic
     # its PDF is rendered after this transaction, the first time it is needed (its mail), and
     # kept from then on (billing.documents.kept_invoice_pdf): rendering costs tens of ms a page
     uow.publish(_invoice_issued(invoice, signed.client, uow.clock.now()))
+    if fully_prepaid:
+        uow.publish(InvoicePaid(
+            branch=invoice.branch, version=invoice.version, occurred_at=uow.clock.now(),
+            invoice_id=invoice.invoice_id, contract_id=invoice.contract_id,
+            member_id=invoice.member_id or "", amount_excl_vat=invoice.money(
+                invoice.amount_excl_vat), total=invoice.money(invoice.total),
+            paid_on=invoice.issue_date))
     send_mail(uow, invoice_mail(invoice))
     return invoice
+
+
+async def _deduct_client_credit(uow: UnitOfWork, document: Document, invoice: Invoice) -> bool:
+    """Deduct the client's credit on earlier invoices from this new one (its prepaid amount);
+    True when it covers all of it, which is then paid."""
+    if invoice.total <= 0:
+        return False
+    taken = await uow.staged(ClientCredits).take(
+        uow, (invoice.branch, invoice.client.client_key), invoice.total, invoice)
+    if not taken:
+        return False
+    prepaid = sum((amount for _, amount in taken), Decimal("0.00"))
+    account = Account(invoice.total, paid=prepaid)
+    document.update(account_fields(account), prepaid=str(prepaid), prepaid_from=[
+        {"invoice_id": holder.invoice_id, "number": holder.number, "amount": str(amount)}
+        for holder, amount in taken])
+    if not account.settled:
+        return False
+    document.update(status="paid", paid_on=iso(invoice.issue_date), overdue_watch=False,
+                    version=invoice.version + 1)
+    return True
 
 
 def invoice_document(
@@ -196,6 +229,8 @@ def invoice_document(
         "total": str(amounts.total),
         "reverse_charge": terms.vat.reverse_charge,
         "vat_mention": terms.vat.mention,
+        "vat_exemption_reason_code": terms.vat.exemption_reason_code,
+        "work_nature": signed.work_nature,
         "structured_reference": terms.structured_reference,
         "paid": "0.00",
         "credited": "0.00",

@@ -13,7 +13,7 @@ from smart_shared.mail import Attachment, AttachmentSource, CapabilityLink, Mail
 from smart_shared.mongo import Document
 
 from billing.documents import invoice_ubl, kept_invoice_pdf
-from billing.store import INVOICES, Invoice, read_invoice
+from billing.store import DOCUMENTS, INVOICES, Invoice, WriteOff, read_invoice
 
 
 def _facts(invoice: Invoice) -> dict[str, Any]:
@@ -48,6 +48,20 @@ def receipt_mail(invoice: Invoice, paid_on: Any) -> Mail:
     )
 
 
+def vat_correction_mail(invoice: Invoice, write_off: WriteOff) -> Mail:
+    """The corrective document of a lost debt's VAT, to a business client: repay the VAT you
+    deducted; the invoice stays due."""
+    return Mail(
+        cause=f"vat-correction:{invoice.invoice_id}", to=invoice.client.email,
+        to_name=invoice.client.name, language=invoice.client.language, branch=invoice.branch,
+        template="vat_correction",
+        data={**_facts(invoice), "correction_number": write_off.vat_correction_number,
+              "vat": invoice.money(write_off.vat_recovered)},
+        attachments=(Attachment("vat_correction_pdf", invoice.invoice_id,
+                                f"{write_off.vat_correction_number}.pdf", "application/pdf"),),
+    )
+
+
 async def _invoice(db: AsyncDatabase[Document], invoice_id: str) -> Invoice:
     invoice = read_invoice(await db[INVOICES].find_one({"_id": invoice_id}))
     if invoice is None:
@@ -63,4 +77,12 @@ async def _ubl(db: AsyncDatabase[Document], invoice_id: str) -> bytes:
     return invoice_ubl(await _invoice(db, invoice_id))
 
 
-ATTACHMENTS: dict[str, AttachmentSource] = {"invoice_pdf": _pdf, "invoice_ubl": _ubl}
+async def _vat_correction(db: AsyncDatabase[Document], invoice_id: str) -> bytes:
+    stored = await db[DOCUMENTS].find_one({"_id": f"vat_correction:{invoice_id}"})
+    if stored is None:
+        raise LookupError(f"no VAT correction for invoice {invoice_id}")
+    return bytes(stored["content"])
+
+
+ATTACHMENTS: dict[str, AttachmentSource] = {"invoice_pdf": _pdf, "invoice_ubl": _ubl,
+                                            "vat_correction_pdf": _vat_correction}

@@ -20,6 +20,7 @@ from smart_shared.telemetry import start_linked_trace
 from billing.domain.balance import payment_outcome
 from billing.mails import receipt_mail
 from billing.store import INVOICES, PAYMENTS, UNMATCHED, Invoice, account_fields, iso, read_invoice
+from billing.write_offs import vat_due_again_after
 
 Outcome = Literal["matched", "partially_paid", "overpaid", "unmatched", "already_booked"]
 
@@ -164,8 +165,10 @@ async def book_payment(
         "booked_at": now,
     }
     version = invoice.version + 1
-    changes: dict[str, Any] = {**account_fields(after), "version": version}
-    settles = after.settled and invoice.status == "open"
+    changes: dict[str, Any] = {**account_fields(after), "version": version,
+                               **vat_due_again_after(invoice, payment.amount)}
+    # a written-off claim stayed due: paying it settles it like any other
+    settles = after.settled and invoice.status in ("open", "written_off")
     if settles:
         changes.update(status="paid", paid_on=iso(payment.received_on), overdue_watch=False)
         version += 1

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.documents import ISSUED_DOCUMENTS
-from smart_shared.events.catalogue import Activity, Client
+from smart_shared.events.catalogue import Activity, Client, WorkNature
 from smart_shared.money import ExactDecimal, Money
 from smart_shared.mongo import Document
 
@@ -25,10 +25,11 @@ COUNTERS = "counters"
 PAYMENTS = "payments"
 UNMATCHED = "unmatched_payments"
 CREDIT_NOTES = "credit_notes"
+REFUNDS = "refunds"
 STATEMENTS = "bank_statements"
 DOCUMENTS = ISSUED_DOCUMENTS
 
-InvoiceStatus = Literal["open", "paid", "credited"]
+InvoiceStatus = Literal["open", "paid", "credited", "written_off"]
 DeliveryChannel = Literal["peppol", "email"]
 
 
@@ -100,6 +101,33 @@ class InvoiceLine(BaseModel):
     amount_excl_vat: ExactDecimal
 
 
+class PrepaidCredit(BaseModel):
+    """A client's credit on an earlier invoice, deducted from this one when it was issued."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    invoice_id: str
+    number: str
+    amount: ExactDecimal
+
+
+class WriteOff(BaseModel):
+    """The write-off of the invoice's debt as lost, and the VAT SMart recovered on it; the claim
+    stays due (``vat_due_again``: the VAT of what the client paid after it)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    case_id: str
+    written_off_on: date
+    reason: str
+    lost: ExactDecimal
+    lost_excl_vat: ExactDecimal
+    vat_recovered: ExactDecimal
+    vat_due_again: ExactDecimal = Decimal("0.00")
+    vat_correction_number: str | None = Field(
+        None, description="The corrective document sent to a business client, if any.")
+
+
 class Invoice(BaseModel):
     """An issued invoice as stored and as the API shows it."""
 
@@ -125,6 +153,8 @@ class Invoice(BaseModel):
     total: ExactDecimal
     reverse_charge: bool
     vat_mention: str | None = None
+    vat_exemption_reason_code: str | None = None
+    work_nature: WorkNature = "other"
     structured_reference: str | None = None
     traceparent: str | None = Field(None, exclude=True)
     paid: ExactDecimal = Decimal("0.00")
@@ -134,7 +164,16 @@ class Invoice(BaseModel):
     paid_on: date | None = None
     overdue_since: date | None = None
     delivery: Delivery | None = None
+    write_off: WriteOff | None = None
+    prepaid: ExactDecimal = Decimal("0.00")
+    prepaid_from: list[PrepaidCredit] = Field(default_factory=list)
     version: int
+
+    @property
+    def payable(self) -> Decimal:
+        """What the invoice asked the client to pay when issued: its total less the credit
+        deducted from it."""
+        return self.total - self.prepaid
 
     @property
     def account(self) -> Account:
@@ -165,13 +204,15 @@ class CreditNote(BaseModel):
     delivery: Delivery | None = None
 
 
-def account_fields(account: Account) -> dict[str, str]:
+def account_fields(account: Account) -> dict[str, Any]:
     """The stored form of an invoice's account after a payment or a credit note."""
     return {
         "paid": str(account.paid),
         "credited": str(account.credited),
         "balance_due": str(account.balance_due),
         "credit": str(account.credit),
+        # the invoices holding a client's credit, found when their next invoice is issued
+        "holds_credit": account.credit > 0,
     }
 
 
@@ -198,6 +239,12 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
     )
     await invoices.create_index([("branch", 1), ("_id", 1)], name="by_branch")
     await invoices.create_index([("member_id", 1), ("_id", 1)], name="by_member")
+    await invoices.create_index(
+        [("branch", 1), ("client.client_key", 1), ("issue_date", 1)], name="client_credits",
+        partialFilterExpression={"holds_credit": True},
+    )
+    await db[REFUNDS].create_index([("branch", 1), ("status", 1), ("_id", 1)],
+                                   name="by_branch_and_status")
     await invoices.create_index(
         [("due_date", 1)], name="overdue_watch",
         partialFilterExpression={"overdue_watch": True},

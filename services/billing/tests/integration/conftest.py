@@ -95,7 +95,8 @@ async def billing(infrastructure: Any) -> AsyncIterator[Billing]:
 def a_client(kind: str = "business", country: str = "BE",
              vat_number: str | None = "BE0417497106") -> Client:
     return Client(
-        client_key=vat_number or f"consumer:{country}", name="Atelier Lumière SA",
+        # a client of its own each time: one test's overpayment is not the next test's prepaid
+        client_key=f"{vat_number or f'consumer:{country}'}:{new_id()}", name="Atelier Lumière SA",
         kind=kind, country=country, email="accounts@lumiere.example",  # type: ignore[arg-type]
         vat_number=vat_number,
         address=Address(street="Rue de la Loi 16", postal_code="1000", city="Bruxelles",
@@ -105,7 +106,7 @@ def a_client(kind: str = "business", country: str = "BE",
 
 def contract_signed(contract_id: str, member_id: str = "member-1", branch: str = "BE",
                     amount: str = "1000.00", term: int = 30,
-                    client: Client | None = None) -> ContractSigned:
+                    client: Client | None = None, work_nature: str = "other") -> ContractSigned:
     now = datetime.now(UTC)
     day = today() - timedelta(days=1)
     return ContractSigned(
@@ -115,6 +116,7 @@ def contract_signed(contract_id: str, member_id: str = "member-1", branch: str =
         work_days=[day], first_work_day=day, last_work_day=day,
         amount_excl_vat=Money(amount=Decimal(amount)), expenses=Money.zero(),
         payment_term_days=term, client_signed_at=now, signed_at=now,
+        work_nature=work_nature,  # type: ignore[arg-type]
     )
 
 

@@ -27,9 +27,10 @@ from .conftest import Billing, contract_signed, invoice_of, today, work_complete
 
 pytestmark = pytest.mark.integration
 
-# the inbox read, the contracts read, the counter taken and its block added, the contracts
-# written, the invoices, the invoice mails, outbox and inbox inserts, the commit
-MOST_COMMANDS_PER_BATCH = 10
+# the inbox read, the contracts read, the clients' credits read, the counter taken and its
+# block added, the contracts written, the invoices, the invoice mails, outbox and inbox
+# inserts, the commit
+MOST_COMMANDS_PER_BATCH = 11
 # the idempotency key read, the invoice read, the payment insert, the invoice update, the key
 # insert, the outbox insert, the commit
 MOST_COMMANDS_PER_PAYMENT = 7

@@ -71,6 +71,32 @@ async def test_an_eu_business_client_abroad_is_reverse_charged(billing: Billing)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
+async def test_a_performance_for_an_organiser_is_invoiced_exempt_under_article_44_2_8(
+    billing: Billing,
+) -> None:
+    contract_id = new_id()
+    await billing.send(contract_signed(contract_id, work_nature="performance_for_organiser"))
+    await billing.send(work_completed(contract_id))
+    invoice = await eventually(lambda: invoice_of(billing, contract_id))
+    assert (invoice["vat_category"], invoice["vat_amount"], invoice["total"]) == (
+        "E", "0.00", "1000.00")
+    assert invoice["vat_mention"].startswith("Exempt from VAT — Belgian VAT Code art. 44 §2 8°")
+    [issued] = await billing.wait_for(InvoiceIssued, invoice["_id"])
+    assert issued.vat_rate == 0
+    async with billing.client() as http:
+        ubl = (await http.get(f"/v1/invoices/{invoice['_id']}/ubl")).content
+    assert b"<cbc:ID>E</cbc:ID>" in ubl and b"<cbc:TaxExemptionReason>" in ubl
+
+
+async def test_a_copyright_licence_is_invoiced_at_6_percent(billing: Billing) -> None:
+    contract_id = new_id()
+    await billing.send(contract_signed(contract_id, work_nature="copyright"))
+    await billing.send(work_completed(contract_id))
+    invoice = await eventually(lambda: invoice_of(billing, contract_id))
+    assert (invoice["vat_rate"], invoice["vat_amount"], invoice["total"]) == (
+        "0.06", "60.00", "1060.00")
+
+
 async def test_invoice_numbers_have_no_gaps_when_50_contracts_complete_at_once(
     billing: Billing,
 ) -> None:
@@ -183,8 +209,8 @@ async def test_one_unit_of_work_numbers_its_invoices_in_a_block_and_reads_its_ow
 ) -> None:
     """A consumer batch issues many invoices in one transaction: numbers stay consecutive, the
     counter ends on the last one, and later handlers of the batch see the batch's invoices."""
-    from billing.credit_notes import credit_written_off_debt
     from billing.invoicing import pseudonymise_member, record_work_completed
+    from billing.write_offs import record_written_off_debt
     from smart_shared.events.catalogue import DebtWrittenOff
     from smart_shared.money import Money
 
@@ -199,7 +225,7 @@ async def test_one_unit_of_work_numbers_its_invoices_in_a_block_and_reads_its_ow
             await record_work_completed(work_completed(contract_id, member_id=member), uow)
         first = await issue_invoice(uow, contracts[0])  # idempotent within the batch too
         assert await pseudonymise_member(uow, member) == len(contracts)
-        await credit_written_off_debt(DebtWrittenOff(
+        await record_written_off_debt(DebtWrittenOff(
             branch="BE", version=1, occurred_at=datetime.now(UTC), case_id=new_id(),
             invoice_id=first.invoice_id, contract_id=contracts[0], member_id=member,
             amount=Money.of("100.00"), reason="client bankrupt", written_off_on=today(),
@@ -219,8 +245,7 @@ async def test_one_unit_of_work_numbers_its_invoices_in_a_block_and_reads_its_ow
     numbers = await all_numbers(billing)
     assert_gapless(numbers)
     assert counter is not None and counter["sequence"] == numbers[-1] >= sequences[-1]
-    assert await billing.db["credit_notes"].count_documents(
-        {"invoice_id": by_contract[contracts[0]]["_id"]}) == 1
+    assert by_contract[contracts[0]]["write_off"]["lost"] == "100.00"  # it saw the batch's
 
 
 async def test_the_clients_link_opens_their_invoice_and_documents_and_nothing_else(

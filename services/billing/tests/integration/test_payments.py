@@ -13,6 +13,7 @@ from smart_shared.events.catalogue import (
 )
 from smart_shared.ids import new_id
 from smart_shared.money import Money
+from smart_shared.testing import eventually
 
 from .conftest import Billing, an_invoice, invoice_of, today
 
@@ -161,8 +162,10 @@ async def test_bad_inputs_are_refused_naming_the_field_and_store_nothing(
     assert await billing.db["credit_notes"].count_documents({"invoice_id": invoice["_id"]}) == 0
 
 
-async def test_credit_notes_by_staff_and_for_a_written_off_debt(billing: Billing) -> None:
-    invoice = await an_invoice(billing)
+async def test_a_staff_credit_note_then_a_write_off_recovers_the_vat_without_cancelling_the_debt(
+    billing: Billing,
+) -> None:
+    invoice = await an_invoice(billing)  # 1210.00 incl. VAT, a Belgian business client
     key = new_id()
     async with billing.client() as http:
         body = {"amount": {"amount": "210.00", "currency": "EUR"}, "reason": "Discount agreed"}
@@ -172,18 +175,76 @@ async def test_credit_notes_by_staff_and_for_a_written_off_debt(billing: Billing
         assert partial.status_code == 201, partial.text
         assert partial.json() == replay.json()
         assert partial.json()["number"].startswith(f"BE-CN-{today().year}-")
-    await billing.send(DebtWrittenOff(
+    written_off = DebtWrittenOff(
         branch="BE", version=7, occurred_at=datetime.now(UTC), invoice_id=invoice["_id"],
         contract_id=invoice["contract_id"], case_id="case-1", member_id="member-1",
         amount=Money(amount=Decimal("1000.00")), reason="collection failed",
-        written_off_on=today()))
-    await billing.wait_for(CreditNoteIssued, invoice["_id"], count=2)
-    staff, written_off = billing.of(CreditNoteIssued, invoice["_id"])
+        written_off_on=today())
+    await billing.send(written_off)
+    await billing.send(written_off)  # redelivered: recorded once
+    doc = await eventually(lambda: _written_off(billing, invoice["contract_id"]))
+    # VAT Code art. 77 §1 7°: the VAT in the 1,000.00 lost is recovered; the claim stays due
+    assert (doc["status"], doc["balance_due"]) == ("written_off", "1000.00")
+    assert (doc["write_off"]["lost_excl_vat"], doc["write_off"]["vat_recovered"]) == (
+        "826.45", "173.55")
+    assert doc["write_off"]["vat_correction_number"] == f"BE-VC-{today().year}-000001"
+    [staff] = billing.of(CreditNoteIssued, invoice["_id"])  # the write-off is no credit note
     assert str(staff.balance_due.amount) == "1000.00"
-    assert str(written_off.amount.amount) == "1000.00" and written_off.balance_due.is_zero
-    assert int(written_off.number[-6:]) == int(staff.number[-6:]) + 1
+    correction = await billing.db["issued_documents"].find_one(
+        {"_id": f"vat_correction:{doc['_id']}"})
+    text = pdf_text(correction["content"])
+    assert "VAT to be repaid to the State to the extent that it was initially deducted" in text
+    assert "It does not cancel the claim" in text
+    mail = await billing.db["mail_outbox"].find_one({"_id": f"vat-correction:{doc['_id']}"})
+    assert mail is not None and mail["template"] == "vat_correction"
+
+    async with billing.client() as http:  # the client pays after all: that VAT is due again
+        late = await http.post("/v1/payments", json=payment("121.00", invoice_id=doc["_id"]),
+                               headers={"Idempotency-Key": new_id()})
+        assert late.status_code in (200, 201), late.text
+        rest = await http.post("/v1/payments", json=payment("879.00", invoice_id=doc["_id"]),
+                               headers={"Idempotency-Key": new_id()})
+        assert rest.status_code in (200, 201), rest.text
     doc = await invoice_of(billing, invoice["contract_id"])
-    assert doc is not None and doc["status"] == "credited" and doc["balance_due"] == "0.00"
+    assert doc is not None and (doc["status"], doc["balance_due"]) == ("paid", "0.00")
+    assert doc["write_off"]["vat_due_again"] == "173.55"
+    await billing.wait_for(InvoicePaid, doc["_id"])
+
+
+def pdf_text(content: bytes) -> str:
+    import io
+
+    import pypdf
+
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(content)).pages)
+    return " ".join(text.split())
+
+
+async def _written_off(billing: Billing, contract_id: str) -> dict[str, Any] | None:
+    doc = await invoice_of(billing, contract_id)
+    return doc if doc and doc.get("write_off") else None
+
+
+async def test_a_consumers_lost_debt_recovers_its_vat_and_sends_no_document(
+    billing: Billing,
+) -> None:
+    from .conftest import a_client, contract_signed, work_completed
+
+    contract_id = new_id()
+    await billing.send(contract_signed(contract_id, amount="100.00",
+                                       client=a_client("consumer", vat_number=None)))
+    await billing.send(work_completed(contract_id))
+    invoice = await eventually(lambda: invoice_of(billing, contract_id))
+    await billing.send(DebtWrittenOff(
+        branch="BE", version=7, occurred_at=datetime.now(UTC), invoice_id=invoice["_id"],
+        contract_id=contract_id, case_id="case-2", member_id="member-1",
+        amount=Money(amount=Decimal("121.00")), reason="collection failed",
+        written_off_on=today()))
+    doc = await eventually(lambda: _written_off(billing, contract_id))
+    assert (doc["write_off"]["vat_recovered"], doc["write_off"]["vat_correction_number"]) == (
+        "21.00", None)
+    assert await billing.db["issued_documents"].find_one(
+        {"_id": f"vat_correction:{doc['_id']}"}) is None
 
 
 async def test_a_parked_payment_is_assigned_once_and_stays_parked_when_refused(
@@ -277,3 +338,93 @@ async def test_a_statement_with_an_entry_booked_in_the_future_or_in_1900_books_n
     assert answer.json()["errors"][0]["field"] == "Stmt[1]/Ntry/BookgDt"
     assert f"booked on {booked}" in answer.json()["detail"]
     assert await stored(billing) == before
+
+
+async def test_an_overpayment_is_deducted_from_the_same_clients_next_invoice_as_prepaid(
+    billing: Billing,
+) -> None:
+    from billing.documents import invoice_ubl
+    from billing.store import Invoice
+    from smart_shared.events.catalogue import CreditApplied
+
+    from .conftest import a_client, contract_signed, work_completed
+
+    client = a_client(vat_number="BE0403170701")
+    client = client.model_copy(update={"client_key": f"BE0403170701-{new_id()}"})
+    first = new_id()
+    await billing.send(contract_signed(first, client=client))
+    await billing.send(work_completed(first))
+    earlier = await eventually(lambda: invoice_of(billing, first))
+    async with billing.client() as http:
+        paid = await http.post("/v1/payments", json=payment("1310.00", invoice_id=earlier["_id"]),
+                               headers={"Idempotency-Key": new_id()})
+        assert paid.json()["outcome"] == "overpaid" and paid.json()["credit"] == "100.00"
+    second = new_id()
+    await billing.send(contract_signed(second, amount="500.00", client=client))
+    await billing.send(work_completed(second))
+    later = await eventually(lambda: invoice_of(billing, second))
+    assert (later["prepaid"], later["balance_due"], later["status"]) == ("100.00", "505.00",
+                                                                         "open")
+    assert later["prepaid_from"] == [{"invoice_id": earlier["_id"], "number": earlier["number"],
+                                      "amount": "100.00"}]
+    assert b"<cbc:PrepaidAmount currencyID=\"EUR\">100.00</cbc:PrepaidAmount>" in invoice_ubl(
+        Invoice.model_validate(later))
+    earlier = await invoice_of(billing, first)
+    assert earlier is not None
+    assert (earlier["credit"], earlier["holds_credit"], earlier["balance_due"]) == (
+        "0.00", False, "0.00")
+    [applied] = await billing.wait_for(CreditApplied, earlier["_id"])
+    assert (applied.to_number, str(applied.amount.amount)) == (later["number"], "100.00")
+    third = new_id()  # the credit is used up: the next invoice deducts nothing
+    await billing.send(contract_signed(third, amount="100.00", client=client))
+    await billing.send(work_completed(third))
+    last = await eventually(lambda: invoice_of(billing, third))
+    assert (last.get("prepaid", "0.00"), last["balance_due"]) == ("0.00", "121.00")
+
+
+async def test_an_overpayment_is_refunded_to_the_payers_account_once_another_person_approves(
+    billing: Billing,
+) -> None:
+    from smart_shared.auth import mint_token
+    from smart_shared.events.catalogue import OverpaymentRefunded
+
+    def staff(sub: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {mint_token(billing.settings, 'staff', 'BE', sub=sub)}"}
+
+    invoice = await an_invoice(billing, "100.00")  # 121.00 incl. VAT
+    async with billing.client() as http:
+        nothing = await http.post(f"/v1/invoices/{invoice['_id']}/refunds", json={},
+                                  headers=staff("ana"))
+        assert nothing.status_code == 409, nothing.text
+        await http.post("/v1/payments", json=payment("150.00", invoice_id=invoice["_id"],
+                                                     payer_name="Atelier Lumière SA"),
+                        headers={"Idempotency-Key": new_id()})
+        bad = await http.post(f"/v1/invoices/{invoice['_id']}/refunds",
+                              json={"payee_iban": "BE00123"}, headers=staff("ana"))
+        assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "payee_iban"
+        asked = await http.post(f"/v1/invoices/{invoice['_id']}/refunds", json={},
+                                headers=staff("ana"))
+        assert asked.status_code == 201, asked.text
+        refund = asked.json()
+        assert (refund["amount"]["amount"], refund["payee_iban"], refund["status"]) == (
+            "29.00", IBAN, "requested")
+        early = await http.post("/v1/refunds/file", headers=staff("ana"))
+        assert early.status_code == 409  # nothing approved yet: no money moves
+        decision = f"/v1/refunds/{refund['refund_id']}/decision"
+        own = await http.post(decision, json={"decision": "approve"}, headers=staff("ana"))
+        assert own.status_code == 409 and "someone other" in own.json()["detail"]
+        approved = await http.post(decision, json={"decision": "approve"}, headers=staff("ben"))
+        assert approved.status_code == 200 and approved.json()["status"] == "approved"
+        again = await http.post(decision, json={"decision": "reject"}, headers=staff("ben"))
+        assert again.status_code == 409
+        file = await http.post("/v1/refunds/file", headers=staff("ben"))
+        assert file.status_code == 201, file.text
+        listed = await http.get("/v1/refunds", params={"status": "in_file"}, headers=staff("ben"))
+    assert b"pain.001.001.09" in file.content and IBAN.encode() in file.content
+    assert b"<InstdAmt Ccy=\"EUR\">29.00</InstdAmt>" in file.content
+    assert [r["refund_id"] for r in listed.json()["items"]] == [refund["refund_id"]]
+    [refunded] = await billing.wait_for(OverpaymentRefunded, invoice["_id"])
+    assert (str(refunded.amount.amount), refunded.credit.is_zero) == ("29.00", True)
+    doc = await invoice_of(billing, invoice["contract_id"])
+    assert doc is not None and (doc["credit"], doc["holds_credit"], doc["status"]) == (
+        "0.00", False, "paid")

@@ -62,3 +62,11 @@ def test_a_credited_amount_splits_exactly_into_base_and_vat(amount: Decimal, rat
     excl, vat = credit_note_split(amount, rate)
     assert excl + vat == amount
     assert abs(excl * rate - vat) <= Decimal("0.01")
+
+
+def test_a_credit_leaving_the_invoice_lowers_what_was_paid_and_never_below_the_total() -> None:
+    overpaid = Account(Decimal("121.00")).pay(Decimal("150.00"))
+    left = overpaid.release_credit(Decimal("29.00"))
+    assert (left.paid, left.credit, left.balance_due) == (Decimal("121.00"), 0, 0)
+    with pytest.raises(CreditTooLarge):
+        overpaid.release_credit(Decimal("29.01"))

@@ -15,3 +15,8 @@ def test_credit_note_numbers_have_their_own_series() -> None:
 def test_sequences_start_at_one() -> None:
     with pytest.raises(ValueError):
         number_for("invoice", "BE", 2026, 0)
+
+
+def test_vat_corrections_of_lost_debts_have_a_series_of_their_own() -> None:
+    assert number_for("vat_correction", "BE", 2026, 7) == "BE-VC-2026-000007"
+    assert counter_id("vat_correction", "BE", 2026) != counter_id("credit_note", "BE", 2026)

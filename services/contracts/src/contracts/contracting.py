@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from smart_shared.auth import Principal
+from smart_shared.events import WorkNature
 from smart_shared.ids import new_id
 from smart_shared.mail import send_mail
 from smart_shared.money import Money, NonNegativeMoney, PositiveMoney
@@ -69,6 +70,12 @@ class NewContract(BaseModel):
     expenses: NonNegativeMoney = Field(
         default_factory=lambda: NonNegativeMoney(amount=Decimal("0.00")))
     payment_term_days: int | None = Field(None, ge=0, le=365)
+    work_nature: WorkNature = Field(
+        "other", description="What the work is, which decides the invoice's VAT category "
+        "(billing's rule pack): 'copyright' (transfer or licence of the author's rights, not "
+        "software), 'performance' (a performer's work), 'performance_for_organiser' (the same, "
+        "for an organiser of shows or concerts, a record publisher or a film producer), "
+        "'other'.")
 
 
 class Cancellation(BaseModel):
@@ -143,7 +150,8 @@ async def draft_contract(platform: Platform, principal: Principal, body: NewCont
         amount_excl_vat=Money(amount=body.amount_excl_vat.amount,
                               currency=body.amount_excl_vat.currency),
         expenses=Money(amount=body.expenses.amount, currency=body.expenses.currency),
-        payment_term_days=term, created_at=platform.clock.now(), created_by=principal.sub,
+        payment_term_days=term, work_nature=body.work_nature,
+        created_at=platform.clock.now(), created_by=principal.sub,
     )
     # a single insert and no event: no transaction needed
     await insert_contract(platform.db, contract)

@@ -229,6 +229,30 @@ async def test_a_client_signature_publishes_contract_signed_once_and_the_link_wo
     assert event.amount_excl_vat.amount == 1000 and event.expenses.amount == 50
     assert event.client.vat_number == "BE0403170701"
     assert event.activity == MUSICIAN
+    assert event.work_nature == "other"  # the default, when the member says nothing
+
+
+async def test_the_nature_of_the_work_is_kept_shown_and_carried_by_contract_signed(
+    platform: Platform,
+) -> None:
+    member_id = await platform.active_member()
+    headers = platform.member_token(member_id)
+    body = new_contract(None, platform.today + timedelta(days=10),
+                        work_nature="performance_for_organiser")
+    async with platform.http() as http:
+        created = await http.post("/v1/contracts", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        contract_id = created.json()["contract_id"]
+        assert created.json()["work_nature"] == "performance_for_organiser"
+        submitted = await http.post(f"/v1/contracts/{contract_id}/submit", headers=headers)
+        terms = (await http.get(submitted.json()["signing_path"])).json()
+        signed = await http.post(submitted.json()["signing_path"])
+        assert signed.status_code == 200, signed.text
+    assert "performance_for_organiser" in str(terms)
+    await platform.published(contract_id, ContractSigned)
+    [event] = platform.events(contract_id, ContractSigned)
+    assert isinstance(event, ContractSigned)
+    assert event.work_nature == "performance_for_organiser"
 
 
 async def test_the_signing_link_shows_the_terms_without_using_itself_and_keeps_the_evidence(
@@ -351,6 +375,7 @@ BAD_INPUTS = [
     ({"expenses": {"amount": "-1.00", "currency": "EUR"}}, "expenses"),
     ({"activity": "plumber"}, "activity"),
     ({"payment_term_days": 61}, "payment_term_days"),
+    ({"work_nature": "sculpture"}, "work_nature"),
     ({"work_days": []}, "work_days"),
     ({"unexpected": "field"}, "unexpected"),
 ]

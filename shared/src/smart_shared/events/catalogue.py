@@ -39,6 +39,10 @@ ActivityKind = Literal["artistic", "manual", "other"]
 MemberStatus = Literal["applicant", "active", "suspended", "left", "erased"]
 ClientKind = Literal["business", "consumer"]
 Language = Literal["fr", "nl", "en"]
+WorkNature = Literal["other", "copyright", "performance", "performance_for_organiser"]
+"""What the contract sells, which decides its VAT: a copyright transfer or licence by its author,
+a performance by a performer (for an organiser of shows, a record publisher or a film producer),
+or other work."""
 
 
 class Activity(_Part):
@@ -200,6 +204,12 @@ class ContractSigned(_ContractEvent):
         None, description="The contract's insurance cover (work accident, civil liability, and "
         "what else the branch's policies cover), recorded at the validation; absent from events "
         "published before contracts recorded it.")
+    work_nature: WorkNature = Field(
+        "other", description="What the work is, for its VAT category: 'copyright' (a transfer "
+        "or licence of the author's rights, not software), 'performance' (a performer's work), "
+        "'performance_for_organiser' (the same, supplied to an organiser of shows or concerts, a "
+        "record publisher or a film producer), 'other' (absent from events published before it "
+        "was carried).")
 
 
 class EmploymentDeclared(_ContractEvent):
@@ -297,6 +307,27 @@ class CreditNoteIssued(_InvoiceEvent):
     reason: str
     issue_date: date
     balance_due: Money
+
+
+class CreditApplied(_InvoiceEvent):
+    """The client's credit on this invoice (an overpayment) was deducted from their next
+    invoice, which shows it as prepaid."""
+
+    amount: Money = Field(description="Credit moved to the other invoice.")
+    to_invoice_id: str
+    to_number: str = Field(description="The number of the invoice it was deducted from.")
+    credit: Money = Field(description="Credit left on this invoice (≥ 0).")
+
+
+class OverpaymentRefunded(_InvoiceEvent):
+    """Staff approved the refund of the client's credit on this invoice to the account it was
+    paid from; the transfer goes out in the branch's next refund file (SEPA pain.001). The
+    account itself stays out of the event."""
+
+    refund_id: str
+    amount: Money
+    approved_on: date
+    credit: Money = Field(description="Credit left on this invoice (≥ 0).")
 
 
 DeliveredDocument = Literal["invoice", "credit_note"]
@@ -526,6 +557,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     InvoicePaid,
     DebtOverdue,
     CreditNoteIssued,
+    CreditApplied,
+    OverpaymentRefunded,
     InvoiceDelivered,
     InvoiceDeliveryRejected,
     SalaryDue,

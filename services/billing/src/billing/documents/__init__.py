@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.documents import kept_document
 from smart_shared.mongo import Document
 
-from billing.documents.pdf import credit_note_pdf, invoice_pdf
+from billing.documents.pdf import credit_note_pdf, invoice_pdf, vat_correction_pdf
 from billing.documents.ubl import credit_note_ubl, invoice_ubl
 from billing.store import Invoice
 
@@ -24,4 +24,5 @@ async def kept_invoice_pdf(db: AsyncDatabase[Document], invoice: Invoice) -> Doc
                                lambda: invoice_pdf(invoice, issued))
 
 
-__all__ = ["credit_note_pdf", "credit_note_ubl", "invoice_pdf", "invoice_ubl", "kept_invoice_pdf"]
+__all__ = ["credit_note_pdf", "credit_note_ubl", "invoice_pdf", "invoice_ubl", "kept_invoice_pdf",
+           "vat_correction_pdf"]

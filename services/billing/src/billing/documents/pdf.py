@@ -4,7 +4,7 @@ mentions and, on the invoice, an EPC ("SEPA") QR code to pay it by phone."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from segno import helpers
 from smart_shared.documents import Messages, PrintedDocument, Wording
 
 from billing.domain.rules import LegalMentions, billing_rules
-from billing.store import CreditNote, Invoice
+from billing.store import CreditNote, Invoice, WriteOff
 
 MESSAGES = Messages(Path(__file__).parent / "messages")
 
@@ -25,10 +25,10 @@ def payment_qr(invoice: Invoice) -> segno.QRCode | None:
     may fill the structured field: it goes in the unstructured remittance field, as written on
     the invoice, where Belgian banks' apps read it.
     """
-    if invoice.total <= 0 or invoice.currency != "EUR":
+    if invoice.payable <= 0 or invoice.currency != "EUR":
         return None
     seller = invoice.seller
-    return helpers.make_epc_qr(name=seller.name, iban=seller.iban, amount=invoice.total,
+    return helpers.make_epc_qr(name=seller.name, iban=seller.iban, amount=invoice.payable,
                                text=invoice.structured_reference or invoice.number,
                                bic=seller.bic)
 
@@ -114,6 +114,11 @@ def invoice_pdf(invoice: Invoice, created: datetime) -> bytes:
         pdf.pair(text("Amount excl. VAT"), page.money(item.amount_excl_vat))
     pdf.ln(2)
     page.totals(invoice.amount_excl_vat, invoice.vat_amount, "Total", invoice.total)
+    for credit in invoice.prepaid_from:
+        pdf.pair(text("Your credit on invoice {number}", number=credit.number),
+                 "-" + page.money(credit.amount))
+    if invoice.prepaid_from:
+        pdf.pair(text("Amount to pay"), page.money(invoice.payable), bold=True)
     pdf.ln(4)
     pdf.paragraph(text("Payment"), bold=True)
     pdf.paragraph(f"IBAN {invoice.seller.iban}    BIC {invoice.seller.bic}")
@@ -148,4 +153,37 @@ def credit_note_pdf(credit_note: CreditNote, invoice: Invoice, created: datetime
     pdf.ln(2)
     page.totals(credit_note.amount_excl_vat, credit_note.vat_amount, "Total credited",
                 credit_note.amount)
+    return pdf.content()
+
+
+def vat_correction_pdf(invoice: Invoice, write_off: WriteOff, issued: date,
+                       created: datetime) -> bytes:
+    """The corrective document of a lost debt's VAT (Belgian VAT Code art. 77 §1 7°): the
+    invoice it corrects, the VAT corrected, the mention the law requires and, so that it never
+    reads as a cancellation, that the claim stays due."""
+    rules = billing_rules(invoice.branch, issued)
+    assert rules.write_off is not None and write_off.vat_correction_number is not None
+    legal = rules.legal
+    page = _Page(invoice, f"{invoice.seller.name} {write_off.vat_correction_number}", created)
+    pdf, text, day = page.pdf, page.text, page.wording.day
+    language = page.wording.language
+    page.seller(legal)
+    pdf.paragraph(text("VAT correction {number}", number=write_off.vat_correction_number), 16,
+                  bold=True, height=8)
+    pdf.paragraph(text("Issue date: {day}", day=day(issued)))
+    pdf.paragraph(text("Corrects the VAT of invoice {number} of {day}.", number=invoice.number,
+                       day=day(invoice.issue_date)))
+    pdf.ln(4)
+    page.client()
+    pdf.pair(text("Unpaid amount excl. VAT"), page.money(write_off.lost_excl_vat))
+    pdf.pair(text("VAT corrected"), page.money(write_off.vat_recovered), bold=True)
+    pdf.ln(2)
+    mention = rules.write_off.business_client_mention
+    if mention is not None:
+        pdf.paragraph(mention.value.text(language), 11, bold=True)
+    pdf.paragraph(rules.write_off.debt_remains_due.value.text(language), 11, bold=True)
+    pdf.paragraph(text("Payment"), bold=True)
+    pdf.paragraph(f"IBAN {invoice.seller.iban}    BIC {invoice.seller.bic}")
+    pdf.paragraph(text("Communication: {reference}",
+                  reference=invoice.structured_reference or invoice.number))
     return pdf.content()

@@ -52,8 +52,11 @@ def _tax_category(parent: ET.Element, name: str, invoice: Invoice) -> None:
     _cbc(category, "ID", invoice.vat_category)
     if invoice.vat_category != "O":
         _cbc(category, "Percent", f"{invoice.vat_rate * 100:.2f}".rstrip("0").rstrip("."))
-    if name == "TaxCategory" and invoice.vat_category in EXEMPTION_CODES:
-        _cbc(category, "TaxExemptionReasonCode", EXEMPTION_CODES[invoice.vat_category])
+    code = invoice.vat_exemption_reason_code or EXEMPTION_CODES.get(invoice.vat_category)
+    if name == "TaxCategory" and invoice.vat_category in ("E", *EXEMPTION_CODES):
+        # an exemption without a VATEX code (a national one) is given by its text (BR-E-10)
+        if code:
+            _cbc(category, "TaxExemptionReasonCode", code)
         if invoice.vat_mention:
             _cbc(category, "TaxExemptionReason", invoice.vat_mention)
     _cbc(_cac(category, "TaxScheme"), "ID", "VAT")
@@ -106,7 +109,7 @@ def _payment_means(root: ET.Element, invoice: Invoice) -> None:
 
 
 def _totals(root: ET.Element, invoice: Invoice, excl: Decimal, vat: Decimal,
-            total: Decimal) -> None:
+            total: Decimal, prepaid: Decimal = Decimal("0.00")) -> None:
     currency = invoice.currency
     tax_total = _cac(root, "TaxTotal")
     _money(tax_total, "TaxAmount", vat, currency)
@@ -118,7 +121,9 @@ def _totals(root: ET.Element, invoice: Invoice, excl: Decimal, vat: Decimal,
     _money(totals, "LineExtensionAmount", excl, currency)
     _money(totals, "TaxExclusiveAmount", excl, currency)
     _money(totals, "TaxInclusiveAmount", total, currency)
-    _money(totals, "PayableAmount", total, currency)
+    if prepaid > 0:  # the client's credit on earlier invoices (BT-113; BR-CO-16)
+        _money(totals, "PrepaidAmount", prepaid, currency)
+    _money(totals, "PayableAmount", total - prepaid, currency)
 
 
 def _line(root: ET.Element, kind: str, position: int, quantity: str, description: str,
@@ -161,7 +166,8 @@ def invoice_ubl(invoice: Invoice) -> bytes:
     _buyer(root, invoice)
     _payment_means(root, invoice)
     _cbc(_cac(root, "PaymentTerms"), "Note", f"Payable by {invoice.due_date.isoformat()}")
-    _totals(root, invoice, invoice.amount_excl_vat, invoice.vat_amount, invoice.total)
+    _totals(root, invoice, invoice.amount_excl_vat, invoice.vat_amount, invoice.total,
+            invoice.prepaid)
     for position, line in enumerate(invoice.lines, start=1):
         days = ", ".join(day.isoformat() for day in line.work_days)
         _line(root, "Invoice", position, "InvoicedQuantity",

@@ -52,6 +52,14 @@ class Account:
             raise ValueError("a payment is positive")
         return replace(self, paid=self.paid + amount)
 
+    def release_credit(self, amount: Decimal) -> Account:
+        """The client's credit leaves this invoice (applied to another, or refunded)."""
+        if amount <= 0:
+            raise ValueError("a release is positive")
+        if amount > self.credit:
+            raise CreditTooLarge(f"at most {self.credit} of credit remains")
+        return replace(self, paid=self.paid - amount)
+
     def credit_note(self, amount: Decimal) -> Account:
         if amount <= 0:
             raise ValueError("a credit note is positive")

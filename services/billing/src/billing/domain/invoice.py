@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from smart_shared.documents import document_language
 from smart_shared.events.catalogue import Client
 from smart_shared.money import round2
 
@@ -57,11 +58,13 @@ def invoice_terms(
     payment_term_days: int | None,
     rules: BillingRules,
     standard_rate: Decimal,
+    work_nature: str = "other",
 ) -> InvoiceTerms:
     """Everything an invoice states, for the ``sequence``-th invoice of the branch's year."""
     vat = decide_vat(
         rules.seller.country.value, client, standard_rate,
         rules.reverse_charge_mention.value, rules.outside_eu_mention.value,
+        rules.vat_by_work_nature.get(work_nature), document_language(client.language, branch),
     )
     year = issue_date.year
     reference = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Series = Literal["invoice", "credit_note"]
+Series = Literal["invoice", "credit_note", "vat_correction"]
 
 
 def counter_id(series: Series, branch: str, year: int) -> str:
@@ -22,9 +22,17 @@ def credit_note_number(branch: str, year: int, sequence: int) -> str:
     return f"{branch}-CN-{year}-{sequence:06d}"
 
 
+def vat_correction_number(branch: str, year: int, sequence: int) -> str:
+    """``{branch}-VC-{year}-{seq:06}``: the VAT corrections of lost debts, a series of their own
+    (they are not credit notes: the claim stays due)."""
+    return f"{branch}-VC-{year}-{sequence:06d}"
+
+
 def number_for(series: Series, branch: str, year: int, sequence: int) -> str:
     if sequence < 1:
         raise ValueError("sequences start at 1")
     if series == "invoice":
         return invoice_number(branch, year, sequence)
+    if series == "vat_correction":
+        return vat_correction_number(branch, year, sequence)
     return credit_note_number(branch, year, sequence)

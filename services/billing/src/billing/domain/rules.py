@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.rulepacks import (
     LegalIdentity,
     SellerIdentity,
@@ -47,6 +48,43 @@ class EInvoicingRules(BaseModel):
     receiver_scheme: Sourced[str]
 
 
+class Mention(BaseModel):
+    """A legal mention in each language an invoice is written in."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fr: str
+    nl: str
+    en: str
+
+    def text(self, language: str) -> str:
+        return str(getattr(self, language, self.en))
+
+
+class VatTreatment(BaseModel):
+    """The VAT of one nature of work (``WorkNature``) when it is taxed in the branch's country:
+    its rate, its UNCL 5305 category as EN 16931 allows it, the VATEX code of an exemption and
+    the mention the invoice carries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rate: SourcedDecimal
+    category: Sourced[Literal["S", "E"]]
+    exemption_reason_code: Sourced[str] | None = None
+    mention: Sourced[Mention]
+
+
+class WriteOffRules(BaseModel):
+    """How the VAT of a debt written off as lost is recovered, and what the client is told."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    vat_recoverable: Sourced[bool]
+    document_to_business_client: Sourced[bool]
+    business_client_mention: Sourced[Mention] | None = None
+    debt_remains_due: Sourced[Mention]
+
+
 class BillingRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -58,6 +96,10 @@ class BillingRules(BaseModel):
     outside_eu_mention: Sourced[str]
     legal: LegalMentions
     einvoicing: EInvoicingRules
+    vat_by_work_nature: dict[str, VatTreatment] = Field(
+        default_factory=dict, description="Work natures taxed otherwise than at the standard "
+        "rate; a nature the pack does not list is taxed at the standard rate.")
+    write_off: WriteOffRules | None = None
 
 
 def billing_rules(branch: str, on: date) -> BillingRules:

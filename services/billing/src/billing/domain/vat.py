@@ -8,13 +8,16 @@ from typing import Literal
 
 from smart_shared.events.catalogue import Client
 
+from billing.domain.rules import VatTreatment
+
 EU_COUNTRIES = frozenset({
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
     "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
 })
 
-TaxCategory = Literal["S", "AE", "O"]
-"""UNCL 5305 as Peppol uses it: standard rate, reverse charge, outside the scope of VAT."""
+TaxCategory = Literal["S", "E", "AE", "O"]
+"""UNCL 5305 as Peppol uses it: taxed (at the standard or a reduced rate), exempt, reverse
+charge, outside the scope of VAT."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class VatDecision:
     rate: Decimal
     category: TaxCategory
     mention: str | None = None
+    exemption_reason_code: str | None = None
 
     @property
     def reverse_charge(self) -> bool:
@@ -40,13 +44,22 @@ def decide_vat(
     standard_rate: Decimal,
     reverse_charge_mention: str,
     outside_eu_mention: str,
+    treatment: VatTreatment | None = None,
+    language: str | None = None,
 ) -> VatDecision:
-    """Standard rate at home and for consumers; reverse charge for an EU business registered for
-    VAT in another member state; outside the scope for a business established outside the EU."""
-    if client.kind == "consumer":
+    """Taxed at home and for consumers, at the rate of the work's ``treatment`` (a reduced rate,
+    an exemption) or else the standard rate; reverse charge for an EU business registered for
+    VAT in another member state and outside the scope for a business established outside the
+    EU, whatever the work (the place of a B2B service is the client's country). The mention is
+    in ``language``, the invoice's (the client's by default)."""
+    if client.kind == "business":
+        if client.country not in EU_COUNTRIES:
+            return VatDecision(Decimal("0"), "O", outside_eu_mention)
+        if client.vat_number and vat_country(client.vat_number) != seller_country:
+            return VatDecision(Decimal("0"), "AE", reverse_charge_mention)
+    if treatment is None:
         return VatDecision(standard_rate, "S")
-    if client.country not in EU_COUNTRIES:
-        return VatDecision(Decimal("0"), "O", outside_eu_mention)
-    if client.vat_number and vat_country(client.vat_number) != seller_country:
-        return VatDecision(Decimal("0"), "AE", reverse_charge_mention)
-    return VatDecision(standard_rate, "S")
+    code = treatment.exemption_reason_code
+    return VatDecision(treatment.rate.value, treatment.category.value,
+                       treatment.mention.value.text(language or client.language),
+                       code.value if code else None)

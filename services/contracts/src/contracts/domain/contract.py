@@ -19,6 +19,7 @@ from smart_shared.events import (
     EmploymentDeclared,
     InsuranceCover,
     WorkCompleted,
+    WorkNature,
 )
 from smart_shared.money import Money
 
@@ -81,6 +82,7 @@ class Contract(BaseModel):
     amount_excl_vat: Money
     expenses: Money
     payment_term_days: int = Field(ge=0, le=60)
+    work_nature: WorkNature = "other"
     status: ContractStatus = S.DRAFT
     version: int = Field(0, description="Version of the last event published for this contract.")
     created_at: datetime
@@ -127,6 +129,8 @@ class Contract(BaseModel):
             "amount_excl_vat": self.amount_excl_vat.model_dump(mode="json"),
             "expenses": self.expenses.model_dump(mode="json"),
             "payment_term_days": self.payment_term_days,
+            # only when chosen, so the terms of contracts drafted before it keep their digest
+            **({"work_nature": self.work_nature} if self.work_nature != "other" else {}),
         }
 
     def check_signing_token(self, token: str, now: datetime) -> None:
@@ -181,7 +185,7 @@ class Contract(BaseModel):
             client=self.client, description=self.description, work_days=self.work_days,
             first_work_day=self.first_work_day, last_work_day=self.last_work_day,
             amount_excl_vat=self.amount_excl_vat, expenses=self.expenses,
-            payment_term_days=self.payment_term_days,
+            payment_term_days=self.payment_term_days, work_nature=self.work_nature,
             client_signed_at=self.client_signature.signed_at, signed_at=now,
             insurance=self.insurance,
         )

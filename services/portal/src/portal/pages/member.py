@@ -22,7 +22,8 @@ from portal.web import Visitor, download, page
 
 CONTRACT_FIELDS = ("activity", "description", "work_days", "amount", "expenses", "client_name",
                    "client_kind", "client_email", "client_country", "client_vat_number",
-                   "client_street", "client_postal_code", "client_city", "client_language")
+                   "client_street", "client_postal_code", "client_city", "client_language",
+                   "work_nature")
 CONTRACT_API_FIELDS = {
     "amount_excl_vat": "amount", "amount_excl_vat.amount": "amount", "expenses.amount": "expenses",
     "client.name": "client_name", "client.kind": "client_kind", "client.email": "client_email",
@@ -66,7 +67,8 @@ def contract_body(values: dict[str, str], errors: dict[str, str]) -> dict[str, A
     return {"activity": values.get("activity", ""), "description": values.get("description", ""),
             "work_days": days, "client": client,
             "amount_excl_vat": {"amount": amount or "0", "currency": "EUR"},
-            "expenses": {"amount": expenses or "0.00", "currency": "EUR"}}
+            "expenses": {"amount": expenses or "0.00", "currency": "EUR"},
+            "work_nature": values.get("work_nature") or "other"}
 
 
 class MemberPages(Controller):
@@ -109,7 +111,8 @@ class MemberPages(Controller):
         member = await self._member(visitor)
         return page(request, "member/contract_form.html", visitor=visitor, member=member,
                     values={"client_kind": "business", "client_country": member["branch"],
-                            "client_language": visitor.language, "expenses": "0.00"},
+                            "client_language": visitor.language, "expenses": "0.00",
+                            "work_nature": "other"},
                     errors={}, simulation=None)
 
     @post("/contracts", status_code=200)
