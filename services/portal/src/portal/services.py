@@ -64,10 +64,13 @@ class RecentReads:
     within ``seconds``.
     """
 
-    def __init__(self, seconds: float, size: int = 10_000) -> None:
+    def __init__(self, seconds: float, size: int = 2_000) -> None:
         self.seconds = seconds
         self.size = size
         self._answers: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._answers)
 
     def get(self, key: tuple[Any, ...]) -> Any:
         found = self._answers.get(key)
@@ -81,9 +84,12 @@ class RecentReads:
     def keep(self, key: tuple[Any, ...], answer: Any) -> None:
         if self.seconds <= 0:
             return
-        self._answers[key] = (time.monotonic() + self.seconds, answer)
+        now = time.monotonic()
+        self._answers[key] = (now + self.seconds, answer)
         self._answers.move_to_end(key)
-        while len(self._answers) > self.size:
+        # kept in the order they expire: what is over goes first, then the oldest beyond size
+        while self._answers and (len(self._answers) > self.size
+                                 or next(iter(self._answers.values()))[0] < now):
             self._answers.popitem(last=False)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 from portal.services import Reader, RecentReads, Services
@@ -108,3 +109,11 @@ def test_the_oldest_reads_make_room_for_new_ones() -> None:
     for n in range(3):
         reads.keep(("session", n), n + 1)
     assert [reads.get(("session", n)) for n in range(3)] == [None, 2, 3]
+
+
+def test_reads_that_are_over_are_forgotten_when_new_ones_come() -> None:
+    reads = RecentReads(seconds=0.05)
+    reads.keep(("session-1", 0), 1)
+    time.sleep(0.1)
+    reads.keep(("session-2", 0), 2)
+    assert len(reads) == 1
