@@ -1,12 +1,16 @@
 """How fast the portal answers its two busiest pages: a member's dashboard and a client's
 signing page, each under an open-loop load of 50 requests per second.
 
-    python -m tests.performance.portal [--rate 50] [--seconds 20]
+    python -m tests.performance.portal [--rate 50] [--seconds 20] [--recent-reads-seconds 5]
 
 Starts a private platform (six services and the portal, the genuine Kafka and mongod), makes one
 active member with one contract waiting for its client's signature, then requests each page on
 a fixed schedule whatever the answers take, over keep-alive connections. Prints one JSON object
-per page (p50/p95/p99 from sending to the complete answer). A measurement, not a timed test.
+per page (p50/p95/p99 from sending to the complete answer, and the CPU the portal and the six
+services spent per page, from ``/proc``). A measurement, not a timed test.
+One member reloads their dashboard, so it mostly reuses their recent reads (the portal's
+``SMART_PORTAL_RECENT_READS_SECONDS``); ``--recent-reads-seconds 0`` makes every dashboard ask
+the four services, as a member's first visit does.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ from smart_shared.mongo import connect
 from smart_shared.settings import Settings
 
 from tests.demo.scenario import belgian_national_number, belgian_vat_number, platform_today
+from tests.performance.bench import CpuClock
 from tests.performance.httpload import Connection, summary
-from tests.platform import PlatformProcesses, private_platform, start_portal
+from tests.platform import SERVICES, PlatformProcesses, private_platform, start_portal
 
 DEFAULT_KAFKA = "127.0.0.1:9092"
 DEFAULT_MONGO = "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true"
@@ -133,14 +138,23 @@ async def load(url: str, path: str, headers: str, rate: float, seconds: float,
     return {"rate_per_s": rate, **summary(latencies, errors, statuses)}
 
 
-async def main(rate: float, seconds: float) -> None:
+def cpu_per_page(clock: CpuClock, pages: int) -> dict[str, float]:
+    """CPU milliseconds per page spent by the portal and by the six services it calls: what a
+    page costs whatever else the machine runs (its latency depends on that)."""
+    spent = clock.spent(pages)["seconds"]
+    return {"portal": round(1000 * spent.get("portal", 0.0) / pages, 1),
+            "services": round(1000 * sum(spent.get(name, 0.0) for name in SERVICES) / pages, 1)}
+
+
+async def main(rate: float, seconds: float, recent_reads_seconds: float) -> None:
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA)
     mongo = os.environ.get("MONGODB_URI", DEFAULT_MONGO)
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as home:
         # traces sampled as under production load (README: Configuration)
         platform = private_platform(Path(home), kafka, mongo, SMART_LOG_LEVEL="WARNING",
                                     OTEL_TRACES_SAMPLER="parentbased_traceidratio",
-                                    OTEL_TRACES_SAMPLER_ARG="0.01")
+                                    OTEL_TRACES_SAMPLER_ARG="0.01",
+                                    SMART_PORTAL_RECENT_READS_SECONDS=str(recent_reads_seconds))
         try:
             url = start_portal(platform)
             member_id, signing_token = await member_with_a_contract(platform)
@@ -149,18 +163,24 @@ async def main(rate: float, seconds: float) -> None:
                 "member dashboard": ("/dashboard", f"Cookie: {SESSION_COOKIE}={session_id}\r\n"),
                 "signing page": (f"/sign/{signing_token}", ""),
             }
+            processes = {name: process.pid for name, process in platform.processes.items()}
             for name, (path, headers) in pages.items():
                 await load(url, path, headers, rate, 3)  # warm: connections, caches
+                clock = CpuClock(processes)
                 result = await load(url, path, headers, rate, seconds)
-                print(json.dumps({"page": name, **result}), flush=True)
+                print(json.dumps({"page": name, **result,
+                                  "cpu_ms_per_page": cpu_per_page(clock, result["requests"])}),
+                      flush=True)
         finally:
             platform.stop_all()
+            await platform.forget()
 
 
 if __name__ == "__main__":
     arguments = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     arguments.add_argument("--rate", type=float, default=50)
     arguments.add_argument("--seconds", type=float, default=20)
+    arguments.add_argument("--recent-reads-seconds", type=float, default=5)
     options = arguments.parse_args()
-    asyncio.run(main(options.rate, options.seconds))
+    asyncio.run(main(options.rate, options.seconds, options.recent_reads_seconds))
     sys.exit(0)

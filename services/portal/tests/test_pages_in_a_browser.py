@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import urllib.request
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from babel.dates import format_datetime
 from playwright.sync_api import BrowserContext, expect
 from portal.sessions import SESSIONS, session_key
 from pymongo import MongoClient
@@ -126,7 +128,7 @@ def test_staff_see_their_funds_position_and_check_its_ledger(
     accessible(page)
 
 
-def test_an_admin_sees_the_dead_letters_of_the_services_and_sends_one_again(
+def test_an_admin_sees_the_dead_letters_of_the_services_and_sends_one_again_in_dutch(
         portal: Portal, context: BrowserContext, staff_email: str, accessible: Any) -> None:
     from aiokafka import AIOKafkaProducer
     from smart_shared.events.catalogue import CONTRACTS_TOPIC
@@ -151,10 +153,13 @@ def test_an_admin_sees_the_dead_letters_of_the_services_and_sends_one_again(
 
     run(poison())
     admin = f"an.{uuid.uuid4().hex[:8]}@smart.example.be"
-    portal.add_staff(admin, "An Admin", "BE", "en", role="admin")
-    page = context.new_page()
+    portal.add_staff(admin, "An Peeters", "BE", "nl", role="admin")
+    assert context.browser is not None
+    dutch = context.browser.new_context(locale="nl-BE")
+    page = dutch.new_page()
     portal.log_in(page, admin, "BE")
-    page.get_by_role("link", name="Dead letters").click()
+    page.get_by_role("link", name="Dode brieven").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dode brieven")
     rows = page.locator("table.dead-letters tbody tr").filter(has_text="contract-broken")
     for _ in range(30):  # the consumers dead-letter it within seconds
         if rows.count() >= 2:
@@ -162,12 +167,16 @@ def test_an_admin_sees_the_dead_letters_of_the_services_and_sends_one_again(
         page.wait_for_timeout(1000)
         page.reload()
     expect(rows).to_have_count(2)
+    expect(page.locator("table.dead-letters caption")).to_have_text(
+        "Wachten op opnieuw versturen")
+    # when it failed, as Dutch writes it (``2 dec 2026, 10:00:00``), not as the API sent it
+    expect(rows.first).to_contain_text(format_datetime(datetime.now(UTC), "MMM y", locale="nl_BE"))
     accessible(page)
-    rows.filter(has_text="billing").get_by_role("button", name="Send again").click()
-    expect(page.get_by_role("status")).to_have_text("The event was sent again.")
+    rows.filter(has_text="billing").get_by_role("button", name="Opnieuw versturen").click()
+    expect(page.get_by_role("status")).to_have_text("De gebeurtenis is opnieuw verstuurd.")
     accessible(page)
+    dutch.close()
 
-    assert context.browser is not None
     staff = context.browser.new_context()
     other = staff.new_page()
     portal.log_in(other, staff_email, "BE")

@@ -25,7 +25,7 @@ from smart_shared.service import Platform, Service, build_service
 
 from portal import i18n, sessions, timeline
 from portal.pages import PAGES
-from portal.services import Refused, Services
+from portal.services import RecentReads, Refused, Services, service_clients
 from portal.settings import PortalSettings
 from portal.web import (
     SignInFirst,
@@ -92,7 +92,9 @@ def create_service(settings: PortalSettings | None = None) -> Service:
     async def on_start(platform: Platform) -> None:
         # one log line per API call would cost more than the call: the traces have them
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        platform.extras["services"] = Services(settings, httpx.AsyncClient(timeout=15))
+        clients = service_clients(settings)
+        platform.extras["services"] = Services(settings, clients)
+        platform.extras["recent_reads"] = RecentReads(settings.recent_reads_seconds)
         platform.extras["templates"] = environment
 
     built = build_service(

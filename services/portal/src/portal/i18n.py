@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale
@@ -97,14 +97,25 @@ def money(amount: Decimal | str | None, currency: str = "EUR") -> str:
     """An amount as the reader writes it: ``1.210,00 €`` in fr_BE, ``€ 1.210,00`` in nl_BE."""
     if amount is None or amount == "":
         return ""
-    return format_currency(Decimal(str(amount)), currency, locale=current().locale)
+    return _money(str(amount), currency, current().locale)
+
+
+# pages show the same few amounts and days again and again; Babel parses its patterns each time
+@lru_cache(maxsize=4096)
+def _money(amount: str, currency: str, locale: str) -> str:
+    return format_currency(Decimal(amount), currency, locale=locale)
 
 
 def day(value: date | str | None) -> str:
     if not value:
         return ""
     when = date.fromisoformat(value[:10]) if isinstance(value, str) else value
-    return format_date(when, format="long", locale=current().locale)
+    return _day(when, current().locale)
+
+
+@lru_cache(maxsize=4096)
+def _day(when: date, locale: str) -> str:
+    return format_date(when, format="long", locale=locale)
 
 
 def moment(value: datetime | str | None) -> str:

@@ -30,6 +30,8 @@ class SignedIn:
     token: str
     principal: Principal
     expires_at: datetime
+    changes: int = 0
+    """How many commands the person has sent through the portal (``changed``)."""
 
 
 def session_key(session_id: str) -> str:
@@ -39,6 +41,7 @@ def session_key(session_id: str) -> str:
 
 async def create_indexes(db: AsyncDatabase[Document]) -> None:
     await db[SESSIONS].create_index("expires_at", expireAfterSeconds=0)
+    await db[SESSIONS].create_index("principal.sub")
 
 
 def session_document(session_id: str, token: str, principal: Principal,
@@ -66,7 +69,13 @@ async def signed_in(db: AsyncDatabase[Document], session_id: str | None) -> Sign
     expires_at = doc["expires_at"].replace(tzinfo=UTC)
     if expires_at <= datetime.now(UTC):
         return None
-    return SignedIn(doc["token"], Principal(**doc["principal"]), expires_at)
+    return SignedIn(doc["token"], Principal(**doc["principal"]), expires_at,
+                    int(doc.get("changes", 0)))
+
+
+async def changed(db: AsyncDatabase[Document], principal: Principal) -> None:
+    """The person sent a command: every session of theirs, on every replica, reads afresh."""
+    await db[SESSIONS].update_many({"principal.sub": principal.sub}, {"$inc": {"changes": 1}})
 
 
 async def close_session(db: AsyncDatabase[Document], session_id: str | None) -> None:

@@ -18,6 +18,10 @@ class PortalSettings(Settings):
         DEFAULT_PORTAL_SECRET, alias="SMART_PORTAL_SECRET", min_length=16,
         description="Signs the CSRF tokens; set a long random value outside local.")
     session_hours: int = Field(8, alias="SMART_PORTAL_SESSION_HOURS", ge=1, le=24)
+    recent_reads_seconds: float = Field(
+        5, alias="SMART_PORTAL_RECENT_READS_SECONDS", ge=0, le=60,
+        description="How long a person's summary pages (the dashboard) reuse what they read, "
+                    "until they send a command; 0 reads afresh every time.")
     members_url: str = Field("http://127.0.0.1:8001", alias="SMART_MEMBERS_URL")
     contracts_url: str = Field("http://127.0.0.1:8002", alias="SMART_CONTRACTS_URL")
     billing_url: str = Field("http://127.0.0.1:8003", alias="SMART_BILLING_URL")

@@ -17,7 +17,7 @@ from smart_shared.http import path_token
 from smart_shared.service import Platform
 
 from portal import i18n, sessions
-from portal.services import Refused, Services
+from portal.services import Reader, RecentReads, Refused, Services
 from portal.settings import PortalSettings
 
 CONTENT_SECURITY_POLICY = "; ".join((
@@ -146,8 +146,14 @@ async def provide_visitor(request: Request[Any, Any, Any], state: State) -> Visi
     if person is None:
         return Visitor(services.acting_as(None, address), None, None, settings)
     i18n.current().branch = person.principal.branch
-    return Visitor(services.acting_as(person.token, address), person.principal, session_id,
-                   settings)
+    reads: RecentReads = platform.extras["recent_reads"]
+
+    async def changed() -> None:
+        await sessions.changed(platform.db, person.principal)
+
+    reader = Reader(reads, sessions.session_key(session_id or ""), person.changes, changed)
+    return Visitor(services.acting_as(person.token, address, reader), person.principal,
+                   session_id, settings)
 
 
 def page(request: Request[Any, Any, Any], template: str, block: str | None = None,

@@ -74,19 +74,21 @@ def contract_body(values: dict[str, str], errors: dict[str, str]) -> dict[str, A
 class MemberPages(Controller):
     include_in_schema = False
 
-    async def _member(self, visitor: Visitor) -> dict[str, Any]:
+    async def _member(self, visitor: Visitor, recent: bool = False) -> dict[str, Any]:
         member_id = visitor.require_member().member_id
-        return dict(await visitor.services.get("members", f"/v1/members/{member_id}"))
+        read = visitor.services.recent if recent else visitor.services.get
+        return dict(await read("members", f"/v1/members/{member_id}"))
 
     @get("/dashboard")
     async def dashboard(self, request: Request[Any, Any, Any],
                         visitor: Visitor) -> Template | Redirect:
         visitor.require_member()
+        # a summary: what the member read a moment ago is still true unless they changed it
         member, contracts, invoices, salaries = await asyncio.gather(
-            self._member(visitor),
-            visitor.services.items("contracts", "/v1/contracts"),
-            visitor.services.items("billing", "/v1/invoices"),
-            visitor.services.items("payroll", "/v1/salaries"))
+            self._member(visitor, recent=True),
+            visitor.services.items("contracts", "/v1/contracts", recent=True),
+            visitor.services.items("billing", "/v1/invoices", recent=True),
+            visitor.services.items("payroll", "/v1/salaries", recent=True))
         due = [s for s in salaries if s["status"] != "paid"]
         unpaid_invoices = [i for i in invoices if i["status"] == "open"]
         return page(request, "member/dashboard.html", visitor=visitor, member=member,
@@ -143,7 +145,7 @@ class MemberPages(Controller):
         """The salary a contract of this amount would pay (the form's side panel, by htmx)."""
         visitor.require_member()
         values = await form_of(request)
-        member = await self._member(visitor)
+        member = await self._member(visitor, recent=True)  # read again at every keystroke
         kind = next((a["kind"] for a in member["activities"]
                      if a["name"] == values.get("activity")), None)
         if kind is None and member["activities"]:
@@ -156,7 +158,7 @@ class MemberPages(Controller):
                 simulation = await visitor.services.post("payroll", "/v1/simulations", {
                     "branch": member["branch"], "activity_kind": kind,
                     "amount_excl_vat": {"amount": amount, "currency": "EUR"},
-                    "expenses": {"amount": expenses, "currency": "EUR"}})
+                    "expenses": {"amount": expenses, "currency": "EUR"}}, changes=False)
             except Refused as refused:
                 problem = refused.detail or refused.title
         return page(request, "member/contract_form.html", block="simulation", visitor=visitor,
