@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from smart_shared.auth import Principal
+from smart_shared.codec import jsonable
 from smart_shared.http import Page, find_page, idempotent
 from smart_shared.links import capability_ident, capability_token
 from smart_shared.money import PositiveMoney
@@ -48,7 +49,6 @@ from billing.store import (
     CreditNote,
     Invoice,
     delivery_view,
-    jsonable,
 )
 
 IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key", required=False)]

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from smart_shared.codec import iso
 from smart_shared.events.catalogue import (
     Client,
     ContractCancelled,
@@ -33,7 +34,6 @@ from billing.store import (
     INVOICES,
     Invoice,
     delivery_document,
-    iso,
     read_invoice,
 )
 

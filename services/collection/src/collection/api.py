@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 from smart_shared.auth import Principal
+from smart_shared.codec import stored_amount
 from smart_shared.http import Page, find_page, idempotent
 from smart_shared.links import capability_ident
 from smart_shared.mongo import Document, UnitOfWork
@@ -17,7 +18,7 @@ from smart_shared.service import Platform
 from collection.cases import agree_plan, mark_posted, write_off
 from collection.documents import kept_letter_pdf
 from collection.domain import LEVELS, Instalment, plan_errors
-from collection.store import CASES, STATUSES, amount, find_case, timeline_entry
+from collection.store import CASES, STATUSES, find_case, timeline_entry
 from collection.views import (
     CaseSummary,
     CaseView,
@@ -128,7 +129,7 @@ class CaseController(Controller):
             currencies = {i.amount.currency for i in data.instalments}
             if currencies != {doc["currency"]}:
                 raise invalid("instalments", f"amounts must be in {doc['currency']}")
-            errors = plan_errors(plan, amount(doc["balance"]), uow.clock.today())
+            errors = plan_errors(plan, stored_amount(doc["balance"]), uow.clock.today())
             if errors:
                 detail = "; ".join(f"{field}: {message}" for field, message in errors)
                 raise Problem(400, "Invalid payment plan", detail, "validation",

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from smart_shared.codec import stored_amount, stored_day
 from smart_shared.events.catalogue import (
     DebtOverdue,
     DebtRecovered,
@@ -49,11 +50,9 @@ from collection.store import (
     ACTIVE,
     CASES,
     InvoiceFacts,
-    amount,
     balance_changes,
     case_state,
     claim_document,
-    day,
     instalments,
     last_claim,
     timeline_entry,
@@ -77,7 +76,8 @@ class BalanceFact:
 
 
 def rules_for(doc: Document) -> DebtorRules:
-    return collection_rules(doc["branch"], day(doc["opened_on"])).for_debtor(doc["client"]["kind"])
+    rules = collection_rules(doc["branch"], stored_day(doc["opened_on"]))
+    return rules.for_debtor(doc["client"]["kind"])
 
 
 def next_step_on(state: CaseState, rules: DebtorRules) -> str | None:
@@ -182,7 +182,8 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
             await uow.db[CASES].update_one({"_id": case_id}, {"$set": {"next_step_on": planned}},
                                            session=uow.session)
         return 0
-    claim = claim_at(state, level, today, amount(doc["principal"]), balance_changes(doc), rules)
+    claim = claim_at(state, level, today, stored_amount(doc["principal"]), balance_changes(doc),
+                     rules)
     # French in France whatever the client's language, like every document of the branch
     language: Language = "fr" if doc["branch"] == "FR" else doc["client"]["language"]
     channel: Channel = "email" if doc["client"].get("email") else "post"
@@ -261,8 +262,9 @@ def letter_facts(doc: Document, level: Any, claim: Claim, today: date, channel: 
     client = doc["client"]
     return LetterFacts(
         client_name=client["name"], invoice_number=doc["invoice_number"],
-        due_date=day(doc["due_date"]), claim=claim, branch=doc["branch"], kind=client["kind"],
-        issue_date=day(doc["issue_date"]) if doc.get("issue_date") else None,
+        due_date=stored_day(doc["due_date"]), claim=claim, branch=doc["branch"],
+        kind=client["kind"],
+        issue_date=stored_day(doc["issue_date"]) if doc.get("issue_date") else None,
         description=doc.get("description"), sent_on=today, pay_by=deadline,
         client_address=client.get("address"),
         creditor=CreditorFacts(
@@ -280,7 +282,7 @@ def written_off_event(uow: UnitOfWork, doc: Document, version: int, reason: str)
     return DebtWrittenOff(
         branch=doc["branch"], version=version, occurred_at=uow.clock.now(),
         invoice_id=doc["invoice_id"], contract_id=doc["contract_id"], case_id=doc["_id"],
-        member_id=doc["member_id"], amount=money(amount(doc["balance"]), doc), reason=reason,
+        member_id=doc["member_id"], amount=money(stored_amount(doc["balance"]), doc), reason=reason,
         written_off_on=uow.clock.today(),
     )
 
@@ -312,9 +314,9 @@ async def record_balance(uow: UnitOfWork, fact: BalanceFact) -> None:
 
 async def apply_to_case(uow: UnitOfWork, doc: Document, fact: BalanceFact) -> Document:
     """Apply billing's balance to the case; the case as written."""
-    previous = amount(doc["balance"])
+    previous = stored_amount(doc["balance"])
     balance = max(fact.balance, Decimal(0))
-    recovered = amount(doc["recovered_principal"])
+    recovered = stored_amount(doc["recovered_principal"])
     if fact.kind != "credit_note":
         recovered += max(previous - balance, Decimal(0))
     sets: Document = {"balance": str(balance), "billing_version": fact.version,
@@ -333,7 +335,7 @@ async def apply_to_case(uow: UnitOfWork, doc: Document, fact: BalanceFact) -> Do
             entries.append(timeline_entry(uow, "closed", detail="Credited in full: nothing due"))
         else:
             sets["status"] = "recovered"
-            credit = fact.credit if fact.credit is not None else amount(doc.get("credit"))
+            credit = fact.credit if fact.credit is not None else stored_amount(doc.get("credit"))
             claim = last_claim(doc)
             beyond = min(credit, claim.beyond_principal) if claim else Decimal("0.00")
             sets["version"] = doc["version"] + 1
@@ -390,7 +392,7 @@ async def check_plan(uow: UnitOfWork, case_id: str) -> int:
     if doc is None or not doc.get("plan"):
         return 0
     plan = instalments(doc)
-    paid = amount(doc["plan"]["opening_balance"]) - amount(doc["balance"])
+    paid = stored_amount(doc["plan"]["opening_balance"]) - stored_amount(doc["balance"])
     today = uow.clock.today()
     missed = missed_instalment(plan, paid, today)
     if missed is None:
@@ -399,7 +401,7 @@ async def check_plan(uow: UnitOfWork, case_id: str) -> int:
         await uow.db[CASES].update_one({"_id": case_id}, {"$set": {"plan.check_on": check_on}},
                                        session=uow.session)
         return 0
-    resumed = CaseState(doc["branch"], doc["client"]["kind"], day(doc["due_date"]),
+    resumed = CaseState(doc["branch"], doc["client"]["kind"], stored_day(doc["due_date"]),
                         case_state(doc).steps)
     await uow.db[CASES].update_one(
         {"_id": case_id, "status": "paused"},

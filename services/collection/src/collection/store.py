@@ -9,12 +9,12 @@ days ISO dates (``YYYY-MM-DD``, which sort as dates).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
+from smart_shared.codec import stored_amount, stored_day
 from smart_shared.mongo import Document, KnownDocuments, UnitOfWork
 
 from collection.domain import BalanceChange, CaseState, Claim, Instalment, TakenStep
@@ -41,21 +41,13 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
     )
 
 
-def day(value: str) -> date:
-    return date.fromisoformat(value)
-
-
-def amount(value: str | None) -> Decimal:
-    return Decimal(value) if value is not None else Decimal("0.00")
-
-
 def case_state(doc: Document) -> CaseState:
     """The schedule's view of a stored case."""
     return CaseState(
         branch=doc["branch"],
         kind=doc["client"]["kind"],
-        due_date=day(doc["due_date"]),
-        steps=tuple(TakenStep(s["level"], day(s["on"]), s.get("channel", "email"))
+        due_date=stored_day(doc["due_date"]),
+        steps=tuple(TakenStep(s["level"], stored_day(s["on"]), s.get("channel", "email"))
                     for s in doc.get("steps", [])),
         paused=doc["status"] == "paused",
         closed=doc["status"] not in ACTIVE,
@@ -64,7 +56,7 @@ def case_state(doc: Document) -> CaseState:
 
 def balance_changes(doc: Document) -> list[BalanceChange]:
     """Payments and credit notes after the case opened, in billing's order."""
-    return [BalanceChange(day(change["on"]), amount(change["balance"]))
+    return [BalanceChange(stored_day(change["on"]), stored_amount(change["balance"]))
             for change in doc.get("balance_changes", [])]
 
 
@@ -81,13 +73,14 @@ def last_claim(doc: Document) -> Claim | None:
     stored = doc.get("last_claim")
     if not stored:
         return None
-    return Claim(amount(stored["outstanding"]), amount(stored["interest"]),
-                 amount(stored["compensation"]))
+    return Claim(stored_amount(stored["outstanding"]), stored_amount(stored["interest"]),
+                 stored_amount(stored["compensation"]))
 
 
 def instalments(doc: Document) -> list[Instalment]:
     plan = doc.get("plan") or {}
-    return [Instalment(day(i["due_on"]), amount(i["amount"])) for i in plan.get("instalments", [])]
+    return [Instalment(stored_day(i["due_on"]), stored_amount(i["amount"]))
+            for i in plan.get("instalments", [])]
 
 
 def timeline_entry(uow: UnitOfWork, kind: str, **details: Any) -> Document:
