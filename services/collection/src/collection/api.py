@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
-from smart_shared.auth import Principal
+from smart_shared.auth import Principal, visible_or_404
 from smart_shared.codec import stored_amount
 from smart_shared.http import Page, find_page, idempotent
 from smart_shared.links import capability_ident
@@ -34,10 +34,7 @@ CASE_CLOSED = (409, "The case is closed; nothing more can be done")
 
 
 async def _case_in_reach(uow: UnitOfWork, case_id: str, principal: Principal) -> Document:
-    doc = await find_case(uow, case_id)
-    if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
-        raise not_found("Case", case_id)
-    return doc
+    return visible_or_404(principal, await find_case(uow, case_id), "Case", case_id)
 
 
 def _level(level: str) -> str:
@@ -87,9 +84,8 @@ class CaseController(Controller):
     @get("/{case_id:str}", summary="One case with its full timeline")
     async def show_case(self, platform: Platform, principal: Principal,
                         case_id: str) -> CaseView:
-        doc = await platform.db[CASES].find_one({"_id": case_id})
-        if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
-            raise not_found("Case", case_id)
+        doc = visible_or_404(principal, await platform.db[CASES].find_one({"_id": case_id}),
+                             "Case", case_id)
         return case_view(doc)
 
     @get("/{case_id:str}/letters/{level:str}", summary="A letter of the case as PDF, as kept",
@@ -97,9 +93,8 @@ class CaseController(Controller):
     async def letter(self, platform: Platform, principal: Principal, case_id: str,
                      level: str) -> Response[Any]:
         _level(level)
-        doc = await platform.db[CASES].find_one({"_id": case_id})
-        if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
-            raise not_found("Case", case_id)
+        doc = visible_or_404(principal, await platform.db[CASES].find_one({"_id": case_id}),
+                             "Case", case_id)
         return await _letter_response(platform, doc, level)
 
     @post("/{case_id:str}/letters/{level:str}/posted", status_code=200,

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, get, patch, post
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from smart_shared.auth import Principal
+from smart_shared.auth import Principal, visible_or_404
 from smart_shared.events import Event
 from smart_shared.events.catalogue import (
     Activity,
@@ -140,11 +140,7 @@ async def _transaction(platform: Platform, work: Callable[[UnitOfWork], Awaitabl
 
 
 async def _member(uow: UnitOfWork, member_id: str, principal: Principal) -> Member:
-    member = await store.get(uow, member_id)
-    if member is None:
-        raise not_found("Member", member_id)
-    principal.require_member_or_staff(member.member_id, member.branch)
-    return member
+    return visible_or_404(principal, await store.get(uow, member_id), "Member", member_id)
 
 
 def _staff(principal: Principal) -> None:
@@ -225,11 +221,8 @@ class MembersController(Controller):
 
     @get("/{member_id:str}", summary="One member (the member themselves or staff)")
     async def show(self, platform: Platform, principal: Principal, member_id: str) -> Member:
-        member = await store.read(platform.db, member_id)
-        if member is None:
-            raise not_found("Member", member_id)
-        principal.require_member_or_staff(member.member_id, member.branch)
-        return member
+        return visible_or_404(principal, await store.read(platform.db, member_id), "Member",
+                              member_id)
 
     @patch("/{member_id:str}", summary="Change email, address, payout details or activities",
            responses=problems(NOT_NOW))
