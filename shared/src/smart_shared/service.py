@@ -1,7 +1,7 @@
 """The service builder: one call gives a service its Litestar app and FastStream broker, wired.
 
     service = build_service(
-        "billing",
+        "billing", port=8003,              # its own port, unless SMART_SERVICE_PORT says another
         controllers=[InvoiceController],
         handlers=handlers,                 # EventHandlers: the events it consumes
         indexes=create_indexes,            # its own MongoDB indexes
@@ -448,6 +448,7 @@ def refuse_unsafe_start(settings: Settings) -> None:
 def build_service(
     name: str,
     *,
+    port: int | None = None,
     controllers: Sequence[ControllerRouterHandler] = (),
     handlers: EventHandlers | None = None,
     indexes: IndexSetup | None = None,
@@ -460,9 +461,12 @@ def build_service(
     """Build a service: see the module docstring. ``web`` adds Litestar options for an edge
     application (templates, static files, its own plugins and middleware, session and CSRF);
     ``mail_attachments`` gives the mail relay the documents the service's mails attach, by kind
-    (``{"invoice_pdf": read_invoice_pdf}``)."""
+    (``{"invoice_pdf": read_invoice_pdf}``). ``port`` is the service's own, served unless the
+    settings (``SMART_SERVICE_PORT``) name another."""
     settings = settings or Settings(SMART_SERVICE=name)
     settings.service = name
+    if port is not None and "port" not in settings.model_fields_set:
+        settings.port = port
     refuse_unsafe_start(settings)
     setup_tracing(settings)
     return Service(name, controllers, handlers, indexes, jobs, on_start, settings, web,

@@ -47,14 +47,14 @@ async def prepare_documents(platform: Platform) -> None:
     await asyncio.to_thread(load_fonts)
     # the e-invoicing port; locally the labelled simulator of a Peppol access point
     access_point = SimulatedAccessPoint(platform.db)
-    await access_point.start()
+    await access_point.start(platform.settings.peppol_simulator_failing)
     platform.extras["access_point"] = access_point
 
 
 def create_service(settings: Settings | None = None) -> Service:
     """The billing service (tests pass their own isolated settings)."""
     return build_service(
-        "billing",
+        "billing", port=8003,
         controllers=[InvoiceController, ClientInvoiceController, PaymentController,
                      BankStatementController, AccessPointSimulatorController],
         handlers=handlers,

@@ -31,10 +31,10 @@ def payroll_jobs(platform: Platform) -> list[ScheduledJob]:
     return jobs
 
 
-def build(settings: Settings | None = None) -> Service:
+def create_service(settings: Settings | None = None) -> Service:
     """The payroll service (``settings`` from the environment unless given)."""
     return build_service(
-        "payroll",
+        "payroll", port=8004,
         controllers=[SimulationController, SalaryController, PaymentRunController,
                      PaymentStatusReportController],
         handlers=handlers,
@@ -45,5 +45,5 @@ def build(settings: Settings | None = None) -> Service:
     )
 
 
-service = build()
+service = create_service()
 app = service.app
