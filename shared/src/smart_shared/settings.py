@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         8000, alias="SMART_SERVICE_PORT",
         description="Unless set, the service's own port, given once to build_service.")
     home: Path = Field(Path(".local"), alias="SMART_HOME")
+    rule_pack_dir: Path | None = Field(
+        None, alias="SMART_RULE_PACK_DIR",
+        description="A folder of the deployment's own rule packs: one there replaces the "
+        "built-in pack of its id.")
 
     peppol_simulator_failing: bool | None = Field(
         None, alias="SMART_PEPPOL_SIMULATOR_FAILING",

@@ -21,6 +21,7 @@ from billing.api import (
     InvoiceController,
     PaymentController,
 )
+from billing.domain.rules import BillingRules
 from billing.einvoicing import deliver_einvoices
 from billing.handlers import handlers
 from billing.mails import ATTACHMENTS
@@ -63,6 +64,7 @@ def create_service(settings: Settings | None = None) -> Service:
         on_start=prepare_documents,
         settings=settings,
         mail_attachments=ATTACHMENTS,
+        rules={"billing": BillingRules},
     )
 
 

@@ -6,6 +6,7 @@ from smart_shared.service import Service, build_service
 from smart_shared.settings import Settings
 
 from collection.api import CaseController, LetterLinkController, PlanWishController
+from collection.domain.rules import CollectionRules, Creditor
 from collection.handlers import handlers
 from collection.jobs import jobs
 from collection.mails import ATTACHMENTS
@@ -17,7 +18,8 @@ def create_service(settings: Settings | None = None) -> Service:
     return build_service("collection", port=8006, controllers=[CaseController, LetterLinkController,
                                                       PlanWishController],
                          handlers=handlers, indexes=create_indexes, jobs=jobs, settings=settings,
-                         mail_attachments=ATTACHMENTS)
+                         mail_attachments=ATTACHMENTS,
+                         rules={"billing": Creditor, "collection": CollectionRules})
 
 
 service = create_service()

@@ -11,6 +11,7 @@ from contracts.api import (
     ContractController,
     GatewaySimulatorController,
 )
+from contracts.domain import ContractRules
 from contracts.gateway_simulator import SimulatedSocialSecurityGateway
 from contracts.handlers import handlers
 from contracts.jobs import contract_jobs
@@ -34,6 +35,7 @@ def create_service(settings: Settings | None = None) -> Service:
         jobs=contract_jobs,
         on_start=connect_gateway,
         settings=settings,
+        rules={"contracts": ContractRules},
     )
     keep_tokens_out_of_paths(built.app, SIGN_PREFIX)
     return built

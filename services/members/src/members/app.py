@@ -9,6 +9,7 @@ from smart_shared.settings import Settings
 
 from members import identities, store
 from members.api import MembersController
+from members.domain.shares import ShareRules
 from members.handlers import handlers
 from members.login_api import LoginController, StaffController, jwks, start_login
 
@@ -26,7 +27,8 @@ def create_service(settings: Settings | None = None) -> Service:
     service = build_service(
         "members", port=8001,
         controllers=[MembersController, LoginController, StaffController, jwks],
-        handlers=handlers, indexes=create_indexes, on_start=on_start, settings=settings)
+        handlers=handlers, indexes=create_indexes, on_start=on_start, settings=settings,
+        rules={"members": ShareRules})
     return service
 
 

@@ -15,6 +15,7 @@ from payroll.api import (
     SalaryController,
     SimulationController,
 )
+from payroll.domain.rules import PayrollSection
 from payroll.handlers import handlers
 from payroll.mails import ATTACHMENTS
 from payroll.scheduled_runs import ScheduledRuns, salaries_at_risk, watch_salaries_at_risk
@@ -42,6 +43,7 @@ def create_service(settings: Settings | None = None) -> Service:
         indexes=create_indexes,
         settings=settings,
         mail_attachments=ATTACHMENTS,
+        rules={"payroll": PayrollSection},
     )
 
 
