@@ -13,6 +13,8 @@ ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never \
 WORKDIR /src
 COPY pyproject.toml uv.lock ./
 COPY shared shared
+# the test helpers are a workspace member: there for uv to read, never installed (--no-dev)
+COPY testing testing
 COPY services services
 RUN uv sync --frozen --no-dev --no-editable --package smart-${SERVICE}
 

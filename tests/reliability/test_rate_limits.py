@@ -13,7 +13,7 @@ import httpx
 import pytest
 from smart_shared.auth import mint_token
 from smart_shared.service import Service
-from smart_shared.testing import isolated_settings, serving
+from smart_testing import isolated_settings, serving
 
 pytestmark = pytest.mark.integration
 

@@ -31,7 +31,7 @@ from smart_shared.money import Money
 from smart_shared.mongo import connect
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import (
+from smart_testing import (
     CountedConsumer,
     EventWire,
     Mailpit,

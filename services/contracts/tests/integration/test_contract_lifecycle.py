@@ -38,7 +38,7 @@ from smart_shared.events.envelope import read_envelope
 from smart_shared.ids import new_id
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import EventWire, eventually, isolated_settings, serving
+from smart_testing import EventWire, eventually, isolated_settings, serving
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,7 @@ from smart_shared.events import CONTRACTS_TOPIC, Activity, MemberActivated, Payo
 from smart_shared.events.catalogue import MemberContact
 from smart_shared.ids import new_id
 from smart_shared.service import Service
-from smart_shared.testing import (
+from smart_testing import (
     EventWire,
     Mailpit,
     eventually,

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from smart_shared.events import MemberUpdated
 from smart_shared.events.catalogue import MemberContact
-from smart_shared.testing import eventually
+from smart_testing import eventually
 
 from .test_contract_lifecycle import MUSICIAN, PAYOUT, Platform, new_contract, platform
 

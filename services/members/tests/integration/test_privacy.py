@@ -7,7 +7,7 @@ import json
 import pytest
 from members_samples import IBANS, applicant
 from smart_shared.events import MemberErased
-from smart_shared.testing import eventually
+from smart_testing import eventually
 
 pytestmark = pytest.mark.integration
 

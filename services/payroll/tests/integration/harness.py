@@ -37,7 +37,7 @@ from smart_shared.events import (
 from smart_shared.money import Money
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import (
+from smart_testing import (
     CountedConsumer,
     EventWire,
     counted_consumer,
