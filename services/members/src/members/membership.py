@@ -30,23 +30,25 @@ class Register:
 
 
 @dataclass(frozen=True)
-class ChangeDetails:
+class ForMember:
+    """A command about one member, by a caller who must be able to see them."""
+
     principal: Principal
     member_id: str
+
+
+@dataclass(frozen=True)
+class ChangeDetails(ForMember):
     changes: domain.Changes
 
 
 @dataclass(frozen=True)
-class SubscribeShares:
-    principal: Principal
-    member_id: str
+class SubscribeShares(ForMember):
     count: int
 
 
 @dataclass(frozen=True)
-class RecordSharePayment:
-    principal: Principal
-    member_id: str
+class RecordSharePayment(ForMember):
     share_id: str
     amount: PositiveMoney
     paid_on: date | None
@@ -61,20 +63,18 @@ class SharePaymentRecorded:
 
 
 @dataclass(frozen=True)
-class ChangeStatus:
-    principal: Principal
-    member_id: str
+class ChangeStatus(ForMember):
     action: domain.StaffAction
 
 
 @dataclass(frozen=True)
-class Erase:
-    principal: Principal
-    member_id: str
+class Erase(ForMember):
+    pass
 
 
-async def _visible_member(uow: UnitOfWork, principal: Principal, member_id: str) -> Member:
-    return visible_or_404(principal, await store.get(uow, member_id), "Member", member_id)
+async def _visible_member(uow: UnitOfWork, command: ForMember) -> Member:
+    return visible_or_404(command.principal, await store.get(uow, command.member_id), "Member",
+                          command.member_id)
 
 
 async def _keep(uow: UnitOfWork, before: Member, after: Member, event: Event | None) -> Member:
@@ -96,14 +96,14 @@ async def register_applicant(uow: UnitOfWork, command: Register) -> Member:
 
 async def change_details(uow: UnitOfWork, command: ChangeDetails) -> Member:
     """Email, address, payout details or activities → ``MemberUpdated`` when any changed."""
-    member = await _visible_member(uow, command.principal, command.member_id)
+    member = await _visible_member(uow, command)
     changed, event = domain.update(member, command.changes, uow.clock.now())
     return await _keep(uow, member, changed, event)
 
 
 async def subscribe_shares(uow: UnitOfWork, command: SubscribeShares) -> Share:
     """A subscription of shares at the branch's price, unpaid until staff record it."""
-    member = await _visible_member(uow, command.principal, command.member_id)
+    member = await _visible_member(uow, command)
     rules, price = share_rules(member.branch, uow.clock.today())
     share = domain.subscription(new_id(), command.count, price, rules, uow.clock.now())
     subscribed = await _keep(uow, member, domain.subscribe(member, share), None)
@@ -114,7 +114,7 @@ async def record_share_payment(uow: UnitOfWork, command: RecordSharePayment,
                                ) -> SharePaymentRecorded:
     """A share paid; the first paid share activates the member (``MemberActivated`` and the
     activation mail)."""
-    member = await _visible_member(uow, command.principal, command.member_id)
+    member = await _visible_member(uow, command)
     today = uow.clock.today()
     rules, _ = share_rules(member.branch, today)
     paid, activated = domain.record_share_payment(
@@ -129,7 +129,7 @@ async def record_share_payment(uow: UnitOfWork, command: RecordSharePayment,
 
 async def change_status(uow: UnitOfWork, command: ChangeStatus) -> Member:
     """Suspend, reinstate or record the leaving of a member → ``MemberUpdated``."""
-    member = await _visible_member(uow, command.principal, command.member_id)
+    member = await _visible_member(uow, command)
     changed, event = domain.change_status(member, command.action, uow.clock.now())
     return await _keep(uow, member, changed, event)
 
@@ -137,7 +137,7 @@ async def change_status(uow: UnitOfWork, command: ChangeStatus) -> Member:
 async def erase_member(uow: UnitOfWork, command: Erase) -> Member:
     """GDPR erasure: personal data pseudonymised, sent events, mails and login links forgotten
     → ``MemberErased`` (once)."""
-    member = await _visible_member(uow, command.principal, command.member_id)
+    member = await _visible_member(uow, command)
     erased, event = domain.erase(member, uow.clock.now())
     if event is not None:
         await store.save(uow, erased)
