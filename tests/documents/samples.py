@@ -83,7 +83,7 @@ def sample_credit_note(invoice: Invoice, amount: Decimal | None = None) -> Credi
 def sample_letter_pdf(level: str, kind: str, language: str, branch: str = "BE") -> bytes:
     """A dunning letter of a case opened on an unpaid invoice of 1,000 €, sent on 9 March 2026
     by e-mail, as collection prints it."""
-    from collection.cases import letter_facts
+    from collection.dunning import letter_facts
     from collection.documents import letter_pdf
     from collection.domain import Claim, collection_rules, compose_letter
 

@@ -9,13 +9,14 @@ days ISO dates (``YYYY-MM-DD``, which sort as dates).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.codec import stored_amount, stored_day
-from smart_shared.mongo import Document, KnownDocuments, UnitOfWork
+from smart_shared.http import find_page
+from smart_shared.mongo import Database, Document, KnownDocuments, UnitOfWork
 
 from collection.domain import BalanceChange, CaseState, Claim, Instalment, TakenStep
 
@@ -135,3 +136,57 @@ class InvoiceFacts:
 
 async def find_case(uow: UnitOfWork, case_id: str) -> Document | None:
     return await uow.db[CASES].find_one({"_id": case_id}, session=uow.session)
+
+
+async def read_case(db: AsyncDatabase[Document], case_id: str) -> Document | None:
+    """A case read outside a transaction (the API's pages, the mail relay's attachments)."""
+    return await db[CASES].find_one({"_id": case_id})
+
+
+async def case_of_invoice(db: AsyncDatabase[Document], invoice_id: str) -> Document | None:
+    return await db[CASES].find_one({"invoice_id": invoice_id})
+
+
+async def cases_page(database: Database, branch: str, status: str | None, level: str | None,
+                     cursor: str | None, limit: int) -> tuple[list[Document], str | None]:
+    """A page of the branch's cases, by status and level (``"none"``: no step taken yet)."""
+    query: dict[str, Any] = {"branch": branch}
+    if status is not None:
+        query["status"] = status
+    if level is not None:
+        query["level"] = None if level == "none" else level
+    return await find_page(database, CASES, query, cursor, limit)
+
+
+async def note_plan_request(uow: UnitOfWork, invoice_id: str, entry: Document) -> str | None:
+    """Add a client's plan request to the invoice's open case; its id, or None without one."""
+    doc = await uow.db[CASES].find_one_and_update(
+        {"invoice_id": invoice_id, "status": "open"},
+        {"$set": {"plan_requested_on": entry["on"]}, "$push": {"timeline": entry}},
+        session=uow.session)
+    return None if doc is None else str(doc["_id"])
+
+
+async def cases_with_a_step_due(db: AsyncDatabase[Document], today: date,
+                                limit: int) -> list[str]:
+    return await _ids(db, {"status": "open", "next_step_on": {"$lte": today.isoformat()}}, limit)
+
+
+async def plans_to_check(db: AsyncDatabase[Document], today: date, limit: int) -> list[str]:
+    return await _ids(db, {"status": "paused", "plan.check_on": {"$lte": today.isoformat()}},
+                      limit)
+
+
+async def _ids(db: AsyncDatabase[Document], query: Document, limit: int) -> list[str]:
+    return [doc["_id"] async for doc in db[CASES].find(query, {"_id": 1}).limit(limit)]
+
+
+async def waiting_for_staff(uow: UnitOfWork, branch: str) -> tuple[int, int]:
+    """Debts handed over for legal recovery, and letters waiting to be posted, of ``branch``."""
+    handed_over = await uow.db[CASES].count_documents(
+        {"branch": branch, "status": "open", "level": "legal_handover"}, session=uow.session)
+    to_post = await uow.db[CASES].count_documents(
+        {"branch": branch, "timeline": {"$elemMatch": {"kind": "reminder_sent",
+                                                       "posting": "to_be_posted"}}},
+        session=uow.session)
+    return handed_over, to_post

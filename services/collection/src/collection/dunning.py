@@ -1,5 +1,6 @@
 """Use cases of a dunning case: open it, take the schedule's steps, follow payments, pause it
-with a payment plan, write it off. Each runs inside the caller's unit of work."""
+with a payment plan, write it off, record a posted letter, note a client's wish for a plan.
+Each runs inside the caller's unit of work and takes it with one event or command."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from smart_shared.auth import Principal, visible_or_404
 from smart_shared.codec import stored_amount, stored_day
 from smart_shared.events.catalogue import (
     DebtOverdue,
@@ -20,7 +22,7 @@ from smart_shared.ids import new_id
 from smart_shared.mail import send_mail
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
-from smart_shared.problems import conflict, not_found
+from smart_shared.problems import Problem, conflict, invalid, not_found
 from smart_shared.telemetry import current_traceparent, start_linked_trace
 
 from collection.domain import (
@@ -40,6 +42,7 @@ from collection.domain import (
     first_unkept,
     missed_instalment,
     pay_by,
+    plan_errors,
     planned_step,
     rate_on,
     step_due,
@@ -53,8 +56,10 @@ from collection.store import (
     balance_changes,
     case_state,
     claim_document,
+    find_case,
     instalments,
     last_claim,
+    note_plan_request,
     timeline_entry,
 )
 
@@ -366,8 +371,56 @@ def require_active(doc: Document) -> None:
         raise conflict("Case closed", f"The case is {doc['status']}; nothing more can be done")
 
 
-async def agree_plan(uow: UnitOfWork, doc: Document, plan: list[Instalment]) -> None:
-    """Pause the schedule while the client pays by instalments (checked beforehand)."""
+@dataclass(frozen=True)
+class ForCase:
+    """A command of staff about one case, which they must be able to see."""
+
+    principal: Principal
+    case_id: str
+
+
+@dataclass(frozen=True)
+class AgreePlan(ForCase):
+    plan: list[Instalment]
+    currencies: frozenset[str]
+
+
+@dataclass(frozen=True)
+class WriteOff(ForCase):
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordPosting(ForCase):
+    level: str
+
+
+@dataclass(frozen=True)
+class AskForPlan:
+    """A client's wish for a payment plan, from the link of their invoice."""
+
+    invoice_id: str
+    instalments: int
+    message: str | None
+
+
+async def case_in_reach(uow: UnitOfWork, command: ForCase) -> Document:
+    """The case, if the caller may see it (else the 404 of an unknown case)."""
+    return visible_or_404(command.principal, await find_case(uow, command.case_id), "Case",
+                          command.case_id)
+
+
+async def agree_payment_plan(uow: UnitOfWork, command: AgreePlan) -> Document:
+    """Pause the schedule while the client pays by instalments; the case as it now is."""
+    doc = await case_in_reach(uow, command)
+    if command.currencies != {doc["currency"]}:
+        raise invalid("instalments", f"amounts must be in {doc['currency']}")
+    plan = command.plan
+    errors = plan_errors(plan, stored_amount(doc["balance"]), uow.clock.today())
+    if errors:
+        detail = "; ".join(f"{field}: {message}" for field, message in errors)
+        raise Problem(400, "Invalid payment plan", detail, "validation",
+                      errors=[{"field": f, "message": m} for f, m in errors])
     require_active(doc)
     stored = {
         "instalments": [{"due_on": i.due_on.isoformat(), "amount": str(i.amount)} for i in plan],
@@ -384,6 +437,7 @@ async def agree_plan(uow: UnitOfWork, doc: Document, plan: list[Instalment]) -> 
              amounts={"total": doc["balance"]})}},
         session=uow.session,
     )
+    return await case_in_reach(uow, command)
 
 
 async def check_plan(uow: UnitOfWork, case_id: str) -> int:
@@ -415,8 +469,11 @@ async def check_plan(uow: UnitOfWork, case_id: str) -> int:
     return 1
 
 
-async def write_off(uow: UnitOfWork, doc: Document, reason: str, by: str) -> None:
-    """Abandon the debt: the fund absorbs the loss and billing credits the invoice."""
+async def write_debt_off(uow: UnitOfWork, command: WriteOff) -> Document:
+    """Abandon the debt: the fund absorbs the loss and billing credits the invoice; the case as
+    it now is."""
+    doc = await case_in_reach(uow, command)
+    reason, by = command.reason, command.principal.sub
     require_active(doc)
     version = doc["version"] + 1
     uow.publish(written_off_event(uow, doc, version, reason))
@@ -428,10 +485,14 @@ async def write_off(uow: UnitOfWork, doc: Document, reason: str, by: str) -> Non
                                               amounts={"principal": doc["balance"]})}},
         session=uow.session,
     )
+    return await case_in_reach(uow, command)
 
 
-async def mark_posted(uow: UnitOfWork, doc: Document, level: str, by: str) -> None:
-    """Record that staff posted the letter of ``level`` to a client without an e-mail address."""
+async def record_posting(uow: UnitOfWork, command: RecordPosting) -> Document:
+    """Record that staff posted the letter of ``level`` to a client without an e-mail address;
+    the case as it now is."""
+    doc = await case_in_reach(uow, command)
+    level, by = command.level, command.principal.sub
     index = next((i for i, e in enumerate(doc.get("timeline", []))
                   if e.get("kind") == "reminder_sent" and e.get("level") == level), None)
     if index is None:
@@ -454,3 +515,16 @@ async def mark_posted(uow: UnitOfWork, doc: Document, level: str, by: str) -> No
                                               detail=f"Posted by {by}")}},
         session=uow.session,
     )
+    return await case_in_reach(uow, command)
+
+
+async def ask_for_plan(uow: UnitOfWork, command: AskForPlan) -> str:
+    """Note a client's wish for a payment plan on the invoice's open case, for staff to decide;
+    the case's id."""
+    entry = timeline_entry(uow, "plan_requested", detail=command.message,
+                           amounts={"instalments": str(command.instalments)})
+    case_id = await note_plan_request(uow, command.invoice_id, entry)
+    if case_id is None:
+        raise Problem(409, "No open case", "This invoice has no dunning case to plan payments "
+                      "for", "no-open-case")
+    return case_id
