@@ -25,6 +25,7 @@ from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.problems import Problem, conflict, invalid, not_found
 from smart_shared.telemetry import current_traceparent, start_linked_trace
 
+from collection import store
 from collection.domain import (
     CaseState,
     Claim,
@@ -51,15 +52,12 @@ from collection.domain.rules import Channel
 from collection.mails import letter_mail
 from collection.store import (
     ACTIVE,
-    CASES,
     InvoiceFacts,
     balance_changes,
     case_state,
     claim_document,
-    find_case,
     instalments,
     last_claim,
-    note_plan_request,
     timeline_entry,
 )
 
@@ -165,7 +163,7 @@ async def open_case(uow: UnitOfWork, event: DebtOverdue) -> None:
             f"{balance} {event.outstanding.currency} outstanding"))],
     }
     doc["next_step_on"] = next_step_on(case_state(doc), rules_for(doc))
-    await uow.db[CASES].insert_one(doc, session=uow.session)
+    await store.insert_case(uow, doc)
     known.case_written(doc)
 
 
@@ -174,7 +172,7 @@ async def open_case(uow: UnitOfWork, event: DebtOverdue) -> None:
 
 async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
     """Take the schedule's step due today for an open case; 1 if a step was taken."""
-    doc = await uow.db[CASES].find_one({"_id": case_id, "status": "open"}, session=uow.session)
+    doc = await store.find_case(uow, case_id, status="open")
     if doc is None:
         return 0
     today = uow.clock.today()
@@ -184,8 +182,7 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
     if level is None:
         planned = next_step_on(state, rules)
         if planned != doc.get("next_step_on"):
-            await uow.db[CASES].update_one({"_id": case_id}, {"$set": {"next_step_on": planned}},
-                                           session=uow.session)
+            await store.set_case_fields(uow, case_id, {"next_step_on": planned})
         return 0
     claim = claim_at(state, level, today, stored_amount(doc["principal"]), balance_changes(doc),
                      rules)
@@ -231,14 +228,8 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
                            closed_on=today.isoformat())
             entries.append(timeline_entry(uow, "written_off", detail=reason,
                                           amounts={"principal": doc["balance"]}))
-    result = await uow.db[CASES].update_one(
-        {"_id": case_id, "version": doc["version"], "status": "open"},
-        {"$set": changes, "$push": {"steps": {"level": level, "on": today.isoformat(),
-                                              "channel": channel},
-                                    "timeline": {"$each": entries}}},
-        session=uow.session,
-    )
-    if result.modified_count != 1:
+    step = {"level": level, "on": today.isoformat(), "channel": channel}
+    if not await store.record_step(uow, doc, changes, step, entries):
         raise RuntimeError(f"case {case_id} changed while its step was taken")
     return 1
 
@@ -354,11 +345,7 @@ async def apply_to_case(uow: UnitOfWork, doc: Document, fact: BalanceFact) -> Do
                 "principal": str(recovered), "beyond_principal": str(beyond)}))
     change = {"version": fact.version, "on": fact.on.isoformat(), "balance": str(balance),
               "kind": fact.kind}
-    await uow.db[CASES].update_one(
-        {"_id": doc["_id"]},
-        {"$set": sets, "$push": {"balance_changes": change, "timeline": {"$each": entries}}},
-        session=uow.session,
-    )
+    await store.record_balance_change(uow, doc["_id"], sets, change, entries)
     return {**doc, **sets, "balance_changes": [*doc.get("balance_changes", []), change],
             "timeline": [*doc.get("timeline", []), *entries]}
 
@@ -406,8 +393,8 @@ class AskForPlan:
 
 async def case_in_reach(uow: UnitOfWork, command: ForCase) -> Document:
     """The case, if the caller may see it (else the 404 of an unknown case)."""
-    return visible_or_404(command.principal, await find_case(uow, command.case_id), "Case",
-                          command.case_id)
+    return visible_or_404(command.principal, await store.find_case(uow, command.case_id),
+                          "Case", command.case_id)
 
 
 async def agree_payment_plan(uow: UnitOfWork, command: AgreePlan) -> Document:
@@ -429,20 +416,16 @@ async def agree_payment_plan(uow: UnitOfWork, command: AgreePlan) -> Document:
         "status": "running",
         "check_on": (plan[0].due_on + timedelta(days=1)).isoformat(),
     }
-    await uow.db[CASES].update_one(
-        {"_id": doc["_id"]},
-        {"$set": {"status": "paused", "plan": stored},
-         "$push": {"timeline": timeline_entry(uow, "payment_plan", detail=(
-             f"{len(plan)} instalments agreed, last on {plan[-1].due_on.isoformat()}"),
-             amounts={"total": doc["balance"]})}},
-        session=uow.session,
-    )
+    await store.pause_for_plan(uow, doc["_id"], stored, timeline_entry(
+        uow, "payment_plan", detail=(
+            f"{len(plan)} instalments agreed, last on {plan[-1].due_on.isoformat()}"),
+        amounts={"total": doc["balance"]}))
     return await case_in_reach(uow, command)
 
 
 async def check_plan(uow: UnitOfWork, case_id: str) -> int:
     """Resume the schedule when an instalment was missed; 1 if it was resumed."""
-    doc = await uow.db[CASES].find_one({"_id": case_id, "status": "paused"}, session=uow.session)
+    doc = await store.find_case(uow, case_id, status="paused")
     if doc is None or not doc.get("plan"):
         return 0
     plan = instalments(doc)
@@ -452,20 +435,15 @@ async def check_plan(uow: UnitOfWork, case_id: str) -> int:
     if missed is None:
         unkept = first_unkept(plan, paid)
         check_on = (unkept.due_on + timedelta(days=1)).isoformat() if unkept else None
-        await uow.db[CASES].update_one({"_id": case_id}, {"$set": {"plan.check_on": check_on}},
-                                       session=uow.session)
+        await store.set_case_fields(uow, case_id, {"plan.check_on": check_on})
         return 0
     resumed = CaseState(doc["branch"], doc["client"]["kind"], stored_day(doc["due_date"]),
                         case_state(doc).steps)
-    await uow.db[CASES].update_one(
-        {"_id": case_id, "status": "paused"},
-        {"$set": {"status": "open", "plan.status": "missed", "plan.check_on": None,
-                  "next_step_on": next_step_on(resumed, rules_for(doc))},
-         "$push": {"timeline": timeline_entry(uow, "payment_plan_missed", detail=(
-             f"Instalment of {missed.amount} due on {missed.due_on.isoformat()} not paid "
-             f"(paid {paid} since the plan began): the schedule resumes"))}},
-        session=uow.session,
-    )
+    await store.resume_after_missed_plan(
+        uow, case_id, next_step_on(resumed, rules_for(doc)),
+        timeline_entry(uow, "payment_plan_missed", detail=(
+            f"Instalment of {missed.amount} due on {missed.due_on.isoformat()} not paid "
+            f"(paid {paid} since the plan began): the schedule resumes")))
     return 1
 
 
@@ -477,14 +455,8 @@ async def write_debt_off(uow: UnitOfWork, command: WriteOff) -> Document:
     require_active(doc)
     version = doc["version"] + 1
     uow.publish(written_off_event(uow, doc, version, reason))
-    await uow.db[CASES].update_one(
-        {"_id": doc["_id"], "status": doc["status"]},
-        {"$set": {"status": "written_off", "version": version, "next_step_on": None,
-                  "closed_on": uow.clock.today().isoformat()},
-         "$push": {"timeline": timeline_entry(uow, "written_off", detail=f"{reason} (by {by})",
-                                              amounts={"principal": doc["balance"]})}},
-        session=uow.session,
-    )
+    await store.close_written_off(uow, doc, version, uow.clock.today(), timeline_entry(
+        uow, "written_off", detail=f"{reason} (by {by})", amounts={"principal": doc["balance"]}))
     return await case_in_reach(uow, command)
 
 
@@ -502,19 +474,8 @@ async def record_posting(uow: UnitOfWork, command: RecordPosting) -> Document:
         raise conflict("Letter not to be posted",
                        f"The {level} letter was {'posted' if entry.get('posting') else 'e-mailed'}"
                        "; nothing to post")
-    today = uow.clock.today().isoformat()
-    # one update cannot both change an entry of the timeline and add one to it
-    await uow.db[CASES].update_one(
-        {"_id": doc["_id"], f"timeline.{index}.posting": "to_be_posted"},
-        {"$set": {f"timeline.{index}.posting": "posted", f"timeline.{index}.posted_on": today}},
-        session=uow.session,
-    )
-    await uow.db[CASES].update_one(
-        {"_id": doc["_id"]},
-        {"$push": {"timeline": timeline_entry(uow, "letter_posted", level=level,
-                                              detail=f"Posted by {by}")}},
-        session=uow.session,
-    )
+    await store.mark_letter_posted(uow, doc["_id"], index, uow.clock.today(), timeline_entry(
+        uow, "letter_posted", level=level, detail=f"Posted by {by}"))
     return await case_in_reach(uow, command)
 
 
@@ -523,7 +484,7 @@ async def ask_for_plan(uow: UnitOfWork, command: AskForPlan) -> str:
     the case's id."""
     entry = timeline_entry(uow, "plan_requested", detail=command.message,
                            amounts={"instalments": str(command.instalments)})
-    case_id = await note_plan_request(uow, command.invoice_id, entry)
+    case_id = await store.note_plan_request(uow, command.invoice_id, entry)
     if case_id is None:
         raise Problem(409, "No open case", "This invoice has no dunning case to plan payments "
                       "for", "no-open-case")

@@ -134,8 +134,84 @@ class InvoiceFacts:
             )
 
 
-async def find_case(uow: UnitOfWork, case_id: str) -> Document | None:
-    return await uow.db[CASES].find_one({"_id": case_id}, session=uow.session)
+async def find_case(uow: UnitOfWork, case_id: str, status: str | None = None,
+                    ) -> Document | None:
+    """The case, in the unit of work (only when it has ``status``, if given)."""
+    query: Document = {"_id": case_id} if status is None else {"_id": case_id, "status": status}
+    return await uow.db[CASES].find_one(query, session=uow.session)
+
+
+async def insert_case(uow: UnitOfWork, doc: Document) -> None:
+    await uow.db[CASES].insert_one(doc, session=uow.session)
+
+
+async def set_case_fields(uow: UnitOfWork, case_id: str, fields: Document) -> None:
+    """Fields that follow from the case itself (the next step's day, the plan's next check)."""
+    await uow.db[CASES].update_one({"_id": case_id}, {"$set": fields}, session=uow.session)
+
+
+async def record_step(uow: UnitOfWork, doc: Document, changes: Document, step: Document,
+                      entries: list[Document]) -> bool:
+    """A step taken on the open case as read (its version); False if it changed meanwhile."""
+    result = await uow.db[CASES].update_one(
+        {"_id": doc["_id"], "version": doc["version"], "status": "open"},
+        {"$set": changes, "$push": {"steps": step, "timeline": {"$each": entries}}},
+        session=uow.session,
+    )
+    return bool(result.modified_count == 1)
+
+
+async def record_balance_change(uow: UnitOfWork, case_id: str, sets: Document, change: Document,
+                                entries: list[Document]) -> None:
+    await uow.db[CASES].update_one(
+        {"_id": case_id},
+        {"$set": sets, "$push": {"balance_changes": change, "timeline": {"$each": entries}}},
+        session=uow.session,
+    )
+
+
+async def pause_for_plan(uow: UnitOfWork, case_id: str, plan: Document, entry: Document) -> None:
+    await uow.db[CASES].update_one(
+        {"_id": case_id},
+        {"$set": {"status": "paused", "plan": plan}, "$push": {"timeline": entry}},
+        session=uow.session,
+    )
+
+
+async def resume_after_missed_plan(uow: UnitOfWork, case_id: str, next_step_on: str | None,
+                                   entry: Document) -> None:
+    await uow.db[CASES].update_one(
+        {"_id": case_id, "status": "paused"},
+        {"$set": {"status": "open", "plan.status": "missed", "plan.check_on": None,
+                  "next_step_on": next_step_on},
+         "$push": {"timeline": entry}},
+        session=uow.session,
+    )
+
+
+async def close_written_off(uow: UnitOfWork, doc: Document, version: int, today: date,
+                            entry: Document) -> None:
+    await uow.db[CASES].update_one(
+        {"_id": doc["_id"], "status": doc["status"]},
+        {"$set": {"status": "written_off", "version": version, "next_step_on": None,
+                  "closed_on": today.isoformat()},
+         "$push": {"timeline": entry}},
+        session=uow.session,
+    )
+
+
+async def mark_letter_posted(uow: UnitOfWork, case_id: str, index: int, today: date,
+                             entry: Document) -> None:
+    """The letter at ``timeline[index]`` posted, and the posting added to the timeline."""
+    # one update cannot both change an entry of the timeline and add one to it
+    await uow.db[CASES].update_one(
+        {"_id": case_id, f"timeline.{index}.posting": "to_be_posted"},
+        {"$set": {f"timeline.{index}.posting": "posted",
+                  f"timeline.{index}.posted_on": today.isoformat()}},
+        session=uow.session,
+    )
+    await uow.db[CASES].update_one({"_id": case_id}, {"$push": {"timeline": entry}},
+                                   session=uow.session)
 
 
 async def read_case(db: AsyncDatabase[Document], case_id: str) -> Document | None:
