@@ -49,8 +49,8 @@ logs:
 	$(SMARTCTL) logs
 
 lint:
-	$(VENV)/ruff check shared services tests
-	$(VENV)/mypy shared/src services/*/src
+	$(VENV)/ruff check shared testing services tests
+	$(VENV)/mypy shared/src testing/src services/*/src
 
 schemas:
 	$(VENV)/smart schemas --out docs/events

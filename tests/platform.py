@@ -20,7 +20,7 @@ from pathlib import Path
 
 from smart_shared.clock import SharedClock
 from smart_shared.mongo import connect
-from smart_shared.testing import forget_deployment, free_port, unique_name
+from smart_testing import forget_deployment, free_port, unique_name
 
 SERVICES = ("members", "contracts", "billing", "payroll", "fund", "collection")
 LOCAL_PORTS = {name: 8001 + n for n, name in enumerate(SERVICES)}

@@ -89,9 +89,9 @@ def sample_credit_note(invoice: Invoice, amount: Decimal | None = None) -> Credi
 def sample_letter_pdf(level: str, kind: str, language: str, branch: str = "BE") -> bytes:
     """A dunning letter of a case opened on an unpaid invoice of 1,000 €, sent on 9 March 2026
     by e-mail, as collection prints it."""
-    from collection.cases import letter_facts
     from collection.documents import letter_pdf
     from collection.domain import Claim, collection_rules, compose_letter
+    from collection.dunning import letter_facts
 
     sent_on = date(2026, 3, 9)
     case = {"_id": "case-sample", "branch": branch, "member_id": "member-sample",

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from smart_shared.testing import Infrastructure, Mailpit
+from smart_testing import Infrastructure, Mailpit
 
 from tests.platform import PlatformProcesses, private_platform
 

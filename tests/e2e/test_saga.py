@@ -29,8 +29,8 @@ from smart_shared.auth import mint_token
 from smart_shared.money import Money
 from smart_shared.rulepacks import rule_pack
 from smart_shared.settings import Settings
-from smart_shared.testing import Mailpit
 from smart_shared.traces import read_spans, services_in, spans_of, trace_ids_for
+from smart_testing import Mailpit
 
 from tests.demo.logins import login_links, render_links
 from tests.demo.scenario import (

@@ -177,7 +177,7 @@ async def service_side(options: argparse.Namespace) -> dict[str, Any]:
 
 async def minimal_side(options: argparse.Namespace) -> dict[str, Any]:
     from smart_shared.mongo import connect
-    from smart_shared.testing import free_port
+    from smart_testing import free_port
 
     mongo_uri = os.environ.get("MONGODB_URI", DEFAULT_MONGO)
     database = f"bench_minimal_{os.urandom(4).hex()}"

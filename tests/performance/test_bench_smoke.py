@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from smart_shared.testing import Infrastructure
+from smart_testing import Infrastructure
 
 from tests.performance.bench import HOPS, amain, invariants_hold, parse
 from tests.platform import SERVICES

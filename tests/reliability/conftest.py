@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from smart_shared.testing import Infrastructure
+from smart_testing import Infrastructure
 
 from tests.platform import PlatformProcesses, private_platform
 from tests.reliability.saga import Saga, Tally

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from smart_shared.testing import free_port
+from smart_testing import free_port
 
 from tests.platform import PlatformProcesses, private_platform
 from tests.reliability.checks import assert_saga_completed

@@ -4,6 +4,7 @@ and MongoDB, a low limit so the test is short)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -12,7 +13,7 @@ import httpx
 import pytest
 from smart_shared.auth import mint_token
 from smart_shared.service import Service
-from smart_shared.testing import isolated_settings, serving
+from smart_testing import isolated_settings, serving
 
 pytestmark = pytest.mark.integration
 
@@ -26,17 +27,8 @@ PUBLIC_ENDPOINTS = [
 
 def _build(name: str) -> Service:
     settings = isolated_settings(name, SMART_PUBLIC_RATE_PER_MINUTE=6, SMART_PUBLIC_BURST=BURST)
-    if name == "members":
-        from members.app import create_service
-
-        return create_service(settings)
-    if name == "contracts":
-        from contracts.app import build as build_contracts
-
-        return build_contracts(settings)
-    from billing.app import create_service as create_billing
-
-    return create_billing(settings)
+    app: Any = importlib.import_module(f"{name}.app")
+    return app.create_service(settings)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from playwright.sync_api import (
 )
 from smart_shared.auth import mint_token
 from smart_shared.settings import Settings
-from smart_shared.testing import Infrastructure, Mailpit, eventually
+from smart_testing import Infrastructure, Mailpit, eventually
 
 from tests.platform import PlatformProcesses, private_platform, start_portal
 

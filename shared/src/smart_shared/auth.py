@@ -11,19 +11,33 @@ tests) is accepted only in ``SMART_ENV=local``. Tokens without an expiry, with a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import jwt
 from litestar import Request
 
 from smart_shared.keys import TokenKeys
-from smart_shared.problems import Problem, forbidden
+from smart_shared.problems import Problem, forbidden, not_found
 from smart_shared.settings import Settings
 
 Role = Literal["member", "staff", "admin", "service"]
+
+
+class Owned(Protocol):
+    """A record kept for one member of one branch."""
+
+    @property
+    def member_id(self) -> str | None: ...
+
+    @property
+    def branch(self) -> str: ...
+
+
+Found = TypeVar("Found", bound="Mapping[str, Any] | Owned")
 ROLES: tuple[Role, ...] = ("member", "staff", "admin", "service")
 
 
@@ -57,9 +71,26 @@ class Principal:
             raise forbidden("A member may only see and change their own data")
 
     def sees(self, member_id: str | None, branch: str) -> bool:
+        """A member sees their own records; staff, admins and services their branch's."""
         if branch != self.branch:
             return False
         return self.role != "member" or (member_id is not None and member_id == self.member_id)
+
+
+
+def visible_or_404(principal: Principal, found: Found | None, what: str, ident: str) -> Found:
+    """``found`` (a stored document or a model with ``member_id`` and ``branch``) if it exists
+    and the caller may see it; otherwise the 404 of an unknown id, so that an answer never tells
+    a caller that a record they may not see exists."""
+    if found is None:
+        raise not_found(what, ident)
+    if isinstance(found, Mapping):
+        member_id, branch = found.get("member_id"), found["branch"]
+    else:
+        member_id, branch = found.member_id, found.branch
+    if not principal.sees(member_id, branch):
+        raise not_found(what, ident)
+    return found
 
 
 def _key(settings: Settings, for_signing: bool) -> Any:

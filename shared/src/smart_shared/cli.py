@@ -109,35 +109,32 @@ async def cmd_dlq(args: argparse.Namespace) -> None:
                       or header_map(r.headers or []).get("ce_id") == args.event_id]
             if args.event_id and not chosen:
                 raise CommandError(f"no pending dead letter {args.event_id} in {queue.topic}")
-            # sent before marked: a crash in between sends them again, and the inboxes drop
-            # the copies
-            await _replay(settings, args.topic, chosen)
-            await queue.mark_replayed(chosen)
+            await _replay(settings, queue, args.topic, chosen)
             print(f"replayed {len(chosen)} dead letter(s) to {args.topic}")
     except UnknownTopic as missing:
         raise CommandError(f"there is no topic {missing} on {settings.kafka_bootstrap_servers}"
                            ) from None
 
 
-async def _replay(settings: Settings, topic: str, records: list[Any]) -> None:
-    """Send each dead letter back to the topic it died on, with its original headers."""
+async def _replay(settings: Settings, queue: Any, topic: str, records: list[Any]) -> None:
+    """Replay ``records`` through a producer of this command's own."""
     from aiokafka import AIOKafkaProducer
 
-    from smart_shared.deadletters import original_headers
-    from smart_shared.events import header_map
+    from smart_shared.deadletters import replay
 
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True,
         acks="all", **settings.kafka_security(),
     )
+
+    async def send(value: bytes | None, to: str, key: bytes | None,
+                   headers: dict[str, str]) -> None:
+        await producer.send_and_wait(to, value, key=key,
+                                     headers=[(k, v.encode()) for k, v in headers.items()])
+
     await producer.start()
     try:
-        for record in records:
-            headers = header_map(record.headers or [])
-            await producer.send_and_wait(
-                headers.get("dlq_original_topic", topic), record.value, key=record.key,
-                headers=[(k, v.encode()) for k, v in original_headers(headers).items()],
-            )
+        await replay(queue, records, topic, send)
     finally:
         await producer.stop()
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from smart_shared.events import header_map
 from smart_shared.metrics import EVENTS_FAILED
 
 if TYPE_CHECKING:
@@ -183,6 +184,17 @@ class DeadLetterQueue:
             offsets[tp] = (committed, metadata)
         await self._consumer.commit(offsets)
 
+
+
+async def replay(queue: DeadLetterQueue, records: list[Any], topic: str, send: Send) -> None:
+    """Send each dead letter of ``queue`` back to the topic it died on (``topic`` when it does
+    not say), with its original headers, then mark them replayed."""
+    for record in records:
+        headers = header_map(record.headers or [])
+        await send(record.value, headers.get("dlq_original_topic", topic), record.key,
+                   original_headers(headers))
+    # sent before marked: a crash in between sends them again, and the inboxes drop the copies
+    await queue.mark_replayed(records)
 
 def _offsets(metadata: str) -> set[int]:
     return {int(part) for part in (metadata or "").split(",") if part.strip().isdigit()}

@@ -17,7 +17,7 @@ from litestar import Controller, get, post
 from pydantic import BaseModel
 
 from smart_shared.auth import Principal
-from smart_shared.deadletters import DeadLetterQueue, UnknownTopic, original_headers
+from smart_shared.deadletters import DeadLetterQueue, UnknownTopic, replay
 from smart_shared.events import header_map
 from smart_shared.openapi import problems
 from smart_shared.problems import Problem
@@ -109,12 +109,9 @@ def dead_letter_controller(service: str, topics: Sequence[str]) -> type[Controll
                                   f"No dead letter {event_id} waits for a replay here",
                                   "dead-letter-unknown")
                 topic, queue, record, letter = chosen
-                headers = header_map(record.headers or [])
-                # sent before marked: a crash in between sends it again, the inboxes drop it
-                await platform.broker.publish(
-                    record.value, headers.get("dlq_original_topic", settings.topic(topic)),
-                    key=record.key, headers=original_headers(headers))
-                await queue.mark_replayed([record])
+                await replay(queue, [record], settings.topic(topic),
+                             lambda value, to, key, headers: platform.broker.publish(
+                                 value, to, key=key, headers=headers))
             return letter
 
     return DeadLetterController

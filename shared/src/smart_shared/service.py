@@ -1,7 +1,7 @@
 """The service builder: one call gives a service its Litestar app and FastStream broker, wired.
 
     service = build_service(
-        "billing",
+        "billing", port=8003,              # its own port, unless SMART_SERVICE_PORT says another
         controllers=[InvoiceController],
         handlers=handlers,                 # EventHandlers: the events it consumes
         indexes=create_indexes,            # its own MongoDB indexes
@@ -38,6 +38,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ControllerRouterHandler
+from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from smart_shared.auth import current_principal, has_valid_token, token_keys_of
@@ -47,12 +48,14 @@ from smart_shared.deadletters import DeadLetters
 from smart_shared.events import TOPICS
 from smart_shared.guards import TokenBuckets, rate_limit, request_guard
 from smart_shared.mail import AttachmentSource, MailRelay, SmtpSender, create_mail_indexes
+from smart_shared.mail.render import MailRules
 from smart_shared.metrics import settle_heap, watch_garbage_collector
 from smart_shared.mongo import Database, Document, connect
 from smart_shared.openapi import TEXT, describe_operations, problems, security_schemes
 from smart_shared.outbox import OutboxRelay
 from smart_shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
 from smart_shared.replica import Incarnation, end_predecessor_transactions
+from smart_shared.rulepacks import check_rule_packs, use_deployment_packs
 from smart_shared.scheduler import ScheduledJob, Scheduler
 from smart_shared.settings import Settings
 from smart_shared.telemetry import setup_logging, setup_tracing
@@ -448,6 +451,7 @@ def refuse_unsafe_start(settings: Settings) -> None:
 def build_service(
     name: str,
     *,
+    port: int | None = None,
     controllers: Sequence[ControllerRouterHandler] = (),
     handlers: EventHandlers | None = None,
     indexes: IndexSetup | None = None,
@@ -456,13 +460,21 @@ def build_service(
     settings: Settings | None = None,
     web: Mapping[str, Any] | None = None,
     mail_attachments: Mapping[str, AttachmentSource] | None = None,
+    rules: Mapping[str, type[BaseModel]] | None = None,
 ) -> Service:
     """Build a service: see the module docstring. ``web`` adds Litestar options for an edge
     application (templates, static files, its own plugins and middleware, session and CSRF);
     ``mail_attachments`` gives the mail relay the documents the service's mails attach, by kind
-    (``{"invoice_pdf": read_invoice_pdf}``)."""
+    (``{"invoice_pdf": read_invoice_pdf}``). ``port`` is the service's own, served unless the
+    settings (``SMART_SERVICE_PORT``) name another. ``rules`` maps each rule-pack section the
+    service reads to its model (``{"billing": BillingRules}``): the packs of the branches it
+    serves are validated here, so a bad pack stops the start (``RulePackInvalid``)."""
     settings = settings or Settings(SMART_SERVICE=name)
     settings.service = name
+    if port is not None and "port" not in settings.model_fields_set:
+        settings.port = port
+    use_deployment_packs(settings.rule_pack_dir)
+    check_rule_packs(settings.branches, {"mail": MailRules, **(rules or {})})
     refuse_unsafe_start(settings)
     setup_tracing(settings)
     return Service(name, controllers, handlers, indexes, jobs, on_start, settings, web,

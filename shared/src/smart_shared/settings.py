@@ -45,8 +45,23 @@ class Settings(BaseSettings):
     )
     deployment: str = Field("local", alias="SMART_DEPLOYMENT")
     host: str = Field("127.0.0.1", alias="SMART_SERVICE_HOST")
-    port: int = Field(8000, alias="SMART_SERVICE_PORT")
+    port: int = Field(
+        8000, alias="SMART_SERVICE_PORT",
+        description="Unless set, the service's own port, given once to build_service.")
     home: Path = Field(Path(".local"), alias="SMART_HOME")
+    rule_pack_dir: Path | None = Field(
+        None, alias="SMART_RULE_PACK_DIR",
+        description="A folder of the deployment's own rule packs: one there replaces the "
+        "built-in pack of its id.")
+
+    peppol_simulator_failing: bool | None = Field(
+        None, alias="SMART_PEPPOL_SIMULATOR_FAILING",
+        description="Set: the simulated Peppol access point fails (or answers) for every branch "
+        "from the start.")
+    declaration_simulator_failing: bool | None = Field(
+        None, alias="SMART_DECLARATION_SIMULATOR_FAILING",
+        description="Set: the simulated social-security gateway fails (or answers) for every "
+        "branch from the start.")
 
     mongodb_uri: str = Field(
         "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true", alias="MONGODB_URI"

@@ -5,7 +5,6 @@ database so that its replicas agree, and the staff endpoint that switches it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 from litestar import Controller, get, put
@@ -18,18 +17,16 @@ from smart_shared.service import Platform
 
 
 class SimulatedOutage:
-    """A simulator's outage switch: ``env`` (e.g. ``SMART_PEPPOL_SIMULATOR_FAILING=true``) sets
+    """A simulator's outage switch: a setting (e.g. ``SMART_PEPPOL_SIMULATOR_FAILING=true``) sets
     it for every branch at start; staff switch it for their branch."""
 
-    def __init__(self, db: AsyncDatabase[Document], collection: str, env: str) -> None:
+    def __init__(self, db: AsyncDatabase[Document], collection: str) -> None:
         self._settings = db[collection]
-        self._env = env
 
-    async def start(self) -> None:
-        """Apply the environment variable when it is set."""
-        wanted = os.environ.get(self._env)
-        if wanted is not None:
-            await self.set_failing(wanted.strip().lower() in ("1", "true", "yes"))
+    async def start(self, failing: bool | None = None) -> None:
+        """Apply the deployment's setting, when it has one, to every branch."""
+        if failing is not None:
+            await self.set_failing(failing)
 
     async def is_failing(self, *branches: str) -> bool:
         """Whether the simulated system fails for any of ``branches``: switched for all

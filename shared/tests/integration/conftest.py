@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from smart_shared.settings import Settings
-from smart_shared.testing import Infrastructure, forget_deployment, unique_name
+from smart_testing import Infrastructure, forget_deployment, unique_name
 
 sys.path.insert(0, str(Path(__file__).parent))
 

@@ -11,7 +11,7 @@ from smart_shared.consumer import EventHandlers
 from smart_shared.events import Event, MemberErased
 from smart_shared.ids import new_id
 from smart_shared.mongo import INBOX, Database, KnownDocuments, UnitOfWork, connect
-from smart_shared.testing import Infrastructure, counted_consumer, unique_name
+from smart_testing import Infrastructure, counted_consumer, unique_name
 from toy_service import erasure
 
 pytestmark = pytest.mark.integration

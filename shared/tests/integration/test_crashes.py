@@ -15,7 +15,7 @@ from smart_shared.clock import SystemClock
 from smart_shared.mongo import Database, UnitOfWork, connect
 from smart_shared.scheduler import ScheduledJob, Scheduler
 from smart_shared.settings import Settings
-from smart_shared.testing import create_topics, eventually, free_port, serving
+from smart_testing import create_topics, eventually, free_port, serving
 from toy_service import build, erasure, settings_env
 
 pytestmark = pytest.mark.integration

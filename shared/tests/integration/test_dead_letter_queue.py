@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 from smart_shared.events import MemberErased, encode, header_map
 from smart_shared.ids import new_id
 from smart_shared.settings import Settings
-from smart_shared.testing import create_topics, read_topic
+from smart_testing import create_topics, read_topic
 from toy_service import erasure
 
 pytestmark = pytest.mark.integration

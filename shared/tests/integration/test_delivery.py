@@ -19,7 +19,7 @@ from smart_shared.ids import new_id
 from smart_shared.metrics import EVENTS_SKIPPED
 from smart_shared.mongo import Database, connect
 from smart_shared.settings import Settings
-from smart_shared.testing import create_topics, eventually, read_topic, serving
+from smart_testing import create_topics, eventually, read_topic, serving
 from toy_service import build, erasure
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,7 @@ from smart_shared.mail import MAILS, Attachment, Mail, MailRelay, SmtpSender, me
 from smart_shared.mail.relay import retry_mails
 from smart_shared.mongo import Database, UnitOfWork, connect
 from smart_shared.settings import Settings
-from smart_shared.testing import Mailpit, eventually, unique_name
+from smart_testing import Mailpit, eventually, unique_name
 from toy_service import read_note, settings_env
 
 pytestmark = pytest.mark.integration

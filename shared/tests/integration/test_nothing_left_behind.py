@@ -10,7 +10,7 @@ from smart_shared.clock import CLOCK_DATABASE, CLOCK_DOCUMENT
 from smart_shared.events import TOPICS
 from smart_shared.mongo import connect
 from smart_shared.service import create_topics
-from smart_shared.testing import Infrastructure, _forget_all, eventually, isolated_settings
+from smart_testing import Infrastructure, _forget_all, eventually, isolated_settings
 
 
 async def test_a_private_deployment_is_forgotten_database_topics_and_clock_and_no_other(

@@ -20,7 +20,7 @@ from smart_shared.clock import SystemClock
 from smart_shared.mongo import Database, Lease, UnitOfWork, connect
 from smart_shared.replica import Incarnation, end_predecessor_transactions
 from smart_shared.settings import Settings
-from smart_shared.testing import EventWire, create_topics, eventually, free_port, serving
+from smart_testing import EventWire, create_topics, eventually, free_port, serving
 from test_crashes import applied_once, kill9, start
 from toy_service import build, erasure
 

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import jwt
 import pytest
-from smart_shared.auth import Principal, mint_token, read_token
+from smart_shared.auth import Principal, mint_token, read_token, visible_or_404
 from smart_shared.clock import FixedClock
 from smart_shared.problems import Problem
 from smart_shared.rulepacks import UnknownRulePack, rule_pack
@@ -46,6 +46,18 @@ def test_a_member_only_reaches_their_own_data_and_staff_their_branch() -> None:
         member.require_member_or_staff("m-2", "BE")
     with pytest.raises(Problem):
         staff.require_branch("FR")
+
+
+def test_a_record_the_caller_may_not_see_is_answered_like_an_unknown_one() -> None:
+    member = Principal("m-1", "member", "BE", "m-1")
+    own = {"_id": "i-1", "member_id": "m-1", "branch": "BE"}
+    assert visible_or_404(member, own, "Invoice", "i-1") is own
+    answers = []
+    for found in (None, {**own, "member_id": "m-2"}, {**own, "branch": "FR"}):
+        with pytest.raises(Problem) as refused:
+            visible_or_404(member, found, "Invoice", "i-1")
+        answers.append((refused.value.status, refused.value.detail))
+    assert len(set(answers)) == 1 and answers[0][0] == 404
 
 
 def test_rule_packs_give_every_number_a_source() -> None:

@@ -12,7 +12,7 @@ import jwt
 import pytest
 from smart_shared.cli import main, parser
 from smart_shared.settings import Settings
-from smart_shared.testing import free_port
+from smart_testing import free_port
 
 
 def commands() -> dict[str, argparse.ArgumentParser]:

@@ -29,7 +29,6 @@ from billing.domain.einvoicing import (
 
 TRANSMISSIONS = "simulated_peppol_transmissions"
 SETTINGS = "simulated_peppol_settings"
-FAILING_ENV = "SMART_PEPPOL_SIMULATOR_FAILING"
 NOT_ON_PEPPOL = "BE099999"
 """Receivers whose VAT number starts so are unknown to the simulated Peppol directory."""
 
@@ -39,7 +38,7 @@ class SimulatedAccessPoint(SimulatedOutage):
     share its state through MongoDB, as they would share the real one."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        super().__init__(db, SETTINGS, FAILING_ENV)
+        super().__init__(db, SETTINGS)
         self._transmissions = db[TRANSMISSIONS]
 
     async def send(self, document: PeppolDocument) -> str:

@@ -13,7 +13,8 @@ from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
-from smart_shared.auth import Principal
+from smart_shared.auth import Principal, visible_or_404
+from smart_shared.codec import jsonable
 from smart_shared.http import Page, find_page, idempotent
 from smart_shared.links import capability_ident, capability_token
 from smart_shared.money import PositiveMoney
@@ -50,7 +51,6 @@ from billing.store import (
     CreditNote,
     Invoice,
     delivery_view,
-    jsonable,
 )
 
 RefundStatus = Literal["requested", "approved", "rejected", "in_file"]
@@ -112,9 +112,7 @@ def _valid_iban(value: str, field: str = "payer_iban") -> str:
 
 async def _visible_invoice(platform: Platform, principal: Principal, invoice_id: str) -> Invoice:
     doc = await platform.db[INVOICES].find_one({"_id": invoice_id})
-    if doc is None or not principal.sees(doc.get("member_id"), doc["branch"]):
-        raise not_found("Invoice", invoice_id)
-    return Invoice.model_validate(doc)
+    return Invoice.model_validate(visible_or_404(principal, doc, "Invoice", invoice_id))
 
 
 async def _visible_credit_note(platform: Platform, principal: Principal, invoice_id: str,

@@ -22,6 +22,7 @@ from billing.api import (
     PaymentController,
     RefundController,
 )
+from billing.domain.rules import BillingRules
 from billing.einvoicing import deliver_einvoices
 from billing.handlers import handlers
 from billing.mails import ATTACHMENTS
@@ -48,14 +49,14 @@ async def prepare_documents(platform: Platform) -> None:
     await asyncio.to_thread(load_fonts)
     # the e-invoicing port; locally the labelled simulator of a Peppol access point
     access_point = SimulatedAccessPoint(platform.db)
-    await access_point.start()
+    await access_point.start(platform.settings.peppol_simulator_failing)
     platform.extras["access_point"] = access_point
 
 
 def create_service(settings: Settings | None = None) -> Service:
     """The billing service (tests pass their own isolated settings)."""
     return build_service(
-        "billing",
+        "billing", port=8003,
         controllers=[InvoiceController, ClientInvoiceController, PaymentController,
                      BankStatementController, RefundController,
                      AccessPointSimulatorController],
@@ -65,6 +66,7 @@ def create_service(settings: Settings | None = None) -> Service:
         on_start=prepare_documents,
         settings=settings,
         mail_attachments=ATTACHMENTS,
+        rules={"billing": BillingRules},
     )
 
 

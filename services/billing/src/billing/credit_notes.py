@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from smart_shared.codec import iso
 from smart_shared.documents import issued_document
 from smart_shared.events.catalogue import CreditNoteIssued
 from smart_shared.ids import new_id
@@ -24,7 +25,6 @@ from billing.store import (
     account_fields,
     delivery_document,
     delivery_view,
-    iso,
 )
 
 

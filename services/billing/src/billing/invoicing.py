@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from smart_shared.codec import iso
 from smart_shared.events.catalogue import (
     Client,
     ContractCancelled,
@@ -37,7 +38,6 @@ from billing.store import (
     Invoice,
     account_fields,
     delivery_document,
-    iso,
     read_invoice,
 )
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from smart_shared.codec import iso
 from smart_shared.events.catalogue import DebtOverdue
 from smart_shared.mongo import UnitOfWork
 from smart_shared.service import Platform
 from smart_shared.telemetry import continue_trace
 
-from billing.store import INVOICES, iso, read_invoice
+from billing.store import INVOICES, read_invoice
 
 BATCH = 200
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pymongo import UpdateOne
+from smart_shared.codec import iso
 from smart_shared.events.catalogue import InvoicePaid, PaymentReceived
 from smart_shared.ids import new_id
 from smart_shared.mail import send_mail
@@ -19,7 +20,7 @@ from smart_shared.telemetry import start_linked_trace
 
 from billing.domain.balance import payment_outcome
 from billing.mails import receipt_mail
-from billing.store import INVOICES, PAYMENTS, UNMATCHED, Invoice, account_fields, iso, read_invoice
+from billing.store import INVOICES, PAYMENTS, UNMATCHED, Invoice, account_fields, read_invoice
 from billing.write_offs import vat_due_again_after
 
 Outcome = Literal["matched", "partially_paid", "overpaid", "unmatched", "already_booked"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 from smart_shared.auth import Principal
+from smart_shared.codec import jsonable
 from smart_shared.events.catalogue import OverpaymentRefunded
 from smart_shared.ids import new_id
 from smart_shared.mongo import Document, UnitOfWork
@@ -18,7 +19,7 @@ from smart_shared.sepa import Debtor, Transfer, sepa_credit_transfer_file
 
 from billing.domain.rules import billing_rules
 from billing.payments import find_invoice
-from billing.store import INVOICES, PAYMENTS, REFUNDS, account_fields, jsonable
+from billing.store import INVOICES, PAYMENTS, REFUNDS, account_fields
 
 
 async def request_refund(uow: UnitOfWork, principal: Principal, invoice_id: str,

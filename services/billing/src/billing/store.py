@@ -220,10 +220,6 @@ def read_invoice(doc: Document | None) -> Invoice | None:
     return None if doc is None else Invoice.model_validate(doc)
 
 
-def iso(day: date) -> str:
-    return day.isoformat()
-
-
 def contract_activity(doc: Document) -> Activity:
     return Activity.model_validate(doc["activity"])
 
@@ -266,13 +262,3 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
             partialFilterExpression={"delivery.pending": True},
         )
 
-
-def jsonable(value: Any) -> Any:
-    """A stored document made safe for a JSON answer (ObjectIds and dates as strings)."""
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [jsonable(v) for v in value]
-    if isinstance(value, str | int | bool | float) or value is None:
-        return value
-    return str(value)

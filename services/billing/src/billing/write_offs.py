@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from smart_shared.codec import iso
 from smart_shared.documents import issued_document
 from smart_shared.events.catalogue import DebtWrittenOff
 from smart_shared.mail import send_mail
@@ -17,7 +18,7 @@ from billing.domain.rules import billing_rules
 from billing.domain.write_off import vat_due_again, vat_regularisation
 from billing.mails import vat_correction_mail
 from billing.numbers import next_number
-from billing.store import DOCUMENTS, INVOICES, Invoice, WriteOff, iso, read_invoice
+from billing.store import DOCUMENTS, INVOICES, Invoice, WriteOff, read_invoice
 
 
 async def record_written_off_debt(event: DebtWrittenOff, uow: UnitOfWork) -> None:

@@ -29,7 +29,7 @@ from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import EventWire, eventually, isolated_settings, serving
+from smart_testing import EventWire, eventually, isolated_settings, serving
 
 # the bank statement samples of the unit tests, importable whatever pytest collects first
 sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))

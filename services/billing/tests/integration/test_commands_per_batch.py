@@ -21,7 +21,7 @@ from smart_shared.events.catalogue import ContractCancelled
 from smart_shared.http import idempotent
 from smart_shared.ids import new_id
 from smart_shared.mongo import UnitOfWork
-from smart_shared.testing import CountedConsumer, Infrastructure, counted_consumer
+from smart_testing import CountedConsumer, Infrastructure, counted_consumer
 
 from .conftest import Billing, contract_signed, invoice_of, today, work_completed
 

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from smart_shared.auth import mint_token
 from smart_shared.events.catalogue import CONTRACTS_TOPIC
 from smart_shared.ids import new_id
-from smart_shared.testing import eventually
+from smart_testing import eventually
 
 from .conftest import Billing
 

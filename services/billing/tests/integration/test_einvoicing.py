@@ -13,7 +13,7 @@ from billing.access_point_simulator import SimulatedAccessPoint
 from billing.einvoicing import deliver_einvoices
 from smart_shared.events.catalogue import InvoiceDelivered, InvoiceDeliveryRejected
 from smart_shared.ids import new_id
-from smart_shared.testing import eventually, isolated_settings
+from smart_testing import eventually, isolated_settings
 
 from .conftest import (
     Billing,

@@ -15,7 +15,7 @@ from smart_shared.events.catalogue import Address, Client
 from smart_shared.ids import new_id
 from smart_shared.links import capability_ident
 from smart_shared.mail import MAILS
-from smart_shared.testing import Mailpit, eventually, isolated_settings, unique_name
+from smart_testing import Mailpit, eventually, isolated_settings, unique_name
 
 from .conftest import Billing, contract_signed, invoice_of, running_billing, today, work_completed
 

@@ -9,7 +9,7 @@ from billing.invoicing import issue_invoice, record_contract_signed
 from smart_shared.events.catalogue import InvoiceIssued, MemberErased
 from smart_shared.ids import new_id
 from smart_shared.mongo import UnitOfWork
-from smart_shared.testing import eventually
+from smart_testing import eventually
 
 from .conftest import Billing, a_client, contract_signed, invoice_of, today, work_completed
 
@@ -140,7 +140,7 @@ async def test_invoice_numbers_have_no_gaps_when_issued_concurrently_by_direct_c
 
 async def test_two_replicas_issue_invoices_without_gap_or_duplicate(billing: Billing) -> None:
     from billing.app import create_service
-    from smart_shared.testing import serving
+    from smart_testing import serving
 
     replica = create_service(billing.settings)
     async with serving(replica.app):

@@ -5,7 +5,7 @@ import pytest
 from smart_shared.clock import SharedClock
 from smart_shared.events.catalogue import DebtOverdue, InvoiceDelivered, InvoiceIssued
 from smart_shared.ids import new_id
-from smart_shared.testing import eventually
+from smart_testing import eventually
 
 from .conftest import Billing, contract_signed, invoice_of, work_completed
 

@@ -9,7 +9,7 @@ import pytest
 from sample_statements import entry, statement
 from smart_shared.events.catalogue import PaymentReceived
 from smart_shared.ids import new_id
-from smart_shared.testing import links_to, recorded_spans, trace_id_of
+from smart_testing import links_to, recorded_spans, trace_id_of
 
 from .conftest import Billing, an_invoice
 

@@ -13,7 +13,7 @@ from smart_shared.events.catalogue import (
 )
 from smart_shared.ids import new_id
 from smart_shared.money import Money
-from smart_shared.testing import eventually
+from smart_testing import eventually
 
 from .conftest import Billing, an_invoice, invoice_of, today
 

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
-from smart_shared.auth import Principal
-from smart_shared.http import Page, find_page, idempotent
+from smart_shared.auth import Principal, visible_or_404
+from smart_shared.http import Page, idempotent
 from smart_shared.links import capability_ident
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.openapi import PDF, problems
 from smart_shared.problems import Problem, invalid, not_found
 from smart_shared.service import Platform
 
-from collection.cases import agree_plan, mark_posted, write_off
 from collection.documents import kept_letter_pdf
-from collection.domain import LEVELS, Instalment, plan_errors
-from collection.store import CASES, STATUSES, amount, find_case, timeline_entry
+from collection.domain import LEVELS, Instalment
+from collection.dunning import (
+    AgreePlan,
+    AskForPlan,
+    RecordPosting,
+    WriteOff,
+    agree_payment_plan,
+    ask_for_plan,
+    record_posting,
+    write_debt_off,
+)
+from collection.store import STATUSES, case_of_invoice, cases_page, read_case
 from collection.views import (
     CaseSummary,
     CaseView,
@@ -30,13 +40,6 @@ from collection.views import (
 )
 
 CASE_CLOSED = (409, "The case is closed; nothing more can be done")
-
-
-async def _case_in_reach(uow: UnitOfWork, case_id: str, principal: Principal) -> Document:
-    doc = await find_case(uow, case_id)
-    if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
-        raise not_found("Case", case_id)
-    return doc
 
 
 def _level(level: str) -> str:
@@ -71,24 +74,18 @@ class CaseController(Controller):
         limit: int = Parameter(default=50, ge=1, le=500),
     ) -> Page[CaseSummary]:
         principal.require("staff", "admin", "service")
-        query: dict[str, Any] = {"branch": principal.branch}
-        if status is not None:
-            if status not in STATUSES:
-                raise invalid("status", f"must be one of {', '.join(STATUSES)}")
-            query["status"] = status
-        if level is not None:
-            if level not in (*LEVELS, "none"):
-                raise invalid("level", f"must be one of {', '.join((*LEVELS, 'none'))}")
-            query["level"] = None if level == "none" else level
-        docs, next_cursor = await find_page(platform.database, CASES, query, cursor, limit)
+        if status is not None and status not in STATUSES:
+            raise invalid("status", f"must be one of {', '.join(STATUSES)}")
+        if level is not None and level not in (*LEVELS, "none"):
+            raise invalid("level", f"must be one of {', '.join((*LEVELS, 'none'))}")
+        docs, next_cursor = await cases_page(platform.database, principal.branch, status, level,
+                                             cursor, limit)
         return Page[CaseSummary](items=[case_summary(d) for d in docs], next_cursor=next_cursor)
 
     @get("/{case_id:str}", summary="One case with its full timeline")
     async def show_case(self, platform: Platform, principal: Principal,
                         case_id: str) -> CaseView:
-        doc = await platform.db[CASES].find_one({"_id": case_id})
-        if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
-            raise not_found("Case", case_id)
+        doc = visible_or_404(principal, await read_case(platform.db, case_id), "Case", case_id)
         return case_view(doc)
 
     @get("/{case_id:str}/letters/{level:str}", summary="A letter of the case as PDF, as kept",
@@ -96,9 +93,7 @@ class CaseController(Controller):
     async def letter(self, platform: Platform, principal: Principal, case_id: str,
                      level: str) -> Response[Any]:
         _level(level)
-        doc = await platform.db[CASES].find_one({"_id": case_id})
-        if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
-            raise not_found("Case", case_id)
+        doc = visible_or_404(principal, await read_case(platform.db, case_id), "Case", case_id)
         return await _letter_response(platform, doc, level)
 
     @post("/{case_id:str}/letters/{level:str}/posted", status_code=200,
@@ -109,34 +104,20 @@ class CaseController(Controller):
         principal.require("staff", "admin")
         _level(level)
 
-        async def record(uow: UnitOfWork) -> CaseView:
-            doc = await _case_in_reach(uow, case_id, principal)
-            await mark_posted(uow, doc, level, principal.sub)
-            return case_view(await _case_in_reach(uow, case_id, principal))
-
-        return await platform.database.transaction(record)
+        command = RecordPosting(principal, case_id, level)
+        return case_view(await platform.database.transaction(
+            partial(record_posting, command=command)))
 
     @post("/{case_id:str}/payment-plan", summary="Agree a payment plan: pauses the schedule",
           responses=problems(CASE_CLOSED))
     async def agree_payment_plan(self, platform: Platform, principal: Principal, case_id: str,
                                  data: PaymentPlanRequest) -> CaseView:
         principal.require("staff", "admin")
-        plan = [Instalment(i.due_on, i.amount.amount) for i in data.instalments]
-
-        async def agree(uow: UnitOfWork) -> CaseView:
-            doc = await _case_in_reach(uow, case_id, principal)
-            currencies = {i.amount.currency for i in data.instalments}
-            if currencies != {doc["currency"]}:
-                raise invalid("instalments", f"amounts must be in {doc['currency']}")
-            errors = plan_errors(plan, amount(doc["balance"]), uow.clock.today())
-            if errors:
-                detail = "; ".join(f"{field}: {message}" for field, message in errors)
-                raise Problem(400, "Invalid payment plan", detail, "validation",
-                              errors=[{"field": f, "message": m} for f, m in errors])
-            await agree_plan(uow, doc, plan)
-            return case_view(await _case_in_reach(uow, case_id, principal))
-
-        return await platform.database.transaction(agree)
+        command = AgreePlan(principal, case_id,
+                            [Instalment(i.due_on, i.amount.amount) for i in data.instalments],
+                            frozenset(i.amount.currency for i in data.instalments))
+        return case_view(await platform.database.transaction(
+            partial(agree_payment_plan, command=command)))
 
     @post("/{case_id:str}/write-off", summary="Write the debt off (DebtWrittenOff)",
           responses=problems(CASE_CLOSED))
@@ -146,10 +127,10 @@ class CaseController(Controller):
                                  header="Idempotency-Key", default=None)) -> CaseView:
         principal.require("staff", "admin")
 
+        command = WriteOff(principal, case_id, data.reason.strip())
+
         async def abandon(uow: UnitOfWork) -> dict[str, Any]:
-            doc = await _case_in_reach(uow, case_id, principal)
-            await write_off(uow, doc, data.reason.strip(), principal.sub)
-            return case_view(await _case_in_reach(uow, case_id, principal)).model_dump(mode="json")
+            return case_view(await write_debt_off(uow, command)).model_dump(mode="json")
 
         result, _ = await idempotent(platform.database, idempotency_key, f"write-off:{case_id}",
                                      data.model_dump(mode="json"), abandon, required=False)
@@ -171,7 +152,7 @@ class LetterLinkController(Controller):
         if invoice_id is None:
             raise Problem(404, "Invoice link not valid", "This invoice link is not valid",
                           "invoice-link-unknown")
-        doc = await platform.db[CASES].find_one({"invoice_id": invoice_id})
+        doc = await case_of_invoice(platform.db, invoice_id)
         if doc is None:
             raise not_found("Case of invoice", invoice_id)
         return await _letter_response(platform, doc, data.level)
@@ -193,16 +174,6 @@ class PlanWishController(Controller):
             raise Problem(404, "Invoice link not valid", "This invoice link is not valid",
                           "invoice-link-unknown")
 
-        async def note(uow: UnitOfWork) -> str:
-            entry = timeline_entry(uow, "plan_requested", detail=data.message,
-                                   amounts={"instalments": str(data.instalments)})
-            doc = await uow.db[CASES].find_one_and_update(
-                {"invoice_id": invoice_id, "status": "open"},
-                {"$set": {"plan_requested_on": entry["on"]}, "$push": {"timeline": entry}},
-                session=uow.session)
-            if doc is None:
-                raise Problem(409, "No open case", "This invoice has no dunning case to plan "
-                              "payments for", "no-open-case")
-            return str(doc["_id"])
-
-        return {"status": "requested", "case_id": await platform.database.transaction(note)}
+        command = AskForPlan(invoice_id, data.instalments, data.message)
+        case_id = await platform.database.transaction(partial(ask_for_plan, command=command))
+        return {"status": "requested", "case_id": case_id}

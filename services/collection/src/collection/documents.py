@@ -10,7 +10,7 @@ from smart_shared.documents import PrintedDocument, kept_document
 from smart_shared.mongo import Document
 
 from collection.domain import Letter
-from collection.store import CASES
+from collection.store import read_case
 
 
 def letter_pdf(letter: Letter, author: str, created: datetime) -> bytes:
@@ -69,7 +69,7 @@ async def kept_letter_pdf(db: AsyncDatabase[Document], case: Document, level: st
 async def letter_of(db: AsyncDatabase[Document], key: str) -> bytes:
     """The kept PDF bytes of ``{case_id}:{level}`` (the mail relay's attachment source)."""
     case_id, _, level = key.rpartition(":")
-    case = await db[CASES].find_one({"_id": case_id})
+    case = await read_case(db, case_id)
     if case is None:
         raise LookupError(f"no case {case_id}")
     return bytes((await kept_letter_pdf(db, case, level))["content"])

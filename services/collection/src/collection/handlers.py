@@ -13,7 +13,7 @@ from smart_shared.events.catalogue import (
 from smart_shared.money import Money
 from smart_shared.mongo import UnitOfWork
 
-from collection.cases import BalanceFact, open_case, record_balance
+from collection.dunning import BalanceFact, open_case, record_balance
 from collection.store import InvoiceFacts
 
 handlers = EventHandlers()

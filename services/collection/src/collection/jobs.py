@@ -11,15 +11,14 @@ from smart_shared.mongo import UnitOfWork
 from smart_shared.scheduler import ScheduledJob
 from smart_shared.service import Platform
 
-from collection.cases import check_plan, take_due_step
-from collection.store import CASES
+from collection import store
+from collection.dunning import check_plan, take_due_step
 
 BATCH = 200
 
 
-async def _each(platform: Platform, query: dict[str, object],
+async def _each(platform: Platform, ids: list[str],
                 change: Callable[[UnitOfWork, str], Awaitable[int]]) -> int:
-    ids = [doc["_id"] async for doc in platform.db[CASES].find(query, {"_id": 1}).limit(BATCH)]
     made = 0
     for case_id in ids:
         made += await platform.database.transaction(partial(_one, change, case_id))
@@ -33,27 +32,20 @@ async def _one(change: Callable[[UnitOfWork, str], Awaitable[int]], case_id: str
 
 async def take_due_steps(platform: Platform) -> int:
     """Send every reminder due by the platform clock (one step per case per run)."""
-    today = platform.clock.today().isoformat()
-    return await _each(platform, {"status": "open", "next_step_on": {"$lte": today}},
-                       take_due_step)
+    due = await store.cases_with_a_step_due(platform.db, platform.clock.today(), BATCH)
+    return await _each(platform, due, take_due_step)
 
 
 async def check_payment_plans(platform: Platform) -> int:
     """Resume the schedule of cases whose payment plan missed an instalment."""
-    today = platform.clock.today().isoformat()
-    return await _each(platform, {"status": "paused", "plan.check_on": {"$lte": today}},
-                       check_plan)
+    due = await store.plans_to_check(platform.db, platform.clock.today(), BATCH)
+    return await _each(platform, due, check_plan)
 
 
 async def waiting_for_staff(uow: UnitOfWork, branch: str, today: date) -> dict[str, int]:
     """The staff digest's part: debts handed over for legal recovery, awaiting their decision,
     and letters to clients without an e-mail address, waiting to be posted."""
-    count = await uow.db[CASES].count_documents(
-        {"branch": branch, "status": "open", "level": "legal_handover"}, session=uow.session)
-    to_post = await uow.db[CASES].count_documents(
-        {"branch": branch, "timeline": {"$elemMatch": {"kind": "reminder_sent",
-                                                       "posting": "to_be_posted"}}},
-        session=uow.session)
+    count, to_post = await store.waiting_for_staff(uow, branch)
     return {"write_off_decisions": count, "letters_to_post": to_post}
 
 

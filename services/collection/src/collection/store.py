@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
-from smart_shared.mongo import Document, KnownDocuments, UnitOfWork
+from smart_shared.codec import stored_amount, stored_day
+from smart_shared.http import find_page
+from smart_shared.mongo import Database, Document, KnownDocuments, UnitOfWork
 
 from collection.domain import BalanceChange, CaseState, Claim, Instalment, TakenStep
 
@@ -41,21 +42,13 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
     )
 
 
-def day(value: str) -> date:
-    return date.fromisoformat(value)
-
-
-def amount(value: str | None) -> Decimal:
-    return Decimal(value) if value is not None else Decimal("0.00")
-
-
 def case_state(doc: Document) -> CaseState:
     """The schedule's view of a stored case."""
     return CaseState(
         branch=doc["branch"],
         kind=doc["client"]["kind"],
-        due_date=day(doc["due_date"]),
-        steps=tuple(TakenStep(s["level"], day(s["on"]), s.get("channel", "email"))
+        due_date=stored_day(doc["due_date"]),
+        steps=tuple(TakenStep(s["level"], stored_day(s["on"]), s.get("channel", "email"))
                     for s in doc.get("steps", [])),
         paused=doc["status"] == "paused",
         closed=doc["status"] not in ACTIVE,
@@ -64,7 +57,7 @@ def case_state(doc: Document) -> CaseState:
 
 def balance_changes(doc: Document) -> list[BalanceChange]:
     """Payments and credit notes after the case opened, in billing's order."""
-    return [BalanceChange(day(change["on"]), amount(change["balance"]))
+    return [BalanceChange(stored_day(change["on"]), stored_amount(change["balance"]))
             for change in doc.get("balance_changes", [])]
 
 
@@ -81,13 +74,14 @@ def last_claim(doc: Document) -> Claim | None:
     stored = doc.get("last_claim")
     if not stored:
         return None
-    return Claim(amount(stored["outstanding"]), amount(stored["interest"]),
-                 amount(stored["compensation"]))
+    return Claim(stored_amount(stored["outstanding"]), stored_amount(stored["interest"]),
+                 stored_amount(stored["compensation"]))
 
 
 def instalments(doc: Document) -> list[Instalment]:
     plan = doc.get("plan") or {}
-    return [Instalment(day(i["due_on"]), amount(i["amount"])) for i in plan.get("instalments", [])]
+    return [Instalment(stored_day(i["due_on"]), stored_amount(i["amount"]))
+            for i in plan.get("instalments", [])]
 
 
 def timeline_entry(uow: UnitOfWork, kind: str, **details: Any) -> Document:
@@ -140,5 +134,135 @@ class InvoiceFacts:
             )
 
 
-async def find_case(uow: UnitOfWork, case_id: str) -> Document | None:
-    return await uow.db[CASES].find_one({"_id": case_id}, session=uow.session)
+async def find_case(uow: UnitOfWork, case_id: str, status: str | None = None,
+                    ) -> Document | None:
+    """The case, in the unit of work (only when it has ``status``, if given)."""
+    query: Document = {"_id": case_id} if status is None else {"_id": case_id, "status": status}
+    return await uow.db[CASES].find_one(query, session=uow.session)
+
+
+async def insert_case(uow: UnitOfWork, doc: Document) -> None:
+    await uow.db[CASES].insert_one(doc, session=uow.session)
+
+
+async def set_case_fields(uow: UnitOfWork, case_id: str, fields: Document) -> None:
+    """Fields that follow from the case itself (the next step's day, the plan's next check)."""
+    await uow.db[CASES].update_one({"_id": case_id}, {"$set": fields}, session=uow.session)
+
+
+async def record_step(uow: UnitOfWork, doc: Document, changes: Document, step: Document,
+                      entries: list[Document]) -> bool:
+    """A step taken on the open case as read (its version); False if it changed meanwhile."""
+    result = await uow.db[CASES].update_one(
+        {"_id": doc["_id"], "version": doc["version"], "status": "open"},
+        {"$set": changes, "$push": {"steps": step, "timeline": {"$each": entries}}},
+        session=uow.session,
+    )
+    return bool(result.modified_count == 1)
+
+
+async def record_balance_change(uow: UnitOfWork, case_id: str, sets: Document, change: Document,
+                                entries: list[Document]) -> None:
+    await uow.db[CASES].update_one(
+        {"_id": case_id},
+        {"$set": sets, "$push": {"balance_changes": change, "timeline": {"$each": entries}}},
+        session=uow.session,
+    )
+
+
+async def pause_for_plan(uow: UnitOfWork, case_id: str, plan: Document, entry: Document) -> None:
+    await uow.db[CASES].update_one(
+        {"_id": case_id},
+        {"$set": {"status": "paused", "plan": plan}, "$push": {"timeline": entry}},
+        session=uow.session,
+    )
+
+
+async def resume_after_missed_plan(uow: UnitOfWork, case_id: str, next_step_on: str | None,
+                                   entry: Document) -> None:
+    await uow.db[CASES].update_one(
+        {"_id": case_id, "status": "paused"},
+        {"$set": {"status": "open", "plan.status": "missed", "plan.check_on": None,
+                  "next_step_on": next_step_on},
+         "$push": {"timeline": entry}},
+        session=uow.session,
+    )
+
+
+async def close_written_off(uow: UnitOfWork, doc: Document, version: int, today: date,
+                            entry: Document) -> None:
+    await uow.db[CASES].update_one(
+        {"_id": doc["_id"], "status": doc["status"]},
+        {"$set": {"status": "written_off", "version": version, "next_step_on": None,
+                  "closed_on": today.isoformat()},
+         "$push": {"timeline": entry}},
+        session=uow.session,
+    )
+
+
+async def mark_letter_posted(uow: UnitOfWork, case_id: str, index: int, today: date,
+                             entry: Document) -> None:
+    """The letter at ``timeline[index]`` posted, and the posting added to the timeline."""
+    # one update cannot both change an entry of the timeline and add one to it
+    await uow.db[CASES].update_one(
+        {"_id": case_id, f"timeline.{index}.posting": "to_be_posted"},
+        {"$set": {f"timeline.{index}.posting": "posted",
+                  f"timeline.{index}.posted_on": today.isoformat()}},
+        session=uow.session,
+    )
+    await uow.db[CASES].update_one({"_id": case_id}, {"$push": {"timeline": entry}},
+                                   session=uow.session)
+
+
+async def read_case(db: AsyncDatabase[Document], case_id: str) -> Document | None:
+    """A case read outside a transaction (the API's pages, the mail relay's attachments)."""
+    return await db[CASES].find_one({"_id": case_id})
+
+
+async def case_of_invoice(db: AsyncDatabase[Document], invoice_id: str) -> Document | None:
+    return await db[CASES].find_one({"invoice_id": invoice_id})
+
+
+async def cases_page(database: Database, branch: str, status: str | None, level: str | None,
+                     cursor: str | None, limit: int) -> tuple[list[Document], str | None]:
+    """A page of the branch's cases, by status and level (``"none"``: no step taken yet)."""
+    query: dict[str, Any] = {"branch": branch}
+    if status is not None:
+        query["status"] = status
+    if level is not None:
+        query["level"] = None if level == "none" else level
+    return await find_page(database, CASES, query, cursor, limit)
+
+
+async def note_plan_request(uow: UnitOfWork, invoice_id: str, entry: Document) -> str | None:
+    """Add a client's plan request to the invoice's open case; its id, or None without one."""
+    doc = await uow.db[CASES].find_one_and_update(
+        {"invoice_id": invoice_id, "status": "open"},
+        {"$set": {"plan_requested_on": entry["on"]}, "$push": {"timeline": entry}},
+        session=uow.session)
+    return None if doc is None else str(doc["_id"])
+
+
+async def cases_with_a_step_due(db: AsyncDatabase[Document], today: date,
+                                limit: int) -> list[str]:
+    return await _ids(db, {"status": "open", "next_step_on": {"$lte": today.isoformat()}}, limit)
+
+
+async def plans_to_check(db: AsyncDatabase[Document], today: date, limit: int) -> list[str]:
+    return await _ids(db, {"status": "paused", "plan.check_on": {"$lte": today.isoformat()}},
+                      limit)
+
+
+async def _ids(db: AsyncDatabase[Document], query: Document, limit: int) -> list[str]:
+    return [doc["_id"] async for doc in db[CASES].find(query, {"_id": 1}).limit(limit)]
+
+
+async def waiting_for_staff(uow: UnitOfWork, branch: str) -> tuple[int, int]:
+    """Debts handed over for legal recovery, and letters waiting to be posted, of ``branch``."""
+    handed_over = await uow.db[CASES].count_documents(
+        {"branch": branch, "status": "open", "level": "legal_handover"}, session=uow.session)
+    to_post = await uow.db[CASES].count_documents(
+        {"branch": branch, "timeline": {"$elemMatch": {"kind": "reminder_sent",
+                                                       "posting": "to_be_posted"}}},
+        session=uow.session)
+    return handed_over, to_post

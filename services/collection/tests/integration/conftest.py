@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from collection.app import build
+from collection.app import create_service
 from collection.handlers import handlers
 from smart_shared.auth import Role, mint_token
 from smart_shared.clock import SharedClock
@@ -31,7 +31,7 @@ from smart_shared.money import Money
 from smart_shared.mongo import connect
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import (
+from smart_testing import (
     CountedConsumer,
     EventWire,
     Mailpit,
@@ -166,7 +166,7 @@ async def collection(infrastructure: Any, mailpit: Mailpit) -> AsyncIterator[Col
     """The collection service with its own database, topics and platform clock, mailing its
     letters to a private Mailpit."""
     settings = isolated_settings("collection", SMART_BRANCHES="BE", **mailpit.settings())
-    service = build(settings)
+    service = create_service(settings)
     try:
         async with serving(service.app) as url, EventWire(settings, COLLECTION_TOPIC) as wire:
             yield Collection(url, service, settings, wire)

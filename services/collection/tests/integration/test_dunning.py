@@ -18,7 +18,7 @@ from smart_shared.events.catalogue import (
 from smart_shared.links import capability_token
 from smart_shared.money import Money
 from smart_shared.settings import Settings
-from smart_shared.testing import (
+from smart_testing import (
     consumed_records,
     eventually,
     links_to,

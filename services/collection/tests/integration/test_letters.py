@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from smart_shared.events import ReminderSent
 from smart_shared.links import capability_ident, capability_token
 from smart_shared.mongo import UnitOfWork
-from smart_shared.testing import Mailpit, eventually, unique_name
+from smart_testing import Mailpit, eventually, unique_name
 
 from .conftest import Collection
 

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from collection.cases import letter_facts
 from collection.documents import letter_pdf
 from collection.domain import Claim, collection_rules, compose_letter, pay_by
 from collection.domain.rules import CollectionRules, DebtorRules
+from collection.dunning import letter_facts
 from pypdf import PdfReader
 
 BE = collection_rules("BE", date(2026, 1, 1))

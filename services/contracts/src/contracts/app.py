@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from smart_shared.http import keep_tokens_out_of_paths
 from smart_shared.service import Platform, Service, build_service
 from smart_shared.settings import Settings
@@ -13,39 +11,35 @@ from contracts.api import (
     ContractController,
     GatewaySimulatorController,
 )
+from contracts.domain import ContractRules
 from contracts.gateway_simulator import SimulatedSocialSecurityGateway
 from contracts.handlers import handlers
 from contracts.jobs import contract_jobs
 from contracts.store import create_indexes
 
-PORT = 8002
-
 
 async def connect_gateway(platform: Platform) -> None:
     """The employment declaration port; locally the labelled simulator of the gateway."""
     gateway = SimulatedSocialSecurityGateway(platform.db)
-    await gateway.start()
+    await gateway.start(platform.settings.declaration_simulator_failing)
     platform.extras["gateway"] = gateway
 
 
-def build(settings: Settings | None = None) -> Service:
+def create_service(settings: Settings | None = None) -> Service:
     """The contracts service (tests pass their own isolated settings)."""
-    if settings is None:
-        settings = Settings(SMART_SERVICE="contracts")
-        if "SMART_SERVICE_PORT" not in os.environ:
-            settings.port = PORT
     built = build_service(
-        "contracts",
+        "contracts", port=8002,
         controllers=[ContractController, GatewaySimulatorController],
         handlers=handlers,
         indexes=create_indexes,
         jobs=contract_jobs,
         on_start=connect_gateway,
         settings=settings,
+        rules={"contracts": ContractRules},
     )
     keep_tokens_out_of_paths(built.app, SIGN_PREFIX)
     return built
 
 
-service = build()
+service = create_service()
 app = service.app

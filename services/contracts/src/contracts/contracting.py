@@ -8,13 +8,13 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from smart_shared.auth import Principal
+from smart_shared.auth import Principal, visible_or_404
 from smart_shared.events import WorkNature
 from smart_shared.ids import new_id
 from smart_shared.mail import send_mail
 from smart_shared.money import Money, NonNegativeMoney, PositiveMoney
 from smart_shared.mongo import UnitOfWork, text_equals
-from smart_shared.problems import Problem, conflict, forbidden, invalid, not_found
+from smart_shared.problems import Problem, conflict, forbidden, invalid
 from smart_shared.rulepacks import UnknownRulePack, rule_pack
 from smart_shared.service import Platform
 from smart_shared.telemetry import current_traceparent
@@ -159,21 +159,13 @@ async def draft_contract(platform: Platform, principal: Principal, body: NewCont
 
 
 async def _own_contract(uow: UnitOfWork, principal: Principal, contract_id: str) -> Contract:
-    contract = await load_contract(uow, contract_id)
-    if contract is None or not principal.sees(contract.member_id, contract.branch):
-        raise not_found("Contract", contract_id)
-    return contract
+    return visible_or_404(principal, await load_contract(uow, contract_id), "Contract", contract_id)
 
 
 async def find_contract(platform: Platform, principal: Principal, contract_id: str) -> Contract:
     """The contract, if the caller may see it (else 404)."""
     doc = await platform.db[CONTRACTS].find_one({"_id": contract_id})
-    if doc is None:
-        raise not_found("Contract", contract_id)
-    contract = contract_from(doc)
-    if not principal.sees(contract.member_id, contract.branch):
-        raise not_found("Contract", contract_id)
-    return contract
+    return visible_or_404(principal, contract_from(doc) if doc else None, "Contract", contract_id)
 
 
 async def submit_contract(platform: Platform, principal: Principal,
@@ -182,12 +174,9 @@ async def submit_contract(platform: Platform, principal: Principal,
     the client in the transaction of the step (the contract and its member are read with one
     command before it)."""
     found = await load_with_member(platform.db, {"_id": contract_id})
-    if found is None:
-        raise not_found("Contract", contract_id)
-    read, member = found
-    contract = contract_from(read)
-    if not principal.sees(contract.member_id, contract.branch):
-        raise not_found("Contract", contract_id)
+    read, member = found or ({}, None)
+    contract = visible_or_404(principal, contract_from(read) if found else None, "Contract",
+                              contract_id)
     if member is None or not member.may_contract:
         raise Problem(409, "Member not active", "Only active members submit contracts",
                       "member-not-active")
@@ -243,12 +232,10 @@ async def signed_contract(platform: Platform, principal: Principal,
                           contract_id: str) -> tuple[Contract, KnownMember | None]:
     """The contract and its member, once its client signed it, if the caller may see it."""
     found = await load_with_member(platform.db, {"_id": contract_id})
-    if found is None:
-        raise not_found("Contract", contract_id)
-    contract = contract_from(found[0])
-    if not principal.sees(contract.member_id, contract.branch):
-        raise not_found("Contract", contract_id)
-    return _signed(contract), found[1]
+    read, member = found or ({}, None)
+    contract = visible_or_404(principal, contract_from(read) if found else None, "Contract",
+                              contract_id)
+    return _signed(contract), member
 
 
 async def signed_contract_by_link(platform: Platform,

@@ -21,7 +21,6 @@ from contracts.domain import Employment, GatewayUnavailable
 
 DECLARATIONS = "simulated_gateway_declarations"
 SETTINGS = "simulated_gateway_settings"
-FAILING_ENV = "SMART_DECLARATION_SIMULATOR_FAILING"
 
 
 class SimulatedSocialSecurityGateway(SimulatedOutage):
@@ -29,7 +28,7 @@ class SimulatedSocialSecurityGateway(SimulatedOutage):
     service share its state through MongoDB, like they would share the real gateway."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        super().__init__(db, SETTINGS, FAILING_ENV)
+        super().__init__(db, SETTINGS)
         self._declarations = db[DECLARATIONS]
 
     async def declare(self, contract_id: str, member_id: str, branch: str,

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
-from decimal import Decimal
-from enum import Enum
-from typing import Any
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from smart_shared.codec import storable
 from smart_shared.mongo import Document, UnitOfWork
 
 from contracts.domain import Contract, KnownMember
@@ -19,23 +16,8 @@ CONTRACTS = "contracts"
 MEMBERS = "members"
 
 
-def _storable(value: Any) -> Any:
-    """BSON-ready: dates as ISO strings (they sort right), decimals as strings, datetimes kept."""
-    if isinstance(value, dict):
-        return {key: _storable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_storable(item) for item in value]
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date) and not hasattr(value, "hour"):
-        return value.isoformat()
-    return value
-
-
 def contract_document(contract: Contract) -> Document:
-    doc: Document = _storable(contract.model_dump())
+    doc: Document = storable(contract.model_dump())
     doc["_id"] = contract.contract_id
     doc["first_work_day"] = contract.first_work_day.isoformat()
     doc["last_work_day"] = contract.last_work_day.isoformat()

@@ -27,7 +27,7 @@ from smart_shared.events import Activity
 from smart_shared.ids import new_id
 from smart_shared.mongo import OUTBOX, Database, connect
 from smart_shared.service import Platform
-from smart_shared.testing import CommandCounter, isolated_settings
+from smart_testing import CommandCounter, isolated_settings
 
 pytestmark = pytest.mark.integration
 

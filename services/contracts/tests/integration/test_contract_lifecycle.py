@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from contracts.app import build
+from contracts.app import create_service
 from contracts.domain import terms_digest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -39,7 +39,7 @@ from smart_shared.events.envelope import read_envelope
 from smart_shared.ids import new_id
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import EventWire, eventually, isolated_settings, serving
+from smart_testing import EventWire, eventually, isolated_settings, serving
 
 pytestmark = pytest.mark.integration
 
@@ -127,7 +127,7 @@ class Platform:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def platform(infrastructure: Any) -> AsyncIterator[Platform]:
     settings = isolated_settings("contracts", SMART_BRANCHES="BE")
-    service = build(settings)
+    service = create_service(settings)
     async with serving(service.app) as url, EventWire(settings, CONTRACTS_TOPIC) as wire:
         yield Platform(service, url, settings, wire)
     assert service.platform is not None
@@ -566,7 +566,7 @@ async def test_one_branchs_staff_switch_the_gateway_simulator_for_their_branch_o
 async def test_work_completes_exactly_once_with_two_replicas(
     platform: Platform, infrastructure: Any,
 ) -> None:
-    second = build(platform.settings.model_copy())
+    second = create_service(platform.settings.model_copy())
     member_id = await platform.active_member()
     async with serving(second.app), platform.http() as http:
         contract_id = await signed_contract(platform, http, member_id,

@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from contracts.app import build
+from contracts.app import create_service
 from smart_shared.auth import mint_token
 from smart_shared.events import CONTRACTS_TOPIC, Activity, MemberActivated, PayoutDetails
 from smart_shared.events.catalogue import MemberContact
 from smart_shared.ids import new_id
 from smart_shared.service import Service
-from smart_shared.testing import (
+from smart_testing import (
     EventWire,
     Mailpit,
     eventually,
@@ -35,7 +35,7 @@ SIGNING_LINK = re.compile(r"http://portal\.test/sign/([A-Za-z0-9_-]{43,})")
 async def contracts(infrastructure: Any, mailpit: Mailpit) -> AsyncIterator[tuple[Service, str]]:
     settings = isolated_settings("contracts", SMART_BRANCHES="BE",
                                  SMART_PORTAL_URL="http://portal.test", **mailpit.settings())
-    service = build(settings)
+    service = create_service(settings)
     async with serving(service.app) as url, EventWire(settings, CONTRACTS_TOPIC) as wire:
         service.wire = wire  # type: ignore[attr-defined]
         try:

@@ -25,7 +25,7 @@ from smart_shared.events import (
 from smart_shared.money import Money
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import EventWire, Infrastructure, Mailpit, isolated_settings, serving
+from smart_testing import EventWire, Infrastructure, Mailpit, isolated_settings, serving
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ from fund.handlers import handlers
 from smart_shared.events import Event, InvoiceIssued, InvoicePaid
 from smart_shared.ids import new_id
 from smart_shared.money import Money
-from smart_shared.testing import CountedConsumer, Infrastructure, counted_consumer
+from smart_testing import CountedConsumer, Infrastructure, counted_consumer
 
 from .conftest import NOW, Fund, contract_signed, salary_due
 

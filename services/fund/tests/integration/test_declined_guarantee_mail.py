@@ -10,7 +10,7 @@ import pytest
 from smart_shared.events import Activity, GuaranteeDeclined, MemberActivated, PayoutDetails
 from smart_shared.events.catalogue import MemberContact
 from smart_shared.ids import new_id
-from smart_shared.testing import Mailpit, unique_name
+from smart_testing import Mailpit, unique_name
 
 from .conftest import Fund, contract_signed
 

@@ -26,7 +26,7 @@ from smart_shared.events import (
 from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.mongo import UnitOfWork
-from smart_shared.testing import eventually
+from smart_testing import eventually
 
 from .conftest import NOW, Fund, contract_signed, salary_due
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from functools import partial
+from typing import Annotated, Any, Literal, TypeVar
 
 from litestar import Controller, get, patch, post
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from smart_shared.auth import Principal
-from smart_shared.events import Event
+from smart_shared.auth import Principal, visible_or_404
 from smart_shared.events.catalogue import (
     Activity,
     ActivityKind,
@@ -23,22 +23,19 @@ from smart_shared.events.catalogue import (
     MemberStatus,
 )
 from smart_shared.http import Page, idempotent
-from smart_shared.ids import new_id
-from smart_shared.mail import forget_mails_of, send_mail
 from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
 from smart_shared.openapi import problems
 from smart_shared.problems import Problem, conflict, invalid, not_found
-from smart_shared.rulepacks import UnknownRulePack, rule_pack
 from smart_shared.service import Platform
 from smart_shared.telemetry import current_traceparent
 from smart_shared.text import Email, Identifier, OneLine
 
-from members import domain, identities, store
-from members.domain import Member, NotNow, RuleBroken, Share, ShareRules, UnknownShare
-from members.mails import activation_mail
+from members import domain, membership, store
+from members.domain import Member, NotNow, RuleBroken, Share, UnknownShare
 
 Text = Annotated[OneLine, Field(max_length=100)]
+T = TypeVar("T")
 NOT_NOW = (409, "Not possible in the member's status, or no rule pack for the branch yet")
 
 
@@ -132,50 +129,16 @@ def _problem(error: Exception) -> Problem:
     raise error
 
 
-async def _transaction(platform: Platform, work: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
+async def _transaction(platform: Platform, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
     try:
-        return await platform.database.transaction(work)
+        result: T = await platform.database.transaction(work)
     except (RuleBroken, NotNow, UnknownShare) as error:
         raise _problem(error) from None
-
-
-async def _member(uow: UnitOfWork, member_id: str, principal: Principal) -> Member:
-    member = await store.get(uow, member_id)
-    if member is None:
-        raise not_found("Member", member_id)
-    principal.require_member_or_staff(member.member_id, member.branch)
-    return member
+    return result
 
 
 def _staff(principal: Principal) -> None:
     principal.require("staff", "admin")
-
-
-async def _change(
-    platform: Platform, member_id: str, principal: Principal,
-    change: Callable[[Member, UnitOfWork], tuple[Member, Event | None]],
-) -> Member:
-    """Load, authorise, change, store and announce one member in one transaction."""
-
-    async def work(uow: UnitOfWork) -> Member:
-        member = await _member(uow, member_id, principal)
-        changed, event = change(member, uow)
-        if changed != member:
-            await store.save(uow, changed)
-        if event is not None:
-            uow.publish(event)
-        return changed
-
-    return await _transaction(platform, work)  # type: ignore[no-any-return]
-
-
-def _share_rules(branch: str, on: date) -> tuple[ShareRules, PositiveMoney]:
-    try:
-        pack = rule_pack(branch, on)
-    except UnknownRulePack as error:
-        raise conflict("No rule pack", str(error)) from None
-    price = PositiveMoney(amount=pack.common.share_price.value, currency=pack.currency)
-    return pack.section("members", ShareRules), price
 
 
 class MembersController(Controller):
@@ -194,17 +157,10 @@ class MembersController(Controller):
             address=data.address.to_address(),
             activities=[a.to_activity() for a in data.activities],
         )
-        traceparent = current_traceparent()
-
-        async def work(uow: UnitOfWork) -> Member:
-            member, event = domain.register(applicant, new_id(), uow.clock.now(),
-                                            uow.clock.today())
-            await store.add(uow, member, traceparent)
-            uow.publish(event)
-            return member
-
+        command = membership.Register(applicant, current_traceparent())
         try:
-            return await _transaction(platform, work)  # type: ignore[no-any-return]
+            return await _transaction(platform, partial(membership.register_applicant,
+                                                        command=command))
         except store.DuplicateNationalId:
             raise conflict("Already a member", "Someone with this national id is already "
                            f"registered in branch {data.branch}") from None
@@ -225,11 +181,8 @@ class MembersController(Controller):
 
     @get("/{member_id:str}", summary="One member (the member themselves or staff)")
     async def show(self, platform: Platform, principal: Principal, member_id: str) -> Member:
-        member = await store.read(platform.db, member_id)
-        if member is None:
-            raise not_found("Member", member_id)
-        principal.require_member_or_staff(member.member_id, member.branch)
-        return member
+        return visible_or_404(principal, await store.read(platform.db, member_id), "Member",
+                              member_id)
 
     @patch("/{member_id:str}", summary="Change email, address, payout details or activities",
            responses=problems(NOT_NOW))
@@ -240,22 +193,16 @@ class MembersController(Controller):
             address=data.address.to_address() if data.address else None,
             activities=[a.to_activity() for a in data.activities] if data.activities else None,
         )
-        return await _change(platform, member_id, principal,
-                             lambda member, uow: domain.update(member, changes, uow.clock.now()))
+        command = membership.ChangeDetails(principal, member_id, changes)
+        return await _transaction(platform, partial(membership.change_details, command=command))
 
     @post("/{member_id:str}/shares", summary="Subscribe cooperative shares",
           responses=problems(NOT_NOW))
     async def subscribe(self, platform: Platform, principal: Principal, member_id: str,
                         data: SharesSubscription) -> Share:
-        share_id = new_id()
-
-        def add_subscription(member: Member, uow: UnitOfWork) -> tuple[Member, None]:
-            rules, price = _share_rules(member.branch, uow.clock.today())
-            share = domain.subscription(share_id, data.count, price, rules, uow.clock.now())
-            return domain.subscribe(member, share), None
-
-        member = await _change(platform, member_id, principal, add_subscription)
-        return member.share(share_id)
+        command = membership.SubscribeShares(principal, member_id, data.count)
+        return await _transaction(platform, partial(membership.subscribe_shares,
+                                                    command=command))
 
     @post("/{member_id:str}/shares/{share_id:str}/payment", status_code=200,
           summary="Record a share payment (staff); the first paid share activates",
@@ -267,20 +214,14 @@ class MembersController(Controller):
     ) -> SharePaymentRecorded:
         _staff(principal)
 
+        command = membership.RecordSharePayment(principal, member_id, share_id, data.amount,
+                                                data.paid_on, platform.settings.portal_url)
+
         async def work(uow: UnitOfWork) -> dict[str, Any]:
-            member = await _member(uow, member_id, principal)
-            today = uow.clock.today()
-            rules, _ = _share_rules(member.branch, today)
-            paid, activated = domain.record_share_payment(
-                member, share_id, data.amount, data.paid_on or today, today, uow.clock.now(),
-                principal.sub, rules)
-            await store.save(uow, paid)
-            if activated:
-                uow.publish(activated)
-                send_mail(uow, activation_mail(paid, platform.settings.portal_url, today))
+            recorded = await membership.record_share_payment(uow, command)
             return SharePaymentRecorded(
-                member_id=member_id, status=paid.status, activated=activated is not None,
-                share=paid.share(share_id)).model_dump(mode="json")
+                member_id=member_id, status=recorded.member.status, activated=recorded.activated,
+                share=recorded.share).model_dump(mode="json")
 
         try:
             result, _ = await idempotent(
@@ -293,9 +234,8 @@ class MembersController(Controller):
     async def _staff_action(self, platform: Platform, principal: Principal, member_id: str,
                             action: domain.StaffAction) -> Member:
         _staff(principal)
-        return await _change(platform, member_id, principal,
-                             lambda member, uow: domain.change_status(member, action,
-                                                                      uow.clock.now()))
+        command = membership.ChangeStatus(principal, member_id, action)
+        return await _transaction(platform, partial(membership.change_status, command=command))
 
     @post("/{member_id:str}/suspend", status_code=200, summary="Suspend an active member (staff)",
           responses=problems(NOT_NOW))
@@ -317,15 +257,5 @@ class MembersController(Controller):
           summary="GDPR erasure (the member or staff): personal data pseudonymised",
           responses=problems(NOT_NOW))
     async def erase(self, platform: Platform, principal: Principal, member_id: str) -> Member:
-        async def work(uow: UnitOfWork) -> Member:
-            member = await _member(uow, member_id, principal)
-            erased, event = domain.erase(member, uow.clock.now())
-            if event is not None:
-                await store.save(uow, erased)
-                await store.forget_sent_events(uow, member_id)
-                await forget_mails_of(uow, member_id)
-                await identities.forget_links_of(uow, member.email)
-                uow.publish(event)
-            return erased
-
-        return await _transaction(platform, work)  # type: ignore[no-any-return]
+        command = membership.Erase(principal, member_id)
+        return await _transaction(platform, partial(membership.erase_member, command=command))

@@ -1,4 +1,4 @@
-"""Wiring of the members service (port 8001)."""
+"""Wiring of the members service."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from smart_shared.settings import Settings
 
 from members import identities, store
 from members.api import MembersController
+from members.domain.shares import ShareRules
 from members.handlers import handlers
 from members.login_api import LoginController, StaffController, jwks, start_login
-
-PORT = 8001
 
 
 async def create_indexes(db: AsyncDatabase[Document]) -> None:
@@ -22,16 +21,14 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
 
 def create_service(settings: Settings | None = None) -> Service:
     """The members service, with the deployment's settings (or the environment's)."""
-    settings = settings or Settings(SMART_SERVICE="members")
-    if "port" not in settings.model_fields_set:
-        settings.port = PORT
-
     async def on_start(platform: Platform) -> None:
         await start_login(service, platform)
 
     service = build_service(
-        "members", controllers=[MembersController, LoginController, StaffController, jwks],
-        handlers=handlers, indexes=create_indexes, on_start=on_start, settings=settings)
+        "members", port=8001,
+        controllers=[MembersController, LoginController, StaffController, jwks],
+        handlers=handlers, indexes=create_indexes, on_start=on_start, settings=settings,
+        rules={"members": ShareRules})
     return service
 
 

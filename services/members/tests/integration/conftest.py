@@ -14,7 +14,7 @@ from smart_shared.auth import Role, mint_token
 from smart_shared.events import Event, MemberRegistered
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import EventWire, isolated_settings, serving
+from smart_testing import EventWire, isolated_settings, serving
 
 sys.path.insert(0, str(Path(__file__).parent))
 

@@ -17,7 +17,7 @@ from smart_shared.events import MemberActivated
 from smart_shared.keys import TokenKeys
 from smart_shared.mongo import connect
 from smart_shared.problems import Problem
-from smart_shared.testing import Mailpit, isolated_settings, unique_name
+from smart_testing import Mailpit, isolated_settings, unique_name
 
 from conftest import Running, running
 

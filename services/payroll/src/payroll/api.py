@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, Parameter
 from pydantic import BaseModel, ConfigDict
-from smart_shared.auth import Principal
+from smart_shared.auth import Principal, visible_or_404
 from smart_shared.events import ActivityKind, Branch, SalaryBreakdown
 from smart_shared.http import Page, find_page, idempotent
 from smart_shared.money import Money, NonNegativeMoney, PositiveMoney
@@ -143,9 +143,7 @@ class SimulationController(Controller):
 
 async def _visible_salary(platform: Platform, principal: Principal, salary_id: str) -> Document:
     doc = await platform.db[SALARIES].find_one({"_id": salary_id})
-    if doc is None or not principal.sees(doc["member_id"], doc["branch"]):
-        raise not_found("Salary", salary_id)
-    return doc
+    return visible_or_404(principal, doc, "Salary", salary_id)
 
 
 class SalaryController(Controller):

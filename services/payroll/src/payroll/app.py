@@ -15,6 +15,7 @@ from payroll.api import (
     SalaryController,
     SimulationController,
 )
+from payroll.domain.rules import PayrollSection
 from payroll.handlers import handlers
 from payroll.mails import ATTACHMENTS
 from payroll.scheduled_runs import ScheduledRuns, salaries_at_risk, watch_salaries_at_risk
@@ -31,10 +32,10 @@ def payroll_jobs(platform: Platform) -> list[ScheduledJob]:
     return jobs
 
 
-def build(settings: Settings | None = None) -> Service:
+def create_service(settings: Settings | None = None) -> Service:
     """The payroll service (``settings`` from the environment unless given)."""
     return build_service(
-        "payroll",
+        "payroll", port=8004,
         controllers=[SimulationController, SalaryController, PaymentRunController,
                      PaymentStatusReportController],
         handlers=handlers,
@@ -42,8 +43,9 @@ def build(settings: Settings | None = None) -> Service:
         indexes=create_indexes,
         settings=settings,
         mail_attachments=ATTACHMENTS,
+        rules={"payroll": PayrollSection},
     )
 
 
-service = build()
+service = create_service()
 app = service.app

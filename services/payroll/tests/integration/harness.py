@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
-from payroll.app import build
+from payroll.app import create_service
 from payroll.handlers import handlers
 from smart_shared.auth import Role, mint_token
 from smart_shared.events import (
@@ -37,7 +37,7 @@ from smart_shared.events import (
 from smart_shared.money import Money
 from smart_shared.service import Service
 from smart_shared.settings import Settings
-from smart_shared.testing import (
+from smart_testing import (
     CountedConsumer,
     EventWire,
     counted_consumer,
@@ -112,7 +112,7 @@ async def running_payroll(settings: Settings | None = None,
     """Payroll on its own deployment; staff open every run by hand unless ``automatic_runs``."""
     settings = settings or isolated_settings("payroll")
     settings = settings.model_copy(update={"automatic_payment_runs": automatic_runs})
-    service = build(settings)
+    service = create_service(settings)
     async with serving(service.app) as url, EventWire(settings, PAYROLL_TOPIC) as wire:
         try:
             yield Payroll(service, settings, url, wire)

@@ -9,7 +9,7 @@ from payroll.domain import compute_salary, salary_rules
 from smart_shared.events import SalaryBreakdown
 from smart_shared.ids import new_id
 from smart_shared.money import Money
-from smart_shared.testing import eventually
+from smart_testing import eventually
 
 from .harness import (
     Payroll,

@@ -19,7 +19,7 @@ from smart_shared.clock import SharedClock
 from smart_shared.events import SalaryPaymentRejected
 from smart_shared.events.catalogue import MemberContact
 from smart_shared.ids import new_id
-from smart_shared.testing import Mailpit, eventually, isolated_settings, unique_name
+from smart_testing import Mailpit, eventually, isolated_settings, unique_name
 
 from .harness import Payroll, guaranteed_work, member_activated, running_payroll
 

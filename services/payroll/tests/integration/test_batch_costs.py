@@ -11,7 +11,7 @@ import pytest
 from payroll.payment_runs import confirm_payment_run, open_payment_run
 from smart_shared.events import Event
 from smart_shared.ids import new_id
-from smart_shared.testing import consumed_records
+from smart_testing import consumed_records
 
 from .harness import (
     Payroll,

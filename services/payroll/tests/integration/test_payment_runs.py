@@ -13,7 +13,7 @@ import sepaxml
 import xmlschema
 from smart_shared.ids import new_id
 from smart_shared.money import Money
-from smart_shared.testing import links_to, recorded_spans, trace_id_of
+from smart_testing import links_to, recorded_spans, trace_id_of
 
 from .harness import (
     Payroll,

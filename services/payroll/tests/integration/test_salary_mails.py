@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from smart_shared.events.catalogue import MemberContact
 from smart_shared.ids import new_id
-from smart_shared.testing import Mailpit, isolated_settings, unique_name
+from smart_testing import Mailpit, isolated_settings, unique_name
 
 from .harness import Payroll, guaranteed_work, member_activated, running_payroll
 

@@ -1,4 +1,4 @@
-"""Wiring of the portal (port 8000): pages, templates, static files, sessions, CSRF, headers,
+"""Wiring of the portal: pages, templates, static files, sessions, CSRF, headers,
 and the timeline projection consumed from the six topics."""
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from portal.web import (
     sign_in_first,
 )
 
-PORT = 8000
 HERE = Path(__file__).parent
 
 
@@ -85,8 +84,6 @@ def not_allowed_page(request: Request[Any, Any, Any], error: Exception) -> Respo
 def create_service(settings: PortalSettings | None = None) -> Service:
     """The portal, with the deployment's settings (or the environment's)."""
     settings = settings or PortalSettings(SMART_SERVICE="portal")
-    if "port" not in settings.model_fields_set:
-        settings.port = PORT
     environment = templates()
 
     async def on_start(platform: Platform) -> None:
@@ -98,7 +95,7 @@ def create_service(settings: PortalSettings | None = None) -> Service:
         platform.extras["templates"] = environment
 
     built = build_service(
-        "portal",
+        "portal", port=8000,
         controllers=[*PAGES, create_static_files_router(
             path="/static", directories=[HERE / "static"], include_in_schema=False)],
         handlers=timeline.handlers, indexes=create_indexes,

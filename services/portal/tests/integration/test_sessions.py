@@ -10,7 +10,7 @@ from portal import sessions
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.auth import Principal
 from smart_shared.mongo import Document, connect
-from smart_shared.testing import Infrastructure, unique_name
+from smart_testing import Infrastructure, unique_name
 
 LENA = Principal("member-lena", "member", "BE", "member-lena")
 JAN = Principal("member-jan", "member", "BE", "member-jan")

@@ -4,7 +4,8 @@ A pack is a folder ``packs/<branch>-<year>/`` with ``pack.toml`` (id, branch, ef
 currency) and one TOML file per section (``common``, ``billing``, ``payroll``, ``fund``,
 ``collection``). Every number is written as ``{ value = "0.065", source = "…" }`` and read into a
 ``Sourced`` field, so a number without a source fails at start-up. Decimals are strings: TOML
-floats are refused like every other float on the platform.
+floats are refused like every other float on the platform. A service checks the packs of the
+branches it serves when it is built (``check_rule_packs``): a bad pack stops its start.
 
     pack = rule_pack("BE", date(2026, 3, 1))
     payroll = pack.section("payroll", PayrollRules)   # PayrollRules: the service's pydantic model
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -22,14 +24,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from smart_shared.money import ExactDecimal
 
 PACKS = Path(__file__).parent / "packs"
-PACK_DIR_VARIABLE = "SMART_RULE_PACK_DIR"
-"""A folder of a deployment's own packs: a pack there replaces the built-in pack of that id
-(a branch's real bank accounts, say)."""
+_deployment_packs: list[Path] = []
+"""The folder of a deployment's own packs (``SMART_RULE_PACK_DIR``), once a service named it: a
+pack there replaces the built-in pack of that id (a branch's real bank accounts, say)."""
 V = TypeVar("V")
 M = TypeVar("M", bound=BaseModel)
 
@@ -64,6 +66,10 @@ class CommonRules(BaseModel):
 
 class UnknownRulePack(LookupError):
     pass
+
+
+class RulePackInvalid(ValueError):
+    """A rule pack that cannot be read: which pack, which file, which field, and why."""
 
 
 class _Lenient(BaseModel):
@@ -121,29 +127,74 @@ def _section(folder: Path, name: str, model: type[BaseModel]) -> BaseModel:
     path = folder / f"{name}.toml"
     if not path.exists():
         raise UnknownRulePack(f"{folder.name} has no {name} section")
-    return model.model_validate(tomllib.loads(path.read_text()))
+    return model.model_validate(_read(path))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise RulePackInvalid(f"rule pack {path.parent.name}, {path.name}: not valid TOML "
+                              f"({error})") from None
 
 
 @cache
 def all_packs() -> tuple[RulePack, ...]:
     packs: dict[str, RulePack] = {}
-    folders = [PACKS]
-    if os.environ.get(PACK_DIR_VARIABLE):
-        folders.append(Path(os.environ[PACK_DIR_VARIABLE]))
-    for root in folders:
+    for root in [PACKS, *_deployment_packs]:
         for folder in sorted(root.iterdir()):
             meta_file = folder / "pack.toml"
             if not meta_file.exists():
                 continue
-            meta: dict[str, Any] = tomllib.loads(meta_file.read_text())
-            packs[meta["id"]] = RulePack(
-                id=meta["id"],
-                branch=meta["branch"],
-                effective_from=meta["effective_from"],
-                currency=meta["currency"],
-                folder=folder,
-            )
+            meta = _read(meta_file)
+            try:
+                packs[meta["id"]] = RulePack(
+                    id=meta["id"],
+                    branch=meta["branch"],
+                    effective_from=meta["effective_from"],
+                    currency=meta["currency"],
+                    folder=folder,
+                )
+            except KeyError as missing:
+                raise RulePackInvalid(f"rule pack {folder.name}, pack.toml: no {missing}"
+                                      ) from None
+            if not isinstance(meta["effective_from"], date):
+                raise RulePackInvalid(f"rule pack {folder.name}, pack.toml: effective_from "
+                                      "must be a TOML date (2026-01-01)")
     return tuple(sorted(packs.values(), key=lambda p: (p.branch, p.effective_from)))
+
+
+def use_deployment_packs(folder: Path | None) -> None:
+    """Read the deployment's own packs from ``folder`` (``Settings.rule_pack_dir``) beside the
+    built-in ones, or none."""
+    wanted = [folder] if folder else []
+    if wanted != _deployment_packs:
+        _deployment_packs[:] = wanted
+        for cached in (all_packs, _section, cooperative_accounts):
+            cached.cache_clear()
+
+
+def check_rule_packs(branches: Iterable[str], sections: Mapping[str, type[BaseModel]]) -> None:
+    """Read and validate every pack of ``branches``: its ``common`` section and each section
+    that ``sections`` maps to the model the service reads it with. ``RulePackInvalid`` names
+    the pack, the file and the fields, so that a bad pack stops a service's start, not a
+    batch of its consumer."""
+    served = set(branches)
+    for pack in all_packs():
+        if pack.branch not in served:
+            continue
+        wanted: dict[str, type[BaseModel]] = {"common": CommonRules, **sections}
+        for name, model in wanted.items():
+            if name != "common" and not (pack.folder / f"{name}.toml").exists():
+                continue  # a section the branch does not have yet is refused when asked for
+            try:
+                pack.section(name, model)
+            except ValidationError as error:
+                fields = "; ".join(f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}"
+                                   for e in error.errors())
+                raise RulePackInvalid(f"rule pack {pack.id}, {name}.toml: {fields}") from None
+            except UnknownRulePack as missing:
+                raise RulePackInvalid(f"rule pack {pack.id}: {missing}") from None
 
 
 def placeholders(branch: str) -> list[str]:
@@ -154,7 +205,7 @@ def placeholders(branch: str) -> list[str]:
             continue
         for path in sorted(pack.folder.glob("*.toml")):
             found.extend(f"{pack.id}/{path.name}: {key}"
-                         for key in _placeholder_keys(tomllib.loads(path.read_text()), ""))
+                         for key in _placeholder_keys(_read(path), ""))
     return found
 
 
@@ -178,7 +229,7 @@ def cooperative_accounts() -> frozenset[str]:
     found: set[str] = set()
     for pack in all_packs():
         for path in sorted(pack.folder.glob("*.toml")):
-            found.update(_ibans(tomllib.loads(path.read_text())))
+            found.update(_ibans(_read(path)))
     # payroll's configured salary accounts (SMART_DEBTOR_ACCOUNTS) are the cooperative's too
     configured = json.loads(os.environ.get("SMART_DEBTOR_ACCOUNTS") or "{}")
     found.update("".join(str(account.get("iban", "")).split()).upper()
@@ -221,6 +272,7 @@ __all__ = [
     "Decimal",
     "LegalIdentity",
     "RulePack",
+    "RulePackInvalid",
     "SellerIdentity",
     "Sourced",
     "SourcedDecimal",
@@ -228,8 +280,10 @@ __all__ = [
     "UnknownRulePack",
     "all_packs",
     "branches",
+    "check_rule_packs",
     "company_identity",
     "cooperative_accounts",
     "placeholders",
     "rule_pack",
+    "use_deployment_packs",
 ]

@@ -1,8 +1,9 @@
 """Test support: the genuine Kafka and MongoDB for integration tests, and services run in-process.
 
-Loaded as a pytest plugin from the repository's ``conftest.py``. The infrastructure comes from
-``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGODB_URI`` when set, else from testcontainers when a Docker
-engine answers, else from the local launcher (``deploy/local/smartctl.py up --infra-only``).
+A test-only package (a dev dependency, never in a service image), loaded as a pytest plugin from
+the repository's ``conftest.py``. The infrastructure comes from ``KAFKA_BOOTSTRAP_SERVERS`` /
+``MONGODB_URI`` when set, else from the local launcher (``deploy/local/smartctl.py up
+--infra-only``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 
 import pytest
 from pymongo import monitoring
-
 from smart_shared.consumer import BatchConsumer, EventHandlers
 from smart_shared.deadletters import DeadLetters
 from smart_shared.events import Event, encode
@@ -53,33 +52,11 @@ def _repo_root() -> Path:
     raise RuntimeError("run the tests from inside the repository")
 
 
-def _docker_engine_answers() -> bool:
-    if not shutil.which("docker"):
-        return False
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-def _from_testcontainers() -> tuple[Infrastructure, list[Any]]:
-    from testcontainers.kafka import KafkaContainer
-    from testcontainers.mongodb import MongoDbContainer
-
-    kafka = KafkaContainer("apache/kafka:4.1.1").with_kraft()
-    mongo = MongoDbContainer("mongo:8").with_command("--replSet rs0 --bind_ip_all")
-    kafka.start()
-    mongo.start()
-    return Infrastructure(kafka.get_bootstrap_server(), mongo.get_connection_url()), [kafka, mongo]
-
-
-def start_infrastructure() -> tuple[Infrastructure, list[Any]]:
+def start_infrastructure() -> Infrastructure:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     mongo = os.environ.get("MONGODB_URI")
     if bootstrap and mongo:
-        return Infrastructure(bootstrap, mongo), []
-    if os.environ.get("SMART_TEST_DOCKER") == "1" and _docker_engine_answers():
-        return _from_testcontainers()
+        return Infrastructure(bootstrap, mongo)
     root = _repo_root()
     subprocess.run(
         [sys.executable, str(root / "deploy" / "local" / "smartctl.py"), "up", "--infra-only"],
@@ -94,18 +71,16 @@ def start_infrastructure() -> tuple[Infrastructure, list[Any]]:
     values = json.loads(env.stdout)
     os.environ.setdefault("KAFKA_BOOTSTRAP_SERVERS", values["KAFKA_BOOTSTRAP_SERVERS"])
     os.environ.setdefault("MONGODB_URI", values["MONGODB_URI"])
-    return Infrastructure(values["KAFKA_BOOTSTRAP_SERVERS"], values["MONGODB_URI"]), []
+    return Infrastructure(values["KAFKA_BOOTSTRAP_SERVERS"], values["MONGODB_URI"])
 
 
 @pytest.fixture(scope="session")
 def infrastructure() -> Iterator[Infrastructure]:
     """The genuine Kafka broker and mongod replica set the integration tests talk to."""
-    infra, containers = start_infrastructure()
+    infra = start_infrastructure()
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = infra.kafka_bootstrap_servers
     os.environ["MONGODB_URI"] = infra.mongodb_uri
     yield infra
-    for container in containers:
-        container.stop()
 
 
 def free_port() -> int:
@@ -235,7 +210,6 @@ class EventWire:
 
     async def __aenter__(self) -> EventWire:
         from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
         from smart_shared.events import TOPICS
 
         bootstrap = self.settings.kafka_bootstrap_servers

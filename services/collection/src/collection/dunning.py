@@ -1,5 +1,6 @@
 """Use cases of a dunning case: open it, take the schedule's steps, follow payments, pause it
-with a payment plan, write it off. Each runs inside the caller's unit of work."""
+with a payment plan, write it off, record a posted letter, note a client's wish for a plan.
+Each runs inside the caller's unit of work and takes it with one event or command."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from smart_shared.auth import Principal, visible_or_404
+from smart_shared.codec import stored_amount, stored_day
 from smart_shared.events.catalogue import (
     DebtOverdue,
     DebtRecovered,
@@ -19,9 +22,10 @@ from smart_shared.ids import new_id
 from smart_shared.mail import send_mail
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
-from smart_shared.problems import conflict, not_found
+from smart_shared.problems import Problem, conflict, invalid, not_found
 from smart_shared.telemetry import current_traceparent, start_linked_trace
 
+from collection import store
 from collection.domain import (
     CaseState,
     Claim,
@@ -39,6 +43,7 @@ from collection.domain import (
     first_unkept,
     missed_instalment,
     pay_by,
+    plan_errors,
     planned_step,
     rate_on,
     step_due,
@@ -47,13 +52,10 @@ from collection.domain.rules import Channel
 from collection.mails import letter_mail
 from collection.store import (
     ACTIVE,
-    CASES,
     InvoiceFacts,
-    amount,
     balance_changes,
     case_state,
     claim_document,
-    day,
     instalments,
     last_claim,
     timeline_entry,
@@ -77,7 +79,8 @@ class BalanceFact:
 
 
 def rules_for(doc: Document) -> DebtorRules:
-    return collection_rules(doc["branch"], day(doc["opened_on"])).for_debtor(doc["client"]["kind"])
+    rules = collection_rules(doc["branch"], stored_day(doc["opened_on"]))
+    return rules.for_debtor(doc["client"]["kind"])
 
 
 def next_step_on(state: CaseState, rules: DebtorRules) -> str | None:
@@ -160,7 +163,7 @@ async def open_case(uow: UnitOfWork, event: DebtOverdue) -> None:
             f"{balance} {event.outstanding.currency} outstanding"))],
     }
     doc["next_step_on"] = next_step_on(case_state(doc), rules_for(doc))
-    await uow.db[CASES].insert_one(doc, session=uow.session)
+    await store.insert_case(uow, doc)
     known.case_written(doc)
 
 
@@ -169,7 +172,7 @@ async def open_case(uow: UnitOfWork, event: DebtOverdue) -> None:
 
 async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
     """Take the schedule's step due today for an open case; 1 if a step was taken."""
-    doc = await uow.db[CASES].find_one({"_id": case_id, "status": "open"}, session=uow.session)
+    doc = await store.find_case(uow, case_id, status="open")
     if doc is None:
         return 0
     today = uow.clock.today()
@@ -179,10 +182,10 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
     if level is None:
         planned = next_step_on(state, rules)
         if planned != doc.get("next_step_on"):
-            await uow.db[CASES].update_one({"_id": case_id}, {"$set": {"next_step_on": planned}},
-                                           session=uow.session)
+            await store.set_case_fields(uow, case_id, {"next_step_on": planned})
         return 0
-    claim = claim_at(state, level, today, amount(doc["principal"]), balance_changes(doc), rules)
+    claim = claim_at(state, level, today, stored_amount(doc["principal"]), balance_changes(doc),
+                     rules)
     # French in France whatever the client's language, like every document of the branch
     language: Language = "fr" if doc["branch"] == "FR" else doc["client"]["language"]
     channel: Channel = "email" if doc["client"].get("email") else "post"
@@ -225,14 +228,8 @@ async def take_due_step(uow: UnitOfWork, case_id: str) -> int:
                            closed_on=today.isoformat())
             entries.append(timeline_entry(uow, "written_off", detail=reason,
                                           amounts={"principal": doc["balance"]}))
-    result = await uow.db[CASES].update_one(
-        {"_id": case_id, "version": doc["version"], "status": "open"},
-        {"$set": changes, "$push": {"steps": {"level": level, "on": today.isoformat(),
-                                              "channel": channel},
-                                    "timeline": {"$each": entries}}},
-        session=uow.session,
-    )
-    if result.modified_count != 1:
+    step = {"level": level, "on": today.isoformat(), "channel": channel}
+    if not await store.record_step(uow, doc, changes, step, entries):
         raise RuntimeError(f"case {case_id} changed while its step was taken")
     return 1
 
@@ -261,8 +258,9 @@ def letter_facts(doc: Document, level: Any, claim: Claim, today: date, channel: 
     client = doc["client"]
     return LetterFacts(
         client_name=client["name"], invoice_number=doc["invoice_number"],
-        due_date=day(doc["due_date"]), claim=claim, branch=doc["branch"], kind=client["kind"],
-        issue_date=day(doc["issue_date"]) if doc.get("issue_date") else None,
+        due_date=stored_day(doc["due_date"]), claim=claim, branch=doc["branch"],
+        kind=client["kind"],
+        issue_date=stored_day(doc["issue_date"]) if doc.get("issue_date") else None,
         description=doc.get("description"), sent_on=today, pay_by=deadline,
         client_address=client.get("address"),
         creditor=CreditorFacts(
@@ -280,7 +278,7 @@ def written_off_event(uow: UnitOfWork, doc: Document, version: int, reason: str)
     return DebtWrittenOff(
         branch=doc["branch"], version=version, occurred_at=uow.clock.now(),
         invoice_id=doc["invoice_id"], contract_id=doc["contract_id"], case_id=doc["_id"],
-        member_id=doc["member_id"], amount=money(amount(doc["balance"]), doc), reason=reason,
+        member_id=doc["member_id"], amount=money(stored_amount(doc["balance"]), doc), reason=reason,
         written_off_on=uow.clock.today(),
     )
 
@@ -312,9 +310,9 @@ async def record_balance(uow: UnitOfWork, fact: BalanceFact) -> None:
 
 async def apply_to_case(uow: UnitOfWork, doc: Document, fact: BalanceFact) -> Document:
     """Apply billing's balance to the case; the case as written."""
-    previous = amount(doc["balance"])
+    previous = stored_amount(doc["balance"])
     balance = max(fact.balance, Decimal(0))
-    recovered = amount(doc["recovered_principal"])
+    recovered = stored_amount(doc["recovered_principal"])
     if fact.kind != "credit_note":
         recovered += max(previous - balance, Decimal(0))
     sets: Document = {"balance": str(balance), "billing_version": fact.version,
@@ -333,7 +331,7 @@ async def apply_to_case(uow: UnitOfWork, doc: Document, fact: BalanceFact) -> Do
             entries.append(timeline_entry(uow, "closed", detail="Credited in full: nothing due"))
         else:
             sets["status"] = "recovered"
-            credit = fact.credit if fact.credit is not None else amount(doc.get("credit"))
+            credit = fact.credit if fact.credit is not None else stored_amount(doc.get("credit"))
             claim = last_claim(doc)
             beyond = min(credit, claim.beyond_principal) if claim else Decimal("0.00")
             sets["version"] = doc["version"] + 1
@@ -347,11 +345,7 @@ async def apply_to_case(uow: UnitOfWork, doc: Document, fact: BalanceFact) -> Do
                 "principal": str(recovered), "beyond_principal": str(beyond)}))
     change = {"version": fact.version, "on": fact.on.isoformat(), "balance": str(balance),
               "kind": fact.kind}
-    await uow.db[CASES].update_one(
-        {"_id": doc["_id"]},
-        {"$set": sets, "$push": {"balance_changes": change, "timeline": {"$each": entries}}},
-        session=uow.session,
-    )
+    await store.record_balance_change(uow, doc["_id"], sets, change, entries)
     return {**doc, **sets, "balance_changes": [*doc.get("balance_changes", []), change],
             "timeline": [*doc.get("timeline", []), *entries]}
 
@@ -364,8 +358,56 @@ def require_active(doc: Document) -> None:
         raise conflict("Case closed", f"The case is {doc['status']}; nothing more can be done")
 
 
-async def agree_plan(uow: UnitOfWork, doc: Document, plan: list[Instalment]) -> None:
-    """Pause the schedule while the client pays by instalments (checked beforehand)."""
+@dataclass(frozen=True)
+class ForCase:
+    """A command of staff about one case, which they must be able to see."""
+
+    principal: Principal
+    case_id: str
+
+
+@dataclass(frozen=True)
+class AgreePlan(ForCase):
+    plan: list[Instalment]
+    currencies: frozenset[str]
+
+
+@dataclass(frozen=True)
+class WriteOff(ForCase):
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordPosting(ForCase):
+    level: str
+
+
+@dataclass(frozen=True)
+class AskForPlan:
+    """A client's wish for a payment plan, from the link of their invoice."""
+
+    invoice_id: str
+    instalments: int
+    message: str | None
+
+
+async def case_in_reach(uow: UnitOfWork, command: ForCase) -> Document:
+    """The case, if the caller may see it (else the 404 of an unknown case)."""
+    return visible_or_404(command.principal, await store.find_case(uow, command.case_id),
+                          "Case", command.case_id)
+
+
+async def agree_payment_plan(uow: UnitOfWork, command: AgreePlan) -> Document:
+    """Pause the schedule while the client pays by instalments; the case as it now is."""
+    doc = await case_in_reach(uow, command)
+    if command.currencies != {doc["currency"]}:
+        raise invalid("instalments", f"amounts must be in {doc['currency']}")
+    plan = command.plan
+    errors = plan_errors(plan, stored_amount(doc["balance"]), uow.clock.today())
+    if errors:
+        detail = "; ".join(f"{field}: {message}" for field, message in errors)
+        raise Problem(400, "Invalid payment plan", detail, "validation",
+                      errors=[{"field": f, "message": m} for f, m in errors])
     require_active(doc)
     stored = {
         "instalments": [{"due_on": i.due_on.isoformat(), "amount": str(i.amount)} for i in plan],
@@ -374,62 +416,55 @@ async def agree_plan(uow: UnitOfWork, doc: Document, plan: list[Instalment]) -> 
         "status": "running",
         "check_on": (plan[0].due_on + timedelta(days=1)).isoformat(),
     }
-    await uow.db[CASES].update_one(
-        {"_id": doc["_id"]},
-        {"$set": {"status": "paused", "plan": stored},
-         "$push": {"timeline": timeline_entry(uow, "payment_plan", detail=(
-             f"{len(plan)} instalments agreed, last on {plan[-1].due_on.isoformat()}"),
-             amounts={"total": doc["balance"]})}},
-        session=uow.session,
-    )
+    await store.pause_for_plan(uow, doc["_id"], stored, timeline_entry(
+        uow, "payment_plan", detail=(
+            f"{len(plan)} instalments agreed, last on {plan[-1].due_on.isoformat()}"),
+        amounts={"total": doc["balance"]}))
+    return await case_in_reach(uow, command)
 
 
 async def check_plan(uow: UnitOfWork, case_id: str) -> int:
     """Resume the schedule when an instalment was missed; 1 if it was resumed."""
-    doc = await uow.db[CASES].find_one({"_id": case_id, "status": "paused"}, session=uow.session)
+    doc = await store.find_case(uow, case_id, status="paused")
     if doc is None or not doc.get("plan"):
         return 0
     plan = instalments(doc)
-    paid = amount(doc["plan"]["opening_balance"]) - amount(doc["balance"])
+    paid = stored_amount(doc["plan"]["opening_balance"]) - stored_amount(doc["balance"])
     today = uow.clock.today()
     missed = missed_instalment(plan, paid, today)
     if missed is None:
         unkept = first_unkept(plan, paid)
         check_on = (unkept.due_on + timedelta(days=1)).isoformat() if unkept else None
-        await uow.db[CASES].update_one({"_id": case_id}, {"$set": {"plan.check_on": check_on}},
-                                       session=uow.session)
+        await store.set_case_fields(uow, case_id, {"plan.check_on": check_on})
         return 0
-    resumed = CaseState(doc["branch"], doc["client"]["kind"], day(doc["due_date"]),
+    resumed = CaseState(doc["branch"], doc["client"]["kind"], stored_day(doc["due_date"]),
                         case_state(doc).steps)
-    await uow.db[CASES].update_one(
-        {"_id": case_id, "status": "paused"},
-        {"$set": {"status": "open", "plan.status": "missed", "plan.check_on": None,
-                  "next_step_on": next_step_on(resumed, rules_for(doc))},
-         "$push": {"timeline": timeline_entry(uow, "payment_plan_missed", detail=(
-             f"Instalment of {missed.amount} due on {missed.due_on.isoformat()} not paid "
-             f"(paid {paid} since the plan began): the schedule resumes"))}},
-        session=uow.session,
-    )
+    await store.resume_after_missed_plan(
+        uow, case_id, next_step_on(resumed, rules_for(doc)),
+        timeline_entry(uow, "payment_plan_missed", detail=(
+            f"Instalment of {missed.amount} due on {missed.due_on.isoformat()} not paid "
+            f"(paid {paid} since the plan began): the schedule resumes")))
     return 1
 
 
-async def write_off(uow: UnitOfWork, doc: Document, reason: str, by: str) -> None:
-    """Abandon the debt: the fund absorbs the loss and billing credits the invoice."""
+async def write_debt_off(uow: UnitOfWork, command: WriteOff) -> Document:
+    """Abandon the debt: the fund absorbs the loss and billing credits the invoice; the case as
+    it now is."""
+    doc = await case_in_reach(uow, command)
+    reason, by = command.reason, command.principal.sub
     require_active(doc)
     version = doc["version"] + 1
     uow.publish(written_off_event(uow, doc, version, reason))
-    await uow.db[CASES].update_one(
-        {"_id": doc["_id"], "status": doc["status"]},
-        {"$set": {"status": "written_off", "version": version, "next_step_on": None,
-                  "closed_on": uow.clock.today().isoformat()},
-         "$push": {"timeline": timeline_entry(uow, "written_off", detail=f"{reason} (by {by})",
-                                              amounts={"principal": doc["balance"]})}},
-        session=uow.session,
-    )
+    await store.close_written_off(uow, doc, version, uow.clock.today(), timeline_entry(
+        uow, "written_off", detail=f"{reason} (by {by})", amounts={"principal": doc["balance"]}))
+    return await case_in_reach(uow, command)
 
 
-async def mark_posted(uow: UnitOfWork, doc: Document, level: str, by: str) -> None:
-    """Record that staff posted the letter of ``level`` to a client without an e-mail address."""
+async def record_posting(uow: UnitOfWork, command: RecordPosting) -> Document:
+    """Record that staff posted the letter of ``level`` to a client without an e-mail address;
+    the case as it now is."""
+    doc = await case_in_reach(uow, command)
+    level, by = command.level, command.principal.sub
     index = next((i for i, e in enumerate(doc.get("timeline", []))
                   if e.get("kind") == "reminder_sent" and e.get("level") == level), None)
     if index is None:
@@ -439,16 +474,18 @@ async def mark_posted(uow: UnitOfWork, doc: Document, level: str, by: str) -> No
         raise conflict("Letter not to be posted",
                        f"The {level} letter was {'posted' if entry.get('posting') else 'e-mailed'}"
                        "; nothing to post")
-    today = uow.clock.today().isoformat()
-    # one update cannot both change an entry of the timeline and add one to it
-    await uow.db[CASES].update_one(
-        {"_id": doc["_id"], f"timeline.{index}.posting": "to_be_posted"},
-        {"$set": {f"timeline.{index}.posting": "posted", f"timeline.{index}.posted_on": today}},
-        session=uow.session,
-    )
-    await uow.db[CASES].update_one(
-        {"_id": doc["_id"]},
-        {"$push": {"timeline": timeline_entry(uow, "letter_posted", level=level,
-                                              detail=f"Posted by {by}")}},
-        session=uow.session,
-    )
+    await store.mark_letter_posted(uow, doc["_id"], index, uow.clock.today(), timeline_entry(
+        uow, "letter_posted", level=level, detail=f"Posted by {by}"))
+    return await case_in_reach(uow, command)
+
+
+async def ask_for_plan(uow: UnitOfWork, command: AskForPlan) -> str:
+    """Note a client's wish for a payment plan on the invoice's open case, for staff to decide;
+    the case's id."""
+    entry = timeline_entry(uow, "plan_requested", detail=command.message,
+                           amounts={"instalments": str(command.instalments)})
+    case_id = await store.note_plan_request(uow, command.invoice_id, entry)
+    if case_id is None:
+        raise Problem(409, "No open case", "This invoice has no dunning case to plan payments "
+                      "for", "no-open-case")
+    return case_id
