@@ -48,3 +48,16 @@ def test_a_template_is_compiled_once_not_for_every_mail(monkeypatch: pytest.Monk
     for _ in range(3):
         render("login_link", "nl", data, "BE")
     assert compiled == []
+
+
+def test_each_language_keeps_its_own_dates_whatever_was_rendered_before() -> None:
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from smart_shared.mail.render import _environment, _locale
+
+    zone = ZoneInfo("Europe/Brussels")
+    dutch = _environment(_locale("nl", "BE"), zone)
+    french = _environment(_locale("fr", "BE"), zone)
+    assert dutch.filters["day"](date(2026, 12, 2)) == "2 december 2026"
+    assert french.filters["day"](date(2026, 12, 2)) == "2 décembre 2026"

@@ -91,7 +91,8 @@ def _environment(locale: Locale, zone: ZoneInfo) -> Environment:
         parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
         return str(format_datetime(parsed.astimezone(zone), format="medium", locale=locale))
 
-    env.filters.update(money=money, day=day, moment=moment)
+    # an overlay shares its base's filters dict: this one's own, so each keeps its locale
+    env.filters = {**env.filters, "money": money, "day": day, "moment": moment}
     return env
 
 
