@@ -27,7 +27,15 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.mongo import Document, UnitOfWork, set_fields
 
-from fund.domain import ACCOUNTS, NORMAL_SIDE, Account, FloorBreached, Guarantee, Transfer
+from fund.domain import (
+    ACCOUNTS,
+    NORMAL_SIDE,
+    Account,
+    FloorBreached,
+    Guarantee,
+    Transfer,
+    post_in_order,
+)
 
 ACCOUNTS_COLLECTION = "accounts"
 TRANSFERS = "transfers"
@@ -311,10 +319,10 @@ async def book_all(uow: UnitOfWork, transfers: list[Transfer]) -> list[Transfer]
     """Book the transfers in order, with their accounts' balances; returns those booked now.
 
     A transfer already booked (stored, or booked earlier in this transaction) books nothing.
-    Every floor holds after each transfer, in order: it is checked here against the balances this
-    transaction knows, and again by the database when the staged balances are written.
-    Nothing is written until the commit (``Pending``); reads nothing when the transaction
-    knows the transfers and, if some balance goes down, the branch's balances.
+    Every floor holds after each transfer, in order: the ledger's rule (``post_in_order``) checks
+    it against the balances this transaction knows, and the database again when the staged
+    balances are written. Nothing is written until the commit (``Pending``); reads nothing when
+    the transaction knows the transfers and their branches' balances.
     """
     if not transfers:
         return []
@@ -327,28 +335,16 @@ async def book_all(uow: UnitOfWork, transfers: list[Transfer]) -> list[Transfer]
             booked.append(transfer)
     if not booked:
         return []
-    # the accounts that go below where they start on the way, and their branches' balances
-    net: dict[str, Decimal] = {}
-    going_down: dict[str, str] = {}
-    for transfer in booked:
-        for account, delta in transfer.effects().items():
-            ident = account_id(transfer.branch, account)
-            net[ident] = net.get(ident, ZERO) + delta
-            if net[ident] < 0:
-                going_down[ident] = transfer.branch
-    await prefetch(uow, branches=going_down.values())
-    # the floors, checked transfer by transfer before anything is staged
-    running = {ident: state.balances[ident] for ident in going_down}
-    for transfer in booked:
-        for account, delta in transfer.effects().items():
-            ident = account_id(transfer.branch, account)
-            if ident in running:
-                if running[ident] + delta < 0:
-                    for undone in booked:
-                        state.transfers[undone.id] = False
-                    raise FloorBreached(transfer.branch, account, running[ident],
-                                        transfer.amount)
-                running[ident] += delta
+    branches = list(dict.fromkeys(transfer.branch for transfer in booked))
+    await prefetch(uow, branches=branches)
+    balances = {branch: {account: state.balances[account_id(branch, account)]
+                         for account in ACCOUNTS} for branch in branches}
+    try:
+        post_in_order(booked, balances)  # the floors, before anything is staged
+    except FloorBreached:
+        for undone in booked:
+            state.transfers[undone.id] = False
+        raise
     staged = pending(uow)
     now = uow.clock.now()
     for transfer in booked:

@@ -27,6 +27,7 @@ from fund.domain.ledger import (
     balances_from,
     check_floors,
     is_balanced,
+    post_in_order,
     zero_balances,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "contribution",
     "decide_guarantee",
     "is_balanced",
+    "post_in_order",
     "salary_cost",
     "transfer_id",
     "zero_balances",
