@@ -112,7 +112,6 @@ class FundController(Controller):
 
         async def inject(uow: UnitOfWork) -> dict[str, Any]:
             transfer = capital_injection(branch, f"api:{key}", data.amount.amount)
-            await store.prefetch(uow, branches=[branch], transfers=[transfer.id])
             await store.book(uow, transfer)
             # the balances as this transaction leaves them (its writes are made at the commit)
             return {"transfer_id": transfer.id, "branch": branch,

@@ -4,9 +4,9 @@ Each use case is safe to run twice and in any order: the guarantee's state says 
 do, transfer ids are derived from the facts, and the consumer's inbox drops redelivered events.
 
 A whole batch of events runs in one transaction: before its handlers, the batch reads in one
-command everything they all need (``read_what_the_batch_needs``), so a use case reads nothing
-(its own ``store.prefetch`` finds everything known) and only stages its changes, which the
-transaction writes once per collection just before it commits.
+command everything they all need (``read_what_the_batch_needs``), so a use case finds what it
+reads known and only stages its changes, which the transaction writes once per collection just
+before it commits.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ members.register(handlers)
 
 
 def documents_needed(event: Event) -> dict[str, list[str]]:
-    """What handling ``event`` reads, as ``store.prefetch`` arguments: the branch's balances,
+    """What handling ``event`` reads, as ``store.read_ahead`` arguments: the branch's balances,
     the guarantee, the exposures, the invoice and which of its transfers are booked."""
     branches = [event.branch]
     match event:
@@ -85,7 +85,7 @@ async def read_what_the_batch_needs(events: list[Event], uow: UnitOfWork) -> Non
     for event in events:
         for name, idents in documents_needed(event).items():
             needed[name] += idents
-    await store.prefetch(uow, **needed)
+    await store.read_ahead(uow, **needed)
 
 
 def _money(amount: Decimal) -> Money:
@@ -126,7 +126,6 @@ async def decide(uow: UnitOfWork, event: ContractSigned) -> Decision:
 
 @handlers.on(ContractSigned)
 async def decide_guarantee_for_contract(event: ContractSigned, uow: UnitOfWork) -> None:
-    await store.prefetch(uow, **documents_needed(event))
     doc = await store.find_guarantee(uow, event.contract_id)
     if doc and doc.get("decided"):
         return
@@ -165,7 +164,6 @@ async def decide_guarantee_for_contract(event: ContractSigned, uow: UnitOfWork) 
 
 @handlers.on(InvoiceIssued)
 async def link_invoice_to_contract(event: InvoiceIssued, uow: UnitOfWork) -> None:
-    await store.prefetch(uow, **documents_needed(event))
     doc = await store.find_invoice(uow, event.invoice_id) or {}
     changes: dict[str, Any] = {}
     if (doc.get("version") or 0) < event.version:  # a stale or repeated version changes nothing
@@ -174,14 +172,13 @@ async def link_invoice_to_contract(event: InvoiceIssued, uow: UnitOfWork) -> Non
                    "amount_excl_vat": str(event.amount_excl_vat.amount), "version": event.version}
     changes["status"] = doc.get("status") or "issued"
     await store.save_invoice(uow, event.invoice_id, changes)
-    await store.link_invoice(uow, event.contract_id, event.invoice_id)
+    store.link_invoice(uow, event.contract_id, event.invoice_id)
 
 
 @handlers.on(SalaryDue)
 async def advance_salary_cost(event: SalaryDue, uow: UnitOfWork) -> None:
     if not event.guaranteed:
         return
-    await store.prefetch(uow, **documents_needed(event))
     doc = await store.find_guarantee(uow, event.contract_id)
     if not doc or not doc.get("decided"):
         return
@@ -214,7 +211,6 @@ def _of_kind(transfers: list[Transfer], kind: str) -> Transfer | None:
 
 @handlers.on(InvoicePaid)
 async def recover_advance(event: InvoicePaid, uow: UnitOfWork) -> None:
-    await store.prefetch(uow, **documents_needed(event))
     if await store.invoice_status(uow, event.invoice_id) == "paid":
         return
     await store.save_invoice(uow, event.invoice_id, {
@@ -245,7 +241,6 @@ async def recover_advance(event: InvoicePaid, uow: UnitOfWork) -> None:
 
 @handlers.on(ContractCancelled)
 async def release_reservation(event: ContractCancelled, uow: UnitOfWork) -> None:
-    await store.prefetch(uow, **documents_needed(event))
     doc = await store.find_guarantee(uow, event.contract_id)
     if not doc or not doc.get("decided"):
         return
@@ -259,7 +254,6 @@ async def release_reservation(event: ContractCancelled, uow: UnitOfWork) -> None
 
 @handlers.on(DebtWrittenOff)
 async def absorb_loss(event: DebtWrittenOff, uow: UnitOfWork) -> None:
-    await store.prefetch(uow, **documents_needed(event))
     doc = await store.find_guarantee(uow, event.contract_id)
     if not doc or not doc.get("decided"):
         return
