@@ -3,7 +3,6 @@ events, kept per member (latest version wins) and forgotten on erasure."""
 
 from __future__ import annotations
 
-from smart_shared.consumer import EventHandlers
 from smart_shared.events import ContractSigned, MemberActivated, MemberErased, MemberUpdated
 from smart_shared.events.catalogue import DeclineReason, MemberContact
 from smart_shared.mail import Mail, forget_mails_of
@@ -13,17 +12,14 @@ from smart_shared.mongo import UnitOfWork
 from fund import store
 
 
-def register(handlers: EventHandlers) -> None:
-    """Add the member-contact projection to the fund's handlers."""
-
-    @handlers.on(MemberActivated, MemberUpdated, MemberErased)
-    async def keep_contact(event: MemberActivated | MemberUpdated | MemberErased,
-                           uow: UnitOfWork) -> None:
-        contact = None if isinstance(event, MemberErased) else event.contact
-        if isinstance(event, MemberErased):
-            await forget_mails_of(uow, event.member_id)
-        store.keep_contact(uow, event.member_id, event.version,
-                           contact.model_dump(mode="json") if contact else None)
+async def keep_contact(uow: UnitOfWork,
+                       event: MemberActivated | MemberUpdated | MemberErased) -> None:
+    """Keep the member's latest contact; an erased member's contact and mails are forgotten."""
+    contact = None if isinstance(event, MemberErased) else event.contact
+    if isinstance(event, MemberErased):
+        await forget_mails_of(uow, event.member_id)
+    store.keep_contact(uow, event.member_id, event.version,
+                       contact.model_dump(mode="json") if contact else None)
 
 
 async def declined_guarantee_mail(uow: UnitOfWork, event: ContractSigned, reason: DeclineReason,
