@@ -15,7 +15,8 @@ guarantee and invoice written once with its final state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, fields
 from datetime import datetime
 from decimal import Decimal, localcontext
@@ -213,6 +214,58 @@ async def transfer_page(database: Database, branch: str, contract_id: str | None
     if contract_id:
         query["contract_id"] = contract_id
     return await find_page(database, TRANSFERS, query, cursor, limit, sort_field="sequence")
+
+
+# ---------------------------------------------------------------- reconciliation (committed)
+
+
+async def transfer_totals(db: AsyncDatabase[Document], branches: list[str],
+                          ) -> dict[tuple[str, str], dict[str, Decimal]]:
+    """Per (branch, account): the debits, credits and number of transfers booked on it."""
+    totals: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(
+        lambda: {"debits": ZERO, "credits": ZERO, "transfers": ZERO})
+    for side, name in (("debits", "$debit"), ("credits", "$credit")):
+        pipeline: list[Document] = [
+            {"$match": {"branch": {"$in": branches}}},
+            {"$group": {"_id": {"branch": "$branch", "account": name},
+                        "total": {"$sum": "$amount"}, "count": {"$sum": 1}}},
+        ]
+        async for row in await db[TRANSFERS].aggregate(pipeline):
+            key = (row["_id"]["branch"], row["_id"]["account"])
+            totals[key][side] = dec(row["total"])
+            totals[key]["transfers"] += row["count"]
+    return totals
+
+
+async def contract_postings(db: AsyncDatabase[Document],
+                            branches: list[str]) -> AsyncIterator[Document]:
+    """Every transfer of a contract: its contract, accounts and amount."""
+    query = {"branch": {"$in": branches}, "contract_id": {"$ne": None}}
+    async for doc in db[TRANSFERS].find(query, {"contract_id": 1, "debit": 1, "credit": 1,
+                                                "amount": 1}):
+        yield doc
+
+
+async def stored_accounts(db: AsyncDatabase[Document], branches: list[str]) -> dict[str, Document]:
+    """The branches' account documents by id."""
+    return {doc["_id"]: doc async for doc in db[ACCOUNTS_COLLECTION].find(
+        {"branch": {"$in": branches}})}
+
+
+async def decided_guarantees(db: AsyncDatabase[Document],
+                             branches: list[str]) -> AsyncIterator[Guarantee]:
+    async for doc in db[GUARANTEES].find({"branch": {"$in": branches}, "decided": True}):
+        yield guarantee_from(doc)
+
+
+async def stored_exposures(db: AsyncDatabase[Document], branches: list[str]) -> dict[str, Decimal]:
+    """The branches' client and member exposures by id."""
+    return {doc["_id"]: dec(doc["amount"]) async for doc in db[EXPOSURES].find({})
+            if doc["_id"].split(":", 1)[0] in branches}
+
+
+async def count_transfers(db: AsyncDatabase[Document], branches: list[str]) -> int:
+    return await db[TRANSFERS].count_documents({"branch": {"$in": branches}})
 
 
 def transfer_view(doc: Document) -> dict[str, Any]:

@@ -153,6 +153,12 @@ def is_balanced(balances: dict[Account, Decimal]) -> bool:
     return assets == balances["capital"] + balances["contributions"] - balances["losses"]
 
 
+def coverage_ratio(balances: dict[Account, Decimal]) -> Decimal | None:
+    """free / (reserved + advanced), to four decimals; None when nothing is committed."""
+    committed = balances["reserved"] + balances["advances"]
+    return (balances["free"] / committed).quantize(Decimal("0.0001")) if committed else None
+
+
 def balances_from(transfers: list[Transfer] | tuple[Transfer, ...]) -> dict[Account, Decimal]:
     """Every account's balance derived from the transfers alone (what the check compares with)."""
     balances = zero_balances()
