@@ -139,30 +139,46 @@ class StagedWriteFailed(Exception):
 _DECIMAL128 = create_decimal128_context()
 
 
-def _number(value: Any) -> Any:
-    return value.to_decimal() if isinstance(value, Decimal128) else value
+def _replaced(document: Document, kind: type | tuple[type, ...],
+              convert: Callable[[Any], Any]) -> Document:
+    """The document with its top-level values of ``kind`` converted (itself when none is)."""
+    replaced = document
+    for name, value in document.items():
+        if isinstance(value, kind):
+            if replaced is document:
+                replaced = dict(document)
+            replaced[name] = convert(value)
+    return replaced
+
+
+def _decoded(document: Document) -> Document:
+    """Top-level Decimal128 values as Decimal, which adds up in memory at no conversion cost."""
+    return _replaced(document, Decimal128, Decimal128.to_decimal)
+
+
+def _encoded(document: Document) -> Document:
+    """Top-level Decimal values as Decimal128, which MongoDB stores and adds exactly (and so
+    in an operator's operand: ``{"$gte": amount}``)."""
+    return _replaced(document, (Decimal, dict), _encoded_value)
+
+
+def _encoded_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _encoded(value)
+    with localcontext(_DECIMAL128) as ctx:
+        return Decimal128(ctx.create_decimal(value))
 
 
 def _add(value: Any, delta: Any) -> Any:
-    """``value + delta`` as ``$inc`` adds them: a missing value counts as zero, Decimal128
-    stays Decimal128."""
-    if value is None:
-        return delta
-    if isinstance(value, Decimal128) or isinstance(delta, Decimal128):
-        with localcontext(_DECIMAL128) as ctx:
-            return Decimal128(ctx.create_decimal(
-                Decimal(_number(value)) + Decimal(_number(delta))))
-    return value + delta
+    """``value + delta`` as ``$inc`` adds them: a missing value counts as zero."""
+    return delta if value is None else value + delta
 
 
-def _negative(value: Any) -> Any:
-    return Decimal128(-value.to_decimal()) if isinstance(value, Decimal128) else -value
-
-
-def _top_level(names: Iterable[str]) -> None:
-    for name in names:
-        if "." in name or name.startswith("$"):
-            raise ValueError(f"staged changes name top-level fields only, not {name!r}")
+def _top_level(*documents: Document) -> None:
+    for document in documents:
+        for name in document:
+            if "." in name or name.startswith("$"):
+                raise ValueError(f"staged changes name top-level fields only, not {name!r}")
 
 
 @dataclass
@@ -197,22 +213,22 @@ class _Change:
         guard: Document = {}
         for name, floor in self.floors.items():
             lowest = self.lowest.get(name)
-            if lowest is not None and _number(lowest) < 0:
-                guard[name] = {"$gte": _add(floor, _negative(lowest))}
+            if lowest is not None and lowest < 0:
+                guard[name] = {"$gte": floor - lowest}
         return guard
 
     def operation(self, ident: Any) -> InsertOne[Document] | UpdateOne | None:
         """The one write of every change but the opaque ones (None: nothing to write)."""
         if self.inserted is not None:
-            return InsertOne(self.inserted)
+            return InsertOne(_encoded(self.inserted))
         update: Document = {}
         if self.fields:
-            update["$set"] = self.fields
+            update["$set"] = _encoded(self.fields)
         if self.increments:
-            update["$inc"] = self.increments
-        guard = self.guard
+            update["$inc"] = _encoded(self.increments)
+        guard = _encoded(self.guard)
         if self.on_insert and not guard:
-            update["$setOnInsert"] = self.on_insert
+            update["$setOnInsert"] = _encoded(self.on_insert)
         if not update:
             return None
         # a floor is checked on a stored document: a guarded update never creates one
@@ -277,6 +293,8 @@ class BatchState:
     document is folded into one write, and each collection is written with one ``bulk_write``
     just before the commit (or before a query that only the database can answer). Documents are
     keyed by ``_id``; staged changes name top-level fields; returned documents are read-only.
+    Top-level Decimal128 values are read as ``Decimal`` (added up in memory without converting
+    again) and ``Decimal`` values are written as Decimal128.
     """
 
     def __init__(self) -> None:
@@ -303,7 +321,7 @@ class BatchState:
         """Record the document as the database returned it in this transaction (``None``:
         missing); staged changes are applied on top of it."""
         known = self._of(collection)
-        known.stored[ident] = document
+        known.stored[ident] = None if document is None else _decoded(document)
         known.views.pop(ident, None)
 
     async def load(self, uow: UnitOfWork, wanted: Mapping[str, Iterable[Any]]) -> None:
@@ -344,8 +362,10 @@ class BatchState:
 
     async def get(self, uow: UnitOfWork, collection: str, ident: Any) -> Document | None:
         """The document as this unit of work leaves it, read first if it is not known."""
-        await self.load(uow, {collection: [ident]})
-        return self.current(collection, ident)
+        known = self._of(collection)
+        if not known.known(ident):
+            await self.load(uow, {collection: [ident]})
+        return known.current(ident)
 
     async def find(self, uow: UnitOfWork, collection: str, query: Document) -> list[Document]:
         """The documents matching ``query``, as this unit of work leaves them.
@@ -364,7 +384,8 @@ class BatchState:
         found = [doc async for doc in uow.db[collection].find(query, session=uow.session)]
         for doc in found:
             self.remember(collection, doc["_id"], doc)
-        return found
+        views = (self.current(collection, doc["_id"]) for doc in found)
+        return [doc for doc in views if doc is not None]
 
     # ------------------------------------------------------------------------------ writes
 
@@ -374,7 +395,7 @@ class BatchState:
         ident = document["_id"]
         if ident in known.changes or (known.known(ident) and known.current(ident) is not None):
             raise ValueError(f"{collection} {ident!r} exists already or has staged changes")
-        known.change(ident).inserted = dict(document)
+        known.change(ident).inserted = dict(_decoded(document))
 
     def update(self, collection: str, ident: Any, *, fields: Document | None = None,
                increments: Document | None = None, on_insert: Document | None = None,
@@ -388,11 +409,13 @@ class BatchState:
         staged increment in turn; otherwise the write raises ``StagedWriteFailed``. Check the
         business rule before staging: this is the second check, against a racing writer.
         """
-        fields, increments, on_insert = fields or {}, increments or {}, on_insert or {}
-        _top_level([*fields, *increments, *on_insert])
-        if set(on_insert) & set(increments):
-            raise ValueError(f"{sorted(set(on_insert) & set(increments))}: set on insert and "
-                             "incremented at once")
+        fields = _decoded(fields) if fields else {}
+        increments = _decoded(increments) if increments else {}
+        on_insert = _decoded(on_insert) if on_insert else {}
+        _top_level(fields, increments, on_insert)
+        if on_insert and increments and not on_insert.keys().isdisjoint(increments):
+            raise ValueError(f"{sorted(on_insert.keys() & increments.keys())}: set on insert "
+                             "and incremented at once")
         change = self._of(collection).change(ident)
         if change.inserted is not None:
             # a document of this batch: changed where it stands, still inserted whole
@@ -401,20 +424,25 @@ class BatchState:
                 document[name] = _add(document.get(name), delta)
             change.inserted = document
             return
-        for name, value in fields.items():
-            change.increments.pop(name, None)
-            change.floors.pop(name, None)
-            change.fields[name] = value
+        if fields:
+            if change.increments or change.floors:
+                for name in fields:
+                    change.increments.pop(name, None)
+                    change.floors.pop(name, None)
+            change.fields.update(fields)
         for name, delta in increments.items():
             if name in change.fields:
                 change.fields[name] = _add(change.fields[name], delta)
                 continue
             change.increments[name] = running = _add(change.increments.get(name), delta)
             lowest = change.lowest.get(name)
-            if lowest is None or _number(running) < _number(lowest):
+            if lowest is None or running < lowest:
                 change.lowest[name] = running
-        change.floors.update(floors or {})
-        change.on_insert.update({k: v for k, v in on_insert.items() if k not in change.fields})
+        if floors:
+            change.floors.update(_decoded(floors))
+        for name, value in on_insert.items():
+            if name not in change.fields:
+                change.on_insert[name] = value
         change.upsert = change.upsert or upsert
 
     def stage(self, collection: str, ident: Any, operation: UpdateOne) -> None:

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, fields
 from datetime import datetime
 from decimal import Decimal, localcontext
+from functools import cache
 from typing import Any
 
 from bson.decimal128 import Decimal128, create_decimal128_context
@@ -48,7 +49,7 @@ MEMBER_CONTACTS = "member_contacts"
 _DECIMAL_CONTEXT = create_decimal128_context()
 _GUARANTEE_DECIMALS = {"amount", "advanced", "recovered", "lost", "loss_recovered"}
 ZERO = Decimal("0.00")
-_FLOOR = Decimal128("0")  # no balance goes below zero on its normal side
+_FLOOR = Decimal("0.00")  # no balance goes below zero on its normal side
 
 
 def d128(value: Decimal) -> Decimal128:
@@ -60,6 +61,8 @@ def dec(value: Any) -> Decimal:
     """A stored amount (Decimal128, string or missing) as a Decimal rounded to the cent."""
     if value is None:
         return Decimal("0.00")
+    if isinstance(value, Decimal):
+        return value.quantize(Decimal("0.01"))
     if isinstance(value, Decimal128):
         value = value.to_decimal()
     return Decimal(str(value)).quantize(Decimal("0.01"))
@@ -103,8 +106,12 @@ def _state(uow: UnitOfWork) -> BatchState:
 
 
 def _branch_accounts(branches: Iterable[str]) -> list[str]:
-    return [account_id(branch, account) for branch in dict.fromkeys(branches)
-            for account in ACCOUNTS]
+    return [ident for branch in dict.fromkeys(branches) for ident in _account_ids(branch)]
+
+
+@cache
+def _account_ids(branch: str) -> tuple[str, ...]:
+    return tuple(account_id(branch, account) for account in ACCOUNTS)
 
 
 async def read_ahead(uow: UnitOfWork, *, branches: Iterable[str] = (),
@@ -173,7 +180,7 @@ async def book_all(uow: UnitOfWork, transfers: list[Transfer]) -> list[Transfer]
             side = "debits" if account == transfer.debit else "credits"
             state.update(
                 ACCOUNTS_COLLECTION, account_id(transfer.branch, account),
-                increments={"balance": d128(delta), side: d128(transfer.amount), "transfers": 1},
+                increments={"balance": delta, side: transfer.amount, "transfers": 1},
                 on_insert={"branch": transfer.branch, "account": account,
                            "normal_side": NORMAL_SIDE[account]},
                 floors={"balance": _FLOOR})
@@ -189,7 +196,8 @@ def _balances(state: BatchState, branch: str) -> dict[Account, Decimal]:
 
 
 async def balance(uow: UnitOfWork, branch: str, account: Account) -> Decimal:
-    return (await branch_balances(uow, branch))[account]
+    doc = await _state(uow).get(uow, ACCOUNTS_COLLECTION, account_id(branch, account))
+    return dec(doc.get("balance") if doc else None)
 
 
 async def branch_balances(uow: UnitOfWork, branch: str) -> dict[Account, Decimal]:
@@ -353,7 +361,7 @@ def move_exposure(uow: UnitOfWork, guarantee: Guarantee, before: Decimal) -> Non
         return
     state = _state(uow)
     for ident in exposure_ids(guarantee.branch, guarantee.client_key, guarantee.member_id):
-        state.update(EXPOSURES, ident, increments={"amount": d128(delta)})
+        state.update(EXPOSURES, ident, increments={"amount": delta})
 
 
 # --------------------------------------------------------------------------------- invoices
