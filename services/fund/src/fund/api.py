@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
 from smart_shared.auth import Principal
-from smart_shared.http import Page, find_page, idempotent
+from smart_shared.http import Page, idempotent
 from smart_shared.money import PositiveMoney
-from smart_shared.mongo import UnitOfWork
 from smart_shared.problems import invalid, not_found
 from smart_shared.service import Platform
 from smart_shared.text import Paragraph
 
-from fund import store
+from fund import accounts, store
 from fund.check import check_ledger
-from fund.domain import ACCOUNTS, Account, capital_injection
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size (1 to 500).")]
 BranchQuery = Annotated[str | None, Parameter(pattern=r"^[A-Z]{2}$",
@@ -42,35 +40,6 @@ def _staff_branch(principal: Principal, branch: str | None) -> str:
     return chosen
 
 
-async def fund_position(db_or_uow: Any, branch: str) -> dict[str, Any]:
-    """Every account's balance and the coverage ratio = free / (reserved + advanced)."""
-    db = db_or_uow.db
-    session = getattr(db_or_uow, "session", None)
-    balances = {account: Decimal("0.00") for account in ACCOUNTS}
-    async for doc in db[store.ACCOUNTS_COLLECTION].find({"branch": branch}, session=session):
-        balances[doc["account"]] = store.dec(doc["balance"])
-    return position_of(branch, balances)
-
-
-def position_of(branch: str, balances: dict[Account, Decimal]) -> dict[str, Any]:
-    committed = balances["reserved"] + balances["advances"]
-    ratio = (balances["free"] / committed).quantize(Decimal("0.0001")) if committed else None
-
-    def money(value: Decimal) -> dict[str, str]:
-        return {"amount": str(value), "currency": "EUR"}
-
-    return {
-        "branch": branch,
-        "capital": money(balances["capital"]),
-        "free_balance": money(balances["free"]),
-        "reserved": money(balances["reserved"]),
-        "advanced": money(balances["advances"]),
-        "losses": money(balances["losses"]),
-        "contributions": money(balances["contributions"]),
-        "coverage_ratio": str(ratio) if ratio is not None else None,
-    }
-
-
 class FundController(Controller):
     path = "/v1/fund"
     tags = ["fund"]
@@ -78,20 +47,15 @@ class FundController(Controller):
     @get("/", summary="The fund's position (staff)")
     async def position(self, platform: Platform, principal: Principal,
                        branch: BranchQuery = None) -> dict[str, Any]:
-        return await fund_position(platform.database, _staff_branch(principal, branch))
+        return await accounts.fund_position(platform.database, _staff_branch(principal, branch))
 
     @get("/transfers", summary="The ledger's transfers in booking order (staff)")
     async def transfers(
         self, platform: Platform, principal: Principal, branch: BranchQuery = None,
         contract_id: str | None = None, cursor: str | None = None, limit: Limit = 50,
     ) -> Page[dict[str, Any]]:
-        query: dict[str, Any] = {"branch": _staff_branch(principal, branch)}
-        if contract_id:
-            query["contract_id"] = contract_id
-        # the Database, not the AsyncDatabase: find_page reads ``.db`` from what it is given
-        docs, next_cursor = await find_page(platform.database, store.TRANSFERS, query, cursor,
-                                            limit,
-                                            sort_field="sequence")
+        docs, next_cursor = await store.transfer_page(
+            platform.database, _staff_branch(principal, branch), contract_id, cursor, limit)
         return Page(items=[store.transfer_view(doc) for doc in docs], next_cursor=next_cursor)
 
     @get("/check", summary="Reconcile stored balances with the transfers (staff)")
@@ -107,20 +71,11 @@ class FundController(Controller):
         principal.require("admin")
         if data.amount.currency != "EUR":
             raise invalid("amount.currency", "the fund keeps its books in EUR")
-        branch = principal.branch
         key = (idempotency_key or "").strip()
-
-        async def inject(uow: UnitOfWork) -> dict[str, Any]:
-            transfer = capital_injection(branch, f"api:{key}", data.amount.amount)
-            await store.prefetch(uow, branches=[branch], transfers=[transfer.id])
-            await store.book(uow, transfer)
-            # the balances as this transaction leaves them (its writes are made at the commit)
-            return {"transfer_id": transfer.id, "branch": branch,
-                    "amount": data.amount.to_document(), "note": data.note,
-                    "fund": position_of(branch, await store.branch_balances(uow, branch))}
-
-        result, _ = await idempotent(platform.database, key, f"fund-capital:{branch}",
-                                     data.model_dump(mode="json"), inject)
+        command = accounts.InjectCapital(principal.branch, key, data.amount, data.note)
+        result, _ = await idempotent(platform.database, key, f"fund-capital:{command.branch}",
+                                     data.model_dump(mode="json"),
+                                     partial(accounts.inject_capital, command=command))
         return result
 
 
@@ -132,7 +87,7 @@ class GuaranteeController(Controller):
          summary="A contract's guarantee (staff of its branch, or its member)")
     async def guarantee(self, platform: Platform, principal: Principal,
                         contract_id: str) -> dict[str, Any]:
-        doc = await platform.db[store.GUARANTEES].find_one({"_id": contract_id})
+        doc = await store.read_guarantee(platform.db, contract_id)
         if not doc or not doc.get("decided") or not principal.sees(doc["member_id"],
                                                                    doc["branch"]):
             raise not_found("Guarantee", contract_id)

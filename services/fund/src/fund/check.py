@@ -24,31 +24,12 @@ from fund.domain import ACCOUNTS, NORMAL_SIDE, Account, is_balanced
 ZERO = Decimal("0.00")
 
 
-async def _derived_accounts(db: AsyncDatabase[Document],
-                            branches: list[str]) -> dict[tuple[str, str], dict[str, Decimal]]:
-    totals: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(
-        lambda: {"debits": ZERO, "credits": ZERO, "transfers": ZERO})
-    for side, field in (("debits", "$debit"), ("credits", "$credit")):
-        pipeline: list[Document] = [
-            {"$match": {"branch": {"$in": branches}}},
-            {"$group": {"_id": {"branch": "$branch", "account": field},
-                        "total": {"$sum": "$amount"}, "count": {"$sum": 1}}},
-        ]
-        async for row in await db[store.TRANSFERS].aggregate(pipeline):
-            key = (row["_id"]["branch"], row["_id"]["account"])
-            totals[key][side] = store.dec(row["total"])
-            totals[key]["transfers"] += row["count"]
-    return totals
-
-
 async def _contract_ledgers(db: AsyncDatabase[Document],
                             branches: list[str]) -> dict[str, dict[str, Decimal]]:
     """Per contract: what its transfers leave reserved and advanced."""
     ledgers: dict[str, dict[str, Decimal]] = defaultdict(lambda: {"reserved": ZERO,
                                                                   "advanced": ZERO})
-    query = {"branch": {"$in": branches}, "contract_id": {"$ne": None}}
-    async for doc in db[store.TRANSFERS].find(query, {"contract_id": 1, "debit": 1, "credit": 1,
-                                                      "amount": 1}):
+    async for doc in store.contract_postings(db, branches):
         amount = store.dec(doc["amount"])
         for account, sign in ((doc["debit"], 1), (doc["credit"], -1)):
             if account == "reserved":
@@ -61,10 +42,9 @@ async def _contract_ledgers(db: AsyncDatabase[Document],
 async def check_ledger(db: AsyncDatabase[Document], branches: list[str]) -> dict[str, Any]:
     """The reconciliation report: ``ok`` and every mismatch found, with the balances."""
     mismatches: list[dict[str, Any]] = []
-    derived = await _derived_accounts(db, branches)
+    derived = await store.transfer_totals(db, branches)
     report: dict[str, Any] = {"branches": {}}
-    stored_docs = {doc["_id"]: doc async for doc in db[store.ACCOUNTS_COLLECTION].find(
-        {"branch": {"$in": branches}})}
+    stored_docs = await store.stored_accounts(db, branches)
     for branch in branches:
         balances: dict[Account, Decimal] = {}
         for account in ACCOUNTS:
@@ -92,8 +72,7 @@ async def check_ledger(db: AsyncDatabase[Document], branches: list[str]) -> dict
 
     ledgers = await _contract_ledgers(db, branches)
     exposures: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    async for doc in db[store.GUARANTEES].find({"branch": {"$in": branches}, "decided": True}):
-        guarantee = store.guarantee_from(doc)
+    async for guarantee in store.decided_guarantees(db, branches):
         ledger = ledgers.get(guarantee.contract_id, {"reserved": ZERO, "advanced": ZERO})
         for name, expected in (("reserved", guarantee.reserved),
                                ("advanced", guarantee.outstanding_advance)):
@@ -103,13 +82,12 @@ async def check_ledger(db: AsyncDatabase[Document], branches: list[str]) -> dict
         for ident in store.exposure_ids(guarantee.branch, guarantee.client_key,
                                         guarantee.member_id):
             exposures[ident] += guarantee.exposure
-    async for doc in db[store.EXPOSURES].find({}):
-        if doc["_id"].split(":", 1)[0] in branches:
-            exposures.setdefault(doc["_id"], ZERO)
-            if store.dec(doc["amount"]) != exposures[doc["_id"]]:
-                mismatches.append({"exposure": doc["_id"], "stored": str(store.dec(doc["amount"])),
-                                   "from_guarantees": str(exposures[doc["_id"]])})
-    report["transfers"] = await db[store.TRANSFERS].count_documents({"branch": {"$in": branches}})
+    for ident, amount in (await store.stored_exposures(db, branches)).items():
+        exposures.setdefault(ident, ZERO)
+        if amount != exposures[ident]:
+            mismatches.append({"exposure": ident, "stored": str(amount),
+                               "from_guarantees": str(exposures[ident])})
+    report["transfers"] = await store.count_transfers(db, branches)
     report["mismatches"] = mismatches
     report["ok"] = not mismatches
     return report

@@ -3,33 +3,23 @@ events, kept per member (latest version wins) and forgotten on erasure."""
 
 from __future__ import annotations
 
-from smart_shared.consumer import EventHandlers
 from smart_shared.events import ContractSigned, MemberActivated, MemberErased, MemberUpdated
 from smart_shared.events.catalogue import DeclineReason, MemberContact
 from smart_shared.mail import Mail, forget_mails_of
 from smart_shared.mail.render import default_language
 from smart_shared.mongo import UnitOfWork
-from smart_shared.projections import StagedUpdates, keep_if_newer
 
-MEMBER_CONTACTS = "member_contacts"
-
-
-class _ContactUpdates(StagedUpdates):
-    collection = MEMBER_CONTACTS
+from fund import store
 
 
-def register(handlers: EventHandlers) -> None:
-    """Add the member-contact projection to the fund's handlers."""
-
-    @handlers.on(MemberActivated, MemberUpdated, MemberErased)
-    async def keep_contact(event: MemberActivated | MemberUpdated | MemberErased,
-                           uow: UnitOfWork) -> None:
-        contact = None if isinstance(event, MemberErased) else event.contact
-        if isinstance(event, MemberErased):
-            await forget_mails_of(uow, event.member_id)
-        uow.staged(_ContactUpdates).updates.append(keep_if_newer(
-            event.member_id, event.version,
-            {"contact": contact.model_dump(mode="json") if contact else None}))
+async def keep_contact(uow: UnitOfWork,
+                       event: MemberActivated | MemberUpdated | MemberErased) -> None:
+    """Keep the member's latest contact; an erased member's contact and mails are forgotten."""
+    contact = None if isinstance(event, MemberErased) else event.contact
+    if isinstance(event, MemberErased):
+        await forget_mails_of(uow, event.member_id)
+    store.keep_contact(uow, event.member_id, event.version,
+                       contact.model_dump(mode="json") if contact else None)
 
 
 async def declined_guarantee_mail(uow: UnitOfWork, event: ContractSigned, reason: DeclineReason,
@@ -37,11 +27,10 @@ async def declined_guarantee_mail(uow: UnitOfWork, event: ContractSigned, reason
     """The member is told their contract is not guaranteed, and why (None: no address known).
 
     Declines are rare, so the contact is read here rather than for every batch."""
-    await uow.write_staged()  # a contact that arrived in this very batch
-    doc = await uow.db[MEMBER_CONTACTS].find_one({"_id": event.member_id}, session=uow.session)
-    if not doc or not doc.get("contact"):
+    known = await store.member_contact(uow, event.member_id)  # one of this batch's, too
+    if not known:
         return None
-    contact = MemberContact.model_validate(doc["contact"])
+    contact = MemberContact.model_validate(known)
     return Mail(
         cause=f"guarantee-declined:{event.contract_id}", to=contact.email, to_name=contact.name,
         branch=event.branch, template="guarantee_declined", person_id=event.member_id,

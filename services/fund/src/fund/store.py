@@ -1,43 +1,55 @@
-"""MongoDB documents of the fund: accounts, transfers, guarantees, exposures, invoices.
+"""Every read and write of the fund's collections (accounts, transfers, guarantees, exposures,
+invoices, member contacts) and their indexes.
 
 Amounts the database must add up (account balances, transfer amounts, exposures) are Decimal128,
 which MongoDB adds exactly; amounts only read back (on guarantees) are decimal strings.
 
 A consumer handles a whole batch of events in one transaction, one event after the other, and
 every MongoDB command is a round trip. So the batch reads what all its events need in one command
-(``prefetch``), the use cases then work on what the transaction knows (``Known``: its snapshot
-plus its own changes, exactly what a read in it would return) and stage their changes
-(``Pending``), which are written just before the commit, one command per collection: the
-transfers inserted together, each account moved once by its net change, each exposure, guarantee
-and invoice written once with its final state. Both belong to one attempt of the transaction (one
-``UnitOfWork``), so a retried transaction starts from nothing.
+(``read_ahead``); the use cases then read what the transaction knows (its ``BatchState``: the
+snapshot with the transaction's own staged changes, what a read in it would return once they are
+written) and stage their changes, written just before the commit, one command per collection:
+the transfers inserted together, each account moved once by its net change, each exposure,
+guarantee and invoice written once with its final state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import asdict, fields
 from datetime import datetime
 from decimal import Decimal, localcontext
+from functools import cache
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from bson.decimal128 import Decimal128, create_decimal128_context
-from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from smart_shared.mongo import Document, UnitOfWork, set_fields
+from smart_shared.http import find_page
+from smart_shared.mongo import BatchState, Database, Document, UnitOfWork
+from smart_shared.projections import keep_if_newer
 
-from fund.domain import ACCOUNTS, NORMAL_SIDE, Account, FloorBreached, Guarantee, Transfer
+from fund.domain import (
+    ACCOUNTS,
+    NORMAL_SIDE,
+    Account,
+    Guarantee,
+    Transfer,
+    post_in_order,
+    zero_balances,
+)
 
 ACCOUNTS_COLLECTION = "accounts"
 TRANSFERS = "transfers"
 GUARANTEES = "guarantees"
 EXPOSURES = "exposures"
 INVOICES = "invoices"
+MEMBER_CONTACTS = "member_contacts"
 
 _DECIMAL_CONTEXT = create_decimal128_context()
 _GUARANTEE_DECIMALS = {"amount", "advanced", "recovered", "lost", "loss_recovered"}
 ZERO = Decimal("0.00")
+_FLOOR = Decimal("0.00")  # no balance goes below zero on its normal side
 
 
 def d128(value: Decimal) -> Decimal128:
@@ -49,6 +61,8 @@ def dec(value: Any) -> Decimal:
     """A stored amount (Decimal128, string or missing) as a Decimal rounded to the cent."""
     if value is None:
         return Decimal("0.00")
+    if isinstance(value, Decimal):
+        return value.quantize(Decimal("0.01"))
     if isinstance(value, Decimal128):
         value = value.to_decimal()
     return Decimal(str(value)).quantize(Decimal("0.01"))
@@ -83,203 +97,32 @@ async def open_accounts(db: AsyncDatabase[Document], branches: list[str]) -> Non
             )
 
 
-# ------------------------------------------------------------------- what a transaction knows
-
-
-@dataclass
-class Known:
-    """Documents this transaction has read, with its staged changes: what a read would return
-    once they are written."""
-
-    balances: dict[str, Decimal] = field(default_factory=dict)    # account id → balance
-    branches: set[str] = field(default_factory=set)               # every account's balance known
-    guarantees: dict[str, Document | None] = field(default_factory=dict)  # None: no such doc
-    exposures: dict[str, Decimal] = field(default_factory=dict)   # exposure id → amount
-    invoices: dict[str, Document | None] = field(default_factory=dict)    # None: no such doc
-    transfers: dict[str, bool] = field(default_factory=dict)      # transfer id → booked
-
-
-_KNOWN: WeakKeyDictionary[UnitOfWork, Known] = WeakKeyDictionary()
-
-
-def known(uow: UnitOfWork) -> Known:
-    """What this attempt of the transaction knows (a new ``UnitOfWork`` knows nothing)."""
-    state = _KNOWN.get(uow)
-    if state is None:
-        state = _KNOWN[uow] = Known()
-    return state
-
-
-# --------------------------------------------------------------- what a transaction will write
-
-
-@dataclass
-class AccountMove:
-    """An account's staged change: in booking order, the net change, the lowest the balance goes
-    on the way (relative to where it starts), debits, credits and the number of transfers."""
-
-    branch: str
-    account: Account
-    net: Decimal = ZERO
-    low: Decimal = ZERO
-    debits: Decimal = ZERO
-    credits: Decimal = ZERO
-    count: int = 0
-
-
-@dataclass
-class GuaranteeChange:
-    changes: Document = field(default_factory=dict)
-    upsert: bool = False
-
-
-@dataclass
-class Pending:
-    """The transaction's changes, written once per collection just before it commits."""
-
-    transfers: dict[str, Document] = field(default_factory=dict)  # id → document, in order
-    accounts: dict[str, AccountMove] = field(default_factory=dict)
-    exposures: dict[str, Decimal] = field(default_factory=dict)   # exposure id → change
-    guarantees: dict[str, GuaranteeChange] = field(default_factory=dict)
-    invoices: dict[str, Document] = field(default_factory=dict)   # invoice id → fields set
-
-    async def write(self, uow: UnitOfWork) -> None:
-        """Five commands at most, whatever the number of events staged."""
-        transfers, self.transfers = self.transfers, {}
-        accounts, self.accounts = self.accounts, {}
-        exposures, self.exposures = self.exposures, {}
-        guarantees, self.guarantees = self.guarantees, {}
-        invoices, self.invoices = self.invoices, {}
-        session = uow.session
-        if transfers:
-            # a transfer read as absent in this snapshot: a duplicate key fails the transaction
-            await uow.db[TRANSFERS].insert_many(list(transfers.values()), ordered=True,
-                                                session=session)
-        if accounts:
-            await _move_accounts(uow, accounts)
-        if exposures:
-            await uow.db[EXPOSURES].bulk_write(
-                [UpdateOne({"_id": ident}, {"$inc": {"amount": d128(delta)}}, upsert=True)
-                 for ident, delta in exposures.items()], ordered=True, session=session)
-        if guarantees:
-            await uow.db[GUARANTEES].bulk_write(
-                [UpdateOne({"_id": ident}, {"$set": change.changes}, upsert=change.upsert)
-                 for ident, change in guarantees.items()], ordered=True, session=session)
-        await set_fields(uow, INVOICES, invoices)
-
-
-def pending(uow: UnitOfWork) -> Pending:
-    """The changes this attempt of the transaction has staged."""
-    return uow.staged(Pending)
-
-
-async def _move_accounts(uow: UnitOfWork, moves: dict[str, AccountMove]) -> None:
-    """Each account once by its net change; an account that goes down on the way moves only if
-    its balance covers the lowest point, a condition the database checks in the update itself, so
-    two transactions racing for the same money cannot both pass it: the second one conflicts,
-    retries and sees the first."""
-    operations = []
-    for ident, move in moves.items():
-        change: Document = {"$inc": {"balance": d128(move.net), "debits": d128(move.debits),
-                                     "credits": d128(move.credits), "transfers": move.count}}
-        if move.low < 0:
-            operations.append(UpdateOne({"_id": ident, "balance": {"$gte": d128(-move.low)}},
-                                        change))
-        else:
-            operations.append(UpdateOne(
-                {"_id": ident},
-                {**change, "$setOnInsert": {"branch": move.branch, "account": move.account,
-                                            "normal_side": NORMAL_SIDE[move.account]}},
-                upsert=True))
-    moved = await uow.db[ACCOUNTS_COLLECTION].bulk_write(operations, ordered=True,
-                                                         session=uow.session)
-    if moved.matched_count + moved.upserted_count != len(operations):
-        ident, move = next((i, m) for i, m in moves.items() if m.low < 0)
-        raise FloorBreached(move.branch, move.account,
-                            known(uow).balances.get(ident, ZERO) - move.net, -move.low)
-
-
 # ------------------------------------------------------------------------------------ reads
 
 
-async def prefetch(uow: UnitOfWork, *, branches: Iterable[str] = (),
-                   guarantees: Iterable[str] = (), exposures: Iterable[str] = (),
-                   invoices: Iterable[str] = (), transfers: Iterable[str] = ()) -> None:
-    """Read, in one command, whichever of these documents the transaction does not know yet.
-
-    ``branches``: the balances of all their accounts; ``transfers``: whether they are booked.
-    Missing documents are remembered as missing (a guarantee or invoice as ``None``, an exposure
-    or a balance as zero), and what the transaction has staged is applied to what is read.
-    """
-    state = known(uow)
-    staged = pending(uow)
-    queries: dict[str, tuple[str, Document, Document | None]] = {}
-    new_branches = [branch for branch in dict.fromkeys(branches) if branch not in state.branches]
-    account_ids = [account_id(branch, account) for branch in new_branches for account in ACCOUNTS]
-    if account_ids:
-        queries["accounts"] = (ACCOUNTS_COLLECTION, {"_id": {"$in": account_ids}},
-                               {"balance": 1})
-    guarantee_ids = _unknown(guarantees, state.guarantees)
-    if guarantee_ids:
-        queries["guarantees"] = (GUARANTEES, {"_id": {"$in": guarantee_ids}}, None)
-    exposure_ids_ = _unknown(exposures, state.exposures)
-    if exposure_ids_:
-        queries["exposures"] = (EXPOSURES, {"_id": {"$in": exposure_ids_}}, {"amount": 1})
-    invoice_ids = _unknown(invoices, state.invoices)
-    if invoice_ids:
-        queries["invoices"] = (INVOICES, {"_id": {"$in": invoice_ids}}, None)
-    transfer_ids = _unknown(transfers, state.transfers)
-    if transfer_ids:
-        queries["transfers"] = (TRANSFERS, {"_id": {"$in": transfer_ids}}, {"_id": 1})
-    if not queries:
-        return
-    found: dict[str, list[Document]]
-    if len(queries) == 1:
-        [(name, (collection, query, projection))] = queries.items()
-        found = {name: [doc async for doc in uow.db[collection].find(query, projection,
-                                                                     session=uow.session)]}
-    else:
-        # one round trip for documents of several collections ($unionWith is not allowed in a
-        # transaction, $lookup is)
-        pipeline: list[Document] = [{"$documents": [{}]}]
-        for name, (collection, query, projection) in queries.items():
-            stages: list[Document] = [{"$match": query}]
-            if projection:
-                stages.append({"$project": projection})
-            pipeline.append({"$lookup": {"from": collection, "pipeline": stages, "as": name}})
-        cursor = await uow.db.aggregate(pipeline, session=uow.session)
-        rows = [row async for row in cursor]
-        found = {name: rows[0][name] for name in queries}
-    if account_ids:
-        stored = {doc["_id"]: dec(doc.get("balance")) for doc in found["accounts"]}
-        for ident in account_ids:
-            move = staged.accounts.get(ident)
-            state.balances[ident] = stored.get(ident, ZERO) + (move.net if move else ZERO)
-        state.branches.update(new_branches)
-    if guarantee_ids:
-        docs = {doc["_id"]: doc for doc in found["guarantees"]}
-        for ident in guarantee_ids:
-            doc, change = docs.get(ident), staged.guarantees.get(ident)
-            if change and (doc or change.upsert):
-                doc = {**(doc or {"_id": ident}), **change.changes}
-            state.guarantees[ident] = doc
-    if exposure_ids_:
-        amounts = {doc["_id"]: dec(doc.get("amount")) for doc in found["exposures"]}
-        for ident in exposure_ids_:
-            state.exposures[ident] = amounts.get(ident, ZERO) + staged.exposures.get(ident, ZERO)
-    if invoice_ids:
-        docs = {doc["_id"]: doc for doc in found["invoices"]}
-        for ident in invoice_ids:
-            doc, changes = docs.get(ident), staged.invoices.get(ident)
-            state.invoices[ident] = {**(doc or {"_id": ident}), **changes} if changes else doc
-    if transfer_ids:
-        booked = {doc["_id"] for doc in found["transfers"]}
-        for ident in transfer_ids:
-            state.transfers[ident] = ident in booked or ident in staged.transfers
+def _state(uow: UnitOfWork) -> BatchState:
+    """What this attempt of the transaction has read and staged (a retry starts from nothing)."""
+    return uow.staged(BatchState)
 
 
-def _unknown(idents: Iterable[str], known_ones: dict[str, Any]) -> list[str]:
-    return [ident for ident in dict.fromkeys(idents) if ident not in known_ones]
+def _branch_accounts(branches: Iterable[str]) -> list[str]:
+    return [ident for branch in dict.fromkeys(branches) for ident in _account_ids(branch)]
+
+
+@cache
+def _account_ids(branch: str) -> tuple[str, ...]:
+    return tuple(account_id(branch, account) for account in ACCOUNTS)
+
+
+async def read_ahead(uow: UnitOfWork, *, branches: Iterable[str] = (),
+                     guarantees: Iterable[str] = (), exposures: Iterable[str] = (),
+                     invoices: Iterable[str] = (), transfers: Iterable[str] = ()) -> None:
+    """Read, in one command, whichever of these documents the transaction does not know yet
+    (``branches``: all their accounts); the reads that follow find them known."""
+    await _state(uow).load(uow, {
+        ACCOUNTS_COLLECTION: _branch_accounts(branches), GUARANTEES: list(guarantees),
+        EXPOSURES: list(exposures), INVOICES: list(invoices), TRANSFERS: list(transfers),
+    })
 
 
 # ------------------------------------------------------------------------------------ ledger
@@ -311,75 +154,126 @@ async def book_all(uow: UnitOfWork, transfers: list[Transfer]) -> list[Transfer]
     """Book the transfers in order, with their accounts' balances; returns those booked now.
 
     A transfer already booked (stored, or booked earlier in this transaction) books nothing.
-    Every floor holds after each transfer, in order: it is checked here against the balances this
-    transaction knows, and again by the database when the staged balances are written.
-    Nothing is written until the commit (``Pending``); reads nothing when the transaction
-    knows the transfers and, if some balance goes down, the branch's balances.
+    Every floor holds after each transfer, in order: the ledger's rule (``post_in_order``) checks
+    it against the balances this transaction knows, and the database again when the staged
+    balances are written. Nothing is written until the commit; reads nothing when the
+    transaction knows the transfers and their branches' balances.
     """
     if not transfers:
         return []
-    state = known(uow)
-    await prefetch(uow, transfers=[transfer.id for transfer in transfers])
-    booked: list[Transfer] = []
+    state = _state(uow)
+    await state.load(uow, {TRANSFERS: [transfer.id for transfer in transfers]})
+    fresh: dict[str, Transfer] = {}
     for transfer in transfers:
-        if not state.transfers[transfer.id]:
-            state.transfers[transfer.id] = True
-            booked.append(transfer)
+        if transfer.id not in fresh and state.current(TRANSFERS, transfer.id) is None:
+            fresh[transfer.id] = transfer
+    booked = list(fresh.values())
     if not booked:
         return []
-    # the accounts that go below where they start on the way, and their branches' balances
-    net: dict[str, Decimal] = {}
-    going_down: dict[str, str] = {}
-    for transfer in booked:
-        for account, delta in transfer.effects().items():
-            ident = account_id(transfer.branch, account)
-            net[ident] = net.get(ident, ZERO) + delta
-            if net[ident] < 0:
-                going_down[ident] = transfer.branch
-    await prefetch(uow, branches=going_down.values())
-    # the floors, checked transfer by transfer before anything is staged
-    running = {ident: state.balances[ident] for ident in going_down}
-    for transfer in booked:
-        for account, delta in transfer.effects().items():
-            ident = account_id(transfer.branch, account)
-            if ident in running:
-                if running[ident] + delta < 0:
-                    for undone in booked:
-                        state.transfers[undone.id] = False
-                    raise FloorBreached(transfer.branch, account, running[ident],
-                                        transfer.amount)
-                running[ident] += delta
-    staged = pending(uow)
+    branches = list(dict.fromkeys(transfer.branch for transfer in booked))
+    await state.load(uow, {ACCOUNTS_COLLECTION: _branch_accounts(branches)})
+    post_in_order(booked, {branch: _balances(state, branch) for branch in branches})
     now = uow.clock.now()
     for transfer in booked:
-        staged.transfers[transfer.id] = {"_id": transfer.id, **transfer_document(transfer, now)}
+        state.insert(TRANSFERS, {"_id": transfer.id, **transfer_document(transfer, now)})
         for account, delta in transfer.effects().items():
-            ident = account_id(transfer.branch, account)
-            move = staged.accounts.get(ident)
-            if move is None:
-                move = staged.accounts[ident] = AccountMove(transfer.branch, account)
-            move.net += delta
-            move.low = min(move.low, move.net)
-            if account == transfer.debit:
-                move.debits += transfer.amount
-            else:
-                move.credits += transfer.amount
-            move.count += 1
-            if ident in state.balances:
-                state.balances[ident] += delta
+            side = "debits" if account == transfer.debit else "credits"
+            state.update(
+                ACCOUNTS_COLLECTION, account_id(transfer.branch, account),
+                increments={"balance": delta, side: transfer.amount, "transfers": 1},
+                on_insert={"branch": transfer.branch, "account": account,
+                           "normal_side": NORMAL_SIDE[account]},
+                floors={"balance": _FLOOR})
     return booked
 
 
+def _balances(state: BatchState, branch: str) -> dict[Account, Decimal]:
+    balances: dict[Account, Decimal] = {}
+    for account in ACCOUNTS:
+        doc = state.current(ACCOUNTS_COLLECTION, account_id(branch, account))
+        balances[account] = dec(doc.get("balance") if doc else None)
+    return balances
+
+
 async def balance(uow: UnitOfWork, branch: str, account: Account) -> Decimal:
-    await prefetch(uow, branches=[branch])
-    return known(uow).balances[account_id(branch, account)]
+    doc = await _state(uow).get(uow, ACCOUNTS_COLLECTION, account_id(branch, account))
+    return dec(doc.get("balance") if doc else None)
 
 
 async def branch_balances(uow: UnitOfWork, branch: str) -> dict[Account, Decimal]:
     """Every account's balance as this transaction will leave it."""
-    await prefetch(uow, branches=[branch])
-    balances = known(uow).balances
-    return {account: balances[account_id(branch, account)] for account in ACCOUNTS}
+    state = _state(uow)
+    await state.load(uow, {ACCOUNTS_COLLECTION: _branch_accounts([branch])})
+    return _balances(state, branch)
+
+
+async def stored_balances(db: AsyncDatabase[Document], branch: str) -> dict[Account, Decimal]:
+    """Every account's balance as committed (outside any transaction)."""
+    balances = zero_balances()
+    async for doc in db[ACCOUNTS_COLLECTION].find({"branch": branch}):
+        balances[doc["account"]] = dec(doc["balance"])
+    return balances
+
+
+async def transfer_page(database: Database, branch: str, contract_id: str | None,
+                        cursor: str | None, limit: int) -> tuple[list[Document], str | None]:
+    """One page of the branch's transfers (of one contract when given) in booking order."""
+    query: Document = {"branch": branch}
+    if contract_id:
+        query["contract_id"] = contract_id
+    return await find_page(database, TRANSFERS, query, cursor, limit, sort_field="sequence")
+
+
+# ---------------------------------------------------------------- reconciliation (committed)
+
+
+async def transfer_totals(db: AsyncDatabase[Document], branches: list[str],
+                          ) -> dict[tuple[str, str], dict[str, Decimal]]:
+    """Per (branch, account): the debits, credits and number of transfers booked on it."""
+    totals: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(
+        lambda: {"debits": ZERO, "credits": ZERO, "transfers": ZERO})
+    for side, name in (("debits", "$debit"), ("credits", "$credit")):
+        pipeline: list[Document] = [
+            {"$match": {"branch": {"$in": branches}}},
+            {"$group": {"_id": {"branch": "$branch", "account": name},
+                        "total": {"$sum": "$amount"}, "count": {"$sum": 1}}},
+        ]
+        async for row in await db[TRANSFERS].aggregate(pipeline):
+            key = (row["_id"]["branch"], row["_id"]["account"])
+            totals[key][side] = dec(row["total"])
+            totals[key]["transfers"] += row["count"]
+    return totals
+
+
+async def contract_postings(db: AsyncDatabase[Document],
+                            branches: list[str]) -> AsyncIterator[Document]:
+    """Every transfer of a contract: its contract, accounts and amount."""
+    query = {"branch": {"$in": branches}, "contract_id": {"$ne": None}}
+    async for doc in db[TRANSFERS].find(query, {"contract_id": 1, "debit": 1, "credit": 1,
+                                                "amount": 1}):
+        yield doc
+
+
+async def stored_accounts(db: AsyncDatabase[Document], branches: list[str]) -> dict[str, Document]:
+    """The branches' account documents by id."""
+    return {doc["_id"]: doc async for doc in db[ACCOUNTS_COLLECTION].find(
+        {"branch": {"$in": branches}})}
+
+
+async def decided_guarantees(db: AsyncDatabase[Document],
+                             branches: list[str]) -> AsyncIterator[Guarantee]:
+    async for doc in db[GUARANTEES].find({"branch": {"$in": branches}, "decided": True}):
+        yield guarantee_from(doc)
+
+
+async def stored_exposures(db: AsyncDatabase[Document], branches: list[str]) -> dict[str, Decimal]:
+    """The branches' client and member exposures by id."""
+    return {doc["_id"]: dec(doc["amount"]) async for doc in db[EXPOSURES].find({})
+            if doc["_id"].split(":", 1)[0] in branches}
+
+
+async def count_transfers(db: AsyncDatabase[Document], branches: list[str]) -> int:
+    return await db[TRANSFERS].count_documents({"branch": {"$in": branches}})
 
 
 def transfer_view(doc: Document) -> dict[str, Any]:
@@ -401,8 +295,12 @@ def transfer_view(doc: Document) -> dict[str, Any]:
 
 
 async def find_guarantee(uow: UnitOfWork, contract_id: str) -> Document | None:
-    await prefetch(uow, guarantees=[contract_id])
-    return known(uow).guarantees[contract_id]
+    return await _state(uow).get(uow, GUARANTEES, contract_id)
+
+
+async def read_guarantee(db: AsyncDatabase[Document], contract_id: str) -> Document | None:
+    """The contract's guarantee as committed (outside any transaction)."""
+    return await db[GUARANTEES].find_one({"_id": contract_id})
 
 
 def guarantee_from(doc: Document) -> Guarantee:
@@ -426,31 +324,17 @@ def guarantee_fields(guarantee: Guarantee) -> Document:
 def save_guarantee(uow: UnitOfWork, guarantee: Guarantee, **extra: Any) -> None:
     """Stage the guarantee's state (created if missing), written at the commit."""
     changes = {**guarantee_fields(guarantee), **extra, "updated_at": uow.clock.now()}
-    _stage_guarantee(uow, guarantee.contract_id, changes, upsert=True)
+    _state(uow).update(GUARANTEES, guarantee.contract_id, fields=changes)
 
 
-async def link_invoice(uow: UnitOfWork, contract_id: str, invoice_id: str) -> None:
+def link_invoice(uow: UnitOfWork, contract_id: str, invoice_id: str) -> None:
     """Note the contract's invoice on its guarantee, if there is one."""
-    state = known(uow)
-    if contract_id in state.guarantees:
-        doc = state.guarantees[contract_id]
+    state = _state(uow)
+    if state.known(GUARANTEES, contract_id):
+        doc = state.current(GUARANTEES, contract_id)
         if doc is None or doc.get("invoice_id") == invoice_id:
             return  # no such guarantee, or noted already: nothing would change
-    _stage_guarantee(uow, contract_id, {"invoice_id": invoice_id}, upsert=False)
-
-
-def _stage_guarantee(uow: UnitOfWork, contract_id: str, changes: Document,
-                     upsert: bool) -> None:
-    staged = pending(uow).guarantees.setdefault(contract_id, GuaranteeChange())
-    staged.changes.update(changes)
-    staged.upsert = staged.upsert or upsert
-    state = known(uow)
-    if contract_id not in state.guarantees:
-        return  # not read by this transaction: a later read applies what is staged
-    before = state.guarantees[contract_id]
-    if before is None and not upsert:
-        return
-    state.guarantees[contract_id] = {**(before or {"_id": contract_id}), **changes}
+    state.update(GUARANTEES, contract_id, fields={"invoice_id": invoice_id}, upsert=False)
 
 
 # -------------------------------------------------------------------------------- exposures
@@ -463,10 +347,11 @@ def exposure_ids(branch: str, client_key: str, member_id: str) -> tuple[str, str
 async def exposures(uow: UnitOfWork, branch: str, client_key: str,
                     member_id: str) -> tuple[Decimal, Decimal]:
     """The client's and the member's outstanding guaranteed exposure."""
+    state = _state(uow)
     client_id, member_doc_id = exposure_ids(branch, client_key, member_id)
-    await prefetch(uow, exposures=[client_id, member_doc_id])
-    state = known(uow)
-    return state.exposures[client_id], state.exposures[member_doc_id]
+    await state.load(uow, {EXPOSURES: [client_id, member_doc_id]})
+    client, member = (state.current(EXPOSURES, ident) for ident in (client_id, member_doc_id))
+    return dec(client and client.get("amount")), dec(member and member.get("amount"))
 
 
 def move_exposure(uow: UnitOfWork, guarantee: Guarantee, before: Decimal) -> None:
@@ -474,12 +359,9 @@ def move_exposure(uow: UnitOfWork, guarantee: Guarantee, before: Decimal) -> Non
     delta = guarantee.exposure - before
     if delta == 0:
         return
-    staged = pending(uow).exposures
-    state = known(uow)
+    state = _state(uow)
     for ident in exposure_ids(guarantee.branch, guarantee.client_key, guarantee.member_id):
-        staged[ident] = staged.get(ident, ZERO) + delta
-        if ident in state.exposures:
-            state.exposures[ident] += delta
+        state.update(EXPOSURES, ident, increments={"amount": delta})
 
 
 # --------------------------------------------------------------------------------- invoices
@@ -487,8 +369,7 @@ def move_exposure(uow: UnitOfWork, guarantee: Guarantee, before: Decimal) -> Non
 
 async def find_invoice(uow: UnitOfWork, invoice_id: str) -> Document | None:
     """The fund's projection of the invoice, None when it has not heard of it."""
-    await prefetch(uow, invoices=[invoice_id])
-    return known(uow).invoices[invoice_id]
+    return await _state(uow).get(uow, INVOICES, invoice_id)
 
 
 async def invoice_status(uow: UnitOfWork, invoice_id: str) -> str | None:
@@ -505,6 +386,20 @@ async def save_invoice(uow: UnitOfWork, invoice_id: str, changes: Document) -> N
                    if name not in doc or doc[name] != value}
         if not changes:
             return
-    staged = pending(uow).invoices.setdefault(invoice_id, {})
-    staged.update(changes)
-    known(uow).invoices[invoice_id] = {**(doc or {"_id": invoice_id}), **changes}
+    _state(uow).update(INVOICES, invoice_id, fields=changes)
+
+
+# -------------------------------------------------------------------------- member contacts
+
+
+def keep_contact(uow: UnitOfWork, member_id: str, version: int,
+                 contact: Document | None) -> None:
+    """Stage the member's contact (``None``: forgotten) unless a newer version is kept."""
+    _state(uow).stage(MEMBER_CONTACTS, member_id,
+                      keep_if_newer(member_id, version, {"contact": contact}))
+
+
+async def member_contact(uow: UnitOfWork, member_id: str) -> Document | None:
+    """The member's contact as this transaction leaves it (None: none known)."""
+    doc = await _state(uow).get(uow, MEMBER_CONTACTS, member_id)
+    return doc.get("contact") if doc else None

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
-from fund.app import build_fund_service
+from fund.app import create_service
 from smart_shared.auth import mint_token
 from smart_shared.events import (
     FUND_TOPIC,
@@ -59,7 +59,7 @@ class Fund:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def fund(infrastructure: Infrastructure, mailpit: Mailpit) -> AsyncIterator[Fund]:
     settings = isolated_settings("fund", SMART_BRANCHES="BE,FR", **mailpit.settings())
-    service = build_fund_service(settings, initial_capital={"BE": Decimal("100000.00")})
+    service = create_service(settings, initial_capital={"BE": Decimal("100000.00")})
     async with (
         serving(service.app) as url,
         EventWire(settings, FUND_TOPIC) as wire,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from fund.domain import GuaranteeRequest, decide_guarantee, salary_cost
-from fund.rules import guarantee_policy
+from fund.domain.rules import guarantee_policy
 
 BE = guarantee_policy("BE", date(2026, 3, 1))
 FR = guarantee_policy("FR", date(2026, 3, 1))

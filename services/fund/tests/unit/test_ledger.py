@@ -15,6 +15,8 @@ from fund.domain import (
     capital_injection,
     contribution,
     is_balanced,
+    post_in_order,
+    zero_balances,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -154,3 +156,20 @@ def test_any_sequence_keeps_the_ledger_balanced_above_its_floors_and_idempotent(
             (g.outstanding_advance for g in guarantees.values()), Decimal(0))
         assert balances["losses"] == sum(
             (g.lost - g.loss_recovered for g in guarantees.values()), Decimal(0))
+
+
+def test_every_floor_holds_after_each_transfer_of_a_batch_not_only_at_the_end() -> None:
+    balances = {BRANCH: {**zero_balances(), "free": Decimal("100.00"),
+                         "capital": Decimal("100.00")}}
+    before = {BRANCH: dict(balances[BRANCH])}
+    # released then reserved again: the reserved account would end where it started, but it
+    # would go below zero on the way
+    transfers = [
+        Transfer(id="release:c1", branch=BRANCH, kind="release", amount=Decimal("50.00")),
+        Transfer(id="reserve:c1", branch=BRANCH, kind="reserve", amount=Decimal("50.00")),
+    ]
+    with pytest.raises(FloorBreached, match="BE reserved"):
+        post_in_order(transfers, balances)
+    assert balances == before
+    post_in_order(list(reversed(transfers)), balances)
+    assert balances == before

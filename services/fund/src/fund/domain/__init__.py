@@ -26,7 +26,9 @@ from fund.domain.ledger import (
     TransferKind,
     balances_from,
     check_floors,
+    coverage_ratio,
     is_balanced,
+    post_in_order,
     zero_balances,
 )
 
@@ -48,8 +50,10 @@ __all__ = [
     "check_floors",
     "contract_transfer_ids",
     "contribution",
+    "coverage_ratio",
     "decide_guarantee",
     "is_balanced",
+    "post_in_order",
     "salary_cost",
     "transfer_id",
     "zero_balances",

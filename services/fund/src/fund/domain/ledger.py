@@ -117,10 +117,8 @@ class Ledger:
         """Book ``transfer``; False (and nothing booked) when its id was booked already."""
         if transfer.id in self.transfers:
             return False
-        balances = self.balances.setdefault(transfer.branch, zero_balances())
-        check_floors(transfer, balances)
-        for account, delta in transfer.effects().items():
-            balances[account] += delta
+        self.balances.setdefault(transfer.branch, zero_balances())
+        post_in_order([transfer], self.balances)
         self.transfers[transfer.id] = transfer
         return True
 
@@ -132,10 +130,33 @@ def check_floors(transfer: Transfer, balances: dict[Account, Decimal]) -> None:
             raise FloorBreached(transfer.branch, account, balances[account], transfer.amount)
 
 
+def post_in_order(transfers: list[Transfer],
+                  balances: dict[str, dict[Account, Decimal]]) -> None:
+    """Move each branch's balances (branch → account → balance) by the transfers in turn.
+
+    Every floor must hold after each transfer, not only at the end: ``FloorBreached`` at the
+    first that would break one, and then no balance has moved.
+    """
+    moved = {branch: dict(accounts) for branch, accounts in balances.items()}
+    for transfer in transfers:
+        accounts = moved[transfer.branch]
+        check_floors(transfer, accounts)
+        for account, delta in transfer.effects().items():
+            accounts[account] += delta
+    for branch, accounts in moved.items():
+        balances[branch].update(accounts)
+
+
 def is_balanced(balances: dict[Account, Decimal]) -> bool:
     """Assets equal equity plus income less expenses (debits equal credits)."""
     assets = balances["free"] + balances["reserved"] + balances["advances"]
     return assets == balances["capital"] + balances["contributions"] - balances["losses"]
+
+
+def coverage_ratio(balances: dict[Account, Decimal]) -> Decimal | None:
+    """free / (reserved + advanced), to four decimals; None when nothing is committed."""
+    committed = balances["reserved"] + balances["advances"]
+    return (balances["free"] / committed).quantize(Decimal("0.0001")) if committed else None
 
 
 def balances_from(transfers: list[Transfer] | tuple[Transfer, ...]) -> dict[Account, Decimal]:

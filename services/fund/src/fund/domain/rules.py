@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 from smart_shared.rulepacks import Sourced, SourcedDecimal, rule_pack
 
-from fund.domain import GuaranteePolicy
+from fund.domain.decision import GuaranteePolicy
 
 
 class FundRules(BaseModel):
