@@ -12,7 +12,7 @@ from bson.decimal128 import Decimal128
 from pymongo import UpdateOne
 from smart_shared.clock import SystemClock
 from smart_shared.mongo import BatchState, Database, StagedWriteFailed, UnitOfWork, connect
-from smart_shared.testing import CommandCounter, Infrastructure, unique_name
+from smart_testing import CommandCounter, Infrastructure, unique_name
 
 pytestmark = pytest.mark.integration
 

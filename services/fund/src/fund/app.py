@@ -12,6 +12,7 @@ from smart_shared.settings import Settings
 from fund import store
 from fund.accounts import open_the_fund
 from fund.api import FundController, GuaranteeController
+from fund.domain.rules import FundRules, LendingRules
 from fund.handlers import handlers
 
 
@@ -41,6 +42,8 @@ def create_service(settings: Settings | None = None,
 
     return build_service(
         "fund",
+        port=8005,
+        rules={"fund": FundRules, "lending": LendingRules},
         controllers=[FundController, GuaranteeController],
         handlers=handlers,
         indexes=store.create_indexes,

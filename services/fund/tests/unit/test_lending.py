@@ -20,7 +20,7 @@ from fund.domain.lending import (
     schedule,
     withholdable,
 )
-from fund.lending_rules import lending_rules, lending_terms
+from fund.domain.rules import lending_rules, lending_terms
 from hypothesis import given
 from hypothesis import strategies as st
 from smart_shared.rulepacks import UnknownRulePack
