@@ -298,8 +298,9 @@ class Settings(BaseSettings):
             reasons.extend(f"SMART_DEBTOR_ACCOUNTS has no salary account for branch {branch}"
                            for branch in self.branches if branch not in self.debtor_accounts)
         if stand_ins:
-            reasons.append(f"the rule packs hold placeholders (example bank accounts or "
-                           f"registration numbers: {', '.join(stand_ins)}); point "
+            reasons.append(f"the rule packs hold placeholders (stand-in bank accounts, "
+                           "registration numbers, insurance policies or lending terms: "
+                           f"{', '.join(stand_ins)}); point "
                            "SMART_RULE_PACK_DIR at packs with the real values")
         return reasons
 

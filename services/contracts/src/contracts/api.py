@@ -36,7 +36,7 @@ from contracts.domain import Contract, ContractStatus, SignatureEvidence, terms_
 from contracts.domain.members import KnownMember
 from contracts.gateway_simulator import SimulatedSocialSecurityGateway
 from contracts.insurance_certificate import insurance_certificate_pdf, member_language
-from contracts.store import CONTRACTS, contract_from
+from contracts.store import CONTRACTS, contract_from, read_member
 
 SIGN_ROUTE = "/v1/contracts/sign/{token}"
 NOT_NOW = (409, "Not in this status, the member not active, the branch not served, or the "
@@ -173,9 +173,12 @@ class ContractController(Controller):
         contract = await contract_to_sign(platform, _signing_token(request, token))
         assert contract.signing is not None
         terms = contract.terms
+        member = await read_member(platform.db, contract.member_id)
+        # the client reads who does the work by name; the terms signed keep the member's id
+        member_name = member.contact.name if member is not None and member.contact else None
         return {"contract_id": contract.contract_id, "status": contract.status.value,
                 "expires_at": contract.signing.expires_at.isoformat(),
-                "terms": terms, "terms_sha256": terms_digest(terms)}
+                "member_name": member_name, "terms": terms, "terms_sha256": terms_digest(terms)}
 
     @get("/sign/{token:str}/document", media_type=PDF,
          responses=problems(NOT_SIGNED, COPY_GONE),

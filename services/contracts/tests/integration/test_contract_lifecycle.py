@@ -255,6 +255,18 @@ async def test_the_nature_of_the_work_is_kept_shown_and_carried_by_contract_sign
     assert event.work_nature == "performance_for_organiser"
 
 
+async def test_the_signing_page_names_the_member_who_does_the_work(platform: Platform) -> None:
+    member_id = await platform.member_named("Lena Claes", "nl")
+    headers = platform.member_token(member_id)
+    async with platform.http() as http:
+        contract_id = await draft(platform, http, headers, days_ahead=12)
+        submitted = (await http.post(f"/v1/contracts/{contract_id}/submit",
+                                     headers=headers)).json()
+        shown = (await http.get(submitted["signing_path"])).json()
+    assert shown["member_name"] == "Lena Claes"
+    assert shown["terms"]["member_id"] == member_id  # the terms signed keep the id
+
+
 async def test_the_signing_link_shows_the_terms_without_using_itself_and_keeps_the_evidence(
     platform: Platform,
 ) -> None:
