@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
@@ -15,42 +15,51 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from smart_shared.auth import Principal, visible_or_404
 from smart_shared.codec import jsonable
-from smart_shared.http import Page, find_page, idempotent
+from smart_shared.http import Page, idempotent
 from smart_shared.links import capability_ident, capability_token
 from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
 from smart_shared.openapi import PDF, XML, binary, operation_with, problems
-from smart_shared.problems import Problem, conflict, forbidden, invalid, not_found
+from smart_shared.problems import Problem, forbidden, invalid, not_found
 from smart_shared.service import Platform
 from smart_shared.simulators import outage_switch
 from smart_shared.text import Identifier, OneLine, Paragraph
 
 from billing.access_point_simulator import SimulatedAccessPoint
-from billing.credit_notes import issue_credit_note
+from billing.credit_notes import CreditInvoice, credit_invoice
 from billing.documents import credit_note_ubl, invoice_ubl, kept_invoice_pdf
-from billing.domain.balance import CreditTooLarge
 from billing.domain.camt053 import UnreadableStatement, parse_statements
 from billing.domain.structured_reference import InvalidStructuredReference, normalise_reference
 from billing.einvoicing import access_point_of
 from billing.payments import (
+    AssignParkedPayment,
     IncomingPayment,
-    book_payment,
-    find_invoice,
+    assign_parked_payment,
     receive_payment,
     refused_payment_date,
 )
-from billing.refunds import decide_refund, refund_file, refund_view, request_refund
+from billing.refunds import (
+    DecideRefund,
+    FileRefunds,
+    RequestRefund,
+    decide_refund,
+    refund_file,
+    refund_view,
+    request_refund,
+)
 from billing.statements import import_statements
 from billing.store import (
-    CREDIT_NOTES,
-    DOCUMENTS,
-    INVOICES,
-    PAYMENTS,
-    REFUNDS,
-    UNMATCHED,
     CreditNote,
     Invoice,
+    credit_note_of,
+    credit_notes_of,
     delivery_view,
+    invoice_document,
+    invoices_page,
+    kept_credit_note_pdf,
+    parked_payments_page,
+    payments_of,
+    refunds_page,
 )
 
 RefundStatus = Literal["requested", "approved", "rejected", "in_file"]
@@ -111,18 +120,17 @@ def _valid_iban(value: str, field: str = "payer_iban") -> str:
 
 
 async def _visible_invoice(platform: Platform, principal: Principal, invoice_id: str) -> Invoice:
-    doc = await platform.db[INVOICES].find_one({"_id": invoice_id})
+    doc = await invoice_document(platform.db, invoice_id)
     return Invoice.model_validate(visible_or_404(principal, doc, "Invoice", invoice_id))
 
 
 async def _visible_credit_note(platform: Platform, principal: Principal, invoice_id: str,
                                credit_note_id: str) -> tuple[Invoice, CreditNote]:
     invoice = await _visible_invoice(platform, principal, invoice_id)
-    doc = await platform.db[CREDIT_NOTES].find_one(
-        {"_id": credit_note_id, "invoice_id": invoice.invoice_id})
-    if doc is None:
+    credit_note = await credit_note_of(platform.db, invoice.invoice_id, credit_note_id)
+    if credit_note is None:
         raise not_found("Credit note", credit_note_id)
-    return invoice, CreditNote.model_validate(doc)
+    return invoice, credit_note
 
 
 def _invoice_view(invoice: Invoice) -> dict[str, Any]:
@@ -151,10 +159,8 @@ async def _ubl_response(platform: Platform, principal: Principal,
 
 async def _full_view(platform: Platform, invoice: Invoice) -> dict[str, Any]:
     """The invoice with its payments and credit notes."""
-    payments = await platform.db[PAYMENTS].find({"invoice_id": invoice.invoice_id}).sort(
-        "_id", 1).to_list(None)
-    credit_notes = await platform.db[CREDIT_NOTES].find({"invoice_id": invoice.invoice_id}).sort(
-        "_id", 1).to_list(None)
+    payments = await payments_of(platform.db, invoice.invoice_id)
+    credit_notes = await credit_notes_of(platform.db, invoice.invoice_id)
     view = _invoice_view(invoice)
     view["payments"] = [
         {"payment_id": p["_id"], "amount": {"amount": p["amount"], "currency": p["currency"]},
@@ -180,7 +186,7 @@ class ClientLink(BaseModel):
 
 async def _linked_invoice(platform: Platform, link: ClientLink) -> Invoice:
     invoice_id = capability_ident("invoice", link.token, platform.settings.link_secret)
-    doc = await platform.db[INVOICES].find_one({"_id": invoice_id}) if invoice_id else None
+    doc = await invoice_document(platform.db, invoice_id) if invoice_id else None
     if doc is None:
         raise Problem(404, "Invoice link not valid", "This invoice link is not valid",
                       "invoice-link-unknown")
@@ -222,18 +228,11 @@ class InvoiceController(Controller):
         contract_id: str | None = None, status: str | None = None, client: str | None = None,
         cursor: str | None = None, limit: int = Parameter(default=50, ge=1, le=500),
     ) -> Page[dict[str, Any]]:
-        query: dict[str, Any] = {"branch": principal.branch}
-        if principal.role == "member":
-            query["member_id"] = principal.member_id
-        if contract_id:
-            query["contract_id"] = contract_id
-        if status:
-            if status not in STATUSES:
-                raise invalid("status", f"must be one of {', '.join(STATUSES)}")
-            query["status"] = status
-        if client:
-            query["client.client_key"] = client
-        docs, next_cursor = await find_page(platform.db, INVOICES, query, cursor, limit)
+        if status and status not in STATUSES:
+            raise invalid("status", f"must be one of {', '.join(STATUSES)}")
+        member_id = principal.member_id if principal.role == "member" else None
+        docs, next_cursor = await invoices_page(platform.database, principal.branch, member_id,
+                                                contract_id, status, client, cursor, limit)
         items = [_invoice_view(Invoice.model_validate(doc)) for doc in docs]
         return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
 
@@ -275,7 +274,7 @@ class InvoiceController(Controller):
     ) -> Response[bytes]:
         _, credit_note = await _visible_credit_note(platform, principal, invoice_id,
                                                     credit_note_id)
-        stored = await platform.db[DOCUMENTS].find_one({"_id": f"credit_note:{credit_note_id}"})
+        stored = await kept_credit_note_pdf(platform.db, credit_note_id)
         if stored is None:
             raise not_found("Credit note", credit_note_id)
         return _stored_pdf(stored, credit_note.number)
@@ -301,23 +300,12 @@ class InvoiceController(Controller):
         principal.require("staff", "admin")
         await _visible_invoice(platform, principal, invoice_id)
 
-        async def work(uow: UnitOfWork) -> dict[str, Any]:
-            invoice = await find_invoice(uow, principal.branch, invoice_id=invoice_id)
-            if invoice is None:
-                raise not_found("Invoice", invoice_id)
-            if data.amount and data.amount.currency != invoice.currency:
-                raise invalid("amount.currency", f"the invoice is in {invoice.currency}")
-            amount = data.amount.amount if data.amount else invoice.account.creditable
-            if amount <= 0:
-                raise conflict("Nothing to credit", "The invoice is already fully credited")
-            try:
-                return await issue_credit_note(uow, invoice, amount, data.reason, None)
-            except CreditTooLarge as error:
-                raise invalid("amount", str(error)) from None
+        command = CreditInvoice(principal.branch, invoice_id, data.amount, data.reason)
 
         result, replayed = await idempotent(platform.database, idempotency_key,
                                             f"credit-note:{invoice_id}",
-                                            data.model_dump(mode="json"), work)
+                                            data.model_dump(mode="json"),
+                                            partial(credit_invoice, command=command))
         return Response(result, status_code=201,
                         headers={"Idempotent-Replayed": str(replayed).lower()})
 
@@ -331,10 +319,10 @@ class InvoiceController(Controller):
         principal.require("staff", "admin")
         iban = _valid_iban(data.payee_iban, "payee_iban") if data.payee_iban else None
 
-        async def work(uow: UnitOfWork) -> dict[str, Any]:
-            return await request_refund(uow, principal, invoice_id, iban, data.payee_name)
-
-        return Response(await platform.database.transaction(work), status_code=201)
+        command = RequestRefund(principal.branch, invoice_id, iban, data.payee_name,
+                                principal.sub)
+        return Response(await platform.database.transaction(
+            partial(request_refund, command=command)), status_code=201)
 
 
 class RefundController(Controller):
@@ -347,10 +335,8 @@ class RefundController(Controller):
         cursor: str | None = None, limit: int = Parameter(default=50, ge=1, le=500),
     ) -> Page[dict[str, Any]]:
         principal.require("staff", "admin")
-        query: dict[str, Any] = {"branch": principal.branch}
-        if status:
-            query["status"] = status
-        docs, next_cursor = await find_page(platform.db, REFUNDS, query, cursor, limit)
+        docs, next_cursor = await refunds_page(platform.database, principal.branch, status,
+                                               cursor, limit)
         return Page[dict[str, Any]](items=[refund_view(doc) for doc in docs],
                                     next_cursor=next_cursor)
 
@@ -360,8 +346,9 @@ class RefundController(Controller):
     async def decide(self, platform: Platform, principal: Principal, refund_id: str,
                      data: RefundDecisionIn) -> dict[str, Any]:
         principal.require("staff", "admin")
-        return await platform.database.transaction(
-            lambda uow: decide_refund(uow, principal, refund_id, data.decision == "approve"))
+        command = DecideRefund(principal.branch, refund_id, data.decision == "approve",
+                               principal.sub)
+        return await platform.database.transaction(partial(decide_refund, command=command))
 
     @post("/file", status_code=201, media_type=XML, summary="The SEPA credit transfer file "
           "(pain.001.001.09) of the branch's approved refunds, which it marks sent",
@@ -369,7 +356,7 @@ class RefundController(Controller):
     async def transfer_file(self, platform: Platform, principal: Principal) -> Response[bytes]:
         principal.require("staff", "admin")
         file_id, content = await platform.database.transaction(
-            lambda uow: refund_file(uow, principal.branch))
+            partial(refund_file, command=FileRefunds(principal.branch)))
         return Response(content, media_type=XML, status_code=201, headers={
             "Content-Disposition": f'attachment; filename="refunds-{file_id}.xml"'})
 
@@ -416,9 +403,8 @@ class PaymentController(Controller):
         limit: int = Parameter(default=50, ge=1, le=500),
     ) -> Page[dict[str, Any]]:
         principal.require("staff", "admin")
-        docs, next_cursor = await find_page(
-            platform.db, UNMATCHED, {"branch": principal.branch, "status": "parked"},
-            cursor, limit)
+        docs, next_cursor = await parked_payments_page(platform.database, principal.branch,
+                                                       cursor, limit)
         items = [jsonable({**doc, "payment_id": doc.pop("_id")}) for doc in docs]
         return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
 
@@ -429,31 +415,10 @@ class PaymentController(Controller):
     ) -> Response[dict[str, Any]]:
         principal.require("staff", "admin")
 
-        async def work(uow: UnitOfWork) -> dict[str, Any]:
-            # assigned at once: a refusal below raises, and the transaction takes it back
-            parked = await uow.db[UNMATCHED].find_one_and_update(
-                {"_id": payment_id, "branch": principal.branch, "status": "parked"},
-                {"$set": {"status": "assigned", "invoice_id": data.invoice_id,
-                          "assigned_by": principal.sub}}, session=uow.session)
-            if parked is None:
-                if await uow.db[UNMATCHED].find_one(
-                        {"_id": payment_id, "branch": principal.branch}, {"_id": 1},
-                        session=uow.session) is None:
-                    raise not_found("Parked payment", payment_id)
-                raise conflict("Already assigned", f"Payment {payment_id} was booked before")
-            invoice = await find_invoice(uow, principal.branch, invoice_id=data.invoice_id)
-            if invoice is None:
-                raise invalid("invoice_id", "no invoice of your branch has this id")
-            if parked["currency"] != invoice.currency:
-                raise invalid("invoice_id", f"the invoice is in {invoice.currency}")
-            return await book_payment(uow, invoice, IncomingPayment(
-                branch=principal.branch, amount=Decimal(parked["amount"]),
-                currency=parked["currency"], received_on=date.fromisoformat(parked["received_on"]),
-                payer_iban=parked["payer_iban"], payer_name=parked["payer_name"],
-                reference=parked["reference"], source=f"assigned:{payment_id}",
-            ))
-
-        return Response(await platform.database.transaction(work), status_code=201)
+        command = AssignParkedPayment(principal.branch, payment_id, data.invoice_id,
+                                      principal.sub)
+        return Response(await platform.database.transaction(
+            partial(assign_parked_payment, command=command)), status_code=201)
 
 
 class BankStatementController(Controller):

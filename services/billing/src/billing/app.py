@@ -27,14 +27,12 @@ from billing.einvoicing import deliver_einvoices
 from billing.handlers import handlers
 from billing.mails import ATTACHMENTS
 from billing.overdue import flag_overdue_debts
-from billing.store import UNMATCHED, create_indexes
+from billing.store import create_indexes, parked_payment_count
 
 
 async def unmatched_payments(uow: UnitOfWork, branch: str, today: date) -> dict[str, int]:
     """The staff digest's part: payments parked for staff to match."""
-    count = await uow.db[UNMATCHED].count_documents({"branch": branch, "status": "parked"},
-                                                    session=uow.session)
-    return {"unmatched_payments": count}
+    return {"unmatched_payments": await parked_payment_count(uow, branch)}
 
 
 def overdue_jobs(platform: Platform) -> list[ScheduledJob]:

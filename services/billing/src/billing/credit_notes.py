@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,10 +13,13 @@ from smart_shared.events.catalogue import CreditNoteIssued
 from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.mongo import UnitOfWork
+from smart_shared.problems import conflict, invalid, not_found
 
 from billing.documents import credit_note_pdf
+from billing.domain.balance import CreditTooLarge
 from billing.domain.invoice import credit_note_split
 from billing.numbers import next_number
+from billing.payments import find_invoice
 from billing.store import (
     CREDIT_NOTES,
     DOCUMENTS,
@@ -26,6 +30,32 @@ from billing.store import (
     delivery_document,
     delivery_view,
 )
+
+
+@dataclass(frozen=True)
+class CreditInvoice:
+    """Staff credit an invoice of their branch: ``amount`` incl. VAT, or all that remains."""
+
+    branch: str
+    invoice_id: str
+    amount: Money | None
+    reason: str
+
+
+async def credit_invoice(uow: UnitOfWork, command: CreditInvoice) -> dict[str, Any]:
+    """The credit note staff asked for; 409 when nothing remains to credit."""
+    invoice = await find_invoice(uow, command.branch, invoice_id=command.invoice_id)
+    if invoice is None:
+        raise not_found("Invoice", command.invoice_id)
+    if command.amount and command.amount.currency != invoice.currency:
+        raise invalid("amount.currency", f"the invoice is in {invoice.currency}")
+    amount = command.amount.amount if command.amount else invoice.account.creditable
+    if amount <= 0:
+        raise conflict("Nothing to credit", "The invoice is already fully credited")
+    try:
+        return await issue_credit_note(uow, invoice, amount, command.reason, None)
+    except CreditTooLarge as error:
+        raise invalid("amount", str(error)) from None
 
 
 async def issue_credit_note(

@@ -14,13 +14,22 @@ from smart_shared.ids import new_id
 from smart_shared.mail import send_mail
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork, text_equals
-from smart_shared.problems import invalid
+from smart_shared.problems import conflict, invalid, not_found
 from smart_shared.rulepacks import UnknownRulePack, rule_pack
 from smart_shared.telemetry import start_linked_trace
 
 from billing.domain.balance import payment_outcome
 from billing.mails import receipt_mail
-from billing.store import INVOICES, PAYMENTS, UNMATCHED, Invoice, account_fields, read_invoice
+from billing.store import (
+    INVOICES,
+    PAYMENTS,
+    UNMATCHED,
+    Invoice,
+    account_fields,
+    parked_payment_exists,
+    read_invoice,
+    take_parked_payment,
+)
 from billing.write_offs import vat_due_again_after
 
 Outcome = Literal["matched", "partially_paid", "overpaid", "unmatched", "already_booked"]
@@ -272,3 +281,35 @@ async def receive_payment(
         raise invalid("received_on", f"is before invoice {invoice.number} was issued, on "
                       f"{invoice.issue_date.isoformat()}")
     return await book_payment(uow, invoice, payment, bookings)
+
+
+@dataclass(frozen=True)
+class AssignParkedPayment:
+    """Staff book a payment parked for them on an invoice of their branch."""
+
+    branch: str
+    payment_id: str
+    invoice_id: str
+    assigned_by: str
+
+
+async def assign_parked_payment(uow: UnitOfWork, command: AssignParkedPayment) -> dict[str, Any]:
+    """Book the parked payment on the invoice; it may precede the invoice (an advance)."""
+    # assigned at once: a refusal below raises, and the transaction takes it back
+    parked = await take_parked_payment(uow, command.payment_id, command.branch,
+                                       command.invoice_id, command.assigned_by)
+    if parked is None:
+        if not await parked_payment_exists(uow, command.payment_id, command.branch):
+            raise not_found("Parked payment", command.payment_id)
+        raise conflict("Already assigned", f"Payment {command.payment_id} was booked before")
+    invoice = await find_invoice(uow, command.branch, invoice_id=command.invoice_id)
+    if invoice is None:
+        raise invalid("invoice_id", "no invoice of your branch has this id")
+    if parked["currency"] != invoice.currency:
+        raise invalid("invoice_id", f"the invoice is in {invoice.currency}")
+    return await book_payment(uow, invoice, IncomingPayment(
+        branch=command.branch, amount=Decimal(parked["amount"]),
+        currency=parked["currency"], received_on=date.fromisoformat(parked["received_on"]),
+        payer_iban=parked["payer_iban"], payer_name=parked["payer_name"],
+        reference=parked["reference"], source=f"assigned:{command.payment_id}",
+    ))

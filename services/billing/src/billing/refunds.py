@@ -4,12 +4,11 @@ branch's approved refunds go to the bank in one SEPA credit transfer file (pain.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pymongo import ReturnDocument
-from smart_shared.auth import Principal
 from smart_shared.codec import jsonable
 from smart_shared.events.catalogue import OverpaymentRefunded
 from smart_shared.ids import new_id
@@ -19,27 +18,62 @@ from smart_shared.sepa import Debtor, Transfer, sepa_credit_transfer_file
 
 from billing.domain.rules import billing_rules
 from billing.payments import find_invoice
-from billing.store import INVOICES, PAYMENTS, REFUNDS, account_fields
+from billing.store import (
+    account_fields,
+    approved_refunds,
+    find_refund,
+    insert_refund,
+    last_payment_with_account,
+    mark_refunds_filed,
+    record_refund_decision,
+    refund_waits,
+    update_invoice,
+)
 
 
-async def request_refund(uow: UnitOfWork, principal: Principal, invoice_id: str,
-                         payee_iban: str | None, payee_name: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RequestRefund:
+    """Staff ask for an invoice's credit to go back to the payer (default: its last payer)."""
+
+    branch: str
+    invoice_id: str
+    payee_iban: str | None
+    payee_name: str | None
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class DecideRefund:
+    """Another staff member approves or rejects a requested refund."""
+
+    branch: str
+    refund_id: str
+    approve: bool
+    decided_by: str
+
+
+@dataclass(frozen=True)
+class FileRefunds:
+    """Staff ask for the transfer file of their branch's approved refunds."""
+
+    branch: str
+
+
+async def request_refund(uow: UnitOfWork, command: RequestRefund) -> dict[str, Any]:
     """Ask for the invoice's whole credit to be refunded, by default to the account of its last
     payment; nothing moves until another staff member approves."""
-    invoice = await find_invoice(uow, principal.branch, invoice_id=invoice_id)
+    invoice_id, payee_iban, payee_name = command.invoice_id, command.payee_iban, command.payee_name
+    invoice = await find_invoice(uow, command.branch, invoice_id=invoice_id)
     if invoice is None:
         raise not_found("Invoice", invoice_id)
     credit = invoice.account.credit
     if credit <= 0:
         raise conflict("No credit to refund", f"Invoice {invoice.number} holds no credit")
-    if await uow.db[REFUNDS].find_one({"invoice_id": invoice_id, "status": "requested"},
-                                      {"_id": 1}, session=uow.session):
+    if await refund_waits(uow, invoice_id):
         raise conflict("Refund already requested",
                        f"A refund of invoice {invoice.number} waits for approval")
     if payee_iban is None:
-        last = await uow.db[PAYMENTS].find_one(
-            {"invoice_id": invoice_id, "payer_iban": {"$type": "string"}},
-            sort=[("booked_at", -1)], session=uow.session)
+        last = await last_payment_with_account(uow, invoice_id)
         if last is None:
             raise invalid("payee_iban", "no payment of the invoice names an account: give one")
         payee_iban, payee_name = last["payer_iban"], payee_name or last.get("payer_name")
@@ -47,33 +81,30 @@ async def request_refund(uow: UnitOfWork, principal: Principal, invoice_id: str,
         "_id": new_id(), "branch": invoice.branch, "invoice_id": invoice.invoice_id,
         "invoice_number": invoice.number, "amount": str(credit), "currency": invoice.currency,
         "payee_iban": payee_iban, "payee_name": payee_name or invoice.client.name,
-        "status": "requested", "requested_by": principal.sub, "requested_at": uow.clock.now(),
+        "status": "requested", "requested_by": command.requested_by,
+        "requested_at": uow.clock.now(),
     }
-    await uow.db[REFUNDS].insert_one(document, session=uow.session)
+    await insert_refund(uow, document)
     return refund_view(document)
 
 
-async def decide_refund(uow: UnitOfWork, principal: Principal, refund_id: str,
-                        approve: bool) -> dict[str, Any]:
+async def decide_refund(uow: UnitOfWork, command: DecideRefund) -> dict[str, Any]:
     """Approve (the credit leaves the invoice → ``OverpaymentRefunded``) or reject a refund
     requested by someone else."""
-    refund = await uow.db[REFUNDS].find_one({"_id": refund_id, "branch": principal.branch},
-                                            session=uow.session)
+    refund_id = command.refund_id
+    refund = await find_refund(uow, refund_id, command.branch)
     if refund is None:
         raise not_found("Refund", refund_id)
     if refund["status"] != "requested":
         raise conflict("Refund already decided", f"The refund is {refund['status']}")
-    if refund["requested_by"] == principal.sub:
+    if refund["requested_by"] == command.decided_by:
         raise conflict("Another person approves", "A refund is decided by someone other than "
                        "the person who requested it")
-    changes: Document = {"status": "approved" if approve else "rejected",
-                         "decided_by": principal.sub, "decided_at": uow.clock.now()}
-    if approve:
+    changes: Document = {"status": "approved" if command.approve else "rejected",
+                         "decided_by": command.decided_by, "decided_at": uow.clock.now()}
+    if command.approve:
         await _release_credit(uow, refund)
-    updated = await uow.db[REFUNDS].find_one_and_update(
-        {"_id": refund_id, "status": "requested"}, {"$set": changes},
-        return_document=ReturnDocument.AFTER, session=uow.session)
-    return refund_view(updated)
+    return refund_view(await record_refund_decision(uow, refund_id, changes))
 
 
 async def _release_credit(uow: UnitOfWork, refund: Document) -> None:
@@ -84,11 +115,8 @@ async def _release_credit(uow: UnitOfWork, refund: Document) -> None:
                        "since the refund was requested")
     after = invoice.account.release_credit(amount)
     version = invoice.version + 1
-    updated = await uow.db[INVOICES].update_one(
-        {"_id": invoice.invoice_id, "version": invoice.version},
-        {"$set": {**account_fields(after), "version": version}}, session=uow.session)
-    if updated.matched_count != 1:
-        raise RuntimeError(f"invoice {invoice.invoice_id} changed during the refund")
+    await update_invoice(uow, invoice, {**account_fields(after), "version": version},
+                         "the refund")
     uow.publish(OverpaymentRefunded(
         branch=invoice.branch, version=version, occurred_at=uow.clock.now(),
         invoice_id=invoice.invoice_id, contract_id=invoice.contract_id,
@@ -97,11 +125,11 @@ async def _release_credit(uow: UnitOfWork, refund: Document) -> None:
         credit=invoice.money(after.credit)))
 
 
-async def refund_file(uow: UnitOfWork, branch: str) -> tuple[str, bytes]:
+async def refund_file(uow: UnitOfWork, command: FileRefunds) -> tuple[str, bytes]:
     """The pain.001 file of the branch's approved refunds not sent yet, from its collection
     account; they are marked sent in it."""
-    refunds = await uow.db[REFUNDS].find(
-        {"branch": branch, "status": "approved"}, session=uow.session).sort("_id", 1).to_list(None)
+    branch = command.branch
+    refunds = await approved_refunds(uow, branch)
     if not refunds:
         raise conflict("No refund to send", "No approved refund waits for a transfer file")
     today = uow.clock.today()
@@ -114,10 +142,8 @@ async def refund_file(uow: UnitOfWork, branch: str) -> tuple[str, bytes]:
                   description=f"Refund of overpayment, invoice {refund['invoice_number']}")
          for refund in refunds])
     file_id = new_id()
-    await uow.db[REFUNDS].update_many(
-        {"_id": {"$in": [refund["_id"] for refund in refunds]}, "status": "approved"},
-        {"$set": {"status": "in_file", "file_id": file_id, "filed_at": uow.clock.now()}},
-        session=uow.session)
+    await mark_refunds_filed(uow, [refund["_id"] for refund in refunds], file_id,
+                             uow.clock.now())
     return file_id, content
 
 

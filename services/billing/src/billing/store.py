@@ -11,11 +11,13 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.documents import ISSUED_DOCUMENTS
 from smart_shared.events.catalogue import Activity, Client, WorkNature
+from smart_shared.http import find_page
 from smart_shared.money import ExactDecimal, Money
-from smart_shared.mongo import Document
+from smart_shared.mongo import Database, Document, UnitOfWork
 
 from billing.domain.balance import Account
 
@@ -222,6 +224,140 @@ def read_invoice(doc: Document | None) -> Invoice | None:
 
 def contract_activity(doc: Document) -> Activity:
     return Activity.model_validate(doc["activity"])
+
+
+Page = tuple[list[Document], str | None]
+
+
+async def invoice_document(db: AsyncDatabase[Document], invoice_id: str) -> Document | None:
+    """An invoice read outside a transaction (the API's pages and documents)."""
+    return await db[INVOICES].find_one({"_id": invoice_id})
+
+
+async def credit_note_of(db: AsyncDatabase[Document], invoice_id: str,
+                         credit_note_id: str) -> CreditNote | None:
+    doc = await db[CREDIT_NOTES].find_one({"_id": credit_note_id, "invoice_id": invoice_id})
+    return None if doc is None else CreditNote.model_validate(doc)
+
+
+async def payments_of(db: AsyncDatabase[Document], invoice_id: str) -> list[Document]:
+    """The payments booked on an invoice, in the order they were booked."""
+    return await db[PAYMENTS].find({"invoice_id": invoice_id}).sort("_id", 1).to_list(None)
+
+
+async def credit_notes_of(db: AsyncDatabase[Document], invoice_id: str) -> list[Document]:
+    return await db[CREDIT_NOTES].find({"invoice_id": invoice_id}).sort("_id", 1).to_list(None)
+
+
+async def kept_credit_note_pdf(db: AsyncDatabase[Document], credit_note_id: str) -> Document | None:
+    """The credit note's PDF as kept at issue."""
+    return await db[DOCUMENTS].find_one({"_id": f"credit_note:{credit_note_id}"})
+
+
+async def invoices_page(database: Database, branch: str, member_id: str | None,
+                        contract_id: str | None, status: str | None, client_key: str | None,
+                        cursor: str | None, limit: int) -> Page:
+    """A page of the branch's invoices (a member's own when ``member_id`` is given)."""
+    query: Document = {"branch": branch}
+    if member_id is not None:
+        query["member_id"] = member_id
+    if contract_id:
+        query["contract_id"] = contract_id
+    if status:
+        query["status"] = status
+    if client_key:
+        query["client.client_key"] = client_key
+    return await find_page(database, INVOICES, query, cursor, limit)
+
+
+async def refunds_page(database: Database, branch: str, status: str | None, cursor: str | None,
+                       limit: int) -> Page:
+    query: Document = {"branch": branch}
+    if status:
+        query["status"] = status
+    return await find_page(database, REFUNDS, query, cursor, limit)
+
+
+async def parked_payments_page(database: Database, branch: str, cursor: str | None,
+                               limit: int) -> Page:
+    """A page of the branch's payments parked because they matched no invoice."""
+    return await find_page(database, UNMATCHED, {"branch": branch, "status": "parked"},
+                           cursor, limit)
+
+
+async def parked_payment_count(uow: UnitOfWork, branch: str) -> int:
+    return await uow.db[UNMATCHED].count_documents({"branch": branch, "status": "parked"},
+                                                   session=uow.session)
+
+
+async def take_parked_payment(uow: UnitOfWork, payment_id: str, branch: str, invoice_id: str,
+                              assigned_by: str) -> Document | None:
+    """Mark a parked payment assigned to an invoice; the payment as it was parked, or None
+    when the branch has no such payment parked."""
+    return await uow.db[UNMATCHED].find_one_and_update(
+        {"_id": payment_id, "branch": branch, "status": "parked"},
+        {"$set": {"status": "assigned", "invoice_id": invoice_id, "assigned_by": assigned_by}},
+        session=uow.session)
+
+
+async def parked_payment_exists(uow: UnitOfWork, payment_id: str, branch: str) -> bool:
+    """Whether the branch ever parked this payment (assigned since or not)."""
+    return await uow.db[UNMATCHED].find_one({"_id": payment_id, "branch": branch}, {"_id": 1},
+                                            session=uow.session) is not None
+
+
+async def update_invoice(uow: UnitOfWork, invoice: Invoice, changes: Document,
+                         during: str) -> None:
+    """Write ``changes`` on the invoice as it was read; another change since is a fault."""
+    updated = await uow.db[INVOICES].update_one(
+        {"_id": invoice.invoice_id, "version": invoice.version}, {"$set": changes},
+        session=uow.session)
+    if updated.matched_count != 1:
+        raise RuntimeError(f"invoice {invoice.invoice_id} changed during {during}")
+
+
+async def refund_waits(uow: UnitOfWork, invoice_id: str) -> bool:
+    """Whether a refund of the invoice's credit waits for its decision."""
+    return await uow.db[REFUNDS].find_one({"invoice_id": invoice_id, "status": "requested"},
+                                          {"_id": 1}, session=uow.session) is not None
+
+
+async def last_payment_with_account(uow: UnitOfWork, invoice_id: str) -> Document | None:
+    """The invoice's last payment that names the payer's account."""
+    return await uow.db[PAYMENTS].find_one(
+        {"invoice_id": invoice_id, "payer_iban": {"$type": "string"}},
+        sort=[("booked_at", -1)], session=uow.session)
+
+
+async def insert_refund(uow: UnitOfWork, document: Document) -> None:
+    await uow.db[REFUNDS].insert_one(document, session=uow.session)
+
+
+async def find_refund(uow: UnitOfWork, refund_id: str, branch: str) -> Document | None:
+    return await uow.db[REFUNDS].find_one({"_id": refund_id, "branch": branch},
+                                          session=uow.session)
+
+
+async def record_refund_decision(uow: UnitOfWork, refund_id: str,
+                                 changes: Document) -> Document | None:
+    """The refund after its decision, or None when it was decided already."""
+    return await uow.db[REFUNDS].find_one_and_update(
+        {"_id": refund_id, "status": "requested"}, {"$set": changes},
+        return_document=ReturnDocument.AFTER, session=uow.session)
+
+
+async def approved_refunds(uow: UnitOfWork, branch: str) -> list[Document]:
+    """The branch's approved refunds not in a transfer file yet, oldest first."""
+    return await uow.db[REFUNDS].find(
+        {"branch": branch, "status": "approved"}, session=uow.session).sort("_id", 1).to_list(None)
+
+
+async def mark_refunds_filed(uow: UnitOfWork, refund_ids: list[str], file_id: str,
+                             now: datetime) -> None:
+    await uow.db[REFUNDS].update_many(
+        {"_id": {"$in": refund_ids}, "status": "approved"},
+        {"$set": {"status": "in_file", "file_id": file_id, "filed_at": now}},
+        session=uow.session)
 
 
 async def create_indexes(db: AsyncDatabase[Document]) -> None:
