@@ -21,14 +21,15 @@ from billing.domain.invoice import credit_note_split
 from billing.numbers import next_number
 from billing.payments import find_invoice
 from billing.store import (
-    CREDIT_NOTES,
-    DOCUMENTS,
-    INVOICES,
     CreditNote,
     Invoice,
     account_fields,
+    credit_note_of_cause,
     delivery_document,
     delivery_view,
+    insert_credit_note,
+    keep_issued_document,
+    update_invoice,
 )
 
 
@@ -67,8 +68,7 @@ async def issue_credit_note(
     (a write-off case) credits once.
     """
     if source_key:
-        earlier = await uow.db[CREDIT_NOTES].find_one({"source_key": source_key},
-                                                      session=uow.session)
+        earlier = await credit_note_of_cause(uow, source_key)
         if earlier:
             return credit_note_view(earlier)
     after = invoice.account.credit_note(amount)
@@ -77,23 +77,18 @@ async def issue_credit_note(
     credit_note_id = new_id()
     document = credit_note_document(credit_note_id, invoice, number, today, amount, reason,
                                     source_key, uow.clock.now())
-    await uow.db[CREDIT_NOTES].insert_one(document, session=uow.session)
+    await insert_credit_note(uow, document)
     content = credit_note_pdf(CreditNote.model_validate(document), invoice, document["created_at"])
-    await uow.db[DOCUMENTS].insert_one(issued_document(
+    await keep_issued_document(uow, issued_document(
         "credit_note", credit_note_id, invoice.branch, invoice.member_id, content,
-        "application/pdf", document["created_at"]), session=uow.session)
+        "application/pdf", document["created_at"]))
     version = invoice.version + 1
     changes: dict[str, Any] = {**account_fields(after), "version": version}
     if after.settled:
         changes["overdue_watch"] = False
         if invoice.status == "open":
             changes["status"] = "credited"
-    updated = await uow.db[INVOICES].update_one(
-        {"_id": invoice.invoice_id, "version": invoice.version}, {"$set": changes},
-        session=uow.session,
-    )
-    if updated.matched_count != 1:
-        raise RuntimeError(f"invoice {invoice.invoice_id} changed during the credit note")
+    await update_invoice(uow, invoice, changes, "the credit note")
     uow.publish(CreditNoteIssued(
         branch=invoice.branch, version=version, occurred_at=uow.clock.now(),
         invoice_id=invoice.invoice_id, contract_id=invoice.contract_id,

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from pymongo import UpdateOne
 from smart_shared.events.catalogue import CreditApplied
 from smart_shared.mongo import Document, UnitOfWork
 
-from billing.store import INVOICES, Invoice, account_fields
+from billing.store import Invoice, account_fields, invoices_holding_credit, update_invoices
 
 ClientKey = tuple[str, str]  # (branch, client_key)
 
@@ -33,11 +32,7 @@ class ClientCredits:
             return
         for client in wanted:
             self._by_client[client] = []
-        cursor = uow.db[INVOICES].find(
-            {"holds_credit": True, "$or": [{"branch": b, "client.client_key": k}
-                                           for b, k in wanted]},
-            session=uow.session).sort([("issue_date", 1), ("_id", 1)])
-        async for doc in cursor:
+        for doc in await invoices_holding_credit(uow, wanted):
             key = (doc["branch"], doc["client"]["client_key"])
             if key in self._by_client:
                 self._by_client[key].append(Invoice.model_validate(doc))
@@ -74,11 +69,6 @@ class ClientCredits:
 
     async def write(self, uow: UnitOfWork) -> None:
         changes, self._changes = self._changes, {}
-        if not changes:
-            return
-        result = await uow.db[INVOICES].bulk_write(
-            [UpdateOne({"_id": invoice_id, "version": version}, {"$set": fields})
-             for invoice_id, (version, fields) in changes.items()],
-            ordered=True, session=uow.session)
-        if result.matched_count != len(changes):
-            raise RuntimeError("an invoice holding credit changed while its credit was applied")
+        await update_invoices(uow, [(invoice_id, version, fields)
+                                    for invoice_id, (version, fields) in changes.items()],
+                              "the deduction of its credit")

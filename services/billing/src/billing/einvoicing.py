@@ -17,7 +17,6 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
 from smart_shared.events.catalogue import InvoiceDelivered, InvoiceDeliveryRejected
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.outbox import retry_at
@@ -35,7 +34,18 @@ from billing.domain.einvoicing import (
     PeppolDocument,
     Rejected,
 )
-from billing.store import CREDIT_NOTES, INVOICES, CreditNote, Invoice
+from billing.store import (
+    CREDIT_NOTES,
+    INVOICES,
+    CreditNote,
+    Invoice,
+    claim_delivery,
+    due_deliveries,
+    invoice_document,
+    next_invoice_version,
+    record_delivery_step,
+    settle_delivery,
+)
 
 log = logging.getLogger("billing.einvoicing")
 
@@ -56,52 +66,43 @@ async def deliver_einvoices(platform: Platform) -> int:
     access_point = access_point_of(platform)
     changed = 0
     for collection in KINDS:
-        due = await platform.db[collection].find(
-            {"delivery.pending": True, "delivery.next_attempt_at": {"$lte": datetime.now(UTC)}},
-            {"_id": 1},
-        ).sort("delivery.next_attempt_at", 1).limit(BATCH).to_list(BATCH)
-        for row in due:
-            changed += await _advance(platform, access_point, collection, row["_id"])
+        for ident in await due_deliveries(platform.db, collection, datetime.now(UTC), BATCH):
+            changed += await _advance(platform, access_point, collection, ident)
     return changed
 
 
 async def _advance(platform: Platform, access_point: AccessPoint, collection: str,
                    ident: str) -> int:
     now = datetime.now(UTC)
-    doc = await platform.db[collection].find_one_and_update(
-        {"_id": ident, "delivery.pending": True, "delivery.next_attempt_at": {"$lte": now}},
-        {"$set": {"delivery.next_attempt_at": now + CLAIM}},
-        return_document=ReturnDocument.AFTER,
-    )
+    doc = await claim_delivery(platform.db, collection, ident, now, now + CLAIM)
     if doc is None:
         return 0  # another run claimed it first
     delivery = doc["delivery"]
     first_wait = platform.settings.einvoice_retry_seconds
-    step = {"_id": ident, "delivery.status": delivery["status"], "delivery.pending": True}
+    status = delivery["status"]
     try:
         if delivery["status"] == "queued":
             transmission_id = await access_point.send(
                 await _peppol_document(platform, collection, doc))
-            await platform.db[collection].update_one(step, {"$set": {
-                "delivery.status": "sent", "delivery.transmission_id": transmission_id,
-                "delivery.sent_at": now, "delivery.polls": 0,
-                "delivery.next_attempt_at": retry_at(1, now, first_wait)}})
+            await record_delivery_step(platform.db, collection, ident, status, {
+                "status": "sent", "transmission_id": transmission_id, "sent_at": now,
+                "polls": 0, "next_attempt_at": retry_at(1, now, first_wait)})
             return 1
         outcome: Outcome = await access_point.outcome(delivery["transmission_id"])
     except AccessPointUnavailable as error:
         attempts = delivery.get("attempts", 0) + 1
         log.warning("e-invoice %s of %s not taken (attempt %d): %s", KINDS[collection], ident,
                     attempts, error)
-        await platform.db[collection].update_one(step, {"$set": {
-            "delivery.attempts": attempts, "delivery.last_error": str(error)[:500],
-            "delivery.next_attempt_at": retry_at(attempts, now, first_wait)}})
+        await record_delivery_step(platform.db, collection, ident, status, {
+            "attempts": attempts, "last_error": str(error)[:500],
+            "next_attempt_at": retry_at(attempts, now, first_wait)})
         return 0
     except DocumentRefused as refused:
         outcome = Rejected(str(refused))
     if outcome is None:
         polls = delivery.get("polls", 0) + 1
-        await platform.db[collection].update_one(step, {"$set": {
-            "delivery.polls": polls, "delivery.next_attempt_at": retry_at(polls, now, first_wait)}})
+        await record_delivery_step(platform.db, collection, ident, status, {
+            "polls": polls, "next_attempt_at": retry_at(polls, now, first_wait)})
         return 0
     return int(await platform.database.transaction(
         lambda uow: _settle(uow, collection, doc, outcome)))
@@ -114,7 +115,7 @@ async def _peppol_document(platform: Platform, collection: str, doc: Document) -
     else:
         credit_note = CreditNote.model_validate(doc)
         invoice = Invoice.model_validate(
-            await platform.db[INVOICES].find_one({"_id": credit_note.invoice_id}))
+            await invoice_document(platform.db, credit_note.invoice_id))
         number, ubl = credit_note.number, credit_note_ubl(credit_note, invoice)
     seller = invoice.seller
     return PeppolDocument(
@@ -129,21 +130,13 @@ async def _settle(uow: UnitOfWork, collection: str, doc: Document, outcome: Deli
     now = datetime.now(UTC)
     delivery = doc["delivery"]
     if isinstance(outcome, Delivered):
-        changes: dict[str, Any] = {"delivery.status": "delivered",
-                                   "delivery.delivered_at": outcome.at}
+        changes: dict[str, Any] = {"status": "delivered", "delivered_at": outcome.at}
     else:
-        changes = {"delivery.status": "rejected", "delivery.reason": outcome.reason[:500],
-                   "delivery.rejected_at": now}
-    settled = await uow.db[collection].update_one(
-        {"_id": doc["_id"], "delivery.status": delivery["status"], "delivery.pending": True},
-        {"$set": changes, "$unset": {"delivery.pending": "", "delivery.next_attempt_at": ""}},
-        session=uow.session)
-    if settled.modified_count != 1:
+        changes = {"status": "rejected", "reason": outcome.reason[:500], "rejected_at": now}
+    if not await settle_delivery(uow, collection, doc["_id"], delivery["status"], changes):
         return False  # another run recorded it
     invoice_id = doc["_id"] if collection == INVOICES else doc["invoice_id"]
-    invoice = await uow.db[INVOICES].find_one_and_update(
-        {"_id": invoice_id}, {"$inc": {"version": 1}}, session=uow.session,
-        return_document=ReturnDocument.AFTER)
+    invoice = await next_invoice_version(uow, invoice_id)
     if invoice is None:
         raise LookupError(f"invoice {invoice_id} of a delivered document is unknown")
     common: dict[str, Any] = {

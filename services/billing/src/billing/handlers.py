@@ -13,7 +13,6 @@ from smart_shared.events.catalogue import (
 )
 from smart_shared.mongo import UnitOfWork
 
-from billing.contracts import Contracts
 from billing.credits import ClientCredits
 from billing.invoicing import (
     pseudonymise_member,
@@ -21,6 +20,7 @@ from billing.invoicing import (
     record_contract_signed,
     record_work_completed,
 )
+from billing.store import Contracts
 from billing.write_offs import record_written_off_debt
 
 handlers = EventHandlers()

@@ -20,11 +20,10 @@ from smart_shared.events.catalogue import (
 from smart_shared.ids import new_id
 from smart_shared.mail import send_mail
 from smart_shared.money import Money
-from smart_shared.mongo import Document, StagedInserts, UnitOfWork
+from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.rulepacks import rule_pack
 from smart_shared.telemetry import current_traceparent
 
-from billing.contracts import Contracts
 from billing.credits import ClientCredits
 from billing.domain.balance import Account
 from billing.domain.einvoicing import peppol_receiver
@@ -33,21 +32,16 @@ from billing.domain.rules import billing_rules
 from billing.mails import invoice_mail
 from billing.numbers import next_sequence
 from billing.store import (
-    CONTRACTS,
-    INVOICES,
+    Contracts,
     Invoice,
+    NewInvoices,
     account_fields,
     delivery_document,
-    read_invoice,
+    invoice_of_contract,
+    pseudonymise_invoices,
 )
 
 log = logging.getLogger("billing.invoicing")
-
-
-class _NewInvoices(StagedInserts):
-    """The invoices issued in a unit of work, inserted together when it flushes."""
-
-    collection = INVOICES
 
 
 async def record_contract_signed(event: ContractSigned, uow: UnitOfWork) -> None:
@@ -131,9 +125,7 @@ async def issue_invoice(uow: UnitOfWork, contract_id: str) -> Invoice:
         contract = contracts.change(contract_id, {"invoice_id": invoice_id})
         return await _issue(uow, contract, invoice_id)
     await uow.write_staged()  # the invoice may have been issued earlier in this unit of work
-    existing = read_invoice(
-        await uow.db[INVOICES].find_one({"contract_id": contract_id}, session=uow.session)
-    )
+    existing = await invoice_of_contract(uow, contract_id)
     if existing:
         return existing
     raise LookupError(f"contract {contract_id} has not been signed")
@@ -157,7 +149,7 @@ async def _issue(uow: UnitOfWork, contract: Document, invoice_id: str) -> Invoic
     fully_prepaid = await _deduct_client_credit(uow, document, Invoice.model_validate(document))
     # inserted with the other invoices of the unit of work just before it commits (one command);
     # its contract's claim, written with it, keeps any other issuance of the contract away
-    uow.staged(_NewInvoices).documents.append(document)
+    uow.staged(NewInvoices).documents.append(document)
     invoice = Invoice.model_validate(document)
     # its PDF is rendered after this transaction, the first time it is needed (its mail), and
     # kept from then on (billing.documents.kept_invoice_pdf): rendering costs tens of ms a page
@@ -271,12 +263,4 @@ def _invoice_issued(invoice: Invoice, client: Client, now: datetime) -> InvoiceI
 async def pseudonymise_member(uow: UnitOfWork, member_id: str) -> int:
     """After erasure the invoices stay (kept 7 years by law) but no longer name the member."""
     await uow.write_staged()  # invoices issued earlier in this unit of work are renamed too
-    result = await uow.db[INVOICES].update_many(
-        {"member_id": member_id, "performer.erased": False},
-        {"$set": {"performer.member_id": None, "performer.name": None, "performer.erased": True}},
-        session=uow.session,
-    )
-    await uow.db[CONTRACTS].update_many(
-        {"member_id": member_id}, {"$set": {"member_erased": True}}, session=uow.session
-    )
-    return int(result.modified_count)
+    return await pseudonymise_invoices(uow, member_id)

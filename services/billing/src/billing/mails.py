@@ -13,7 +13,13 @@ from smart_shared.mail import Attachment, AttachmentSource, CapabilityLink, Mail
 from smart_shared.mongo import Document
 
 from billing.documents import invoice_ubl, kept_invoice_pdf
-from billing.store import DOCUMENTS, INVOICES, Invoice, WriteOff, read_invoice
+from billing.store import (
+    Invoice,
+    WriteOff,
+    invoice_document,
+    kept_vat_correction_pdf,
+    read_invoice,
+)
 
 
 def _facts(invoice: Invoice) -> dict[str, Any]:
@@ -63,7 +69,7 @@ def vat_correction_mail(invoice: Invoice, write_off: WriteOff) -> Mail:
 
 
 async def _invoice(db: AsyncDatabase[Document], invoice_id: str) -> Invoice:
-    invoice = read_invoice(await db[INVOICES].find_one({"_id": invoice_id}))
+    invoice = read_invoice(await invoice_document(db, invoice_id))
     if invoice is None:
         raise LookupError(f"no invoice {invoice_id}")
     return invoice
@@ -78,7 +84,7 @@ async def _ubl(db: AsyncDatabase[Document], invoice_id: str) -> bytes:
 
 
 async def _vat_correction(db: AsyncDatabase[Document], invoice_id: str) -> bytes:
-    stored = await db[DOCUMENTS].find_one({"_id": f"vat_correction:{invoice_id}"})
+    stored = await kept_vat_correction_pdf(db, invoice_id)
     if stored is None:
         raise LookupError(f"no VAT correction for invoice {invoice_id}")
     return bytes(stored["content"])

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pymongo import ReturnDocument, UpdateOne
 from smart_shared.mongo import UnitOfWork
 
 from billing.domain.numbering import Series, counter_id, number_for
-from billing.store import COUNTERS
+from billing.store import add_to_counters, take_sequence
 
 
 @dataclass
@@ -36,12 +35,8 @@ class _Counters:
     blocks: dict[str, _Block] = field(default_factory=dict)
 
     async def write(self, uow: UnitOfWork) -> None:
-        increments = [
-            UpdateOne({"_id": key}, {"$inc": {"sequence": block.unwritten}})
-            for key, block in self.blocks.items() if block.unwritten
-        ]
-        if increments:
-            await uow.db[COUNTERS].bulk_write(increments, ordered=True, session=uow.session)
+        await add_to_counters(uow, {key: block.unwritten for key, block in self.blocks.items()
+                                    if block.unwritten})
         for block in self.blocks.values():
             block.unwritten = 0
 
@@ -55,16 +50,7 @@ async def next_sequence(uow: UnitOfWork, series: Series, branch: str, year: int)
         block.last += 1
         block.unwritten += 1
         return block.last
-    counter = await uow.db[COUNTERS].find_one_and_update(
-        {"_id": key},
-        {"$inc": {"sequence": 1}, "$setOnInsert": {"series": series, "branch": branch,
-                                                    "year": year}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-        session=uow.session,
-    )
-    assert counter is not None  # an upsert returning the document after it always finds one
-    sequence = int(counter["sequence"])
+    sequence = await take_sequence(uow, key, series, branch, year)
     counters.blocks[key] = _Block(sequence)
     return sequence
 

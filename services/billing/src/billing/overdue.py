@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from smart_shared.codec import iso
 from smart_shared.events.catalogue import DebtOverdue
 from smart_shared.mongo import UnitOfWork
 from smart_shared.service import Platform
 from smart_shared.telemetry import continue_trace
 
-from billing.store import INVOICES, read_invoice
+from billing.store import (
+    mark_overdue,
+    overdue_candidates,
+    read_invoice,
+    stop_overdue_watch,
+    watched_open_invoice,
+)
 
 BATCH = 200
 
@@ -16,31 +21,19 @@ BATCH = 200
 async def flag_overdue_debts(platform: Platform) -> int:
     """``DebtOverdue`` once for each invoice whose due date has passed with a balance left."""
     today = platform.clock.today()
-    candidates = await platform.db[INVOICES].find(
-        {"overdue_watch": True, "due_date": {"$lt": iso(today)}}, {"_id": 1}
-    ).limit(BATCH).to_list(BATCH)
     flagged = 0
-    for candidate in candidates:
+    for candidate in await overdue_candidates(platform.db, today, BATCH):
 
-        async def flag(uow: UnitOfWork, invoice_id: str = candidate["_id"]) -> int:
-            doc = await uow.db[INVOICES].find_one(
-                {"_id": invoice_id, "overdue_watch": True, "status": "open"}, session=uow.session
-            )
+        async def flag(uow: UnitOfWork, invoice_id: str = candidate) -> int:
+            doc = await watched_open_invoice(uow, invoice_id)
             invoice = read_invoice(doc)
             if doc is None or invoice is None:
                 return 0
             version = invoice.version + 1
             if invoice.balance_due <= 0:
-                await uow.db[INVOICES].update_one(
-                    {"_id": invoice_id}, {"$set": {"overdue_watch": False}}, session=uow.session
-                )
+                await stop_overdue_watch(uow, invoice_id)
                 return 0
-            await uow.db[INVOICES].update_one(
-                {"_id": invoice_id, "version": invoice.version},
-                {"$set": {"overdue_watch": False, "overdue_since": iso(today),
-                          "version": version}},
-                session=uow.session,
-            )
+            await mark_overdue(uow, invoice, today)
             with continue_trace("invoice overdue", doc.get("traceparent"),
                                 invoice_id=invoice_id):
                 uow.publish(DebtOverdue(

@@ -7,13 +7,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pymongo import UpdateOne
 from smart_shared.codec import iso
 from smart_shared.events.catalogue import InvoicePaid, PaymentReceived
 from smart_shared.ids import new_id
 from smart_shared.mail import send_mail
 from smart_shared.money import Money
-from smart_shared.mongo import Document, UnitOfWork, text_equals
+from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.problems import conflict, invalid, not_found
 from smart_shared.rulepacks import UnknownRulePack, rule_pack
 from smart_shared.telemetry import start_linked_trace
@@ -21,14 +20,20 @@ from smart_shared.telemetry import start_linked_trace
 from billing.domain.balance import payment_outcome
 from billing.mails import receipt_mail
 from billing.store import (
-    INVOICES,
-    PAYMENTS,
-    UNMATCHED,
     Invoice,
     account_fields,
+    booked_dedup_keys,
+    find_branch_invoice,
+    insert_parked_payment,
+    insert_parked_payments,
+    insert_payment,
+    insert_payments,
+    invoices_by_reference,
     parked_payment_exists,
     read_invoice,
     take_parked_payment,
+    update_invoice,
+    update_invoices,
 )
 from billing.write_offs import vat_due_again_after
 
@@ -74,17 +79,14 @@ class StatementBookings:
         self._by_reference: dict[tuple[str, str], Document | None] = {}
         self._payments: list[Document] = []
         self._parked: list[Document] = []
-        self._changes: list[UpdateOne] = []
+        self._changes: list[tuple[str, int, Document]] = []
 
     async def read(self, uow: UnitOfWork, branch: str, references: list[str]) -> None:
         """Read the branch's invoices with these structured communications, in one query."""
         wanted = [r for r in dict.fromkeys(references) if (branch, r) not in self._by_reference]
         if not wanted:
             return
-        cursor = uow.db[INVOICES].find(
-            {"branch": branch, "structured_reference": {"$in": wanted, "$type": "string"}},
-            session=uow.session)
-        found = {doc["structured_reference"]: doc async for doc in cursor}
+        found = await invoices_by_reference(uow, branch, wanted)
         for reference in wanted:
             self._by_reference[(branch, reference)] = found.get(reference)
 
@@ -94,8 +96,7 @@ class StatementBookings:
 
     def book(self, invoice: Invoice, payment: Document, changes: Document) -> None:
         self._payments.append(payment)
-        self._changes.append(UpdateOne({"_id": invoice.invoice_id, "version": invoice.version},
-                                       {"$set": changes}))
+        self._changes.append((invoice.invoice_id, invoice.version, changes))
         known = self._by_reference.get((invoice.branch, invoice.structured_reference or ""))
         if known is not None and known["_id"] == invoice.invoice_id:
             known.update(changes)
@@ -107,15 +108,9 @@ class StatementBookings:
         payments, self._payments = self._payments, []
         parked, self._parked = self._parked, []
         changes, self._changes = self._changes, []
-        if payments:
-            await uow.db[PAYMENTS].insert_many(payments, ordered=True, session=uow.session)
-        if parked:
-            await uow.db[UNMATCHED].insert_many(parked, ordered=True, session=uow.session)
-        if changes:
-            result = await uow.db[INVOICES].bulk_write(changes, ordered=True,
-                                                       session=uow.session)
-            if result.matched_count != len(changes):
-                raise RuntimeError("an invoice changed during the booking of a statement")
+        await insert_payments(uow, payments)
+        await insert_parked_payments(uow, parked)
+        await update_invoices(uow, changes, "the booking of a statement")
 
 
 async def find_invoice(
@@ -125,27 +120,12 @@ async def find_invoice(
     """The branch's invoice with this id or this structured communication."""
     if bookings is not None and reference and not invoice_id:
         return await bookings.find(uow, branch, reference)
-    query: dict[str, Any] = {"branch": branch}
-    if invoice_id:
-        query["_id"] = invoice_id
-    elif reference:
-        query["structured_reference"] = text_equals(reference)
-    else:
-        return None
-    return read_invoice(await uow.db[INVOICES].find_one(query, session=uow.session))
+    return await find_branch_invoice(uow, branch, invoice_id, reference)
 
 
 async def booked_keys(uow: UnitOfWork, dedup_keys: list[str]) -> set[str]:
     """The keys among ``dedup_keys`` of payments already booked or parked (a query each)."""
-    booked: set[str] = set()
-    if not dedup_keys:
-        return booked
-    for collection in (PAYMENTS, UNMATCHED):
-        cursor = uow.db[collection].find(
-            {"dedup_key": {"$in": dedup_keys, "$type": "string"}}, {"dedup_key": 1},
-            session=uow.session)
-        booked.update([doc["dedup_key"] async for doc in cursor])
-    return booked
+    return await booked_dedup_keys(uow, dedup_keys)
 
 
 async def book_payment(
@@ -186,13 +166,8 @@ async def book_payment(
     if bookings is not None:
         bookings.book(invoice, document, changes)
     else:
-        await uow.db[PAYMENTS].insert_one(document, session=uow.session)
-        updated = await uow.db[INVOICES].update_one(
-            {"_id": invoice.invoice_id, "version": invoice.version}, {"$set": changes},
-            session=uow.session,
-        )
-        if updated.matched_count != 1:
-            raise RuntimeError(f"invoice {invoice.invoice_id} changed during the booking")
+        await insert_payment(uow, document)
+        await update_invoice(uow, invoice, changes, "the booking")
     common = {"branch": invoice.branch, "occurred_at": now, "invoice_id": invoice.invoice_id,
               "contract_id": invoice.contract_id, "member_id": invoice.member_id or ""}
     # a payment starts a trace of its own, linked to the contract's and to the request or the
@@ -246,7 +221,7 @@ async def park_payment(
     if bookings is not None:
         bookings.park(document)
     else:
-        await uow.db[UNMATCHED].insert_one(document, session=uow.session)
+        await insert_parked_payment(uow, document)
     return {"payment_id": parked_id, "outcome": "unmatched", "why": why}
 
 

@@ -6,14 +6,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from pymongo import UpdateOne
 from smart_shared.mongo import UnitOfWork
 from smart_shared.problems import Problem, invalid
 
 from billing.domain.camt053 import BankStatement, StatementLine
 from billing.domain.rules import collection_account_branch
 from billing.payments import IncomingPayment, StatementBookings, booked_keys, receive_payment
-from billing.store import STATEMENTS
+from billing.store import record_statements_imported
 
 
 def check_accounts(branch: str, statements: Sequence[BankStatement]) -> None:
@@ -83,11 +82,8 @@ async def import_statements(
         summaries.append({"statement_id": statement.statement_id,
                           "account": statement.account_iban,
                           "summary": _summary(lines[first:])})
-    if statements:
-        await uow.db[STATEMENTS].bulk_write([UpdateOne(
-            {"_id": f"{branch}:{statement.account_iban}:{statement.statement_id}"},
-            {"$setOnInsert": {"first_imported_at": uow.clock.now()}, "$inc": {"imports": 1}},
-            upsert=True) for statement in statements], ordered=True, session=uow.session)
+    await record_statements_imported(uow, [
+        f"{branch}:{statement.account_iban}:{statement.statement_id}" for statement in statements])
     return {"message_id": message_id, "summary": _summary(lines), "statements": summaries,
             "lines": lines}
 

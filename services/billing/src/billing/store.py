@@ -6,18 +6,28 @@ queries on them (due dates) compare correctly.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from smart_shared.codec import iso
 from smart_shared.documents import ISSUED_DOCUMENTS
 from smart_shared.events.catalogue import Activity, Client, WorkNature
 from smart_shared.http import find_page
 from smart_shared.money import ExactDecimal, Money
-from smart_shared.mongo import Database, Document, UnitOfWork
+from smart_shared.mongo import (
+    Database,
+    Document,
+    KnownDocuments,
+    StagedInserts,
+    UnitOfWork,
+    set_fields,
+    text_equals,
+)
 
 from billing.domain.balance import Account
 
@@ -358,6 +368,271 @@ async def mark_refunds_filed(uow: UnitOfWork, refund_ids: list[str], file_id: st
         {"_id": {"$in": refund_ids}, "status": "approved"},
         {"$set": {"status": "in_file", "file_id": file_id, "filed_at": now}},
         session=uow.session)
+
+
+# ------------------------------------------------------------------------ in a unit of work
+
+
+class NewInvoices(StagedInserts):
+    """The invoices issued in a unit of work, inserted together when it flushes."""
+
+    collection = INVOICES
+
+
+class Contracts:
+    """Billing's projection of contracts as one unit of work reads and changes it: the
+    contracts it knows (``None``: not recorded yet) and its unwritten changes.
+
+    A consumer batch reads the contracts of all its events with one query before its handlers
+    run; the handlers record their facts (and an invoice's claim) on these documents, and the
+    changes are written with one bulk write just before the commit. Every change is a write to
+    its contract in the transaction, so a concurrent transaction that changes the same contract
+    still meets a write conflict and is retried, as it would after a direct update.
+    """
+
+    def __init__(self) -> None:
+        self._known = KnownDocuments(CONTRACTS)
+        self._changes: dict[str, Document] = {}
+
+    async def read(self, uow: UnitOfWork, contract_ids: Iterable[str]) -> None:
+        """Read the contracts this unit of work does not know yet, with one query."""
+        await self._known.read(uow, contract_ids)
+
+    async def get(self, uow: UnitOfWork, contract_id: str) -> Document | None:
+        """The contract as this unit of work knows it, changes included."""
+        return await self._known.get(uow, contract_id)
+
+    def change(self, contract_id: str, fields: Document) -> Document:
+        """Set ``fields`` on the contract (recording it if need be); returns it changed."""
+        contract = {**(self._known.current(contract_id) or {"_id": contract_id}), **fields}
+        self._known.remember(contract_id, contract)
+        self._changes.setdefault(contract_id, {}).update(fields)
+        return contract
+
+    async def write(self, uow: UnitOfWork) -> None:
+        changes, self._changes = self._changes, {}
+        await set_fields(uow, CONTRACTS, changes)
+
+
+async def take_sequence(uow: UnitOfWork, key: str, series: str, branch: str, year: int) -> int:
+    """Increment the counter ``key`` (made at 1 when missing); its new sequence."""
+    counter = await uow.db[COUNTERS].find_one_and_update(
+        {"_id": key},
+        {"$inc": {"sequence": 1}, "$setOnInsert": {"series": series, "branch": branch,
+                                                    "year": year}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+        session=uow.session,
+    )
+    assert counter is not None  # an upsert returning the document after it always finds one
+    return int(counter["sequence"])
+
+
+async def add_to_counters(uow: UnitOfWork, increments: dict[str, int]) -> None:
+    """Add the numbers handed out from blocks to their counters, with one command."""
+    if increments:
+        await uow.db[COUNTERS].bulk_write(
+            [UpdateOne({"_id": key}, {"$inc": {"sequence": n}}) for key, n in increments.items()],
+            ordered=True, session=uow.session)
+
+
+async def find_branch_invoice(uow: UnitOfWork, branch: str, invoice_id: str | None = None,
+                              reference: str | None = None) -> Invoice | None:
+    """The branch's invoice with this id or this structured communication."""
+    query: Document = {"branch": branch}
+    if invoice_id:
+        query["_id"] = invoice_id
+    elif reference:
+        query["structured_reference"] = text_equals(reference)
+    else:
+        return None
+    return read_invoice(await uow.db[INVOICES].find_one(query, session=uow.session))
+
+
+async def invoice_of_contract(uow: UnitOfWork, contract_id: str) -> Invoice | None:
+    return read_invoice(await uow.db[INVOICES].find_one({"contract_id": contract_id},
+                                                        session=uow.session))
+
+
+async def invoices_by_reference(uow: UnitOfWork, branch: str,
+                                references: list[str]) -> dict[str, Document]:
+    """The branch's invoices with these structured communications, by communication."""
+    cursor = uow.db[INVOICES].find(
+        {"branch": branch, "structured_reference": {"$in": references, "$type": "string"}},
+        session=uow.session)
+    return {doc["structured_reference"]: doc async for doc in cursor}
+
+
+async def invoices_holding_credit(uow: UnitOfWork,
+                                  clients: list[tuple[str, str]]) -> list[Document]:
+    """The invoices holding credit of these (branch, client key) clients, oldest first."""
+    cursor = uow.db[INVOICES].find(
+        {"holds_credit": True, "$or": [{"branch": b, "client.client_key": k}
+                                       for b, k in clients]},
+        session=uow.session).sort([("issue_date", 1), ("_id", 1)])
+    return [doc async for doc in cursor]
+
+
+async def update_invoices(uow: UnitOfWork, changes: list[tuple[str, int, Document]],
+                          during: str) -> None:
+    """Write each (invoice id, version read, changes) with one command; an invoice changed
+    since it was read is a fault."""
+    if not changes:
+        return
+    result = await uow.db[INVOICES].bulk_write(
+        [UpdateOne({"_id": invoice_id, "version": version}, {"$set": fields})
+         for invoice_id, version, fields in changes], ordered=True, session=uow.session)
+    if result.matched_count != len(changes):
+        raise RuntimeError(f"an invoice changed during {during}")
+
+
+async def booked_dedup_keys(uow: UnitOfWork, dedup_keys: list[str]) -> set[str]:
+    """The keys among ``dedup_keys`` of payments already booked or parked (a query each)."""
+    booked: set[str] = set()
+    if not dedup_keys:
+        return booked
+    for collection in (PAYMENTS, UNMATCHED):
+        cursor = uow.db[collection].find(
+            {"dedup_key": {"$in": dedup_keys, "$type": "string"}}, {"dedup_key": 1},
+            session=uow.session)
+        booked.update([doc["dedup_key"] async for doc in cursor])
+    return booked
+
+
+async def insert_payment(uow: UnitOfWork, payment: Document) -> None:
+    await uow.db[PAYMENTS].insert_one(payment, session=uow.session)
+
+
+async def insert_parked_payment(uow: UnitOfWork, parked: Document) -> None:
+    await uow.db[UNMATCHED].insert_one(parked, session=uow.session)
+
+
+async def insert_payments(uow: UnitOfWork, payments: list[Document]) -> None:
+    if payments:
+        await uow.db[PAYMENTS].insert_many(payments, ordered=True, session=uow.session)
+
+
+async def insert_parked_payments(uow: UnitOfWork, parked: list[Document]) -> None:
+    if parked:
+        await uow.db[UNMATCHED].insert_many(parked, ordered=True, session=uow.session)
+
+
+async def record_statements_imported(uow: UnitOfWork, statement_keys: list[str]) -> None:
+    """Count one more import of each statement, with one command."""
+    if statement_keys:
+        await uow.db[STATEMENTS].bulk_write([UpdateOne(
+            {"_id": key},
+            {"$setOnInsert": {"first_imported_at": uow.clock.now()}, "$inc": {"imports": 1}},
+            upsert=True) for key in statement_keys], ordered=True, session=uow.session)
+
+
+async def credit_note_of_cause(uow: UnitOfWork, source_key: str) -> Document | None:
+    """The credit note already issued for this cause, if any."""
+    return await uow.db[CREDIT_NOTES].find_one({"source_key": source_key}, session=uow.session)
+
+
+async def insert_credit_note(uow: UnitOfWork, document: Document) -> None:
+    await uow.db[CREDIT_NOTES].insert_one(document, session=uow.session)
+
+
+async def keep_issued_document(uow: UnitOfWork, issued: Document) -> None:
+    """Keep a rendered document (``smart_shared.documents.issued_document``) for good."""
+    await uow.db[DOCUMENTS].insert_one(issued, session=uow.session)
+
+
+async def pseudonymise_invoices(uow: UnitOfWork, member_id: str) -> int:
+    """Unname the member on their invoices and contracts; how many invoices changed."""
+    result = await uow.db[INVOICES].update_many(
+        {"member_id": member_id, "performer.erased": False},
+        {"$set": {"performer.member_id": None, "performer.name": None, "performer.erased": True}},
+        session=uow.session,
+    )
+    await uow.db[CONTRACTS].update_many(
+        {"member_id": member_id}, {"$set": {"member_erased": True}}, session=uow.session
+    )
+    return int(result.modified_count)
+
+
+# ------------------------------------------------------------------------------- overdue debts
+
+
+async def overdue_candidates(db: AsyncDatabase[Document], today: date, limit: int) -> list[str]:
+    """Invoices watched for their due date that is now past."""
+    return [doc["_id"] for doc in await db[INVOICES].find(
+        {"overdue_watch": True, "due_date": {"$lt": iso(today)}}, {"_id": 1}
+    ).limit(limit).to_list(limit)]
+
+
+async def watched_open_invoice(uow: UnitOfWork, invoice_id: str) -> Document | None:
+    return await uow.db[INVOICES].find_one(
+        {"_id": invoice_id, "overdue_watch": True, "status": "open"}, session=uow.session)
+
+
+async def stop_overdue_watch(uow: UnitOfWork, invoice_id: str) -> None:
+    await uow.db[INVOICES].update_one(
+        {"_id": invoice_id}, {"$set": {"overdue_watch": False}}, session=uow.session)
+
+
+async def mark_overdue(uow: UnitOfWork, invoice: Invoice, since: date) -> None:
+    await uow.db[INVOICES].update_one(
+        {"_id": invoice.invoice_id, "version": invoice.version},
+        {"$set": {"overdue_watch": False, "overdue_since": iso(since),
+                  "version": invoice.version + 1}},
+        session=uow.session,
+    )
+
+
+# --------------------------------------------------------------------------------- e-invoicing
+
+
+async def due_deliveries(db: AsyncDatabase[Document], collection: str, now: datetime,
+                         limit: int) -> list[str]:
+    """Documents of ``collection`` whose Peppol delivery is due a step, the longest due first."""
+    return [row["_id"] for row in await db[collection].find(
+        {"delivery.pending": True, "delivery.next_attempt_at": {"$lte": now}}, {"_id": 1},
+    ).sort("delivery.next_attempt_at", 1).limit(limit).to_list(limit)]
+
+
+async def claim_delivery(db: AsyncDatabase[Document], collection: str, ident: str,
+                         now: datetime, until: datetime) -> Document | None:
+    """Keep a due delivery from other runs until ``until``; the document, or None when another
+    run claimed it first."""
+    return await db[collection].find_one_and_update(
+        {"_id": ident, "delivery.pending": True, "delivery.next_attempt_at": {"$lte": now}},
+        {"$set": {"delivery.next_attempt_at": until}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+async def record_delivery_step(db: AsyncDatabase[Document], collection: str, ident: str,
+                               status: str, fields: Document) -> None:
+    """Set the delivery's ``fields`` if it is still pending in ``status``."""
+    await db[collection].update_one(
+        {"_id": ident, "delivery.status": status, "delivery.pending": True},
+        {"$set": {f"delivery.{name}": value for name, value in fields.items()}})
+
+
+async def settle_delivery(uow: UnitOfWork, collection: str, ident: str, status: str,
+                          fields: Document) -> bool:
+    """Record the delivery's outcome ``fields`` if it is still pending in ``status``; False
+    when another run recorded it."""
+    settled = await uow.db[collection].update_one(
+        {"_id": ident, "delivery.status": status, "delivery.pending": True},
+        {"$set": {f"delivery.{name}": value for name, value in fields.items()},
+         "$unset": {"delivery.pending": "", "delivery.next_attempt_at": ""}},
+        session=uow.session)
+    return settled.modified_count == 1
+
+
+async def next_invoice_version(uow: UnitOfWork, invoice_id: str) -> Document | None:
+    """The invoice with its version moved on by one (for an event on its stream)."""
+    return await uow.db[INVOICES].find_one_and_update(
+        {"_id": invoice_id}, {"$inc": {"version": 1}}, session=uow.session,
+        return_document=ReturnDocument.AFTER)
+
+
+async def kept_vat_correction_pdf(db: AsyncDatabase[Document], invoice_id: str) -> Document | None:
+    return await db[DOCUMENTS].find_one({"_id": f"vat_correction:{invoice_id}"})
 
 
 async def create_indexes(db: AsyncDatabase[Document]) -> None:

@@ -18,14 +18,19 @@ from billing.domain.rules import billing_rules
 from billing.domain.write_off import vat_due_again, vat_regularisation
 from billing.mails import vat_correction_mail
 from billing.numbers import next_number
-from billing.store import DOCUMENTS, INVOICES, Invoice, WriteOff, read_invoice
+from billing.store import (
+    Invoice,
+    WriteOff,
+    find_branch_invoice,
+    keep_issued_document,
+    update_invoice,
+)
 
 
 async def record_written_off_debt(event: DebtWrittenOff, uow: UnitOfWork) -> None:
     """Record collection's write-off on the invoice with its VAT regularisation, once."""
     await uow.write_staged()  # the invoice may have been issued earlier in this unit of work
-    invoice = read_invoice(await uow.db[INVOICES].find_one(
-        {"_id": event.invoice_id, "branch": event.branch}, session=uow.session))
+    invoice = await find_branch_invoice(uow, event.branch, invoice_id=event.invoice_id)
     if invoice is None:
         raise LookupError(f"written-off invoice {event.invoice_id} is unknown to billing")
     lost = min(event.amount.amount, invoice.account.balance_due)
@@ -42,18 +47,14 @@ async def record_written_off_debt(event: DebtWrittenOff, uow: UnitOfWork) -> Non
         case_id=event.case_id, written_off_on=event.written_off_on, reason=event.reason,
         lost=lost, lost_excl_vat=regularisation.lost_excl_vat,
         vat_recovered=regularisation.vat_recovered, vat_correction_number=number)
-    updated = await uow.db[INVOICES].update_one(
-        {"_id": invoice.invoice_id, "version": invoice.version},
-        {"$set": {"status": "written_off", "overdue_watch": False,
-                  "write_off": write_off_document(write_off)}},
-        session=uow.session)
-    if updated.matched_count != 1:
-        raise RuntimeError(f"invoice {invoice.invoice_id} changed during the write-off")
+    await update_invoice(uow, invoice, {"status": "written_off", "overdue_watch": False,
+                                        "write_off": write_off_document(write_off)},
+                         "the write-off")
     if number is not None:
         content = vat_correction_pdf(invoice, write_off, event.written_off_on, uow.clock.now())
-        await uow.db[DOCUMENTS].insert_one(issued_document(
+        await keep_issued_document(uow, issued_document(
             "vat_correction", invoice.invoice_id, invoice.branch, invoice.member_id, content,
-            "application/pdf", uow.clock.now()), session=uow.session)
+            "application/pdf", uow.clock.now()))
         send_mail(uow, vat_correction_mail(invoice, write_off))
 
 
