@@ -1,15 +1,10 @@
-"""Billing's wiring: controllers, event handlers, indexes and the overdue job."""
+"""Billing's wiring: controllers, event handlers, indexes, jobs and the e-invoicing port."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date
-from functools import partial
 
 from smart_shared.documents import load_fonts
-from smart_shared.mail.digest import staff_digest_job
-from smart_shared.mongo import UnitOfWork
-from smart_shared.scheduler import ScheduledJob
 from smart_shared.service import Platform, Service, build_service
 from smart_shared.settings import Settings
 
@@ -23,23 +18,10 @@ from billing.api import (
     RefundController,
 )
 from billing.domain.rules import BillingRules
-from billing.einvoicing import deliver_einvoices
 from billing.handlers import handlers
+from billing.jobs import jobs
 from billing.mails import ATTACHMENTS
-from billing.overdue import flag_overdue_debts
-from billing.store import create_indexes, parked_payment_count
-
-
-async def unmatched_payments(uow: UnitOfWork, branch: str, today: date) -> dict[str, int]:
-    """The staff digest's part: payments parked for staff to match."""
-    return {"unmatched_payments": await parked_payment_count(uow, branch)}
-
-
-def overdue_jobs(platform: Platform) -> list[ScheduledJob]:
-    return [ScheduledJob("debt-overdue", partial(flag_overdue_debts, platform)),
-            ScheduledJob("einvoice-delivery", partial(deliver_einvoices, platform)),
-            staff_digest_job("billing", platform.settings, platform.database, platform.clock,
-                             unmatched_payments)]
+from billing.store import create_indexes
 
 
 async def prepare_documents(platform: Platform) -> None:
@@ -60,7 +42,7 @@ def create_service(settings: Settings | None = None) -> Service:
                      AccessPointSimulatorController],
         handlers=handlers,
         indexes=create_indexes,
-        jobs=overdue_jobs,
+        jobs=jobs,
         on_start=prepare_documents,
         settings=settings,
         mail_attachments=ATTACHMENTS,

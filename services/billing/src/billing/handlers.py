@@ -47,11 +47,24 @@ async def read_contracts(events: list[Event], uow: UnitOfWork) -> None:
     await uow.staged(ClientCredits).read(uow, clients)
 
 
-# the use cases take (event, uow) themselves: register them as they are
-handlers.on(ContractSigned)(record_contract_signed)
-handlers.on(ContractCancelled)(record_contract_cancelled)
-handlers.on(WorkCompleted)(record_work_completed)
-handlers.on(DebtWrittenOff)(record_written_off_debt)
+@handlers.on(ContractSigned)
+async def contract_signed(event: ContractSigned, uow: UnitOfWork) -> None:
+    await record_contract_signed(uow, event)
+
+
+@handlers.on(ContractCancelled)
+async def contract_cancelled(event: ContractCancelled, uow: UnitOfWork) -> None:
+    await record_contract_cancelled(uow, event)
+
+
+@handlers.on(WorkCompleted)
+async def work_completed(event: WorkCompleted, uow: UnitOfWork) -> None:
+    await record_work_completed(uow, event)
+
+
+@handlers.on(DebtWrittenOff)
+async def debt_written_off(event: DebtWrittenOff, uow: UnitOfWork) -> None:
+    await record_written_off_debt(uow, event)
 
 
 @handlers.on(MemberErased)

@@ -44,7 +44,7 @@ from billing.store import (
 log = logging.getLogger("billing.invoicing")
 
 
-async def record_contract_signed(event: ContractSigned, uow: UnitOfWork) -> None:
+async def record_contract_signed(uow: UnitOfWork, event: ContractSigned) -> None:
     """Keep what the invoice needs; issue it now if the work was already reported complete."""
     invoice_id = new_id()
     contract = await _record(uow, event, {"signed": event.model_dump(mode="json")},
@@ -54,13 +54,13 @@ async def record_contract_signed(event: ContractSigned, uow: UnitOfWork) -> None
         await _issue(uow, contract, invoice_id)
 
 
-async def record_contract_cancelled(event: ContractCancelled, uow: UnitOfWork) -> None:
+async def record_contract_cancelled(uow: UnitOfWork, event: ContractCancelled) -> None:
     """A cancelled contract is never invoiced (it is cancelled before any work)."""
     await _record(uow, event, {"cancelled": {"version": event.version, "reason": event.reason}},
                   claim_if=lambda contract: False, invoice_id=None)
 
 
-async def record_work_completed(event: WorkCompleted, uow: UnitOfWork) -> None:
+async def record_work_completed(uow: UnitOfWork, event: WorkCompleted) -> None:
     """Issue the invoice, or remember the completion until the contract's terms arrive."""
     invoice_id = new_id()
 

@@ -27,7 +27,7 @@ from billing.store import (
 )
 
 
-async def record_written_off_debt(event: DebtWrittenOff, uow: UnitOfWork) -> None:
+async def record_written_off_debt(uow: UnitOfWork, event: DebtWrittenOff) -> None:
     """Record collection's write-off on the invoice with its VAT regularisation, once."""
     await uow.write_staged()  # the invoice may have been issued earlier in this unit of work
     invoice = await find_branch_invoice(uow, event.branch, invoice_id=event.invoice_id)

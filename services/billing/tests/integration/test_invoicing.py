@@ -122,7 +122,7 @@ async def test_invoice_numbers_have_no_gaps_when_issued_concurrently_by_direct_c
         signed = contract_signed(contract_id)
 
         async def record(uow: UnitOfWork, signed: Any = signed) -> None:
-            await record_contract_signed(signed, uow)
+            await record_contract_signed(uow, signed)
 
         await platform.database.transaction(record)
 
@@ -221,15 +221,15 @@ async def test_one_unit_of_work_numbers_its_invoices_in_a_block_and_reads_its_ow
 
     async def batch(uow: UnitOfWork) -> str:
         for contract_id in contracts:
-            await record_contract_signed(contract_signed(contract_id, member_id=member), uow)
-            await record_work_completed(work_completed(contract_id, member_id=member), uow)
+            await record_contract_signed(uow, contract_signed(contract_id, member_id=member))
+            await record_work_completed(uow, work_completed(contract_id, member_id=member))
         first = await issue_invoice(uow, contracts[0])  # idempotent within the batch too
         assert await pseudonymise_member(uow, member) == len(contracts)
-        await record_written_off_debt(DebtWrittenOff(
+        await record_written_off_debt(uow, DebtWrittenOff(
             branch="BE", version=1, occurred_at=datetime.now(UTC), case_id=new_id(),
             invoice_id=first.invoice_id, contract_id=contracts[0], member_id=member,
             amount=Money.of("100.00"), reason="client bankrupt", written_off_on=today(),
-        ), uow)
+        ))
         return first.number
 
     first_number = await platform.database.transaction(batch)
