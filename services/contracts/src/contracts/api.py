@@ -3,40 +3,38 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
-from pydantic import BaseModel, ConfigDict, Field
-from smart_shared.auth import Principal
-from smart_shared.http import Page, find_page, path_token
+from smart_shared.auth import Principal, visible_or_404
+from smart_shared.http import Page, path_token
 from smart_shared.openapi import PDF, problems
 from smart_shared.problems import forbidden, invalid
 from smart_shared.service import Platform
 from smart_shared.simulators import outage_switch
 
+from contracts.bodies import Cancellation, NewContract, SignatureIn
+from contracts.cancellation import CancelContract, cancel_before_start
 from contracts.contract_pdf import signed_contract_pdf
-from contracts.contracting import (
-    Cancellation,
-    NewContract,
-    cancel_contract,
-    contract_rules,
+from contracts.declarations import gateway_of
+from contracts.domain import Contract, ContractStatus, SignatureEvidence, terms_digest
+from contracts.domain.members import KnownMember
+from contracts.drafting import DraftContract, SubmitContract, draft_contract, submit_contract
+from contracts.gateway_simulator import SimulatedSocialSecurityGateway
+from contracts.insurance_certificate import insurance_certificate_pdf, member_language
+from contracts.refusals import contract_rules
+from contracts.signing import (
+    SignByClient,
     contract_to_sign,
-    draft_contract,
-    find_contract,
-    gateway_of,
     insured_contract,
     insured_contract_by_link,
     sign_by_client,
     signed_contract,
     signed_contract_by_link,
-    submit_contract,
 )
-from contracts.domain import Contract, ContractStatus, SignatureEvidence, terms_digest
-from contracts.domain.members import KnownMember
-from contracts.gateway_simulator import SimulatedSocialSecurityGateway
-from contracts.insurance_certificate import insurance_certificate_pdf, member_language
-from contracts.store import CONTRACTS, contract_from, read_member
+from contracts.store import contracts_page, late_declarations_page, read_contract, read_member
 
 SIGN_ROUTE = "/v1/contracts/sign/{token}"
 NOT_NOW = (409, "Not in this status, the member not active, the branch not served, or the "
@@ -61,19 +59,6 @@ def contract_view(contract: Contract) -> dict[str, Any]:
     return view
 
 
-class SignatureIn(BaseModel):
-    """The evidence of a signature, as the signing page took it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    signer_name: str = Field(min_length=1, max_length=200)
-    terms_sha256: str = Field(pattern=r"^[0-9a-f]{64}$",
-                              description="SHA-256 of the terms shown (GET of the link).")
-    signer_address: str | None = Field(None, max_length=100,
-                                       description="The signer's IP address, as the page saw it.")
-    user_agent: str | None = Field(None, max_length=500)
-
-
 SIGN_PREFIX = SIGN_ROUTE.removesuffix("{token}")
 
 
@@ -85,7 +70,7 @@ class ContractController(Controller):
           responses=problems(NOT_NOW))
     async def create(self, data: NewContract, platform: Platform,
                      principal: Principal) -> dict[str, Any]:
-        contract = await draft_contract(platform, principal, data)
+        contract = await draft_contract(platform, DraftContract(principal, data))
         return contract_view(contract)
 
     @get("/", summary="Contracts the caller may see (member: own; staff: branch)")
@@ -96,17 +81,14 @@ class ContractController(Controller):
         cursor: str | None = None,
         limit: int = Parameter(default=50, ge=1, le=500),
     ) -> Page[dict[str, Any]]:
-        query: dict[str, Any] = {"branch": principal.branch}
         if principal.role == "member":
             if member_id is not None and member_id != principal.member_id:
                 raise forbidden("A member sees only their own contracts")
-            query["member_id"] = principal.member_id
-        elif member_id is not None:
-            query["member_id"] = member_id
-        if status is not None:
-            query["status"] = status.value
-        docs, next_cursor = await find_page(platform.database, CONTRACTS, query, cursor, limit)
-        return Page(items=[contract_view(contract_from(doc)) for doc in docs],
+            member_id = principal.member_id
+        contracts, next_cursor = await contracts_page(
+            platform.database, principal.branch, member_id,
+            status.value if status is not None else None, cursor, limit)
+        return Page(items=[contract_view(contract) for contract in contracts],
                     next_cursor=next_cursor)
 
     @get("/late-declarations", summary="Signed contracts still undeclared close to their start",
@@ -119,19 +101,17 @@ class ContractController(Controller):
         principal.require("staff", "admin")
         today = platform.clock.today()
         alert_days = contract_rules(principal.branch, today).declaration_alert_days.value
-        query = {
-            "branch": principal.branch,
-            "status": ContractStatus.SIGNED.value,
-            "first_work_day": {"$lte": (today + timedelta(days=alert_days)).isoformat()},
-        }
-        docs, next_cursor = await find_page(platform.database, CONTRACTS, query, cursor, limit)
-        return Page(items=[contract_view(contract_from(doc)) for doc in docs],
+        contracts, next_cursor = await late_declarations_page(
+            platform.database, principal.branch, today + timedelta(days=alert_days), cursor,
+            limit)
+        return Page(items=[contract_view(contract) for contract in contracts],
                     next_cursor=next_cursor)
 
     @get("/{contract_id:str}", summary="One contract")
     async def show(self, contract_id: str, platform: Platform,
                    principal: Principal) -> dict[str, Any]:
-        return contract_view(await find_contract(platform, principal, contract_id))
+        contract = await read_contract(platform.db, contract_id)
+        return contract_view(visible_or_404(principal, contract, "Contract", contract_id))
 
     @get("/{contract_id:str}/document", media_type=PDF, responses=problems(NOT_SIGNED),
          summary="The signed contract as PDF, in the client's language")
@@ -151,7 +131,9 @@ class ContractController(Controller):
           status_code=200, responses=problems(NOT_NOW))
     async def submit(self, contract_id: str, platform: Platform,
                      principal: Principal) -> dict[str, Any]:
-        contract, link = await submit_contract(platform, principal, contract_id)
+        command = SubmitContract(principal, contract_id, platform.settings.portal_url)
+        contract, link = await platform.database.transaction(
+            partial(submit_contract, command=command))
         return {
             "contract": contract_view(contract),
             "signing_token": link.token,
@@ -164,7 +146,8 @@ class ContractController(Controller):
     async def cancel(self, contract_id: str, platform: Platform, principal: Principal,
                      data: Cancellation | None = None) -> dict[str, Any]:
         reason = data.reason if data else Cancellation().reason
-        return contract_view(await cancel_contract(platform, principal, contract_id, reason))
+        return contract_view(await cancel_before_start(
+            platform, CancelContract(principal, contract_id, reason)))
 
     @get("/sign/{token:str}", summary="The terms a signing link shows its client (public; does "
          "not use the link)", responses=problems(LINK_GONE))
@@ -206,7 +189,8 @@ class ContractController(Controller):
         ip = request.client.host if request.client else "unknown"
         evidence = SignatureEvidence(data.signer_name, data.terms_sha256, data.user_agent,
                                      data.signer_address) if data else None
-        contract = await sign_by_client(platform, token, ip, evidence)
+        contract = await platform.database.transaction(
+            partial(sign_by_client, command=SignByClient(token, ip, evidence)))
         return {
             "contract_id": contract.contract_id,
             "status": contract.status.value,

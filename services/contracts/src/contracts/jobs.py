@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from functools import partial
 
 from prometheus_client import Gauge
-from pymongo import UpdateOne
 from smart_shared.events import Event
 from smart_shared.mail.digest import staff_digest_job
 from smart_shared.mongo import Document, UnitOfWork
@@ -20,16 +19,26 @@ from smart_shared.scheduler import ScheduledJob
 from smart_shared.service import Platform
 from smart_shared.telemetry import continue_trace
 
-from contracts.contracting import cancel_declaration, contract_rules, gateway_of
+from contracts.declarations import cancel_declaration, gateway_of
 from contracts.domain import (
     Contract,
-    ContractStatus,
     Employment,
     EmploymentGateway,
     GatewayUnavailable,
     TransitionRefused,
 )
-from contracts.store import CONTRACTS, ContractsChanged, contract_from, save_steps
+from contracts.refusals import contract_rules
+from contracts.store import (
+    ContractsChanged,
+    contract_from,
+    contracts_to_complete,
+    contracts_to_declare,
+    count_late_declarations,
+    count_undeclared_near,
+    declarations_to_cancel,
+    record_declaration_failures,
+    save_steps,
+)
 
 log = logging.getLogger("contracts.jobs")
 
@@ -70,12 +79,6 @@ async def _write_steps(platform: Platform, steps: Sequence[Step], span: str) -> 
         return await platform.database.transaction(work_for(recheck=True))
 
 
-async def _due(platform: Platform, query: Document, order: str) -> list[Document]:
-    """The tick's due contracts, whole, in one round trip."""
-    return await platform.db[CONTRACTS].find(query).sort(order, 1).limit(BATCH) \
-        .batch_size(BATCH).to_list(BATCH)
-
-
 async def _record_failures(platform: Platform, seen: list[tuple[Document, Contract]],
                            error: str) -> list[Contract]:
     """Note a failed attempt on each contract still signed, with one bulk write (no event, so
@@ -84,18 +87,8 @@ async def _record_failures(platform: Platform, seen: list[tuple[Document, Contra
     retry_at = now + DECLARATION_RETRY_DELAY
     for _, contract in seen:
         contract.declaration_failed(error, now, retry_at)
-    result = await platform.db[CONTRACTS].bulk_write([
-        UpdateOne({"_id": read["_id"], "status": ContractStatus.SIGNED.value},
-                  {"$inc": {"declaration.attempts": 1},
-                   "$set": {"declaration.last_error": error,
-                            "declaration.next_attempt_at": retry_at}})
-        for read, _ in seen
-    ], ordered=False)
-    if result.matched_count == len(seen):
-        return [contract for _, contract in seen]
-    still_signed = {doc["_id"] async for doc in platform.db[CONTRACTS].find(
-        {"_id": {"$in": [read["_id"] for read, _ in seen]},
-         "status": ContractStatus.SIGNED.value}, {"_id": 1})}
+    still_signed = await record_declaration_failures(
+        platform.db, [read["_id"] for read, _ in seen], error, retry_at)
     return [contract for _, contract in seen if contract.contract_id in still_signed]
 
 
@@ -103,11 +96,7 @@ async def declare_employments(platform: Platform, gateway: EmploymentGateway) ->
     """Declare every signed contract whose (next) attempt is due, as one batch with the
     gateway; failures are retried later and staff alerted when the first work day is near."""
     now = platform.clock.now()
-    due = await _due(platform, {
-        "status": ContractStatus.SIGNED.value,
-        "$or": [{"declaration.next_attempt_at": None},
-                {"declaration.next_attempt_at": {"$lte": now}}],
-    }, "first_work_day")
+    due = await contracts_to_declare(platform.db, now, BATCH)
     seen = [(doc, contract_from(doc)) for doc in due]
     declared = 0
     # each branch declares to its own gateway: one branch's outage never holds up another's
@@ -163,26 +152,20 @@ def _alert_if_late(platform: Platform, contract: Contract) -> None:
 async def _count_late(platform: Platform) -> None:
     """Set the gauge with one count over the branches served."""
     today = platform.clock.today()
-    near: list[Document] = []
+    starting_by: dict[str, date] = {}
     for branch in platform.settings.branches:
         try:
             alert_days = contract_rules(branch, today).declaration_alert_days.value
         except Exception:
             continue
-        near.append({"branch": branch, "first_work_day": {
-            "$lte": (today + timedelta(days=alert_days)).isoformat()}})
-    late = 0
-    if near:
-        late = await platform.db[CONTRACTS].count_documents(
-            {"status": ContractStatus.SIGNED.value, "$or": near})
-    LATE_DECLARATIONS.set(late)
+        starting_by[branch] = today + timedelta(days=alert_days)
+    LATE_DECLARATIONS.set(await count_undeclared_near(platform.db, starting_by))
 
 
 async def complete_work(platform: Platform) -> int:
     """Mark declared contracts whose last work day is over as completed: ``WorkCompleted``."""
     today = platform.clock.today()
-    due = await _due(platform, {"status": ContractStatus.DECLARED.value,
-                                "last_work_day": {"$lt": today.isoformat()}}, "last_work_day")
+    due = await contracts_to_complete(platform.db, today, BATCH)
     now = platform.clock.now()
     steps: list[Step] = []
     for read in due:
@@ -198,9 +181,8 @@ async def complete_work(platform: Platform) -> int:
 async def finish_declaration_cancellations(platform: Platform,
                                            gateway: EmploymentGateway) -> int:
     """Retry cancelling the declarations of cancelled contracts the gateway did not take yet."""
-    pending = platform.db[CONTRACTS].find({"declaration.cancel_pending": True}).limit(BATCH)
     done = 0
-    async for doc in pending:
+    for doc in await declarations_to_cancel(platform.db, BATCH):
         with continue_trace("cancel declaration", doc.get("traceparent"), contract_id=doc["_id"]):
             done += await cancel_declaration(platform, gateway, doc["_id"])
     return done
@@ -209,10 +191,7 @@ async def finish_declaration_cancellations(platform: Platform,
 async def late_declarations(uow: UnitOfWork, branch: str, today: date) -> dict[str, int]:
     """The staff digest's part: signed contracts still undeclared close to their start."""
     alert_days = contract_rules(branch, today).declaration_alert_days.value
-    count = await uow.db[CONTRACTS].count_documents({
-        "branch": branch, "status": ContractStatus.SIGNED.value,
-        "first_work_day": {"$lte": (today + timedelta(days=alert_days)).isoformat()},
-    }, session=uow.session)
+    count = await count_late_declarations(uow, branch, today + timedelta(days=alert_days))
     return {"late_declarations": count}
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.codec import storable
-from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.http import find_page
+from smart_shared.mongo import Database, Document, UnitOfWork, text_equals
 
-from contracts.domain import Contract, KnownMember
+from contracts.domain import Contract, ContractStatus, KnownMember
+from contracts.domain.lifecycle import NOT_YET_BINDING
 
 CONTRACTS = "contracts"
 MEMBERS = "members"
@@ -148,6 +151,135 @@ async def store_member(uow: UnitOfWork, member: KnownMember, replacing: bool) ->
         await uow.db[MEMBERS].replace_one({"_id": member.member_id}, doc, session=uow.session)
     else:
         await uow.db[MEMBERS].insert_one(doc, session=uow.session)
+
+
+def by_signing_token(token_hash: str) -> Document:
+    """The match of the contract a signing link (its token's hash) opens."""
+    return {"signing.token_hash": text_equals(token_hash)}
+
+
+async def read_contract(db: AsyncDatabase[Document], contract_id: str) -> Contract | None:
+    """A contract read outside a transaction (the API's pages, after a cancellation)."""
+    doc = await db[CONTRACTS].find_one({"_id": contract_id})
+    return contract_from(doc) if doc else None
+
+
+async def contract_of_link(db: AsyncDatabase[Document], token_hash: str) -> Contract | None:
+    doc = await db[CONTRACTS].find_one(by_signing_token(token_hash))
+    return contract_from(doc) if doc else None
+
+
+async def contracts_page(database: Database, branch: str, member_id: str | None,
+                         status: str | None, cursor: str | None,
+                         limit: int) -> tuple[list[Contract], str | None]:
+    """A page of the branch's contracts, a member's only when ``member_id`` is given."""
+    query: Document = {"branch": branch}
+    if member_id is not None:
+        query["member_id"] = member_id
+    if status is not None:
+        query["status"] = status
+    docs, next_cursor = await find_page(database, CONTRACTS, query, cursor, limit)
+    return [contract_from(doc) for doc in docs], next_cursor
+
+
+def _undeclared_near(branch: str, starting_by: date) -> Document:
+    return {"branch": branch, "status": ContractStatus.SIGNED.value,
+            "first_work_day": {"$lte": starting_by.isoformat()}}
+
+
+async def late_declarations_page(database: Database, branch: str, starting_by: date,
+                                 cursor: str | None,
+                                 limit: int) -> tuple[list[Contract], str | None]:
+    """A page of the branch's signed contracts still undeclared that start by ``starting_by``."""
+    docs, next_cursor = await find_page(database, CONTRACTS, _undeclared_near(branch, starting_by),
+                                        cursor, limit)
+    return [contract_from(doc) for doc in docs], next_cursor
+
+
+async def count_late_declarations(uow: UnitOfWork, branch: str, starting_by: date) -> int:
+    return await uow.db[CONTRACTS].count_documents(_undeclared_near(branch, starting_by),
+                                                   session=uow.session)
+
+
+async def count_undeclared_near(db: AsyncDatabase[Document],
+                                starting_by: dict[str, date]) -> int:
+    """Signed contracts still undeclared starting by each branch's day, with one count."""
+    if not starting_by:
+        return 0
+    return await db[CONTRACTS].count_documents({
+        "status": ContractStatus.SIGNED.value,
+        "$or": [{"branch": branch, "first_work_day": {"$lte": day.isoformat()}}
+                for branch, day in starting_by.items()]})
+
+
+async def unsigned_contracts_of(uow: UnitOfWork, member_id: str) -> list[Document]:
+    """The member's contracts that SMart has not validated yet, as stored."""
+    return await uow.db[CONTRACTS].find(
+        {"member_id": member_id, "status": {"$in": [s.value for s in NOT_YET_BINDING]}},
+        session=uow.session).to_list(None)
+
+
+async def due_contracts(db: AsyncDatabase[Document], query: Document, order: str,
+                        limit: int) -> list[Document]:
+    """A tick's due contracts, whole, in one round trip."""
+    return await db[CONTRACTS].find(query).sort(order, 1).limit(limit) \
+        .batch_size(limit).to_list(limit)
+
+
+async def contracts_to_declare(db: AsyncDatabase[Document], now: datetime,
+                               limit: int) -> list[Document]:
+    """Signed contracts whose (next) declaration attempt is due, the earliest start first."""
+    return await due_contracts(db, {
+        "status": ContractStatus.SIGNED.value,
+        "$or": [{"declaration.next_attempt_at": None},
+                {"declaration.next_attempt_at": {"$lte": now}}],
+    }, "first_work_day", limit)
+
+
+async def contracts_to_complete(db: AsyncDatabase[Document], today: date,
+                                limit: int) -> list[Document]:
+    """Declared contracts whose last work day is over."""
+    return await due_contracts(db, {"status": ContractStatus.DECLARED.value,
+                                    "last_work_day": {"$lt": today.isoformat()}},
+                               "last_work_day", limit)
+
+
+async def record_declaration_failures(db: AsyncDatabase[Document], contract_ids: list[str],
+                                      error: str, retry_at: datetime) -> set[str]:
+    """Note a failed declaration attempt on each contract still signed, with one bulk write
+    (no event, so no transaction); the ids of those still signed."""
+    result = await db[CONTRACTS].bulk_write([
+        UpdateOne({"_id": contract_id, "status": ContractStatus.SIGNED.value},
+                  {"$inc": {"declaration.attempts": 1},
+                   "$set": {"declaration.last_error": error,
+                            "declaration.next_attempt_at": retry_at}})
+        for contract_id in contract_ids
+    ], ordered=False)
+    if result.matched_count == len(contract_ids):
+        return set(contract_ids)
+    return {doc["_id"] async for doc in db[CONTRACTS].find(
+        {"_id": {"$in": contract_ids}, "status": ContractStatus.SIGNED.value}, {"_id": 1})}
+
+
+async def declarations_to_cancel(db: AsyncDatabase[Document], limit: int) -> list[Document]:
+    """Cancelled contracts whose declaration the gateway has not cancelled yet."""
+    return await db[CONTRACTS].find({"declaration.cancel_pending": True}).limit(limit) \
+        .to_list(limit)
+
+
+async def declaration_to_cancel(db: AsyncDatabase[Document],
+                                contract_id: str) -> Document | None:
+    return await db[CONTRACTS].find_one({"_id": contract_id, "declaration.cancel_pending": True})
+
+
+async def record_declaration_cancelled(db: AsyncDatabase[Document], contract_id: str,
+                                       at: datetime) -> bool:
+    """One conditional update and no event: no transaction needed. False if done already."""
+    result = await db[CONTRACTS].update_one(
+        {"_id": contract_id, "declaration.cancel_pending": True},
+        {"$set": {"declaration.cancel_pending": False, "declaration.cancelled_at": at}},
+    )
+    return result.modified_count == 1
 
 
 async def create_indexes(db: AsyncDatabase[Document]) -> None:

@@ -6,20 +6,19 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from contracts.contracting import (
-    NewContract,
-    cancel_contract,
-    draft_contract,
-    sign_by_client,
-    submit_contract,
-)
+from contracts.bodies import NewContract
+from contracts.cancellation import CancelContract, cancel_before_start
 from contracts.domain import Contract
+from contracts.domain.signing import SigningLink
+from contracts.drafting import DraftContract, SubmitContract, draft_contract, submit_contract
 from contracts.gateway_simulator import DECLARATIONS, SimulatedSocialSecurityGateway
 from contracts.jobs import complete_work, declare_employments
+from contracts.signing import SignByClient, sign_by_client
 from contracts.store import CONTRACTS, MEMBERS, contract_document, contract_from, create_indexes
 from smart_shared.auth import Principal
 from smart_shared.clock import FixedClock
@@ -90,6 +89,21 @@ def a_contract(first_day: str) -> NewContract:
     })
 
 
+async def draft(world: Counted, principal: Principal, body: NewContract) -> Contract:
+    return await draft_contract(world.platform, DraftContract(principal, body))
+
+
+async def submit(world: Counted, principal: Principal,
+                 contract_id: str) -> tuple[Contract, SigningLink]:
+    command = SubmitContract(principal, contract_id, world.platform.settings.portal_url)
+    return await world.platform.database.transaction(partial(submit_contract, command=command))
+
+
+async def sign(world: Counted, token: str, ip: str) -> Contract:
+    return await world.platform.database.transaction(
+        partial(sign_by_client, command=SignByClient(token, ip)))
+
+
 async def stored_contracts(world: Counted) -> list[Any]:
     return await world.platform.db[CONTRACTS].find().sort("_id", 1).to_list(None)
 
@@ -113,13 +127,13 @@ async def test_each_request_and_each_batch_of_scheduled_steps_costs_a_fixed_numb
     signed_contracts: list[Contract] = []
     for _ in range(CONTRACTS_PER_BATCH):
         counter.reset()
-        contract = await draft_contract(world.platform, principal, a_contract(first_day))
+        contract = await draft(world, principal, a_contract(first_day))
         per_request["create"].add(counter.total)
         counter.reset()
-        _, link = await submit_contract(world.platform, principal, contract.contract_id)
+        _, link = await submit(world, principal, contract.contract_id)
         per_request["submit"].add(counter.total)
         counter.reset()
-        signed = await sign_by_client(world.platform, link.token, "192.0.2.1")
+        signed = await sign(world, link.token, "192.0.2.1")
         per_request["sign"].add(counter.total)
         assert signed.status.value == "signed"
         signed_contracts.append(signed)
@@ -162,9 +176,9 @@ async def signed_contracts_for(world: Counted, count: int, days_ahead: int = 5) 
     first_day = (world.clock.today() + timedelta(days=days_ahead)).isoformat()
     ids = []
     for _ in range(count):
-        contract = await draft_contract(world.platform, principal, a_contract(first_day))
-        _, link = await submit_contract(world.platform, principal, contract.contract_id)
-        await sign_by_client(world.platform, link.token, "192.0.2.1")
+        contract = await draft(world, principal, a_contract(first_day))
+        _, link = await submit(world, principal, contract.contract_id)
+        await sign(world, link.token, "192.0.2.1")
         ids.append(contract.contract_id)
     return ids
 
@@ -183,7 +197,8 @@ class CancellingWhileDeclaring:
     async def declare_all(self, employments: Any) -> dict[str, str]:
         references = await self.world.gateway.declare_all(employments)
         staff = Principal(sub="staff", role="staff", branch="BE")
-        await cancel_contract(self.world.platform, staff, self.contract_id, "client withdrew")
+        await cancel_before_start(self.world.platform,
+                                  CancelContract(staff, self.contract_id, "client withdrew"))
         return references
 
     async def cancel(self, reference: str) -> None:

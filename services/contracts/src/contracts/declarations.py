@@ -1,0 +1,35 @@
+"""The employment declaration's port (the social-security gateway), and withdrawing the
+declaration of a cancelled contract with it."""
+
+from __future__ import annotations
+
+import logging
+
+from smart_shared.service import Platform
+
+from contracts.domain import EmploymentGateway, GatewayUnavailable
+from contracts.store import declaration_to_cancel, record_declaration_cancelled
+
+log = logging.getLogger("contracts")
+
+
+def gateway_of(platform: Platform) -> EmploymentGateway:
+    gateway: EmploymentGateway = platform.extras["gateway"]
+    return gateway
+
+
+async def cancel_declaration(platform: Platform, gateway: EmploymentGateway,
+                             contract_id: str) -> bool:
+    """Cancel a cancelled contract's declaration with the gateway; False if it must wait. No
+    event and one conditional update: no transaction."""
+    doc = await declaration_to_cancel(platform.db, contract_id)
+    if doc is None:
+        return False
+    reference = doc["declaration"]["reference"]
+    try:
+        await gateway.cancel(reference)
+    except GatewayUnavailable as error:
+        log.warning("declaration %s of contract %s not cancelled yet: %s",
+                    reference, contract_id, error)
+        return False
+    return await record_declaration_cancelled(platform.db, contract_id, platform.clock.now())
