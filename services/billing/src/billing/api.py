@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.spec import Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import Parameter
-from pydantic import BaseModel, ConfigDict, Field
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from smart_shared.auth import Principal, visible_or_404
 from smart_shared.codec import jsonable
 from smart_shared.http import Page, idempotent
 from smart_shared.links import capability_ident, capability_token
-from smart_shared.money import PositiveMoney
 from smart_shared.mongo import UnitOfWork
 from smart_shared.openapi import PDF, XML, binary, operation_with, problems
 from smart_shared.problems import Problem, forbidden, invalid, not_found
 from smart_shared.service import Platform
 from smart_shared.simulators import outage_switch
-from smart_shared.text import Identifier, OneLine, Paragraph
 
 from billing.access_point_simulator import SimulatedAccessPoint
+from billing.bodies import (
+    AssignmentIn,
+    ClientLink,
+    CreditNoteIn,
+    PaymentIn,
+    RefundDecisionIn,
+    RefundIn,
+    RefundStatus,
+)
 from billing.credit_notes import CreditInvoice, credit_invoice
 from billing.documents import credit_note_ubl, invoice_ubl, kept_invoice_pdf
 from billing.domain.camt053 import UnreadableStatement, parse_statements
@@ -62,54 +67,10 @@ from billing.store import (
     refunds_page,
 )
 
-RefundStatus = Literal["requested", "approved", "rejected", "in_file"]
 IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key", required=False)]
 STATUSES = ("open", "paid", "credited", "written_off")
 MAX_STATEMENT_BYTES = 5_000_000
 LINK_UNKNOWN = (404, "The invoice link is not valid")
-
-
-class PaymentIn(BaseModel):
-    """A payment received on the branch's account, matched by invoice id or communication."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    amount: PositiveMoney
-    received_on: date
-    payer_iban: Annotated[Identifier, Field(min_length=5, max_length=42)]
-    payer_name: Annotated[OneLine, Field(max_length=140)] | None = None
-    invoice_id: Annotated[Identifier, Field(max_length=64)] | None = None
-    structured_reference: Annotated[Identifier, Field(max_length=40)] | None = None
-
-
-class CreditNoteIn(BaseModel):
-    """A credit note: the given amount incl. VAT, or all that remains invoiced when omitted."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    amount: PositiveMoney | None = None
-    reason: Annotated[Paragraph, Field(min_length=3, max_length=500)]
-
-
-class RefundIn(BaseModel):
-    """A refund of the invoice's credit: to the account of its last payment unless given."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    payee_iban: Annotated[Identifier, Field(min_length=5, max_length=42)] | None = None
-    payee_name: Annotated[OneLine, Field(max_length=140)] | None = None
-
-
-class RefundDecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    decision: Literal["approve", "reject"]
-
-
-class AssignmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    invoice_id: str = Field(min_length=1, max_length=64)
 
 
 def _valid_iban(value: str, field: str = "payer_iban") -> str:
@@ -173,15 +134,6 @@ async def _full_view(platform: Platform, invoice: Invoice) -> dict[str, Any]:
         for c in credit_notes
     ]
     return view
-
-
-class ClientLink(BaseModel):
-    """A client's capability link, sent in the body so that it stays out of paths and logs."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    token: str = Field(min_length=20, max_length=200)
-    document: Literal["pdf", "ubl"] | None = None
 
 
 async def _linked_invoice(platform: Platform, link: ClientLink) -> Invoice:
