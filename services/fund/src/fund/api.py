@@ -1,22 +1,25 @@
-"""HTTP: the fund's position, its transfers, a contract's guarantee, capital injections."""
+"""HTTP: the fund's position, its transfers, a contract's guarantee, capital injections, loans."""
 
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, get, post
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
-from smart_shared.auth import Principal
+from smart_shared.auth import Principal, visible_or_404
+from smart_shared.events.catalogue import Financing
 from smart_shared.http import Page, idempotent
-from smart_shared.money import PositiveMoney
+from smart_shared.money import NonNegativeMoney, PositiveMoney
+from smart_shared.mongo import Document
 from smart_shared.problems import invalid, not_found
 from smart_shared.service import Platform
-from smart_shared.text import Paragraph
+from smart_shared.text import OneLine, Paragraph, Reason
 
-from fund import accounts, store
+from fund import accounts, loans, store
 from fund.check import check_ledger
+from fund.domain.lending import ZERO
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size (1 to 500).")]
 BranchQuery = Annotated[str | None, Parameter(pattern=r"^[A-Z]{2}$",
@@ -116,3 +119,121 @@ class GuaranteeController(Controller):
             "version": doc.get("version"),
             "decided_at": doc["decided_at"].isoformat() if doc.get("decided_at") else None,
         }
+
+
+class LoanApplication(BaseModel):
+    """A member's application: a microcredit, or the lease of an item from a supplier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    financing: Financing
+    amount: Annotated[PositiveMoney, Field(
+        description="Microcredit: the amount borrowed; leasing: the item's price.")]
+    months: Annotated[int, Field(ge=1, le=120, description="The term, in monthly instalments.")]
+    purpose: Annotated[Paragraph, Field(min_length=3, max_length=500,
+                                        description="What the money is for.")]
+    item: Annotated[OneLine | None, Field(max_length=200,
+                                          description="Leasing: the equipment.")] = None
+    supplier: Annotated[OneLine | None, Field(max_length=200,
+                                              description="Leasing: who sells it.")] = None
+    residual: Annotated[NonNegativeMoney | None, Field(
+        description="Leasing: the purchase option at the end of the lease.")] = None
+
+
+class LoanDecision(BaseModel):
+    """Staff's decision on an application; a decline gives the member its reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "decline"]
+    reason: Reason | None = None
+
+
+LoanStatus = Annotated[str | None, Parameter(
+    pattern=r"^(applied|approved|declined|disbursed|repaid|defaulted)$")]
+
+
+def _eur(field: str, amount: PositiveMoney | NonNegativeMoney | None) -> None:
+    if amount is not None and amount.currency != "EUR":
+        raise invalid(field, "the fund lends in EUR")
+
+
+def apply_command(principal: Principal, data: LoanApplication) -> loans.ApplyForLoan:
+    """The command of a valid application (a 400 naming the field otherwise)."""
+    _eur("amount.currency", data.amount)
+    _eur("residual.currency", data.residual)
+    if data.financing == "leasing":
+        for name in ("item", "supplier", "residual"):
+            if getattr(data, name) is None:
+                raise invalid(name, "a lease names its item, its supplier and its residual value")
+        assert data.residual is not None
+        if data.residual.amount >= data.amount.amount:
+            raise invalid("residual", "the residual value is below the item's price")
+    else:
+        for name in ("item", "supplier", "residual"):
+            if getattr(data, name) is not None:
+                raise invalid(name, "only a lease has an item, a supplier and a residual value")
+    assert principal.member_id is not None
+    return loans.ApplyForLoan(
+        branch=principal.branch, member_id=principal.member_id, financing=data.financing,
+        amount=data.amount.amount, months=data.months, purpose=data.purpose, item=data.item,
+        supplier=data.supplier, residual=data.residual.amount if data.residual else ZERO)
+
+
+def loan_view(doc: Document) -> dict[str, Any]:
+    def money(name: str) -> dict[str, str] | None:
+        value = doc.get(name)
+        return None if value is None else {"amount": str(store.dec(value)), "currency": "EUR"}
+
+    return {
+        "loan_id": doc["_id"], "branch": doc["branch"], "member_id": doc["member_id"],
+        "financing": doc["financing"], "status": doc["status"], "amount": money("amount"),
+        "months": doc["months"], "purpose": doc["purpose"], "item": doc.get("item"),
+        "supplier": doc.get("supplier"), "residual": money("residual"),
+        "refusals": doc.get("refusals", []), "reason": doc.get("reason"),
+        "applied_on": doc["applied_on"], "decided_on": doc.get("decided_on"),
+        "annual_rate": doc.get("annual_rate"), "apr": doc.get("apr"), "fee": money("fee"),
+        "total_repayable": money("total_repayable"), "total_cost": money("total_cost"),
+        "balance": money("balance"), "schedule": doc.get("schedule", []),
+        "version": doc["version"],
+    }
+
+
+class LoanController(Controller):
+    path = "/v1/loans"
+    tags = ["loans"]
+
+    @post("/", status_code=201, summary="Apply for a microcredit or a lease (member)")
+    async def apply(self, platform: Platform, principal: Principal,
+                    data: LoanApplication) -> dict[str, Any]:
+        principal.require("member")
+        command = apply_command(principal, data)
+        return loan_view(await platform.database.transaction(
+            partial(loans.apply_for_loan, command=command)))
+
+    @post("/{loan_id:str}/decision", status_code=200,
+          summary="Approve or decline an application (staff)")
+    async def decide(self, platform: Platform, principal: Principal, loan_id: str,
+                     data: LoanDecision) -> dict[str, Any]:
+        principal.require("staff", "admin")
+        if data.decision == "decline" and not data.reason:
+            raise invalid("reason", "a decline tells the member why")
+        command = loans.DecideLoan(principal, loan_id, data.decision == "approve", data.reason)
+        return loan_view(await platform.database.transaction(
+            partial(loans.decide_loan, command=command)))
+
+    @get("/", summary="Loans: a member's own, or the branch's (staff; status filters)")
+    async def list_loans(self, platform: Platform, principal: Principal,
+                         status: LoanStatus = None, member_id: str | None = None,
+                         cursor: str | None = None, limit: Limit = 50) -> Page[dict[str, Any]]:
+        if principal.role == "member":
+            member_id = principal.member_id
+        docs, next_cursor = await store.loan_page(platform.database, principal.branch,
+                                                  member_id, status, cursor, limit)
+        return Page(items=[loan_view(doc) for doc in docs], next_cursor=next_cursor)
+
+    @get("/{loan_id:str}", summary="One loan (its member, or staff of its branch)")
+    async def loan(self, platform: Platform, principal: Principal,
+                   loan_id: str) -> dict[str, Any]:
+        return loan_view(visible_or_404(principal, await store.read_loan(platform.db, loan_id),
+                                        "Loan", loan_id))

@@ -19,6 +19,7 @@ CONTRACTS_TOPIC = "smart.contracts.contract.v1"
 BILLING_TOPIC = "smart.billing.invoice.v1"
 PAYROLL_TOPIC = "smart.payroll.salary.v1"
 FUND_TOPIC = "smart.fund.guarantee.v1"
+LOANS_TOPIC = "smart.fund.loan.v1"
 COLLECTION_TOPIC = "smart.collection.case.v1"
 
 TOPICS = (
@@ -27,6 +28,7 @@ TOPICS = (
     BILLING_TOPIC,
     PAYROLL_TOPIC,
     FUND_TOPIC,
+    LOANS_TOPIC,
     COLLECTION_TOPIC,
 )
 
@@ -498,6 +500,78 @@ class LossAbsorbed(_FundEvent):
     transfer_id: str
 
 
+
+# --------------------------------------------------------------------------------------- loans
+
+Financing = Literal["microcredit", "leasing"]
+LoanRefusal = Literal[
+    "amount_below_minimum", "amount_above_maximum", "term_too_long", "term_too_short",
+    "not_active_long_enough", "turnover_too_low", "recent_write_off", "loan_outstanding",
+    "residual_out_of_range", "apr_above_legal_maximum",
+]
+
+
+class ScheduledInstalment(_Part):
+    """One monthly instalment of a loan's repayment schedule."""
+
+    number: int = Field(ge=1)
+    due_date: date
+    amount: Money = Field(description="Capital plus interest.")
+    capital: Money
+    interest: Money
+    balance_after: Money = Field(description="Capital still owed once it is paid (a lease "
+                                 "ends at its residual value).")
+
+
+class _LoanEvent(Event):
+    service = "fund"
+    topic = LOANS_TOPIC
+    aggregate_field = "loan_id"
+    loan_id: str
+    member_id: str
+
+
+class LoanApplied(_LoanEvent):
+    """A member applied for a microcredit or an equipment lease from the fund; ``refusals`` are
+    the branch pack's conditions the application does not meet (empty: staff may approve)."""
+
+    financing: Financing
+    amount: Money = Field(description="Microcredit: the principal; leasing: the item's price.")
+    months: int = Field(ge=1)
+    purpose: str
+    item: str | None = Field(None, description="Leasing: the equipment leased.")
+    supplier: str | None = Field(None, description="Leasing: who sells the equipment.")
+    residual: Money = Field(description="Leasing: the purchase option at the end (zero for a "
+                            "microcredit).")
+    refusals: list[LoanRefusal]
+    applied_on: date
+
+
+class LoanApproved(_LoanEvent):
+    """Staff approved the loan: its repayment schedule (annuities to the cent, the last one
+    absorbing the rounding), the annual percentage rate (Directive 2008/48/EC, Annex I) and its
+    total cost are fixed; the money is paid out next."""
+
+    financing: Financing
+    amount: Money
+    annual_rate: ExactDecimal = Field(description="Nominal yearly debit rate, 0.05 for 5 %.")
+    apr: ExactDecimal = Field(description="Annual percentage rate, 0.0512 for 5.12 %.")
+    fee: Money
+    total_repayable: Money = Field(description="Every instalment, and a lease's residual.")
+    total_cost: Money = Field(description="What the credit costs: the interest and the fee.")
+    max_withholding_share: ExactDecimal = Field(
+        description="The share of a salary's net payroll may withhold for an instalment.")
+    schedule: list[ScheduledInstalment]
+    approved_on: date
+
+
+class LoanDeclined(_LoanEvent):
+    """Staff declined the application, with the reason the member is given."""
+
+    reason: str
+    refusals: list[LoanRefusal] = Field(description="The pack's conditions not met, if any.")
+    declined_on: date
+
 # ---------------------------------------------------------------------------------- collection
 
 ReminderLevel = Literal[
@@ -569,6 +643,9 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AdvancePaid,
     AdvanceRecovered,
     LossAbsorbed,
+    LoanApplied,
+    LoanApproved,
+    LoanDeclined,
     ReminderSent,
     DebtRecovered,
     DebtWrittenOff,

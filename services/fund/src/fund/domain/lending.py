@@ -15,18 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
-from typing import Literal
 
+from smart_shared.events.catalogue import Financing
+from smart_shared.events.catalogue import LoanRefusal as Refusal
 from smart_shared.money import CENT, round2
 
 ZERO = Decimal("0.00")
 MONTHS_A_YEAR = Decimal(12)
-Financing = Literal["microcredit", "leasing"]
-Refusal = Literal[
-    "amount_below_minimum", "amount_above_maximum", "term_too_long", "term_too_short",
-    "not_active_long_enough", "turnover_too_low", "recent_write_off", "loan_outstanding",
-    "residual_out_of_range", "apr_above_legal_maximum",
-]
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
+from smart_shared.events.catalogue import Financing
 from smart_shared.money import ExactDecimal
 from smart_shared.rulepacks import Sourced, SourcedDecimal, SourcedInt, rule_pack
 
 from fund.domain.decision import GuaranteePolicy
-from fund.domain.lending import Financing, LendingTerms
+from fund.domain.lending import LendingTerms
 
 
 class FundRules(BaseModel):
