@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 from smart_shared.auth import Principal, visible_or_404
 from smart_shared.events.catalogue import Financing
 from smart_shared.http import Page, idempotent
 from smart_shared.money import NonNegativeMoney, PositiveMoney
-from smart_shared.mongo import Document
+from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.openapi import XML
 from smart_shared.problems import invalid, not_found
 from smart_shared.service import Platform
-from smart_shared.text import OneLine, Paragraph, Reason
+from smart_shared.text import Identifier, OneLine, Paragraph, Reason
 
-from fund import accounts, loans, store
+from fund import accounts, disbursements, loans, store
 from fund.check import check_ledger
 from fund.domain.lending import ZERO
 
@@ -136,6 +140,8 @@ class LoanApplication(BaseModel):
                                           description="Leasing: the equipment.")] = None
     supplier: Annotated[OneLine | None, Field(max_length=200,
                                               description="Leasing: who sells it.")] = None
+    supplier_iban: Annotated[Identifier | None, Field(
+        max_length=42, description="Leasing: the supplier's account, which the fund pays.")] = None
     residual: Annotated[NonNegativeMoney | None, Field(
         description="Leasing: the purchase option at the end of the lease.")] = None
 
@@ -150,7 +156,7 @@ class LoanDecision(BaseModel):
 
 
 LoanStatus = Annotated[str | None, Parameter(
-    pattern=r"^(applied|approved|declined|disbursed|repaid|defaulted)$")]
+    pattern=r"^(applied|approved|declined|paying_out|disbursed|repaid|defaulted)$")]
 
 
 def _eur(field: str, amount: PositiveMoney | NonNegativeMoney | None) -> None:
@@ -158,26 +164,41 @@ def _eur(field: str, amount: PositiveMoney | NonNegativeMoney | None) -> None:
         raise invalid(field, "the fund lends in EUR")
 
 
+def sepa_iban(field: str, value: str) -> str:
+    """The IBAN in compact form if it is valid and in the SEPA zone (the fund pays by SEPA)."""
+    try:
+        iban = IBAN(value, validate_bban=True)
+    except SchwiftyException as error:
+        raise invalid(field, f"this is not a valid IBAN ({error})") from None
+    if not iban.in_sepa_zone:
+        raise invalid(field, f"the fund pays by SEPA transfer; {iban.country_code} is outside SEPA")
+    return str(iban.compact)
+
+
 def apply_command(principal: Principal, data: LoanApplication) -> loans.ApplyForLoan:
     """The command of a valid application (a 400 naming the field otherwise)."""
     _eur("amount.currency", data.amount)
     _eur("residual.currency", data.residual)
     if data.financing == "leasing":
-        for name in ("item", "supplier", "residual"):
+        for name in ("item", "supplier", "supplier_iban", "residual"):
             if getattr(data, name) is None:
-                raise invalid(name, "a lease names its item, its supplier and its residual value")
+                raise invalid(name, "a lease names its item, its supplier, the supplier's "
+                              "account and its residual value")
         assert data.residual is not None
         if data.residual.amount >= data.amount.amount:
             raise invalid("residual", "the residual value is below the item's price")
     else:
-        for name in ("item", "supplier", "residual"):
+        for name in ("item", "supplier", "supplier_iban", "residual"):
             if getattr(data, name) is not None:
                 raise invalid(name, "only a lease has an item, a supplier and a residual value")
     assert principal.member_id is not None
     return loans.ApplyForLoan(
         branch=principal.branch, member_id=principal.member_id, financing=data.financing,
         amount=data.amount.amount, months=data.months, purpose=data.purpose, item=data.item,
-        supplier=data.supplier, residual=data.residual.amount if data.residual else ZERO)
+        supplier=data.supplier,
+        supplier_iban=sepa_iban("supplier_iban", data.supplier_iban) if data.supplier_iban
+        else None,
+        residual=data.residual.amount if data.residual else ZERO)
 
 
 def loan_view(doc: Document) -> dict[str, Any]:
@@ -195,6 +216,7 @@ def loan_view(doc: Document) -> dict[str, Any]:
         "annual_rate": doc.get("annual_rate"), "apr": doc.get("apr"), "fee": money("fee"),
         "total_repayable": money("total_repayable"), "total_cost": money("total_cost"),
         "balance": money("balance"), "schedule": doc.get("schedule", []),
+        "disbursement_id": doc.get("disbursement_id"), "disbursed_on": doc.get("disbursed_on"),
         "version": doc["version"],
     }
 
@@ -237,3 +259,75 @@ class LoanController(Controller):
                    loan_id: str) -> dict[str, Any]:
         return loan_view(visible_or_404(principal, await store.read_loan(platform.db, loan_id),
                                         "Loan", loan_id))
+
+
+class DisbursementRequest(BaseModel):
+    """The day the bank should pay the loans out (default: today)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    execution_date: date | None = None
+
+
+def disbursement_view(doc: Document) -> dict[str, Any]:
+    return {
+        "disbursement_id": doc["_id"], "branch": doc["branch"], "status": doc["status"],
+        "loan_ids": doc["loan_ids"], "held_back": doc.get("held_back", []),
+        "total": {"amount": str(store.dec(doc["total"])), "currency": "EUR"},
+        "execution_date": doc["execution_date"], "created_on": doc["created_on"],
+        "confirmed_on": doc.get("confirmed_on"),
+        "file": f"/v1/loan-disbursements/{doc['_id']}/pain.001.xml",
+    }
+
+
+class DisbursementController(Controller):
+    path = "/v1/loan-disbursements"
+    tags = ["loans"]
+
+    @post("/", status_code=201,
+          summary="Pay out the approved loans: book them and make the SEPA file (staff)")
+    async def pay_out(
+        self, platform: Platform, principal: Principal, data: DisbursementRequest,
+        idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+    ) -> dict[str, Any]:
+        principal.require("staff", "admin")
+        command = disbursements.PayOutLoans(principal.branch, data.execution_date)
+
+        async def pay(uow: UnitOfWork) -> dict[str, Any]:
+            return disbursement_view(await disbursements.pay_out_loans(uow, command))
+
+        result, _ = await idempotent(platform.database, (idempotency_key or "").strip(),
+                                     f"loan-disbursement:{command.branch}",
+                                     data.model_dump(mode="json"), pay, required=False)
+        return result
+
+    @get("/{disbursement_id:str}", summary="A disbursement file's loans and state (staff)")
+    async def disbursement(self, platform: Platform, principal: Principal,
+                           disbursement_id: str) -> dict[str, Any]:
+        principal.require("staff", "admin")
+        return disbursement_view(await self._visible(platform, principal, disbursement_id))
+
+    @get("/{disbursement_id:str}/pain.001.xml", media_type=XML,
+         summary="The SEPA credit transfer file (pain.001.001.09) from the fund's account")
+    async def payment_file(self, platform: Platform, principal: Principal,
+                           disbursement_id: str) -> Response[bytes]:
+        principal.require("staff", "admin")
+        doc = await self._visible(platform, principal, disbursement_id)
+        return Response(doc["pain001"].encode(), media_type=XML, headers={
+            "Content-Disposition": f'attachment; filename="pain001-{disbursement_id}.xml"'})
+
+    @post("/{disbursement_id:str}/confirmation", status_code=200,
+          summary="The bank paid the file's loans out: each is disbursed, once (staff)")
+    async def confirm(self, platform: Platform, principal: Principal,
+                      disbursement_id: str) -> dict[str, Any]:
+        principal.require("staff", "admin")
+        command = disbursements.ConfirmDisbursement(principal, disbursement_id)
+        return disbursement_view(await platform.database.transaction(
+            partial(disbursements.confirm_disbursement, command=command)))
+
+    @staticmethod
+    async def _visible(platform: Platform, principal: Principal,
+                       disbursement_id: str) -> Document:
+        return visible_or_404(principal,
+                              await store.read_disbursement(platform.db, disbursement_id),
+                              "Disbursement", disbursement_id)

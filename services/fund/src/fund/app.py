@@ -11,7 +11,7 @@ from smart_shared.settings import Settings
 
 from fund import store
 from fund.accounts import open_the_fund
-from fund.api import FundController, GuaranteeController, LoanController
+from fund.api import DisbursementController, FundController, GuaranteeController, LoanController
 from fund.domain.rules import FundRules, LendingRules
 from fund.handlers import handlers
 
@@ -44,7 +44,8 @@ def create_service(settings: Settings | None = None,
         "fund",
         port=8005,
         rules={"fund": FundRules, "lending": LendingRules},
-        controllers=[FundController, GuaranteeController, LoanController],
+        controllers=[FundController, GuaranteeController, LoanController,
+                     DisbursementController],
         handlers=handlers,
         indexes=store.create_indexes,
         on_start=open_accounts,

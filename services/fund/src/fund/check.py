@@ -67,7 +67,7 @@ async def check_ledger(db: AsyncDatabase[Document], branches: list[str]) -> dict
             balances[account] = stored["balance"]
         if not is_balanced(balances):
             mismatches.append({"branch": branch, "problem": "assets differ from capital plus "
-                               "contributions less losses"})
+                               "contributions and interest less losses"})
         report["branches"][branch] = {a: str(v) for a, v in balances.items()}
 
     ledgers = await _contract_ledgers(db, branches)

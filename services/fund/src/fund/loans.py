@@ -60,6 +60,7 @@ class ApplyForLoan:
     purpose: str
     item: str | None = None
     supplier: str | None = None
+    supplier_iban: str | None = None
     residual: Decimal = ZERO
 
 
@@ -118,7 +119,8 @@ async def apply_for_loan(uow: UnitOfWork, command: ApplyForLoan) -> Document:
         "branch": command.branch, "member_id": command.member_id,
         "financing": command.financing, "amount": str(command.amount),
         "months": command.months, "purpose": command.purpose, "item": command.item,
-        "supplier": command.supplier, "residual": str(command.residual), "status": "applied",
+        "supplier": command.supplier, "supplier_iban": command.supplier_iban,
+        "residual": str(command.residual), "status": "applied",
         "refusals": list(found), "applied_on": iso(today), "version": 1,
     })
     return await _current(uow, loan_id)

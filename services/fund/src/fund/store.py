@@ -49,7 +49,9 @@ INVOICES = "invoices"
 MEMBER_CONTACTS = "member_contacts"
 LOANS = "loans"
 BORROWERS = "borrowers"
-OUTSTANDING_LOAN = ("approved", "disbursed", "defaulted")  # statuses of a loan still owed
+DISBURSEMENTS = "loan_disbursements"
+# the statuses of a loan still owed
+OUTSTANDING_LOAN = ("approved", "paying_out", "disbursed", "defaulted")
 
 _DECIMAL_CONTEXT = create_decimal128_context()
 _GUARANTEE_DECIMALS = {"amount", "advanced", "recovered", "lost", "loss_recovered"}
@@ -401,10 +403,17 @@ async def save_invoice(uow: UnitOfWork, invoice_id: str, changes: Document) -> N
 
 
 def keep_contact(uow: UnitOfWork, member_id: str, version: int,
-                 contact: Document | None) -> None:
-    """Stage the member's contact (``None``: forgotten) unless a newer version is kept."""
+                 contact: Document | None, payout: Document | None = None) -> None:
+    """Stage the member's contact and payout account (``None``: forgotten) unless a newer
+    version is kept."""
     _state(uow).stage(MEMBER_CONTACTS, member_id,
-                      keep_if_newer(member_id, version, {"contact": contact}))
+                      keep_if_newer(member_id, version, {"contact": contact, "payout": payout}))
+
+
+async def member_payout(uow: UnitOfWork, member_id: str) -> Document | None:
+    """The member's payout account (``iban``, ``holder_name``), None when none is known."""
+    doc = await _state(uow).get(uow, MEMBER_CONTACTS, member_id)
+    return doc.get("payout") if doc else None
 
 
 async def member_contact(uow: UnitOfWork, member_id: str) -> Document | None:
@@ -484,3 +493,25 @@ async def loan_page(database: Database, branch: str, member_id: str | None, stat
     if status:
         query["status"] = status
     return await find_page(database, LOANS, query, cursor, limit)
+
+
+async def loans_to_pay_out(uow: UnitOfWork, branch: str) -> list[Document]:
+    """The branch's approved loans not yet in a disbursement file, oldest first."""
+    found = await _state(uow).find(uow, LOANS, {"branch": branch, "status": "approved"})
+    return sorted(found, key=lambda doc: str(doc["_id"]))
+
+
+def save_disbursement(uow: UnitOfWork, disbursement_id: str, changes: Document) -> None:
+    """Stage these fields of the disbursement file (created if missing)."""
+    _state(uow).update(DISBURSEMENTS, disbursement_id,
+                       fields={**changes, "updated_at": uow.clock.now()})
+
+
+async def find_disbursement(uow: UnitOfWork, disbursement_id: str) -> Document | None:
+    return await _state(uow).get(uow, DISBURSEMENTS, disbursement_id)
+
+
+async def read_disbursement(db: AsyncDatabase[Document],
+                            disbursement_id: str) -> Document | None:
+    """The disbursement file as committed (outside any transaction)."""
+    return await db[DISBURSEMENTS].find_one({"_id": disbursement_id})

@@ -14,6 +14,7 @@ from smart_shared.events import (
     LoanApplied,
     LoanApproved,
     LoanDeclined,
+    LoanDisbursed,
     MemberActivated,
     PayoutDetails,
 )
@@ -153,11 +154,16 @@ async def test_a_lease_names_its_item_supplier_and_residual(fund: Fund) -> None:
     member_id = await member_in_good_standing(fund)
     token = fund.token("member", member_id=member_id)
     lease = {"financing": "leasing", "amount": {"amount": "4000.00"}, "months": 24,
-             "purpose": "A camera for the season", "item": "Camera body and two lenses"}
+             "purpose": "A camera for the season", "item": "Camera body and two lenses",
+             "supplier_iban": "BE71 0961 2345 6769"}
     missing = await fund.http.post("/v1/loans", json=lease, headers=token)
     assert missing.status_code == 400
     assert missing.json()["errors"][0]["field"] == "supplier"
 
+    bad_iban = await fund.http.post("/v1/loans", headers=token, json={
+        **lease, "supplier": "Photo Hall", "supplier_iban": "BE00 0000 0000 0000",
+        "residual": {"amount": "200.00"}})
+    assert bad_iban.json()["errors"][0]["field"] == "supplier_iban"
     loan = await apply_once_known(fund, member_id, {**lease, "supplier": "Photo Hall",
                                                     "residual": {"amount": "200.00"}}, [])
     response = await fund.http.post(f"/v1/loans/{loan['loan_id']}/decision",
@@ -212,3 +218,62 @@ async def test_a_member_sees_only_their_own_loans(fund: Fund) -> None:
     assert decide_as_other_branch.status_code == 404
     queue = await fund.http.get("/v1/loans", params={"status": "applied"}, headers=fund.token())
     assert loan["loan_id"] in [item["loan_id"] for item in queue.json()["items"]]
+
+
+async def approved_loan(fund: Fund, amount: str = "2000.00") -> dict[str, object]:
+    member_id = await member_in_good_standing(fund)
+    loan = await apply_once_known(fund, member_id, microcredit(amount, 10), [])
+    response = await fund.http.post(f"/v1/loans/{loan['loan_id']}/decision",
+                                    json={"decision": "approve"}, headers=fund.token())
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def fund_position(fund: Fund) -> dict[str, Decimal]:
+    body = (await fund.http.get("/v1/fund", headers=fund.token())).json()
+    return {name: Decimal(body[name]["amount"])
+            for name in ("free_balance", "loans", "lendable")}
+
+
+async def test_an_approved_loan_is_booked_paid_out_by_sepa_and_confirmed_once(fund: Fund) -> None:
+    loan = await approved_loan(fund)
+    before = await fund_position(fund)
+    headers = {**fund.token(), "Idempotency-Key": f"payout-{loan['loan_id']}"}
+    response = await fund.http.post("/v1/loan-disbursements", json={}, headers=headers)
+    assert response.status_code == 201, response.text
+    file = response.json()
+    assert loan["loan_id"] in file["loan_ids"]
+    after = await fund_position(fund)
+    paid = Decimal(file["total"]["amount"])
+    assert after["loans"] == before["loans"] + paid
+    assert after["free_balance"] == before["free_balance"] - paid
+
+    again = await fund.http.post("/v1/loan-disbursements", json={}, headers=headers)
+    assert again.json() == file  # the same key books nothing more
+    assert await fund_position(fund) == after
+
+    xml = await fund.http.get(file["file"], headers=fund.token())
+    assert xml.status_code == 200 and "pain.001.001.09" in xml.text
+    assert str(loan["loan_id"]).replace("-", "") in xml.text
+    assert "BE71096123456769" in xml.text  # the member's payout account
+
+    shown = (await fund.http.get(f"/v1/loans/{loan['loan_id']}", headers=fund.token())).json()
+    assert shown["status"] == "paying_out"
+    confirmed = await fund.http.post(f"/v1/loan-disbursements/{file['disbursement_id']}"
+                                     "/confirmation", headers=fund.token())
+    assert confirmed.status_code == 200, confirmed.text
+    [event] = await fund.wire.wait_for(LoanDisbursed, 1,
+                                       where=lambda e: e.loan_id == loan["loan_id"])
+    assert event.amount.amount == Decimal("2000.00") and event.paid_to == "member"
+    assert event.version == 3
+    twice = await fund.http.post(f"/v1/loan-disbursements/{file['disbursement_id']}"
+                                 "/confirmation", headers=fund.token())
+    assert twice.status_code == 409
+    shown = (await fund.http.get(f"/v1/loans/{loan['loan_id']}", headers=fund.token())).json()
+    assert shown["status"] == "disbursed"
+
+    check = await fund.http.get("/v1/fund/check", headers=fund.token())
+    assert check.json()["ok"] is True, check.text
+
+    nothing = await fund.http.post("/v1/loan-disbursements", json={}, headers=fund.token())
+    assert nothing.status_code == 409

@@ -572,6 +572,18 @@ class LoanDeclined(_LoanEvent):
     refusals: list[LoanRefusal] = Field(description="The pack's conditions not met, if any.")
     declined_on: date
 
+
+class LoanDisbursed(_LoanEvent):
+    """The bank confirmed the transfer paying the loan out (to the member, or to a lease's
+    supplier): the fund's ledger moved it from the free balance to the loans receivable, and the
+    schedule's instalments fall due from now on."""
+
+    amount: Money
+    paid_to: Literal["member", "supplier"]
+    disbursement_id: str = Field(description="The SEPA credit transfer file that carried it.")
+    transfer_id: str = Field(description="The fund ledger's transfer of the disbursement.")
+    disbursed_on: date
+
 # ---------------------------------------------------------------------------------- collection
 
 ReminderLevel = Literal[
@@ -646,6 +658,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     LoanApplied,
     LoanApproved,
     LoanDeclined,
+    LoanDisbursed,
     ReminderSent,
     DebtRecovered,
     DebtWrittenOff,

@@ -83,11 +83,22 @@ class FinancingRules(BaseModel):
         raise ValueError("the pack's APR ceilings need a last bracket without an upper bound")
 
 
+class FundAccount(BaseModel):
+    """The fund's bank account, which loans are paid out from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Sourced[str]
+    iban: Sourced[str]
+    bic: Sourced[str]
+
+
 class LendingRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     microcredit: FinancingRules
     leasing: FinancingRules
+    account: FundAccount
 
 
 def lending_rules(branch: str, day: date) -> LendingRules:
