@@ -14,6 +14,7 @@ from fund.accounts import open_the_fund
 from fund.api import DisbursementController, FundController, GuaranteeController, LoanController
 from fund.domain.rules import FundRules, LendingRules
 from fund.handlers import handlers
+from fund.jobs import jobs
 
 
 def initial_capital_from_environment(branches: list[str]) -> dict[str, Decimal]:
@@ -49,6 +50,7 @@ def create_service(settings: Settings | None = None,
         handlers=handlers,
         indexes=store.create_indexes,
         on_start=open_accounts,
+        jobs=jobs,
         settings=settings,
     )
 

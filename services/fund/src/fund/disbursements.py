@@ -122,6 +122,7 @@ async def confirm_disbursement(uow: UnitOfWork, command: ConfirmDisbursement) ->
             disbursement_id=command.disbursement_id, transfer_id=loan["transfer_id"],
             disbursed_on=today))
         store.save_loan(uow, loan_id, {"status": "disbursed", "disbursed_on": iso(today),
+                                       "next_check": loan["schedule"][0]["due_date"],
                                        "version": version})
     store.save_disbursement(uow, command.disbursement_id,
                             {"status": "confirmed", "confirmed_on": iso(today)})

@@ -16,6 +16,7 @@ from smart_shared.events import (
     ContractSigned,
     DebtWrittenOff,
     Event,
+    InstalmentWithheld,
     InvoiceIssued,
     InvoicePaid,
     MemberActivated,
@@ -25,7 +26,7 @@ from smart_shared.events import (
 )
 from smart_shared.mongo import UnitOfWork
 
-from fund import contributions, guarantees, loans, members, store
+from fund import contributions, guarantees, instalments, loans, members, store
 from fund.domain import contract_transfer_ids, transfer_id
 
 handlers = EventHandlers()
@@ -101,3 +102,8 @@ async def keep_contact(event: MemberActivated | MemberUpdated | MemberErased,
                        uow: UnitOfWork) -> None:
     await members.keep_contact(uow, event)
     await loans.note_membership(uow, event)
+
+
+@handlers.on(InstalmentWithheld)
+async def book_instalment(event: InstalmentWithheld, uow: UnitOfWork) -> None:
+    await instalments.book_withheld(uow, event)

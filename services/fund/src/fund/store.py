@@ -89,6 +89,7 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
     await db[INVOICES].create_index([("member_id", 1), ("issue_date", 1)], name="by_member")
     await db[LOANS].create_index([("branch", 1), ("member_id", 1)], name="by_member")
     await db[LOANS].create_index([("branch", 1), ("status", 1)], name="by_status")
+    await db[LOANS].create_index([("status", 1), ("next_check", 1)], name="to_check")
     for name in (ACCOUNTS_COLLECTION, EXPOSURES):
         if name not in await db.list_collection_names():
             await db.create_collection(name)
@@ -515,3 +516,10 @@ async def read_disbursement(db: AsyncDatabase[Document],
                             disbursement_id: str) -> Document | None:
     """The disbursement file as committed (outside any transaction)."""
     return await db[DISBURSEMENTS].find_one({"_id": disbursement_id})
+
+
+async def loans_to_check(db: AsyncDatabase[Document], today: date, limit: int) -> list[str]:
+    """Disbursed loans with an instalment fallen due or missed by ``today``."""
+    cursor = db[LOANS].find({"status": "disbursed", "next_check": {"$lte": iso(today)}},
+                            {"_id": 1}).limit(limit)
+    return [doc["_id"] async for doc in cursor]

@@ -441,6 +441,15 @@ class SalaryPaymentRejected(_SalaryEvent):
     rejected_on: date
 
 
+class InstalmentWithheld(_SalaryEvent):
+    """Payroll withheld part or all of a due loan instalment from this salary's net (never
+    more than the loan's share of the net, never making it negative): the fund books it."""
+
+    loan_id: str
+    number: int = Field(ge=1)
+    amount: Money
+
+
 # ---------------------------------------------------------------------------------------- fund
 
 DeclineReason = Literal[
@@ -584,6 +593,46 @@ class LoanDisbursed(_LoanEvent):
     transfer_id: str = Field(description="The fund ledger's transfer of the disbursement.")
     disbursed_on: date
 
+
+class InstalmentDue(_LoanEvent):
+    """An instalment of a disbursed loan fell due (by the platform clock): payroll withholds it
+    from the member's next salaries, never more than ``max_withholding_share`` of a net."""
+
+    number: int = Field(ge=1)
+    due_date: date
+    amount: Money = Field(description="What is due of the instalment.")
+    max_withholding_share: ExactDecimal
+
+
+class InstalmentPaid(_LoanEvent):
+    """The fund booked a repayment of an instalment (capital back to the fund, interest as its
+    income); what is left of the instalment stays due."""
+
+    number: int = Field(ge=1)
+    amount: Money
+    capital: Money
+    interest: Money
+    salary_id: str | None = Field(description="The salary it was withheld from, if any.")
+    instalment_outstanding: Money = Field(description="What remains due of the instalment.")
+    balance: Money = Field(description="Capital still owed on the loan.")
+    paid_on: date
+
+
+class LoanRepaid(_LoanEvent):
+    """Every instalment is paid: the loan is over."""
+
+    repaid_on: date
+
+
+class LoanDefaulted(_LoanEvent):
+    """The pack's number of instalments were missed (due and unpaid past the next due date):
+    the loan's term ends and its balance is lost to the fund."""
+
+    missed: int = Field(ge=1)
+    balance: Money = Field(description="Capital still owed, booked as the fund's loss.")
+    transfer_id: str
+    defaulted_on: date
+
 # ---------------------------------------------------------------------------------- collection
 
 ReminderLevel = Literal[
@@ -650,6 +699,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     SalaryDue,
     SalaryPaid,
     SalaryPaymentRejected,
+    InstalmentWithheld,
     GuaranteeGranted,
     GuaranteeDeclined,
     AdvancePaid,
@@ -659,6 +709,10 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     LoanApproved,
     LoanDeclined,
     LoanDisbursed,
+    InstalmentDue,
+    InstalmentPaid,
+    LoanRepaid,
+    LoanDefaulted,
     ReminderSent,
     DebtRecovered,
     DebtWrittenOff,
