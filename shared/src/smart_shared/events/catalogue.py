@@ -392,7 +392,8 @@ class SalaryBreakdown(_Part):
     taxable: Money
     withholding_tax: Money
     net: Money
-    paid: Money = Field(description="What reaches the member: net plus repaid expenses.")
+    paid: Money = Field(description="What reaches the member: net plus repaid expenses, less "
+                        "any loan instalment withheld.")
     employer_lines: list[ContributionLine] = Field(
         default_factory=list, description="The employer contributions, line by line.")
     employee_lines: list[ContributionLine] = Field(
@@ -400,6 +401,9 @@ class SalaryBreakdown(_Part):
     budget_remainder: Money | None = Field(
         None, description="What is left of the budget below the cost of one more cent of gross "
         "(counted in employer_contributions, never in a line).")
+    loan_withheld: Money | None = Field(
+        None, description="Loan instalments of the fund withheld from the net (never more than "
+        "the loan's share of it); absent when nothing was withheld.")
 
 
 class _SalaryEvent(Event):
