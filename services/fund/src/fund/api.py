@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -21,7 +22,7 @@ from smart_shared.problems import invalid, not_found
 from smart_shared.service import Platform
 from smart_shared.text import Identifier, OneLine, Paragraph, Reason
 
-from fund import accounts, disbursements, loans, store
+from fund import accounts, disbursements, instalments, loans, store
 from fund.check import check_ledger
 from fund.domain.lending import ZERO
 
@@ -221,6 +222,11 @@ def loan_view(doc: Document) -> dict[str, Any]:
     }
 
 
+def _price_view(loan_id: str, price: dict[str, Decimal]) -> dict[str, Any]:
+    return {"loan_id": loan_id, **{name: {"amount": str(value), "currency": "EUR"}
+                                   for name, value in price.items()}}
+
+
 class LoanController(Controller):
     path = "/v1/loans"
     tags = ["loans"]
@@ -253,6 +259,31 @@ class LoanController(Controller):
         docs, next_cursor = await store.loan_page(platform.database, principal.branch,
                                                   member_id, status, cursor, limit)
         return Page(items=[loan_view(doc) for doc in docs], next_cursor=next_cursor)
+
+    @get("/{loan_id:str}/early-repayment",
+         summary="What repaying the whole loan today costs (its member, or staff)")
+    async def early_repayment_quote(self, platform: Platform, principal: Principal,
+                                    loan_id: str) -> dict[str, Any]:
+        price = await platform.database.transaction(partial(
+            instalments.early_repayment_quote, principal=principal, loan_id=loan_id))
+        return _price_view(loan_id, price)
+
+    @post("/{loan_id:str}/early-repayment", status_code=200,
+          summary="Record the member's early repayment of the whole loan (staff; "
+          "Idempotency-Key required)")
+    async def repay_early(
+        self, platform: Platform, principal: Principal, loan_id: str,
+        idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+    ) -> dict[str, Any]:
+        principal.require("staff", "admin")
+        command = instalments.RepayEarly(principal, loan_id)
+
+        async def repay(uow: UnitOfWork) -> dict[str, Any]:
+            return _price_view(loan_id, await instalments.repay_early(uow, command))
+
+        result, _ = await idempotent(platform.database, (idempotency_key or "").strip(),
+                                     f"loan-early-repayment:{loan_id}", {}, repay)
+        return result
 
     @get("/{loan_id:str}", summary="One loan (its member, or staff of its branch)")
     async def loan(self, platform: Platform, principal: Principal,

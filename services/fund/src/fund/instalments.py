@@ -9,10 +9,12 @@ from, and the instalment remembers those salaries: the same withholding books on
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from smart_shared.auth import Principal, visible_or_404
 from smart_shared.codec import iso, stored_day
 from smart_shared.events import (
     InstalmentDue,
@@ -23,10 +25,12 @@ from smart_shared.events import (
 )
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.problems import conflict
 
 from fund import store
-from fund.domain.lending import add_months
+from fund.domain.lending import add_months, early_repayment
 from fund.domain.loan import Due, allocate, loan_loss, missed, repayment_transfers
+from fund.loans import terms_for
 
 log = logging.getLogger("fund.instalments")
 
@@ -131,3 +135,49 @@ async def book_withheld(uow: UnitOfWork, event: InstalmentWithheld) -> None:
         uow.publish(LoanRepaid(**_common(doc, version, uow), repaid_on=today))
         changes |= {"status": "repaid", "repaid_on": iso(today), "next_check": None}
     store.save_loan(uow, event.loan_id, changes | {"version": version})
+
+
+@dataclass(frozen=True)
+class RepayEarly:
+    """Staff record that the member repaid the whole loan early, at the quoted price."""
+
+    principal: Principal
+    loan_id: str
+
+
+def early_price(doc: Document, today: date) -> dict[str, Decimal]:
+    """What repaying the loan today costs: the capital still owed, the interest of the
+    instalments fallen due and not paid yet, and the pack's indemnity on the capital."""
+    terms = terms_for(doc["branch"], today, doc["financing"], store.dec(doc["amount"]))
+    balance = store.dec(doc["balance"])
+    interest_due = sum((allocate(due, due.outstanding)[1] for due in plan_of(doc["schedule"])
+                        if due.due <= today), Decimal("0.00"))
+    total = early_repayment(balance, terms.early_repayment_indemnity) + interest_due
+    return {"balance": balance, "interest_due": interest_due,
+            "indemnity": total - balance - interest_due, "total": total}
+
+
+async def early_repayment_quote(uow: UnitOfWork, principal: Principal,
+                                loan_id: str) -> dict[str, Decimal]:
+    doc = visible_or_404(principal, await store.find_loan(uow, loan_id), "Loan", loan_id)
+    if doc["status"] != "disbursed":
+        raise conflict("The loan is not being repaid", f"Loan {loan_id} is {doc['status']}")
+    return early_price(doc, uow.clock.today())
+
+
+async def repay_early(uow: UnitOfWork, command: RepayEarly) -> dict[str, Decimal]:
+    """Book the early repayment (capital back, interest and indemnity as income): the loan is
+    repaid (``LoanRepaid``) and no instalment falls due any more."""
+    price = await early_repayment_quote(uow, command.principal, command.loan_id)
+    doc = {**(await store.find_loan(uow, command.loan_id) or {}), "_id": command.loan_id}
+    income = price["interest_due"] + price["indemnity"]
+    await store.book_all(uow, repayment_transfers(doc["branch"], command.loan_id, 0, "early",
+                                                  price["balance"], income))
+    today = uow.clock.today()
+    version = int(doc["version"]) + 1
+    uow.publish(LoanRepaid(**_common(doc, version, uow), repaid_on=today))
+    store.save_loan(uow, command.loan_id, {
+        "status": "repaid", "repaid_on": iso(today), "repaid_early": True, "next_check": None,
+        "balance": "0.00", "early_repayment": {k: str(v) for k, v in price.items()},
+        "version": version})
+    return price

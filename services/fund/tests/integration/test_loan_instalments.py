@@ -121,3 +121,34 @@ async def test_a_loan_is_repaid_through_the_salaries_and_a_forgotten_one_default
     assert shown["status"] == "defaulted"
     assert end.version > 1
     await ledger_checks(fund)
+
+
+async def test_an_early_repayment_is_priced_by_the_pack_and_booked_once(fund: Fund) -> None:
+    loan = await disbursed_loan(fund, "1000.00", 6)
+    await pay_out_all(fund)
+    member = fund.token("member", member_id=str(loan["member_id"]))
+    quote = await fund.http.get(f"/v1/loans/{loan['loan_id']}/early-repayment", headers=member)
+    assert quote.status_code == 200, quote.text
+    price = {name: Decimal(quote.json()[name]["amount"])
+             for name in ("balance", "interest_due", "indemnity", "total")}
+    assert price["balance"] == Decimal("1000.00")
+    assert price["indemnity"] == Decimal("5.00")  # 0.5 % of the capital repaid early (BE pack)
+    assert price["total"] == price["balance"] + price["interest_due"] + price["indemnity"]
+
+    before = (await fund.http.get("/v1/fund", headers=fund.token())).json()
+    headers = {**fund.token(), "Idempotency-Key": f"early-{loan['loan_id']}"}
+    for _ in range(2):  # the same key again books nothing more
+        repaid = await fund.http.post(f"/v1/loans/{loan['loan_id']}/early-repayment",
+                                      headers=headers)
+        assert repaid.status_code == 200, repaid.text
+        assert repaid.json() == quote.json()
+    after = (await fund.http.get("/v1/fund", headers=fund.token())).json()
+    assert (Decimal(after["free_balance"]["amount"]) - Decimal(before["free_balance"]["amount"])
+            == price["total"])
+    [event] = await fund.wire.wait_for(LoanRepaid, 1,
+                                       where=lambda e: e.loan_id == loan["loan_id"])
+    assert event.repaid_on
+    again = await fund.http.post(f"/v1/loans/{loan['loan_id']}/early-repayment",
+                                 headers={**fund.token(), "Idempotency-Key": "another"})
+    assert again.status_code == 409
+    await ledger_checks(fund)

@@ -20,6 +20,8 @@ from smart_shared.events import (
     InstalmentDue,
     InvoiceIssued,
     InvoicePaid,
+    LoanDefaulted,
+    LoanRepaid,
     MemberActivated,
     MemberErased,
     MemberUpdated,
@@ -32,7 +34,7 @@ from smart_shared.telemetry import current_traceparent
 
 from payroll.projections import Contracts, Invoices, MemberUpdates
 from payroll.salaries import record, record_and_decide
-from payroll.withholdings import LoanDues, note_instalment_due
+from payroll.withholdings import LoanDues, note_instalment_due, stop_withholding
 
 handlers = EventHandlers()
 
@@ -183,3 +185,9 @@ async def release_salary_of_paid_invoice(event: InvoicePaid, uow: UnitOfWork) ->
 @handlers.on(InstalmentDue)
 async def withhold_from_next_salaries(event: InstalmentDue, uow: UnitOfWork) -> None:
     await note_instalment_due(uow, event)
+
+
+@handlers.on(LoanRepaid, LoanDefaulted)
+async def stop_withholding_for_ended_loan(event: LoanRepaid | LoanDefaulted,
+                                          uow: UnitOfWork) -> None:
+    await stop_withholding(uow, event)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 from smart_shared.codec import decimal128, iso, stored_amount
-from smart_shared.events import InstalmentDue, SalaryBreakdown
+from smart_shared.events import InstalmentDue, LoanDefaulted, LoanRepaid, SalaryBreakdown
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.withholding import withholdable
@@ -34,6 +34,13 @@ async def note_instalment_due(uow: UnitOfWork, event: InstalmentDue) -> None:
             "amount": decimal128(event.amount.amount), "withheld": decimal128(ZERO),
             "share": str(event.max_withholding_share), "settled": False}},
         upsert=True, session=uow.session)
+
+
+async def stop_withholding(uow: UnitOfWork, event: LoanRepaid | LoanDefaulted) -> None:
+    """The loan ended (repaid, early or not, or defaulted): nothing of it is withheld any more."""
+    await uow.db[LOAN_INSTALMENTS].update_many(
+        {"loan_id": event.loan_id, "settled": False}, {"$set": {"settled": True}},
+        session=uow.session)
 
 
 class LoanDues:

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
 import pytest
-from smart_shared.events import InstalmentDue, InstalmentWithheld
+from smart_shared.events import InstalmentDue, InstalmentWithheld, LoanRepaid
 from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.withholding import withholdable
@@ -91,3 +91,22 @@ async def test_the_payslip_shows_the_instalment_withheld(payroll: Payroll) -> No
         assert shown.json()["breakdown"]["loan_withheld"]["amount"] == "20.00"
         payslip = await http.get(f"/v1/salaries/{salary.salary_id}/payslip.pdf")
         assert payslip.status_code == 200, payslip.text
+
+
+async def test_nothing_more_is_withheld_once_the_loan_ended(payroll: Payroll) -> None:
+    member_id, loan_id = new_id(), new_id()
+    await payroll.send(member_activated(member_id, "BE71096123456769"),
+                       instalment_due(member_id, loan_id, 1, "40.00"))
+    await known_to_payroll(payroll, member_id)
+    await payroll.send(LoanRepaid(branch="BE", version=9, occurred_at=NOW, loan_id=loan_id,
+                                  member_id=member_id, repaid_on=date(2026, 12, 1)))
+    instalments = payroll.service.platform.db["loan_instalments"]  # type: ignore[union-attr]
+
+    async def settled() -> object:
+        return await instalments.find_one({"loan_id": loan_id, "settled": True})
+
+    await eventually(settled)
+    contract_id = new_id()
+    await payroll.send(*guaranteed_work(contract_id, member_id, date(2026, 12, 8)))
+    [salary] = await payroll.salary_due(contract_id)
+    assert salary.breakdown.loan_withheld is None
