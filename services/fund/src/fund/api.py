@@ -18,7 +18,7 @@ from smart_shared.http import Page, idempotent
 from smart_shared.money import NonNegativeMoney, PositiveMoney
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.openapi import XML
-from smart_shared.problems import invalid, not_found
+from smart_shared.problems import forbidden, invalid, not_found
 from smart_shared.service import Platform
 from smart_shared.text import Identifier, OneLine, Paragraph, Reason
 
@@ -192,7 +192,8 @@ def apply_command(principal: Principal, data: LoanApplication) -> loans.ApplyFor
         for name in ("item", "supplier", "supplier_iban", "residual"):
             if getattr(data, name) is not None:
                 raise invalid(name, "only a lease has an item, a supplier and a residual value")
-    assert principal.member_id is not None
+    if principal.member_id is None:
+        raise forbidden("Only a member may apply for a loan")
     return loans.ApplyForLoan(
         branch=principal.branch, member_id=principal.member_id, financing=data.financing,
         amount=data.amount.amount, months=data.months, purpose=data.purpose, item=data.item,

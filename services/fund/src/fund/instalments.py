@@ -106,6 +106,9 @@ async def book_withheld(uow: UnitOfWork, event: InstalmentWithheld) -> None:
         return
     doc = {**doc, "_id": event.loan_id}
     schedule = [dict(entry) for entry in doc["schedule"]]
+    if event.number > len(schedule):
+        log.warning("loan %s has no instalment %s", event.loan_id, event.number)
+        return
     entry = schedule[event.number - 1]
     if event.salary_id in entry.get("withheld_from", []):
         return  # booked already

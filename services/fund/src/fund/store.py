@@ -523,3 +523,20 @@ async def loans_to_check(db: AsyncDatabase[Document], today: date, limit: int) -
     cursor = db[LOANS].find({"status": "disbursed", "next_check": {"$lte": iso(today)}},
                             {"_id": 1}).limit(limit)
     return [doc["_id"] async for doc in cursor]
+
+
+async def loan_postings(db: AsyncDatabase[Document],
+                        branches: list[str]) -> AsyncIterator[Document]:
+    """Every transfer moving the ``loans`` account: its loan, accounts and amount."""
+    query = {"branch": {"$in": branches}, "$or": [{"debit": "loans"}, {"credit": "loans"}]}
+    async for doc in db[TRANSFERS].find(query, {"reference": 1, "debit": 1, "credit": 1,
+                                                "amount": 1}):
+        yield doc
+
+
+async def paid_out_loans(db: AsyncDatabase[Document],
+                         branches: list[str]) -> AsyncIterator[Document]:
+    """The loans booked in the ledger: being paid out, repaid, ended."""
+    async for doc in db[LOANS].find({"branch": {"$in": branches}, "status": {
+            "$in": ["paying_out", "disbursed", "repaid", "defaulted"]}}):
+        yield doc

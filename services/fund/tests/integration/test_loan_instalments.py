@@ -152,3 +152,18 @@ async def test_an_early_repayment_is_priced_by_the_pack_and_booked_once(fund: Fu
                                  headers={**fund.token(), "Idempotency-Key": "another"})
     assert again.status_code == 409
     await ledger_checks(fund)
+
+
+async def test_the_check_catches_a_loan_whose_balance_differs_from_its_transfers(
+        fund: Fund) -> None:
+    loan = await disbursed_loan(fund, "700.00", 3)
+    await pay_out_all(fund)
+    await ledger_checks(fund)
+    db = fund.service.platform.db  # type: ignore[union-attr]
+    await db["loans"].update_one({"_id": loan["loan_id"]}, {"$set": {"balance": "650.00"}})
+    check = (await fund.http.get("/v1/fund/check", headers=fund.token())).json()
+    assert check["ok"] is False
+    assert {"loan_id": loan["loan_id"], "field": "balance", "loan": "650.00",
+            "from_transfers": "700.00"} in check["mismatches"]
+    await db["loans"].update_one({"_id": loan["loan_id"]}, {"$set": {"balance": "700.00"}})
+    await ledger_checks(fund)
