@@ -54,6 +54,7 @@ TOPICS = [
     "smart.billing.invoice.v1",
     "smart.payroll.salary.v1",
     "smart.fund.guarantee.v1",
+    "smart.fund.loan.v1",
     "smart.collection.case.v1",
 ]
 

@@ -10,7 +10,7 @@ from smart_shared.money import Money
 from smart_shared.mongo import Database, UnitOfWork
 
 from fund import store
-from fund.domain import Account, capital_injection, coverage_ratio
+from fund.domain import Account, capital_injection, coverage_ratio, lendable
 
 SEED_KEY = "initial"
 
@@ -40,6 +40,9 @@ def position_of(branch: str, balances: dict[Account, Decimal]) -> dict[str, Any]
         "advanced": money(balances["advances"]),
         "losses": money(balances["losses"]),
         "contributions": money(balances["contributions"]),
+        "loans": money(balances["loans"]),
+        "interest": money(balances["interest"]),
+        "lendable": money(lendable(balances)),
         "coverage_ratio": str(ratio) if ratio is not None else None,
     }
 

@@ -11,9 +11,10 @@ from smart_shared.settings import Settings
 
 from fund import store
 from fund.accounts import open_the_fund
-from fund.api import FundController, GuaranteeController
+from fund.api import DisbursementController, FundController, GuaranteeController, LoanController
 from fund.domain.rules import FundRules, LendingRules
 from fund.handlers import handlers
+from fund.jobs import jobs
 
 
 def initial_capital_from_environment(branches: list[str]) -> dict[str, Decimal]:
@@ -44,10 +45,12 @@ def create_service(settings: Settings | None = None,
         "fund",
         port=8005,
         rules={"fund": FundRules, "lending": LendingRules},
-        controllers=[FundController, GuaranteeController],
+        controllers=[FundController, GuaranteeController, LoanController,
+                     DisbursementController],
         handlers=handlers,
         indexes=store.create_indexes,
         on_start=open_accounts,
+        jobs=jobs,
         settings=settings,
     )
 

@@ -39,6 +39,24 @@ async def _contract_ledgers(db: AsyncDatabase[Document],
     return ledgers
 
 
+async def _loan_mismatches(db: AsyncDatabase[Document],
+                           branches: list[str]) -> list[dict[str, Any]]:
+    """Each loan's capital in the ``loans`` account against what the loan says it is owed
+    (nothing once defaulted or repaid early)."""
+    lent: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    async for doc in store.loan_postings(db, branches):
+        amount = store.dec(doc["amount"])
+        lent[doc["reference"]] += amount if doc["debit"] == "loans" else -amount
+    found = []
+    async for loan in store.paid_out_loans(db, branches):
+        owed = (ZERO if loan["status"] == "defaulted" or loan.get("repaid_early")
+                else store.dec(loan["balance"]))
+        if lent.get(loan["_id"], ZERO) != owed:
+            found.append({"loan_id": loan["_id"], "field": "balance", "loan": str(owed),
+                          "from_transfers": str(lent.get(loan["_id"], ZERO))})
+    return found
+
+
 async def check_ledger(db: AsyncDatabase[Document], branches: list[str]) -> dict[str, Any]:
     """The reconciliation report: ``ok`` and every mismatch found, with the balances."""
     mismatches: list[dict[str, Any]] = []
@@ -67,7 +85,7 @@ async def check_ledger(db: AsyncDatabase[Document], branches: list[str]) -> dict
             balances[account] = stored["balance"]
         if not is_balanced(balances):
             mismatches.append({"branch": branch, "problem": "assets differ from capital plus "
-                               "contributions less losses"})
+                               "contributions and interest less losses"})
         report["branches"][branch] = {a: str(v) for a, v in balances.items()}
 
     ledgers = await _contract_ledgers(db, branches)
@@ -87,6 +105,7 @@ async def check_ledger(db: AsyncDatabase[Document], branches: list[str]) -> dict
         if amount != exposures[ident]:
             mismatches.append({"exposure": ident, "stored": str(amount),
                                "from_guarantees": str(exposures[ident])})
+    mismatches += await _loan_mismatches(db, branches)
     report["transfers"] = await store.count_transfers(db, branches)
     report["mismatches"] = mismatches
     report["ok"] = not mismatches

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from smart_shared.codec import iso
 from smart_shared.events import (
     AdvancePaid,
     ContractCancelled,
@@ -111,7 +112,8 @@ async def note_invoice(uow: UnitOfWork, event: InvoiceIssued) -> None:
     if (doc.get("version") or 0) < event.version:  # a stale or repeated version changes nothing
         changes = {"contract_id": event.contract_id, "branch": event.branch,
                    "member_id": event.member_id, "number": event.number,
-                   "amount_excl_vat": str(event.amount_excl_vat.amount), "version": event.version}
+                   "amount_excl_vat": str(event.amount_excl_vat.amount), "version": event.version,
+                   "issue_date": iso(event.issue_date)}  # the member's turnover, for lending
     changes["status"] = doc.get("status") or "issued"
     await store.save_invoice(uow, event.invoice_id, changes)
     store.link_invoice(uow, event.contract_id, event.invoice_id)

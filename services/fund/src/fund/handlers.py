@@ -1,4 +1,4 @@
-"""Events in → the fund's use cases (``guarantees``, ``contributions``, ``members``).
+"""Events in → the fund's use cases (``guarantees``, ``contributions``, ``members``, ``loans``).
 
 A whole batch of events runs in one transaction: before its handlers, the batch reads in one
 command everything they all need (``read_what_the_batch_needs``), so a use case finds what it
@@ -16,6 +16,7 @@ from smart_shared.events import (
     ContractSigned,
     DebtWrittenOff,
     Event,
+    InstalmentWithheld,
     InvoiceIssued,
     InvoicePaid,
     MemberActivated,
@@ -25,7 +26,7 @@ from smart_shared.events import (
 )
 from smart_shared.mongo import UnitOfWork
 
-from fund import contributions, guarantees, members, store
+from fund import contributions, guarantees, instalments, loans, members, store
 from fund.domain import contract_transfer_ids, transfer_id
 
 handlers = EventHandlers()
@@ -88,6 +89,7 @@ async def release_reservation(event: ContractCancelled, uow: UnitOfWork) -> None
 @handlers.on(DebtWrittenOff)
 async def absorb_loss(event: DebtWrittenOff, uow: UnitOfWork) -> None:
     await guarantees.absorb_loss(uow, event)
+    await loans.note_write_off(uow, event)
 
 
 @handlers.on(InvoicePaid)
@@ -99,3 +101,9 @@ async def recover_advance(event: InvoicePaid, uow: UnitOfWork) -> None:
 async def keep_contact(event: MemberActivated | MemberUpdated | MemberErased,
                        uow: UnitOfWork) -> None:
     await members.keep_contact(uow, event)
+    await loans.note_membership(uow, event)
+
+
+@handlers.on(InstalmentWithheld)
+async def book_instalment(event: InstalmentWithheld, uow: UnitOfWork) -> None:
+    await instalments.book_withheld(uow, event)

@@ -14,12 +14,15 @@ from fund import store
 
 async def keep_contact(uow: UnitOfWork,
                        event: MemberActivated | MemberUpdated | MemberErased) -> None:
-    """Keep the member's latest contact; an erased member's contact and mails are forgotten."""
+    """Keep the member's latest contact and payout account; an erased member's contact, account
+    and mails are forgotten."""
     contact = None if isinstance(event, MemberErased) else event.contact
     if isinstance(event, MemberErased):
         await forget_mails_of(uow, event.member_id)
+    # the payout account is where a microcredit is paid out
+    payout = None if isinstance(event, MemberErased) else event.payout.model_dump(mode="json")
     store.keep_contact(uow, event.member_id, event.version,
-                       contact.model_dump(mode="json") if contact else None)
+                       contact.model_dump(mode="json") if contact else None, payout)
 
 
 async def declined_guarantee_mail(uow: UnitOfWork, event: ContractSigned, reason: DeclineReason,

@@ -18,13 +18,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, fields
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, localcontext
 from functools import cache
 from typing import Any
 
 from bson.decimal128 import Decimal128, create_decimal128_context
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from smart_shared.codec import iso, stored_day
 from smart_shared.http import find_page
 from smart_shared.mongo import BatchState, Database, Document, UnitOfWork
 from smart_shared.projections import keep_if_newer
@@ -45,6 +47,11 @@ GUARANTEES = "guarantees"
 EXPOSURES = "exposures"
 INVOICES = "invoices"
 MEMBER_CONTACTS = "member_contacts"
+LOANS = "loans"
+BORROWERS = "borrowers"
+DISBURSEMENTS = "loan_disbursements"
+# the statuses of a loan still owed
+OUTSTANDING_LOAN = ("approved", "paying_out", "disbursed", "defaulted")
 
 _DECIMAL_CONTEXT = create_decimal128_context()
 _GUARANTEE_DECIMALS = {"amount", "advanced", "recovered", "lost", "loss_recovered"}
@@ -79,6 +86,10 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
     await db[GUARANTEES].create_index([("branch", 1), ("client_key", 1)], name="by_client")
     await db[GUARANTEES].create_index([("branch", 1), ("member_id", 1)], name="by_member")
     await db[INVOICES].create_index("contract_id", name="by_contract")
+    await db[INVOICES].create_index([("member_id", 1), ("issue_date", 1)], name="by_member")
+    await db[LOANS].create_index([("branch", 1), ("member_id", 1)], name="by_member")
+    await db[LOANS].create_index([("branch", 1), ("status", 1)], name="by_status")
+    await db[LOANS].create_index([("status", 1), ("next_check", 1)], name="to_check")
     for name in (ACCOUNTS_COLLECTION, EXPOSURES):
         if name not in await db.list_collection_names():
             await db.create_collection(name)
@@ -393,13 +404,139 @@ async def save_invoice(uow: UnitOfWork, invoice_id: str, changes: Document) -> N
 
 
 def keep_contact(uow: UnitOfWork, member_id: str, version: int,
-                 contact: Document | None) -> None:
-    """Stage the member's contact (``None``: forgotten) unless a newer version is kept."""
+                 contact: Document | None, payout: Document | None = None) -> None:
+    """Stage the member's contact and payout account (``None``: forgotten) unless a newer
+    version is kept."""
     _state(uow).stage(MEMBER_CONTACTS, member_id,
-                      keep_if_newer(member_id, version, {"contact": contact}))
+                      keep_if_newer(member_id, version, {"contact": contact, "payout": payout}))
+
+
+async def member_payout(uow: UnitOfWork, member_id: str) -> Document | None:
+    """The member's payout account (``iban``, ``holder_name``), None when none is known."""
+    doc = await _state(uow).get(uow, MEMBER_CONTACTS, member_id)
+    return doc.get("payout") if doc else None
 
 
 async def member_contact(uow: UnitOfWork, member_id: str) -> Document | None:
     """The member's contact as this transaction leaves it (None: none known)."""
     doc = await _state(uow).get(uow, MEMBER_CONTACTS, member_id)
     return doc.get("contact") if doc else None
+
+
+# ---------------------------------------------------------------------------------- lending
+
+
+def note_member_since(uow: UnitOfWork, member_id: str, day: date) -> None:
+    """Stage the member's first activation day (an earlier one wins)."""
+    _state(uow).stage(BORROWERS, member_id, UpdateOne(
+        {"_id": member_id}, {"$min": {"member_since": iso(day)}}, upsert=True))
+
+
+def note_write_off(uow: UnitOfWork, member_id: str, day: date) -> None:
+    """Stage a debt of the member's written off on ``day`` (the latest one wins)."""
+    _state(uow).stage(BORROWERS, member_id, UpdateOne(
+        {"_id": member_id}, {"$max": {"last_write_off": iso(day)}}, upsert=True))
+
+
+def forget_borrower(uow: UnitOfWork, member_id: str) -> None:
+    """An erased member's standing is forgotten (their loans, a contract, are kept)."""
+    _state(uow).stage(BORROWERS, member_id, UpdateOne(
+        {"_id": member_id}, {"$unset": {"member_since": "", "last_write_off": ""}}))
+
+
+async def borrower(uow: UnitOfWork, member_id: str) -> tuple[date | None, date | None]:
+    """The member's first activation day and the day of their last write-off, if known."""
+    doc = await _state(uow).get(uow, BORROWERS, member_id) or {}
+    since, write_off = doc.get("member_since"), doc.get("last_write_off")
+    return (stored_day(since) if since else None,
+            stored_day(write_off) if write_off else None)
+
+
+async def turnover_since(uow: UnitOfWork, branch: str, member_id: str, day: date) -> Decimal:
+    """What the member's invoices issued from ``day`` on total excl. VAT."""
+    pipeline: list[Document] = [
+        {"$match": {"branch": branch, "member_id": member_id, "issue_date": {"$gte": iso(day)}}},
+        {"$group": {"_id": None, "total": {"$sum": {"$toDecimal": "$amount_excl_vat"}}}},
+    ]
+    rows = [row async for row in await uow.db[INVOICES].aggregate(pipeline, session=uow.session)]
+    return dec(rows[0]["total"]) if rows else ZERO
+
+
+async def loans_outstanding(uow: UnitOfWork, branch: str, member_id: str,
+                            other_than: str) -> int:
+    """How many of the member's loans, other than ``other_than``, are still owed."""
+    return await uow.db[LOANS].count_documents(
+        {"branch": branch, "member_id": member_id, "status": {"$in": list(OUTSTANDING_LOAN)},
+         "_id": {"$ne": other_than}}, session=uow.session)
+
+
+async def find_loan(uow: UnitOfWork, loan_id: str) -> Document | None:
+    return await _state(uow).get(uow, LOANS, loan_id)
+
+
+def save_loan(uow: UnitOfWork, loan_id: str, changes: Document) -> None:
+    """Stage these fields of the loan (created if missing), written at the commit."""
+    _state(uow).update(LOANS, loan_id, fields={**changes, "updated_at": uow.clock.now()})
+
+
+async def read_loan(db: AsyncDatabase[Document], loan_id: str) -> Document | None:
+    """The loan as committed (outside any transaction)."""
+    return await db[LOANS].find_one({"_id": loan_id})
+
+
+async def loan_page(database: Database, branch: str, member_id: str | None, status: str | None,
+                    cursor: str | None, limit: int) -> tuple[list[Document], str | None]:
+    """One page of the branch's loans (of one member, of one status when given), oldest first
+    (loan ids are UUIDv7, in the order applied)."""
+    query: Document = {"branch": branch}
+    if member_id:
+        query["member_id"] = member_id
+    if status:
+        query["status"] = status
+    return await find_page(database, LOANS, query, cursor, limit)
+
+
+async def loans_to_pay_out(uow: UnitOfWork, branch: str) -> list[Document]:
+    """The branch's approved loans not yet in a disbursement file, oldest first."""
+    found = await _state(uow).find(uow, LOANS, {"branch": branch, "status": "approved"})
+    return sorted(found, key=lambda doc: str(doc["_id"]))
+
+
+def save_disbursement(uow: UnitOfWork, disbursement_id: str, changes: Document) -> None:
+    """Stage these fields of the disbursement file (created if missing)."""
+    _state(uow).update(DISBURSEMENTS, disbursement_id,
+                       fields={**changes, "updated_at": uow.clock.now()})
+
+
+async def find_disbursement(uow: UnitOfWork, disbursement_id: str) -> Document | None:
+    return await _state(uow).get(uow, DISBURSEMENTS, disbursement_id)
+
+
+async def read_disbursement(db: AsyncDatabase[Document],
+                            disbursement_id: str) -> Document | None:
+    """The disbursement file as committed (outside any transaction)."""
+    return await db[DISBURSEMENTS].find_one({"_id": disbursement_id})
+
+
+async def loans_to_check(db: AsyncDatabase[Document], today: date, limit: int) -> list[str]:
+    """Disbursed loans with an instalment fallen due or missed by ``today``."""
+    cursor = db[LOANS].find({"status": "disbursed", "next_check": {"$lte": iso(today)}},
+                            {"_id": 1}).limit(limit)
+    return [doc["_id"] async for doc in cursor]
+
+
+async def loan_postings(db: AsyncDatabase[Document],
+                        branches: list[str]) -> AsyncIterator[Document]:
+    """Every transfer moving the ``loans`` account: its loan, accounts and amount."""
+    query = {"branch": {"$in": branches}, "$or": [{"debit": "loans"}, {"credit": "loans"}]}
+    async for doc in db[TRANSFERS].find(query, {"reference": 1, "debit": 1, "credit": 1,
+                                                "amount": 1}):
+        yield doc
+
+
+async def paid_out_loans(db: AsyncDatabase[Document],
+                         branches: list[str]) -> AsyncIterator[Document]:
+    """The loans booked in the ledger: being paid out, repaid, ended."""
+    async for doc in db[LOANS].find({"branch": {"$in": branches}, "status": {
+            "$in": ["paying_out", "disbursed", "repaid", "defaulted"]}}):
+        yield doc

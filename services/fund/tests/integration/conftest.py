@@ -14,6 +14,7 @@ from fund.app import create_service
 from smart_shared.auth import mint_token
 from smart_shared.events import (
     FUND_TOPIC,
+    LOANS_TOPIC,
     Activity,
     Address,
     Client,
@@ -62,7 +63,7 @@ async def fund(infrastructure: Infrastructure, mailpit: Mailpit) -> AsyncIterato
     service = create_service(settings, initial_capital={"BE": Decimal("100000.00")})
     async with (
         serving(service.app) as url,
-        EventWire(settings, FUND_TOPIC) as wire,
+        EventWire(settings, FUND_TOPIC, LOANS_TOPIC) as wire,
         httpx.AsyncClient(base_url=url, timeout=20) as http,
     ):
         yield Fund(service, settings, http, wire)

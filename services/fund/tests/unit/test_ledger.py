@@ -9,15 +9,18 @@ from fund.domain import (
     ACCOUNTS,
     FloorBreached,
     Guarantee,
+    GuaranteeReserveNeeded,
     Ledger,
     Transfer,
     balances_from,
     capital_injection,
     contribution,
     is_balanced,
+    lendable,
     post_in_order,
     zero_balances,
 )
+from fund.domain.loan import disbursement
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -173,3 +176,32 @@ def test_every_floor_holds_after_each_transfer_of_a_batch_not_only_at_the_end() 
     assert balances == before
     post_in_order(list(reversed(transfers)), balances)
     assert balances == before
+
+
+def test_a_loan_may_use_only_the_free_balance_beyond_what_the_guarantees_need() -> None:
+    ledger = Ledger()
+    ledger.book(capital_injection(BRANCH, "seed", Decimal("10000.00")))
+    guarantee = Guarantee("c1", BRANCH, "m1", "client", True, Decimal("3000.00"))
+    for transfer in guarantee.reserve():
+        ledger.book(transfer)
+    balances = ledger.balances[BRANCH]
+    assert lendable(balances) == Decimal("4000.00")  # 7,000 free less the 3,000 reserved
+    with pytest.raises(GuaranteeReserveNeeded):
+        disbursement(BRANCH, "loan-1", Decimal("4000.01"), balances)
+    ledger.book(disbursement(BRANCH, "loan-1", Decimal("4000.00"), balances))
+    assert ledger.balance(BRANCH, "loans") == Decimal("4000.00")
+    assert ledger.balance(BRANCH, "free") == ledger.balance(BRANCH, "reserved")
+    assert lendable(ledger.balances[BRANCH]) == Decimal("0.00")
+    assert is_balanced(ledger.balances[BRANCH])
+
+
+def test_an_instalment_repaid_brings_back_capital_and_books_the_interest_as_income() -> None:
+    ledger = Ledger()
+    ledger.book(capital_injection(BRANCH, "seed", Decimal("1000.00")))
+    ledger.book(disbursement(BRANCH, "loan-1", Decimal("600.00"), ledger.balances[BRANCH]))
+    ledger.book(Transfer("repayment:loan-1:1", BRANCH, "repayment", Decimal("98.50")))
+    ledger.book(Transfer("loan_interest:loan-1:1", BRANCH, "loan_interest", Decimal("2.50")))
+    assert ledger.balance(BRANCH, "loans") == Decimal("501.50")
+    assert ledger.balance(BRANCH, "interest") == Decimal("2.50")
+    assert ledger.balance(BRANCH, "free") == Decimal("501.00")
+    assert is_balanced(ledger.balances[BRANCH])

@@ -17,8 +17,11 @@ from smart_shared.events import (
     Event,
     GuaranteeDeclined,
     GuaranteeGranted,
+    InstalmentDue,
     InvoiceIssued,
     InvoicePaid,
+    LoanDefaulted,
+    LoanRepaid,
     MemberActivated,
     MemberErased,
     MemberUpdated,
@@ -31,6 +34,7 @@ from smart_shared.telemetry import current_traceparent
 
 from payroll.projections import Contracts, Invoices, MemberUpdates
 from payroll.salaries import record, record_and_decide
+from payroll.withholdings import LoanDues, note_instalment_due, stop_withholding
 
 handlers = EventHandlers()
 
@@ -40,9 +44,11 @@ CONTRACT_FACTS = (ContractSigned, WorkCompleted, ContractCancelled, GuaranteeGra
 
 @handlers.before_batch
 async def read_contracts(events: list[Event], uow: UnitOfWork) -> None:
-    """The contracts the batch's events are about, read with one query."""
-    await uow.staged(Contracts).read(
-        uow, [event.contract_id for event in events if isinstance(event, CONTRACT_FACTS)])
+    """The contracts the batch's events are about, read with one query; their members' open
+    loan instalments are read with one more once a salary falls due."""
+    facts = [event for event in events if isinstance(event, CONTRACT_FACTS)]
+    await uow.staged(Contracts).read(uow, [event.contract_id for event in facts])
+    uow.staged(LoanDues).expect(event.member_id for event in facts)
 
 
 # ------------------------------------------------------------------------------------ members
@@ -171,3 +177,17 @@ async def release_salary_of_paid_invoice(event: InvoicePaid, uow: UnitOfWork) ->
         "invoice_id": event.invoice_id, "invoice_paid": True,
         "invoice_paid_on": event.paid_on.isoformat(),
     })
+
+
+# ---------------------------------------------------------------------------------- fund loans
+
+
+@handlers.on(InstalmentDue)
+async def withhold_from_next_salaries(event: InstalmentDue, uow: UnitOfWork) -> None:
+    await note_instalment_due(uow, event)
+
+
+@handlers.on(LoanRepaid, LoanDefaulted)
+async def stop_withholding_for_ended_loan(event: LoanRepaid | LoanDefaulted,
+                                          uow: UnitOfWork) -> None:
+    await stop_withholding(uow, event)

@@ -111,6 +111,8 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
          MINUS + amount("withholding_tax"), False),
         (text("Net salary"), amount("net"), True),
         (text("Expenses repaid"), "+ " + amount("expenses"), False),
+        *([(text("Loan instalment withheld for the fund"), MINUS + amount("loan_withheld"),
+            False)] if breakdown.get("loan_withheld") else []),
         (text("Paid to you"), amount("paid"), True),
     ]
     for label, value, bold in lines:

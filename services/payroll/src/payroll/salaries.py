@@ -1,4 +1,5 @@
-"""Use cases on the salary of a contract: decide it once every fact is known."""
+"""Use cases on the salary of a contract: decide it once every fact is known, with the loan
+instalments due withheld from its net."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from smart_shared.events import SalaryDue
+from smart_shared.events import InstalmentWithheld, SalaryDue
 from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.mongo import Document, StagedInserts, UnitOfWork
@@ -16,6 +17,7 @@ from smart_shared.telemetry import continue_trace
 from payroll.domain import SalaryNotPayable, compute_salary, salary_rules, working_days_after
 from payroll.projections import Contracts
 from payroll.store import SALARIES
+from payroll.withholdings import withhold_instalments
 
 log = logging.getLogger("payroll.salaries")
 
@@ -64,10 +66,10 @@ async def record_and_decide(
         return None
     salary_id = new_id()
     contract["salary_id"] = salary_id
-    return _make_due(uow, contract, salary_id)
+    return await _make_due(uow, contract, salary_id)
 
 
-def _make_due(uow: UnitOfWork, contract: Document, salary_id: str) -> str | None:
+async def _make_due(uow: UnitOfWork, contract: Document, salary_id: str) -> str | None:
     """The salary of ``contract``, claimed for ``salary_id`` in this transaction → ``SalaryDue``
     (or, when the amount cannot carry a salary, the claim undone and the contract flagged)."""
     contract_id = contract["_id"]
@@ -93,6 +95,7 @@ def _make_due(uow: UnitOfWork, contract: Document, salary_id: str) -> str | None
         )
     else:
         pay_date = uow.clock.today()
+    breakdown, withheld = await withhold_instalments(uow, contract["member_id"], breakdown)
     now = uow.clock.now()
     traceparent = contract.get("traceparent")
     salary: dict[str, Any] = {
@@ -107,7 +110,8 @@ def _make_due(uow: UnitOfWork, contract: Document, salary_id: str) -> str | None
         "breakdown": breakdown.model_dump(mode="json"),
         "status": "due",
         "payment_run_id": None,
-        "version": 1,
+        "loan_withholdings": [{**w, "amount": w["amount"].to_document()} for w in withheld],
+        "version": 1 + len(withheld),
         "due_at": now,
         "traceparent": traceparent,
     }
@@ -126,4 +130,9 @@ def _make_due(uow: UnitOfWork, contract: Document, salary_id: str) -> str | None
             pay_date=pay_date,
             breakdown=breakdown,
         ))
+        for version, instalment in enumerate(withheld, start=2):
+            uow.publish(InstalmentWithheld(
+                branch=contract["branch"], version=version, occurred_at=now,
+                salary_id=salary_id, contract_id=contract_id, member_id=contract["member_id"],
+                **instalment))
     return salary_id

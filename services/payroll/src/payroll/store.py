@@ -16,6 +16,8 @@ INVOICES = "invoices"
 """invoice_id → contract_id and payment day."""
 SALARIES = "salaries"
 """salary_id → breakdown, pay date, status ``due`` → ``in_run`` → ``paid``."""
+LOAN_INSTALMENTS = "loan_instalments"
+"""loan_id:number → an instalment the fund announced: amount, share of a net, withheld so far."""
 PAYMENT_RUNS = "payment_runs"
 """run_id → the salaries it carries, its SEPA file and the file's message id (which the bank's
 status reports name), status ``open`` → ``confirmed``."""
@@ -30,6 +32,8 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
     await db[SALARIES].create_index([("branch", 1), ("member_id", 1), ("_id", 1)],
                                     name="by_member")
     await db[CONTRACTS].create_index("member_id", name="by_member")
+    await db[LOAN_INSTALMENTS].create_index([("member_id", 1), ("settled", 1)],
+                                            name="open_by_member")
     await db[PAYMENT_RUNS].create_index([("branch", 1), ("_id", 1)], name="by_branch")
     # the scheduler opens one run per branch and pay date, whatever the replicas and restarts
     await db[PAYMENT_RUNS].create_index(

@@ -33,6 +33,7 @@ AGGREGATES = {
     "smart.billing.invoice.v1": ("billing", "invoice"),
     "smart.payroll.salary.v1": ("payroll", "salary"),
     "smart.fund.guarantee.v1": ("fund", "guarantee"),
+    "smart.fund.loan.v1": ("fund", "loan"),
     "smart.collection.case.v1": ("collection", "dunning case"),
 }
 

@@ -19,6 +19,7 @@ CONTRACTS_TOPIC = "smart.contracts.contract.v1"
 BILLING_TOPIC = "smart.billing.invoice.v1"
 PAYROLL_TOPIC = "smart.payroll.salary.v1"
 FUND_TOPIC = "smart.fund.guarantee.v1"
+LOANS_TOPIC = "smart.fund.loan.v1"
 COLLECTION_TOPIC = "smart.collection.case.v1"
 
 TOPICS = (
@@ -27,6 +28,7 @@ TOPICS = (
     BILLING_TOPIC,
     PAYROLL_TOPIC,
     FUND_TOPIC,
+    LOANS_TOPIC,
     COLLECTION_TOPIC,
 )
 
@@ -390,7 +392,8 @@ class SalaryBreakdown(_Part):
     taxable: Money
     withholding_tax: Money
     net: Money
-    paid: Money = Field(description="What reaches the member: net plus repaid expenses.")
+    paid: Money = Field(description="What reaches the member: net plus repaid expenses, less "
+                        "any loan instalment withheld.")
     employer_lines: list[ContributionLine] = Field(
         default_factory=list, description="The employer contributions, line by line.")
     employee_lines: list[ContributionLine] = Field(
@@ -398,6 +401,9 @@ class SalaryBreakdown(_Part):
     budget_remainder: Money | None = Field(
         None, description="What is left of the budget below the cost of one more cent of gross "
         "(counted in employer_contributions, never in a line).")
+    loan_withheld: Money | None = Field(
+        None, description="Loan instalments of the fund withheld from the net (never more than "
+        "the loan's share of it); absent when nothing was withheld.")
 
 
 class _SalaryEvent(Event):
@@ -437,6 +443,15 @@ class SalaryPaymentRejected(_SalaryEvent):
                              "account), or the bank's own; none when the bank gave none.")
     reason: str = Field(description="The bank's additional information, else the code in words.")
     rejected_on: date
+
+
+class InstalmentWithheld(_SalaryEvent):
+    """Payroll withheld part or all of a due loan instalment from this salary's net (never
+    more than the loan's share of the net, never making it negative): the fund books it."""
+
+    loan_id: str
+    number: int = Field(ge=1)
+    amount: Money
 
 
 # ---------------------------------------------------------------------------------------- fund
@@ -497,6 +512,130 @@ class LossAbsorbed(_FundEvent):
     amount: Money
     transfer_id: str
 
+
+
+# --------------------------------------------------------------------------------------- loans
+
+Financing = Literal["microcredit", "leasing"]
+LoanRefusal = Literal[
+    "amount_below_minimum", "amount_above_maximum", "term_too_long", "term_too_short",
+    "not_active_long_enough", "turnover_too_low", "recent_write_off", "loan_outstanding",
+    "residual_out_of_range", "apr_above_legal_maximum",
+]
+
+
+class ScheduledInstalment(_Part):
+    """One monthly instalment of a loan's repayment schedule."""
+
+    number: int = Field(ge=1)
+    due_date: date
+    amount: Money = Field(description="Capital plus interest.")
+    capital: Money
+    interest: Money
+    balance_after: Money = Field(description="Capital still owed once it is paid (a lease "
+                                 "ends at its residual value).")
+
+
+class _LoanEvent(Event):
+    service = "fund"
+    topic = LOANS_TOPIC
+    aggregate_field = "loan_id"
+    loan_id: str
+    member_id: str
+
+
+class LoanApplied(_LoanEvent):
+    """A member applied for a microcredit or an equipment lease from the fund; ``refusals`` are
+    the branch pack's conditions the application does not meet (empty: staff may approve)."""
+
+    financing: Financing
+    amount: Money = Field(description="Microcredit: the principal; leasing: the item's price.")
+    months: int = Field(ge=1)
+    purpose: str
+    item: str | None = Field(None, description="Leasing: the equipment leased.")
+    supplier: str | None = Field(None, description="Leasing: who sells the equipment.")
+    residual: Money = Field(description="Leasing: the purchase option at the end (zero for a "
+                            "microcredit).")
+    refusals: list[LoanRefusal]
+    applied_on: date
+
+
+class LoanApproved(_LoanEvent):
+    """Staff approved the loan: its repayment schedule (annuities to the cent, the last one
+    absorbing the rounding), the annual percentage rate (Directive 2008/48/EC, Annex I) and its
+    total cost are fixed; the money is paid out next."""
+
+    financing: Financing
+    amount: Money
+    annual_rate: ExactDecimal = Field(description="Nominal yearly debit rate, 0.05 for 5 %.")
+    apr: ExactDecimal = Field(description="Annual percentage rate, 0.0512 for 5.12 %.")
+    fee: Money
+    total_repayable: Money = Field(description="Every instalment, and a lease's residual.")
+    total_cost: Money = Field(description="What the credit costs: the interest and the fee.")
+    max_withholding_share: ExactDecimal = Field(
+        description="The share of a salary's net payroll may withhold for an instalment.")
+    schedule: list[ScheduledInstalment]
+    approved_on: date
+
+
+class LoanDeclined(_LoanEvent):
+    """Staff declined the application, with the reason the member is given."""
+
+    reason: str
+    refusals: list[LoanRefusal] = Field(description="The pack's conditions not met, if any.")
+    declined_on: date
+
+
+class LoanDisbursed(_LoanEvent):
+    """The bank confirmed the transfer paying the loan out (to the member, or to a lease's
+    supplier): the fund's ledger moved it from the free balance to the loans receivable, and the
+    schedule's instalments fall due from now on."""
+
+    amount: Money
+    paid_to: Literal["member", "supplier"]
+    disbursement_id: str = Field(description="The SEPA credit transfer file that carried it.")
+    transfer_id: str = Field(description="The fund ledger's transfer of the disbursement.")
+    disbursed_on: date
+
+
+class InstalmentDue(_LoanEvent):
+    """An instalment of a disbursed loan fell due (by the platform clock): payroll withholds it
+    from the member's next salaries, never more than ``max_withholding_share`` of a net."""
+
+    number: int = Field(ge=1)
+    due_date: date
+    amount: Money = Field(description="What is due of the instalment.")
+    max_withholding_share: ExactDecimal
+
+
+class InstalmentPaid(_LoanEvent):
+    """The fund booked a repayment of an instalment (capital back to the fund, interest as its
+    income); what is left of the instalment stays due."""
+
+    number: int = Field(ge=1)
+    amount: Money
+    capital: Money
+    interest: Money
+    salary_id: str | None = Field(description="The salary it was withheld from, if any.")
+    instalment_outstanding: Money = Field(description="What remains due of the instalment.")
+    balance: Money = Field(description="Capital still owed on the loan.")
+    paid_on: date
+
+
+class LoanRepaid(_LoanEvent):
+    """Every instalment is paid: the loan is over."""
+
+    repaid_on: date
+
+
+class LoanDefaulted(_LoanEvent):
+    """The pack's number of instalments were missed (due and unpaid past the next due date):
+    the loan's term ends and its balance is lost to the fund."""
+
+    missed: int = Field(ge=1)
+    balance: Money = Field(description="Capital still owed, booked as the fund's loss.")
+    transfer_id: str
+    defaulted_on: date
 
 # ---------------------------------------------------------------------------------- collection
 
@@ -564,11 +703,20 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     SalaryDue,
     SalaryPaid,
     SalaryPaymentRejected,
+    InstalmentWithheld,
     GuaranteeGranted,
     GuaranteeDeclined,
     AdvancePaid,
     AdvanceRecovered,
     LossAbsorbed,
+    LoanApplied,
+    LoanApproved,
+    LoanDeclined,
+    LoanDisbursed,
+    InstalmentDue,
+    InstalmentPaid,
+    LoanRepaid,
+    LoanDefaulted,
     ReminderSent,
     DebtRecovered,
     DebtWrittenOff,

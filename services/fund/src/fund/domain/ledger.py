@@ -15,7 +15,8 @@ from typing import Literal
 
 from smart_shared.money import CENT
 
-Account = Literal["capital", "free", "reserved", "advances", "contributions", "losses"]
+Account = Literal["capital", "free", "reserved", "advances", "contributions", "losses", "loans",
+                  "interest"]
 Side = Literal["debit", "credit"]
 TransferKind = Literal[
     "capital",        # capital injected into the fund
@@ -26,10 +27,14 @@ TransferKind = Literal[
     "contribution",   # 1 % of a paid invoice into the fund
     "loss",           # the debt was written off: the fund bears the advance
     "loss_recovery",  # a written-off debt was paid after all
+    "disbursement",   # a loan paid out to a member (or a lease's supplier)
+    "repayment",      # the capital part of an instalment came back
+    "loan_interest",  # the interest part of an instalment, the fund's income
+    "loan_loss",      # a defaulted loan's balance: the fund bears it
 ]
 
 ACCOUNTS: tuple[Account, ...] = (
-    "capital", "free", "reserved", "advances", "contributions", "losses",
+    "capital", "free", "reserved", "advances", "contributions", "losses", "loans", "interest",
 )
 
 NORMAL_SIDE: dict[Account, Side] = {
@@ -39,6 +44,8 @@ NORMAL_SIDE: dict[Account, Side] = {
     "advances": "debit",        # asset: salary costs advanced, receivable from clients
     "contributions": "credit",  # income
     "losses": "debit",          # expense
+    "loans": "debit",           # asset: capital lent to members, receivable
+    "interest": "credit",       # income: interest paid on loans
 }
 
 POSTINGS: dict[TransferKind, tuple[Account, Account]] = {
@@ -51,6 +58,10 @@ POSTINGS: dict[TransferKind, tuple[Account, Account]] = {
     "contribution": ("free", "contributions"),
     "loss": ("losses", "advances"),
     "loss_recovery": ("free", "losses"),
+    "disbursement": ("loans", "free"),
+    "repayment": ("free", "loans"),
+    "loan_interest": ("free", "interest"),
+    "loan_loss": ("losses", "loans"),
 }
 
 
@@ -130,6 +141,29 @@ def check_floors(transfer: Transfer, balances: dict[Account, Decimal]) -> None:
             raise FloorBreached(transfer.branch, account, balances[account], transfer.amount)
 
 
+class GuaranteeReserveNeeded(Exception):
+    """A loan would leave the free balance below what the guarantees already stand behind."""
+
+    def __init__(self, branch: str, lendable: Decimal, amount: Decimal) -> None:
+        super().__init__(f"{branch}: {amount} cannot be lent, only {lendable} is beyond what "
+                         "the guarantees need")
+        self.branch = branch
+        self.lendable = lendable
+
+
+def lendable(balances: dict[Account, Decimal]) -> Decimal:
+    """What the fund may lend: the free balance beyond everything its guarantees stand behind
+    (reserved and advanced), so lending never eats the guarantee reserve."""
+    return max(balances["free"] - balances["reserved"] - balances["advances"], Decimal("0.00"))
+
+
+def check_lending_floor(branch: str, balances: dict[Account, Decimal], amount: Decimal) -> None:
+    """Raise ``GuaranteeReserveNeeded`` when lending ``amount`` goes below the lending floor."""
+    available = lendable(balances)
+    if amount > available:
+        raise GuaranteeReserveNeeded(branch, available, amount)
+
+
 def post_in_order(transfers: list[Transfer],
                   balances: dict[str, dict[Account, Decimal]]) -> None:
     """Move each branch's balances (branch → account → balance) by the transfers in turn.
@@ -149,8 +183,9 @@ def post_in_order(transfers: list[Transfer],
 
 def is_balanced(balances: dict[Account, Decimal]) -> bool:
     """Assets equal equity plus income less expenses (debits equal credits)."""
-    assets = balances["free"] + balances["reserved"] + balances["advances"]
-    return assets == balances["capital"] + balances["contributions"] - balances["losses"]
+    assets = balances["free"] + balances["reserved"] + balances["advances"] + balances["loans"]
+    return assets == (balances["capital"] + balances["contributions"] + balances["interest"]
+                      - balances["losses"])
 
 
 def coverage_ratio(balances: dict[Account, Decimal]) -> Decimal | None:

@@ -14,19 +14,15 @@ import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
-from typing import Literal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from smart_shared.money import CENT, round2
+from smart_shared.events.catalogue import Financing
+from smart_shared.events.catalogue import LoanRefusal as Refusal
+from smart_shared.money import round2
+from smart_shared.withholding import withholdable as withholdable  # payroll applies it
 
 ZERO = Decimal("0.00")
 MONTHS_A_YEAR = Decimal(12)
-Financing = Literal["microcredit", "leasing"]
-Refusal = Literal[
-    "amount_below_minimum", "amount_above_maximum", "term_too_long", "term_too_short",
-    "not_active_long_enough", "turnover_too_low", "recent_write_off", "loan_outstanding",
-    "residual_out_of_range", "apr_above_legal_maximum",
-]
 
 
 @dataclass(frozen=True)
@@ -190,14 +186,6 @@ def refusals(application: Application, standing: Standing, terms: LendingTerms,
         if apr_of(terms, application.amount, plan) > terms.max_apr:
             found.append("apr_above_legal_maximum")
     return found
-
-
-def withholdable(due: Decimal, net: Decimal, share: Decimal) -> Decimal:
-    """What payroll may withhold from a salary for a due instalment: never more than the due
-    amount nor the allowed share of the net (rounded down, so never above it), never negative."""
-    if net <= 0 or due <= 0:
-        return ZERO
-    return min(due, (net * share).quantize(CENT, rounding=ROUND_DOWN))
 
 
 def early_repayment(balance: Decimal, indemnity_rate: Decimal) -> Decimal:

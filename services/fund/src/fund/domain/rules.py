@@ -7,11 +7,12 @@ from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
+from smart_shared.events.catalogue import Financing
 from smart_shared.money import ExactDecimal
 from smart_shared.rulepacks import Sourced, SourcedDecimal, SourcedInt, rule_pack
 
 from fund.domain.decision import GuaranteePolicy
-from fund.domain.lending import Financing, LendingTerms
+from fund.domain.lending import LendingTerms
 
 
 class FundRules(BaseModel):
@@ -82,11 +83,22 @@ class FinancingRules(BaseModel):
         raise ValueError("the pack's APR ceilings need a last bracket without an upper bound")
 
 
+class FundAccount(BaseModel):
+    """The fund's bank account, which loans are paid out from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Sourced[str]
+    iban: Sourced[str]
+    bic: Sourced[str]
+
+
 class LendingRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     microcredit: FinancingRules
     leasing: FinancingRules
+    account: FundAccount
 
 
 def lending_rules(branch: str, day: date) -> LendingRules:
