@@ -58,6 +58,9 @@ CONTENT_TYPES = {
         "GET /v1/contracts/{contract_id}/insurance-certificate": {PDF},
         "GET /v1/contracts/sign/{token}/insurance-certificate": {PDF},
     },
+    "fund": {
+        "GET /v1/loan-disbursements/{disbursement_id}/pain.001.xml": {XML},
+    },
     "payroll": {
         "GET /v1/salaries/{salary_id}/payslip.pdf": {PDF},
         "GET /v1/payment-runs/{run_id}/pain.001.xml": {XML},
