@@ -17,7 +17,7 @@ from smart_shared.events.catalogue import Financing
 from smart_shared.http import Page, idempotent
 from smart_shared.money import NonNegativeMoney, PositiveMoney
 from smart_shared.mongo import Document, UnitOfWork
-from smart_shared.openapi import XML
+from smart_shared.openapi import XML, problems
 from smart_shared.problems import forbidden, invalid, not_found
 from smart_shared.service import Platform
 from smart_shared.text import Identifier, OneLine, Paragraph, Reason
@@ -232,7 +232,8 @@ class LoanController(Controller):
     path = "/v1/loans"
     tags = ["loans"]
 
-    @post("/", status_code=201, summary="Apply for a microcredit or a lease (member)")
+    @post("/", status_code=201, summary="Apply for a microcredit or a lease (member)",
+          responses=problems((409, "The branch does not lend")))
     async def apply(self, platform: Platform, principal: Principal,
                     data: LoanApplication) -> dict[str, Any]:
         principal.require("member")
@@ -241,7 +242,9 @@ class LoanController(Controller):
             partial(loans.apply_for_loan, command=command)))
 
     @post("/{loan_id:str}/decision", status_code=200,
-          summary="Approve or decline an application (staff)")
+          summary="Approve or decline an application (staff)",
+          responses=problems((409, "The loan is decided already, or the pack's conditions "
+                                   "refuse its approval")))
     async def decide(self, platform: Platform, principal: Principal, loan_id: str,
                      data: LoanDecision) -> dict[str, Any]:
         principal.require("staff", "admin")
@@ -262,7 +265,8 @@ class LoanController(Controller):
         return Page(items=[loan_view(doc) for doc in docs], next_cursor=next_cursor)
 
     @get("/{loan_id:str}/early-repayment",
-         summary="What repaying the whole loan today costs (its member, or staff)")
+         summary="What repaying the whole loan today costs (its member, or staff)",
+         responses=problems((409, "The loan is not being repaid")))
     async def early_repayment_quote(self, platform: Platform, principal: Principal,
                                     loan_id: str) -> dict[str, Any]:
         price = await platform.database.transaction(partial(
@@ -271,7 +275,7 @@ class LoanController(Controller):
 
     @post("/{loan_id:str}/early-repayment", status_code=200,
           summary="Record the member's early repayment of the whole loan (staff; "
-          "Idempotency-Key required)")
+          "Idempotency-Key required)", responses=problems((409, "The loan is not being repaid")))
     async def repay_early(
         self, platform: Platform, principal: Principal, loan_id: str,
         idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
@@ -317,7 +321,9 @@ class DisbursementController(Controller):
     tags = ["loans"]
 
     @post("/", status_code=201,
-          summary="Pay out the approved loans: book them and make the SEPA file (staff)")
+          summary="Pay out the approved loans: book them and make the SEPA file (staff)",
+          responses=problems((409, "No approved loan can be paid out now, or the branch does "
+                                   "not lend")))
     async def pay_out(
         self, platform: Platform, principal: Principal, data: DisbursementRequest,
         idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
@@ -349,7 +355,8 @@ class DisbursementController(Controller):
             "Content-Disposition": f'attachment; filename="pain001-{disbursement_id}.xml"'})
 
     @post("/{disbursement_id:str}/confirmation", status_code=200,
-          summary="The bank paid the file's loans out: each is disbursed, once (staff)")
+          summary="The bank paid the file's loans out: each is disbursed, once (staff)",
+          responses=problems((409, "The disbursement is confirmed already")))
     async def confirm(self, platform: Platform, principal: Principal,
                       disbursement_id: str) -> dict[str, Any]:
         principal.require("staff", "admin")

@@ -19,6 +19,7 @@ from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.problems import conflict
+from smart_shared.rulepacks import UnknownRulePack
 from smart_shared.sepa import Debtor, Transfer, sepa_credit_transfer_file
 
 from fund import store
@@ -61,7 +62,11 @@ async def pay_out_loans(uow: UnitOfWork, command: PayOutLoans) -> Document:
     """Book every approved loan the fund can afford and the file paying them; the others are
     held back with the reason."""
     today = uow.clock.today()
-    account = lending_rules(command.branch, today).account
+    try:
+        account = lending_rules(command.branch, today).account
+    except UnknownRulePack:
+        raise conflict("The branch does not lend",
+                       f"Branch {command.branch} has no lending in its rules on {today}") from None
     balances = {command.branch: await store.branch_balances(uow, command.branch)}
     disbursement_id = new_id()
     booked, payments, held = [], [], []
