@@ -323,18 +323,23 @@ def hop_figures(events: EventLog, contracts: set[str]) -> dict[str, Any]:
 
 
 def service_rates(events: EventLog) -> dict[str, Any]:
+    """Per service, the events it published on all its topics (the fund has two) over the time
+    from its first to its last."""
     rates = {}
-    for topic in TOPICS:
-        stats = events.topics.get(topic)
-        service = SERVICE_OF_TOPIC[topic]
-        if stats is None or not stats.count or stats.first_ms is None or stats.last_ms is None:
+    for service in dict.fromkeys(SERVICE_OF_TOPIC[topic] for topic in TOPICS):
+        published = [stats for topic in TOPICS if SERVICE_OF_TOPIC[topic] == service
+                     and (stats := events.topics.get(topic)) is not None and stats.count
+                     and stats.first_ms is not None and stats.last_ms is not None]
+        if not published:
             rates[service] = {"events": 0, "active_seconds": 0.0, "events_per_s": None}
             continue
-        active = (stats.last_ms - stats.first_ms) / 1000
+        count = sum(stats.count for stats in published)
+        active = (max(s.last_ms for s in published if s.last_ms is not None)
+                  - min(s.first_ms for s in published if s.first_ms is not None)) / 1000
         rates[service] = {
-            "events": stats.count,
+            "events": count,
             "active_seconds": round(active, 3),
-            "events_per_s": round(stats.count / active, 1) if active > 0 else None,
+            "events_per_s": round(count / active, 1) if active > 0 else None,
         }
     return rates
 
