@@ -400,6 +400,10 @@ def test_fund_position_after_the_saga(summary: Summary, platform: PlatformProces
             "advanced": Decimal("0.00"),
             "losses": losses,
             "contributions": contributions,
+            "loans": Decimal("0.00"),     # nobody borrowed in the saga
+            "interest": Decimal("0.00"),
+            # free above what guarantees hold: all of it, as none is reserved or advanced
+            "lendable": capital[branch] + contributions - losses,
         }, branch
         assert summary.fund[branch]["coverage_ratio"] is None  # nothing committed any more
     assert summary.fund["BE"]["contributions"]["amount"] == "34.00"   # 1 % of 1,000 + 2,400
