@@ -23,7 +23,7 @@ from smart_shared.links import capability_token
 from smart_shared.mail.message import message_id
 from smart_shared.mail.outbox import MAILS
 from smart_shared.mail.render import render
-from smart_shared.mail.smtp import SmtpSender, build_message
+from smart_shared.mail.smtp import SmtpSender, build_message, envelope_address
 from smart_shared.mongo import Document
 from smart_shared.outbox import LeasedRelay, retry_at
 
@@ -107,7 +107,7 @@ class MailRelay(LeasedRelay):
             message = build_message(sender_address, row["to"], row.get("to_name"),
                                     row["language"], ident, rendered, files)
             try:
-                await smtp.send_message(message)
+                await smtp.sendmail(envelope_address(sender_address), [row["to"]], message)
             except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPSenderRefused) as error:
                 raise PermanentFailure(str(error)) from error
         return ident
