@@ -21,8 +21,10 @@ from fontpkg_lato import ROOT as LATO
 from fontTools.subset import Options, Subsetter
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf.fonts import SubsetMap
 from pymongo.asynchronous.database import AsyncDatabase
 
+from smart_shared.fontcuts import KeptFont, remember_cuts
 from smart_shared.mongo import Document
 
 FONT = "Lato"
@@ -32,12 +34,13 @@ _FONT_FILES = {"": "Lato-Regular.ttf", "B": "Lato-Bold.ttf"}
 # the Latin, Greek and Cyrillic letters of European names and addresses, punctuation, currency
 _KEPT = ((0x20, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF), (0x1E00, 0x1EFF), (0x2000, 0x206F),
          (0x20A0, 0x20CF), (0x2100, 0x214F), (0x2212, 0x2212))
-_LEAN: dict[str, bytes] = {}
+_KEPT_FONTS: dict[str, KeptFont] = {}
 
 
 @cache
 def _fonts() -> FPDF:
-    # parsing a TrueType font costs ~0.4 s: done once per process, then copied per document
+    # parsing a TrueType font costs ~0.4 s: done once per process, then shared by every document
+    remember_cuts()
     loaded = FPDF()
     for style, name in _FONT_FILES.items():
         lean = _lean_font(LATO / "files" / name)
@@ -47,8 +50,8 @@ def _fonts() -> FPDF:
         try:
             loaded.add_font(FONT, style, file.name)
         finally:
-            os.unlink(file.name)  # the bytes stay in memory, for every document's own copy
-        _LEAN[file.name] = lean
+            os.unlink(file.name)  # the bytes stay in memory, in the shared font
+        _KEPT_FONTS[file.name] = KeptFont(lean)
     return loaded
 
 
@@ -156,9 +159,12 @@ class PrintedDocument(FPDF):
     def __init__(self, title: str, author: str, created: datetime) -> None:
         super().__init__(format="A4")
         for key, font in _fonts().fonts.items():
-            own = copy.deepcopy(font)  # shares the parsed font, which the subsetting changes
-            own.ttfont = TTFont(io.BytesIO(_LEAN[str(font.ttffile)]),  # type: ignore[union-attr]
-                                lazy=True, recalcTimestamp=False)
+            # the parsed font, its widths and glyph ids are shared (fpdf2's deep copy of them
+            # cost more than the rest of a page); only the record of what it prints is its own
+            own = copy.copy(font)
+            own.ttfont = _KEPT_FONTS[str(font.ttffile)]  # type: ignore[union-attr]
+            own.missing_glyphs = []  # type: ignore[union-attr]
+            own.subset = SubsetMap(own)  # type: ignore[union-attr,arg-type]
             self.fonts[key] = own
         self.set_title(title)
         self.set_author(author)
@@ -168,6 +174,10 @@ class PrintedDocument(FPDF):
     def paragraph(self, text: str, size: float = 10, bold: bool = False, height: float = 5) -> None:
         """One paragraph of ``text``, wrapped to the page width."""
         self.set_font(FONT, "B" if bold else "", size)
+        if "\n" not in text and self.get_string_width(text) + 2 * self.c_margin <= self.epw:
+            # one line: fpdf2's line breaking measures the text again at every character
+            self.cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+            return
         self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
     def pair(self, label: str, value: str, bold: bool = False, width: float = 70) -> None:
