@@ -428,6 +428,31 @@ class CpuClock:
 # ---------------------------------------------------------------------------------- invariants
 
 
+async def mails_drained(mongo_uri: str, prefix: str, timeout: float) -> dict[str, Any]:
+    """Wait until no service of the platform has a mail left to send (or ``timeout``); the
+    mails sent, still pending and dead, in all and per service."""
+    from smart_shared.mail.outbox import MAILS
+
+    client = connect(mongo_uri)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            counts: dict[str, dict[str, int]] = {}
+            for service in SERVICES:
+                rows = client[f"{prefix}smart_{service}"][MAILS]
+                counts[service] = {
+                    "sent": await rows.count_documents({"status": "sent"}),
+                    "pending": await rows.count_documents({"pending": True}),
+                    "dead": await rows.count_documents({"status": "dead"})}
+            pending = sum(c["pending"] for c in counts.values())
+            if pending == 0 or time.monotonic() > deadline:
+                return {"sent": sum(c["sent"] for c in counts.values()), "pending": pending,
+                        "dead": sum(c["dead"] for c in counts.values()), "per_service": counts}
+            await asyncio.sleep(0.5)
+    finally:
+        await client.close()
+
+
 async def check_invariants(api: Api, events: EventLog, contracts: set[str]) -> dict[str, Any]:
     numbers: list[str] = []
     cursor = None
@@ -606,6 +631,11 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
             lambda e: _count(e, "SalaryPaid", contract_ids) >= n_contracts,
             timeout, "SalaryPaid for every contract")
         phases["payment_runs"] = time.perf_counter() - mark
+        # 5. the mails the saga wrote (signing links, invoices, payslips) all reach the server
+        mark = time.perf_counter()
+        mails = await mails_drained(mongo_uri, plat.env.get("SMART_DATABASE_PREFIX", ""),
+                                    timeout)
+        phases["until_all_mailed"] = time.perf_counter() - mark
         wall = time.perf_counter() - began
         if load is not None:
             load_result = await http_load_result(load)
@@ -615,6 +645,8 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
         memory = peak_memory(plat.processes)
         cpu_spent = cpu.spent(n_contracts)
         invariants = await check_invariants(api, collector.log, contract_ids)
+        invariants["every_mail_sent"] = mails["pending"] == 0 and mails["dead"] == 0
+        invariants["mails"] = mails
         scale_out = await scale.report() if scale is not None else None
         events = collector.log
         return {
@@ -834,6 +866,9 @@ def table(result: dict[str, Any]) -> str:
     row("invoice numbers gapless", inv["invoice_numbers_gapless"], inv["invoices_listed"])
     row("exactly one SalaryDue per contract", inv["one_salary_due_per_contract"])
     row("fund ledger balanced (/v1/fund/check)", inv["fund_ledger_balanced"])
+    if "mails" in inv:  # figures written before the mails were counted have none
+        row("every mail sent (sent, pending, dead)", inv["every_mail_sent"],
+            inv["mails"]["sent"], inv["mails"]["pending"], inv["mails"]["dead"])
     if result.get("scale_out"):
         lines.append("")
         lines.extend(scale_out_table(result["scale_out"], cpu))
@@ -874,7 +909,7 @@ def invariants_hold(result: dict[str, Any]) -> bool:
     leases_moved = scale is None or all(
         service["relay_lease_at_end"] == "1" for service in scale["services"].values())
     return bool(inv["invoice_numbers_gapless"] and inv["one_salary_due_per_contract"]
-                and inv["fund_ledger_balanced"] and leases_moved)
+                and inv["fund_ledger_balanced"] and inv["every_mail_sent"] and leases_moved)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -58,4 +58,10 @@ async def test_bench_runs_the_full_saga(infrastructure: Infrastructure, tmp_path
         assert result["http_load"][endpoint]["ok"] > 0
         assert result["http_load"][endpoint]["p99_ms"] is not None
     assert result["baseline"]["events"] == N and result["baseline"]["events_per_s"]
+    # the signing links, invoices and payslips all reached the mail server
+    mails = result["invariants"]["mails"]
+    assert mails["pending"] == 0 and mails["dead"] == 0
+    for service in ("contracts", "billing", "payroll"):
+        assert mails["per_service"][service]["sent"] >= N, (service, mails)
+    assert "until_all_mailed" in result["phases_seconds"]
     assert result["baseline"]["ratio_platform_over_baseline"]
