@@ -43,17 +43,17 @@ from smart_shared.mongo import INBOX, Database, UnitOfWork, backoff, is_transien
 log = logging.getLogger("smart.consumer")
 tracer = trace.get_tracer("smart.consumer")
 
-Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+# a use case takes its unit of work first, as every use case does: (uow, event)
+Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
 H = TypeVar("H", bound=Handler)
-Preparer = Callable[[list[Event], UnitOfWork], Awaitable[None]]
+Preparer = Callable[[UnitOfWork, list[Event]], Awaitable[None]]
 
 
 class EventHandlers:
     """The events a service consumes and the use case each one runs.
 
     >>> handlers = EventHandlers()
-    >>> @handlers.on(WorkCompleted)
-    ... async def issue_invoice(event: WorkCompleted, uow: UnitOfWork) -> None: ...
+    >>> handlers.on(WorkCompleted)(issue_invoice)  # async def issue_invoice(uow, event)
     """
 
     def __init__(self) -> None:
@@ -62,7 +62,8 @@ class EventHandlers:
         self._preparers: list[Preparer] = []
 
     def on(self, *event_types: type[Event]) -> Callable[[H], H]:
-        """Register the decorated use case for these event types (it takes one of them)."""
+        """Register the use case (decorated, or given) for these event types; it is called
+        ``(uow, event)`` with one of them."""
 
         def register(handler: H) -> H:
             for event_type in event_types:
@@ -77,14 +78,14 @@ class EventHandlers:
         be handled (redeliveries already dropped), so it can read what they all need at once.
 
         >>> @handlers.before_batch
-        ... async def read_contracts(events: list[Event], uow: UnitOfWork) -> None: ...
+        ... async def read_contracts(uow: UnitOfWork, events: list[Event]) -> None: ...
         """
         self._preparers.append(preparer)
         return preparer
 
     async def prepare(self, events: list[Event], uow: UnitOfWork) -> None:
         for preparer in self._preparers:
-            await preparer(events, uow)
+            await preparer(uow, events)
 
     @property
     def topics(self) -> list[str]:
@@ -242,7 +243,7 @@ class BatchConsumer:
                         "smart.aggregate_id": item.envelope.subject,
                     },
                 ):
-                    await item.handler(item.event, uow)
+                    await item.handler(uow, item.event)
                 uow.record_handled(item.envelope.id, item.envelope.type)
                 handled.append(item.envelope.type)
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import os
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from smart_shared.money import to_decimal
 
 DEFAULT_JWT_SECRET = "local-development-secret-change-me"
 """Published in the repository: anyone can mint tokens with it, so only ``SMART_ENV=local``."""
 
 
 DEFAULT_LINK_SECRET = "local-link-secret-change-me"
+
+FUND_INITIAL_CAPITAL = "SMART_FUND_INITIAL_CAPITAL_"
+"""One variable per branch (``SMART_FUND_INITIAL_CAPITAL_BE="500000.00"``), whatever the branch."""
 
 
 class DebtorAccount(BaseModel):
@@ -22,6 +29,12 @@ class DebtorAccount(BaseModel):
 
     iban: str = Field(pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
     bic: str = Field(pattern=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+
+    @field_validator("iban", mode="before")
+    @classmethod
+    def _compact(cls, value: object) -> object:
+        # an IBAN is often written in groups of four: the same account either way
+        return "".join(value.split()).upper() if isinstance(value, str) else value
 
 
 class Settings(BaseSettings):
@@ -175,6 +188,10 @@ class Settings(BaseSettings):
         description="Payroll: each branch's salary account, as JSON "
         '{"BE": {"iban": "BE…", "bic": "…"}}; required outside local, where the rule pack\'s '
         "example account stands in.")
+    fund_initial_capital: dict[str, Decimal] = Field(
+        default_factory=dict, alias="SMART_FUND_INITIAL_CAPITAL",
+        description="Fund: the capital booked once at start-up for each served branch, from "
+        'SMART_FUND_INITIAL_CAPITAL_<BRANCH>="500000.00" (a positive amount in cents).')
     max_body_bytes: int = Field(1_048_576, alias="SMART_MAX_BODY_BYTES", ge=1024)
     public_rate_per_minute: int = Field(
         30, alias="SMART_PUBLIC_RATE_PER_MINUTE", ge=1,
@@ -203,6 +220,42 @@ class Settings(BaseSettings):
         if isinstance(value, list):
             return [str(b).strip().upper() for b in value if str(b).strip()]
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _capital_per_branch(cls, data: Any) -> Any:
+        """Gather ``SMART_FUND_INITIAL_CAPITAL_<BRANCH>`` (given, or from the environment: the
+        branches are not known in advance) into ``fund_initial_capital``."""
+        if not isinstance(data, dict):
+            return data
+        named = {**os.environ, **data}
+        capital = {name[len(FUND_INITIAL_CAPITAL):].upper(): text
+                   for name, text in named.items()
+                   if name.upper().startswith(FUND_INITIAL_CAPITAL) and text}
+        if not capital:
+            return data
+        return {**data, "SMART_FUND_INITIAL_CAPITAL": {
+            **capital, **(data.get("SMART_FUND_INITIAL_CAPITAL") or {})}}
+
+    @field_validator("fund_initial_capital", mode="before")
+    @classmethod
+    def _served_capital(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, dict):
+            return value
+        served = info.data.get("branches") or []
+        capital: dict[str, Decimal] = {}
+        for branch, text in value.items():
+            if branch not in served:
+                continue
+            try:
+                amount = to_decimal(text)
+            except ValueError:
+                amount = Decimal(0)
+            if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+                raise ValueError(f"{FUND_INITIAL_CAPITAL}{branch} must be a positive amount "
+                                 f"in cents, not {text!r}")
+            capital[branch] = amount
+        return capital
 
     @field_validator("jwt_previous_key_files", mode="before")
     @classmethod

@@ -42,7 +42,7 @@ async def test_the_batch_is_read_once_before_its_handlers_without_the_redelivere
     known: dict[str, int] = {}
 
     @handlers.before_batch
-    async def read_counts(events: list[Event], uow: UnitOfWork) -> None:
+    async def read_counts(uow: UnitOfWork, events: list[Event]) -> None:
         ids = [event.aggregate_id for event in events]
         prepared.append(ids)
         known.clear()
@@ -50,7 +50,7 @@ async def test_the_batch_is_read_once_before_its_handlers_without_the_redelivere
             known[doc["_id"]] = doc["n"]
 
     @handlers.on(MemberErased)
-    async def count(event: MemberErased, uow: UnitOfWork) -> None:
+    async def count(uow: UnitOfWork, event: MemberErased) -> None:
         await uow.db.counts.update_one({"_id": event.member_id},
                                        {"$set": {"n": known.get(event.member_id, 0) + 1}},
                                        upsert=True, session=uow.session)
@@ -73,7 +73,7 @@ async def test_a_batch_costs_the_same_few_commands_whatever_its_size(toy: Toy) -
     handlers = EventHandlers()
 
     @handlers.on(MemberErased)
-    async def nothing_to_write(event: MemberErased, uow: UnitOfWork) -> None:
+    async def nothing_to_write(uow: UnitOfWork, event: MemberErased) -> None:
         uow.publish(erasure(event.member_id))
 
     async with counted_consumer(toy.uri, "toy", toy.database, handlers, ["BE"]) as consumer:

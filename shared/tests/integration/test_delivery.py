@@ -146,7 +146,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_move
     poison_id = header_map(poison[2])["ce_id"]
     await _replay(toy_settings, poison_id)
 
-    async def fixed(event: MemberErased, uow: Any) -> None:
+    async def fixed(uow: Any, event: MemberErased) -> None:
         await uow.db.effects.update_one({"_id": event.member_id}, {"$inc": {"applied": 1}},
                                         upsert=True, session=uow.session)
 

@@ -27,7 +27,7 @@ handlers = EventHandlers()
 
 
 @handlers.on(MemberErased)
-async def apply_erasure(event: MemberErased, uow: UnitOfWork) -> None:
+async def apply_erasure(uow: UnitOfWork, event: MemberErased) -> None:
     if event.member_id.startswith("poison"):
         raise ValueError(f"member {event.member_id} cannot be erased")
     await uow.db.effects.update_one(

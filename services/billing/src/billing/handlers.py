@@ -27,7 +27,7 @@ handlers = EventHandlers()
 
 
 @handlers.before_batch
-async def read_contracts(events: list[Event], uow: UnitOfWork) -> None:
+async def read_contracts(uow: UnitOfWork, events: list[Event]) -> None:
     """The batch's contracts, read at once; its handlers record on them and they are written
     together before the commit."""
     contracts = uow.staged(Contracts)
@@ -47,26 +47,12 @@ async def read_contracts(events: list[Event], uow: UnitOfWork) -> None:
     await uow.staged(ClientCredits).read(uow, clients)
 
 
-@handlers.on(ContractSigned)
-async def contract_signed(event: ContractSigned, uow: UnitOfWork) -> None:
-    await record_contract_signed(uow, event)
-
-
-@handlers.on(ContractCancelled)
-async def contract_cancelled(event: ContractCancelled, uow: UnitOfWork) -> None:
-    await record_contract_cancelled(uow, event)
-
-
-@handlers.on(WorkCompleted)
-async def work_completed(event: WorkCompleted, uow: UnitOfWork) -> None:
-    await record_work_completed(uow, event)
-
-
-@handlers.on(DebtWrittenOff)
-async def debt_written_off(event: DebtWrittenOff, uow: UnitOfWork) -> None:
-    await record_written_off_debt(uow, event)
+handlers.on(ContractSigned)(record_contract_signed)
+handlers.on(ContractCancelled)(record_contract_cancelled)
+handlers.on(WorkCompleted)(record_work_completed)
+handlers.on(DebtWrittenOff)(record_written_off_debt)
 
 
 @handlers.on(MemberErased)
-async def member_erased(event: MemberErased, uow: UnitOfWork) -> None:
+async def member_erased(uow: UnitOfWork, event: MemberErased) -> None:
     await pseudonymise_member(uow, event.member_id)

@@ -22,19 +22,17 @@ INVOICE_EVENTS = (DebtOverdue, PaymentReceived, InvoicePaid, CreditNoteIssued)
 
 
 @handlers.before_batch
-async def read_invoice_facts(events: list[Event], uow: UnitOfWork) -> None:
+async def read_invoice_facts(uow: UnitOfWork, events: list[Event]) -> None:
     """Read the facts and cases of all the batch's invoices at once, one query each."""
     await uow.staged(InvoiceFacts).read(
         uow, [event.invoice_id for event in events if isinstance(event, INVOICE_EVENTS)])
 
 
-@handlers.on(DebtOverdue)
-async def open_dunning_case(event: DebtOverdue, uow: UnitOfWork) -> None:
-    await open_case(uow, event)
+handlers.on(DebtOverdue)(open_case)
 
 
 @handlers.on(PaymentReceived)
-async def follow_payment(event: PaymentReceived, uow: UnitOfWork) -> None:
+async def follow_payment(uow: UnitOfWork, event: PaymentReceived) -> None:
     await record_balance(uow, BalanceFact(
         event.invoice_id, event.branch, event.version, event.received_on,
         event.balance_due.amount, "payment", credit=event.credit.amount,
@@ -43,7 +41,7 @@ async def follow_payment(event: PaymentReceived, uow: UnitOfWork) -> None:
 
 
 @handlers.on(InvoicePaid)
-async def close_paid_invoice(event: InvoicePaid, uow: UnitOfWork) -> None:
+async def close_paid_invoice(uow: UnitOfWork, event: InvoicePaid) -> None:
     await record_balance(uow, BalanceFact(
         event.invoice_id, event.branch, event.version, event.paid_on,
         Money.zero(event.total.currency).amount, "paid", detail="Invoice paid in full",
@@ -51,7 +49,7 @@ async def close_paid_invoice(event: InvoicePaid, uow: UnitOfWork) -> None:
 
 
 @handlers.on(CreditNoteIssued)
-async def follow_credit_note(event: CreditNoteIssued, uow: UnitOfWork) -> None:
+async def follow_credit_note(uow: UnitOfWork, event: CreditNoteIssued) -> None:
     await record_balance(uow, BalanceFact(
         event.invoice_id, event.branch, event.version, event.issue_date,
         event.balance_due.amount, "credit_note",

@@ -16,7 +16,7 @@ handlers = EventHandlers()
 
 
 @handlers.on(MemberActivated, MemberUpdated, MemberErased)
-async def keep_member(event: MemberEvent, uow: UnitOfWork) -> None:
+async def keep_member(uow: UnitOfWork, event: MemberEvent) -> None:
     """Keep the member's status and activities; stale versions change nothing."""
     known = await load_member(uow, event.member_id)
     member = member_after(known, event)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 
-from smart_shared.money import to_decimal
 from smart_shared.service import Platform, Service, build_service
 from smart_shared.settings import Settings
 
@@ -17,29 +15,15 @@ from fund.handlers import handlers
 from fund.jobs import jobs
 
 
-def initial_capital_from_environment(branches: list[str]) -> dict[str, Decimal]:
-    """``SMART_FUND_INITIAL_CAPITAL_<BRANCH>="500000.00"``: capital booked once at start-up."""
-    capital: dict[str, Decimal] = {}
-    for branch in branches:
-        text = os.environ.get(f"SMART_FUND_INITIAL_CAPITAL_{branch}")
-        if text:
-            amount = to_decimal(text)
-            if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-                raise ValueError(f"SMART_FUND_INITIAL_CAPITAL_{branch} must be a positive amount "
-                                 f"in cents, not {text!r}")
-            capital[branch] = amount
-    return capital
-
-
 def create_service(settings: Settings | None = None,
                    initial_capital: dict[str, Decimal] | None = None) -> Service:
-    """The fund service; ``initial_capital`` overrides the environment's start-up seed."""
+    """The fund service; ``initial_capital`` overrides the start-up seed of the settings
+    (``SMART_FUND_INITIAL_CAPITAL_<BRANCH>``)."""
 
     async def open_accounts(platform: Platform) -> None:
-        branches = platform.settings.branches
-        capital = (initial_capital_from_environment(branches) if initial_capital is None
+        capital = (platform.settings.fund_initial_capital if initial_capital is None
                    else initial_capital)
-        await open_the_fund(platform.database, branches, capital)
+        await open_the_fund(platform.database, platform.settings.branches, capital)
 
     return build_service(
         "fund",

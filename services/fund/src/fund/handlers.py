@@ -58,7 +58,7 @@ def documents_needed(event: Event) -> dict[str, list[str]]:
 
 
 @handlers.before_batch
-async def read_what_the_batch_needs(events: list[Event], uow: UnitOfWork) -> None:
+async def read_what_the_batch_needs(uow: UnitOfWork, events: list[Event]) -> None:
     needed: defaultdict[str, list[str]] = defaultdict(list)
     for event in events:
         for name, idents in documents_needed(event).items():
@@ -66,44 +66,22 @@ async def read_what_the_batch_needs(events: list[Event], uow: UnitOfWork) -> Non
     await store.read_ahead(uow, **needed)
 
 
-@handlers.on(ContractSigned)
-async def decide_guarantee_for_contract(event: ContractSigned, uow: UnitOfWork) -> None:
-    await guarantees.decide(uow, event)
-
-
-@handlers.on(InvoiceIssued)
-async def link_invoice_to_contract(event: InvoiceIssued, uow: UnitOfWork) -> None:
-    await guarantees.note_invoice(uow, event)
-
-
-@handlers.on(SalaryDue)
-async def advance_salary_cost(event: SalaryDue, uow: UnitOfWork) -> None:
-    await guarantees.advance_salary_cost(uow, event)
-
-
-@handlers.on(ContractCancelled)
-async def release_reservation(event: ContractCancelled, uow: UnitOfWork) -> None:
-    await guarantees.release_reservation(uow, event)
+handlers.on(ContractSigned)(guarantees.decide)
+handlers.on(InvoiceIssued)(guarantees.note_invoice)
+handlers.on(SalaryDue)(guarantees.advance_salary_cost)
+handlers.on(ContractCancelled)(guarantees.release_reservation)
+handlers.on(InvoicePaid)(contributions.recover_advance)
+handlers.on(InstalmentWithheld)(instalments.book_withheld)
 
 
 @handlers.on(DebtWrittenOff)
-async def absorb_loss(event: DebtWrittenOff, uow: UnitOfWork) -> None:
+async def absorb_loss(uow: UnitOfWork, event: DebtWrittenOff) -> None:
     await guarantees.absorb_loss(uow, event)
     await loans.note_write_off(uow, event)
 
 
-@handlers.on(InvoicePaid)
-async def recover_advance(event: InvoicePaid, uow: UnitOfWork) -> None:
-    await contributions.recover_advance(uow, event)
-
-
 @handlers.on(MemberActivated, MemberUpdated, MemberErased)
-async def keep_contact(event: MemberActivated | MemberUpdated | MemberErased,
-                       uow: UnitOfWork) -> None:
+async def keep_contact(uow: UnitOfWork,
+                       event: MemberActivated | MemberUpdated | MemberErased) -> None:
     await members.keep_contact(uow, event)
     await loans.note_membership(uow, event)
-
-
-@handlers.on(InstalmentWithheld)
-async def book_instalment(event: InstalmentWithheld, uow: UnitOfWork) -> None:
-    await instalments.book_withheld(uow, event)

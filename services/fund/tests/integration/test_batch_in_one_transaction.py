@@ -7,15 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from fund import store
+from fund import contributions, guarantees, store
 from fund.check import check_ledger
 from fund.domain import FloorBreached, Transfer
-from fund.handlers import (
-    advance_salary_cost,
-    decide_guarantee_for_contract,
-    link_invoice_to_contract,
-    recover_advance,
-)
 from pymongo.errors import OperationFailure
 from smart_shared.events import InvoiceIssued, InvoicePaid
 from smart_shared.ids import new_id
@@ -75,18 +69,19 @@ async def test_caps_and_the_whole_life_of_a_guarantee_within_one_transaction(fun
     async def batch(uow: UnitOfWork) -> None:
         # 10,000.00 excl. VAT costs 9,350.00: two fit under the 25,000.00 client cap, not three
         for contract, member in zip(contracts[:3], members[:3], strict=True):
-            await decide_guarantee_for_contract(
-                contract_signed(contract, member, client, "10000.00"), uow)
-        await decide_guarantee_for_contract(  # the same fact again: decided already
-            contract_signed(contracts[0], members[0], client, "10000.00"), uow)
-        await link_invoice_to_contract(invoice_issued(contracts[0], members[0], invoice), uow)
-        await advance_salary_cost(
-            salary_due(contracts[0], members[0], salary, "10000.00", "650.00"), uow)
-        await recover_advance(invoice_paid(contracts[0], members[0], invoice), uow)
-        await recover_advance(invoice_paid(contracts[0], members[0], invoice), uow)  # again
+            await guarantees.decide(
+                uow, contract_signed(contract, member, client, "10000.00"))
+        await guarantees.decide(  # the same fact again: decided already
+            uow, contract_signed(contracts[0], members[0], client, "10000.00"))
+        await guarantees.note_invoice(uow, invoice_issued(contracts[0], members[0], invoice))
+        await guarantees.advance_salary_cost(
+            uow, salary_due(contracts[0], members[0], salary, "10000.00", "650.00"))
+        await contributions.recover_advance(uow, invoice_paid(contracts[0], members[0], invoice))
+        await contributions.recover_advance(  # again
+            uow, invoice_paid(contracts[0], members[0], invoice))
         # the client's exposure was freed by the payment: room for one more
-        await decide_guarantee_for_contract(
-            contract_signed(contracts[3], members[3], client, "10000.00"), uow)
+        await guarantees.decide(
+            uow, contract_signed(contracts[3], members[3], client, "10000.00"))
         assert uow.staged_events == 6
 
     await database(fund).transaction(batch)
@@ -120,9 +115,9 @@ async def test_the_free_balance_is_followed_within_one_transaction(fund: Fund) -
 
     async def batch(uow: UnitOfWork) -> None:
         for contract in contracts:
-            await decide_guarantee_for_contract(
-                contract_signed(contract, new_id(), "fr-" + contract, "1000.00", branch="FR",
-                                country="FR"), uow)
+            await guarantees.decide(
+                uow, contract_signed(contract, new_id(), "fr-" + contract, "1000.00",
+                                     branch="FR", country="FR"))
 
     await database(fund).transaction(batch)
     decisions = [await guarantee(fund, c, "FR") for c in contracts]
@@ -141,8 +136,8 @@ async def test_a_retried_transaction_reads_everything_again(fund: Fund) -> None:
     async def batch(uow: UnitOfWork) -> None:
         nonlocal attempts
         attempts += 1
-        await decide_guarantee_for_contract(signed, uow)
-        await decide_guarantee_for_contract(signed, uow)  # decided: books nothing more
+        await guarantees.decide(uow, signed)
+        await guarantees.decide(uow, signed)  # decided: books nothing more
         if attempts == 1:
             # what a write conflict with another replica looks like: the whole work runs again
             raise OperationFailure("simulated write conflict", 112,
@@ -199,8 +194,8 @@ async def test_an_invoice_fact_repeated_under_a_new_event_id_changes_nothing(fun
 
     async def link_twice(uow: UnitOfWork) -> None:
         # the same fact published again (a new event id, the same version) in one batch
-        await link_invoice_to_contract(issued, uow)
-        await link_invoice_to_contract(issued, uow)
+        await guarantees.note_invoice(uow, issued)
+        await guarantees.note_invoice(uow, issued)
 
     await database(fund).transaction(link_twice)
     stored = await fund.service.platform.db[store.INVOICES].find_one(  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from fund.handlers import decide_guarantee_for_contract
+from fund import guarantees
 from fund.store import ACCOUNTS_COLLECTION, d128
 from smart_shared.events import (
     AdvancePaid,
@@ -294,7 +294,7 @@ async def test_two_guarantees_racing_for_the_last_euros_cannot_both_be_granted(
                                 branch="FR", country="FR")
 
         async def work(uow: UnitOfWork) -> None:
-            await decide_guarantee_for_contract(event, uow)
+            await guarantees.decide(uow, event)
 
         await database.transaction(work)
 

@@ -1,122 +1,41 @@
-"""HTTP in: salary simulations, salaries and payslips, payment runs."""
+"""HTTP in → payroll's use cases: salary simulations, salaries and payslips, payment runs and
+the bank's status reports."""
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from functools import partial
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, Parameter
-from pydantic import BaseModel, ConfigDict
 from smart_shared.auth import Principal, visible_or_404
-from smart_shared.events import ActivityKind, Branch, SalaryBreakdown
-from smart_shared.http import Page, find_page, idempotent
-from smart_shared.money import Money, NonNegativeMoney, PositiveMoney
+from smart_shared.events import SalaryBreakdown
+from smart_shared.http import Page, idempotent
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.openapi import PDF, XML, problems
 from smart_shared.problems import Problem, invalid, not_found
-from smart_shared.rulepacks import UnknownRulePack, branches
 from smart_shared.service import Platform
 
-from payroll.domain import SIMULATION_HORIZON, SalaryNotPayable, compute_salary, salary_rules
+from payroll import store
 from payroll.domain.pain002 import UnreadableReport, parse_status_report
-from payroll.domain.sepa import ExclusionCode
-from payroll.payment_runs import confirm_payment_run, count_excluded, open_payment_run
+from payroll.payment_runs import (
+    ConfirmPaymentRun,
+    OpenPaymentRun,
+    confirm_payment_run,
+    count_excluded,
+    open_payment_run,
+)
 from payroll.payslip import payslip_of
-from payroll.status_reports import REFUSED, apply_status_report
-from payroll.store import PAYMENT_RUNS, SALARIES
-
-SalaryStatus = Literal["due", "in_run", "paid"]
-
-
-class SimulationRequest(BaseModel):
-    """What would a contract pay? Same computation as the real salary."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    branch: Branch
-    activity_kind: ActivityKind
-    amount_excl_vat: PositiveMoney
-    expenses: NonNegativeMoney = NonNegativeMoney(amount=Decimal("0.00"))
-    on: date | None = None
-
-
-class Rejection(BaseModel):
-    """Why the bank returned the salary's last transfer (pain.002), kept on the salary."""
-
-    payment_run_id: str
-    end_to_end_id: str
-    status_report_id: str
-    on: date
-    code: str | None
-    reason: str
-    account_unusable: bool
-
-
-class SalaryView(BaseModel):
-    salary_id: str
-    branch: str
-    contract_id: str
-    member_id: str
-    guaranteed: bool
-    pay_date: date
-    status: SalaryStatus
-    breakdown: SalaryBreakdown
-    payment_run_id: str | None = None
-    paid_on: date | None = None
-    rejection: Rejection | None = None
-
-    @classmethod
-    def of(cls, doc: Document) -> SalaryView:
-        return cls(salary_id=doc["_id"], payment_run_id=doc.get("payment_run_id"),
-                   paid_on=doc.get("paid_on"), rejection=doc.get("rejection"),
-                   **{k: doc[k] for k in (
-                       "branch", "contract_id", "member_id", "guaranteed", "pay_date", "status",
-                       "breakdown")})
-
-
-class PaymentRunRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    pay_date: date
-
-
-class RunItem(BaseModel):
-    salary_id: str
-    contract_id: str
-    member_id: str
-    amount: Money
-    iban: str
-    holder_name: str
-    end_to_end_id: str
-
-
-class ExcludedSalary(BaseModel):
-    """A due salary left out of the run, and why: it stays due for a later run."""
-
-    salary_id: str
-    member_id: str
-    code: ExclusionCode
-    reason: str
-
-
-class PaymentRunView(BaseModel):
-    payment_run_id: str
-    branch: str
-    pay_date: date
-    execution_date: date
-    status: Literal["open", "confirmed"]
-    count: int
-    total: Money
-    items: list[RunItem]
-    excluded: list[ExcludedSalary]
-
-    @classmethod
-    def of(cls, doc: Document) -> PaymentRunView:
-        return cls(payment_run_id=doc["_id"], **{k: doc[k] for k in (
-            "branch", "pay_date", "execution_date", "status", "count", "total", "items",
-            "excluded")})
+from payroll.simulations import SimulateSalary, simulate_salary
+from payroll.status_reports import REFUSED, ApplyStatusReport, apply_status_report
+from payroll.views import (
+    PaymentRunRequest,
+    PaymentRunView,
+    SalaryStatus,
+    SalaryView,
+    SimulationRequest,
+    StatusReportOutcome,
+)
 
 
 class SimulationController(Controller):
@@ -127,22 +46,12 @@ class SimulationController(Controller):
     async def simulate(self, data: SimulationRequest, platform: Platform,
                        principal: Principal) -> SalaryBreakdown:
         """The breakdown a contract of this amount would pay, by the branch's rule pack."""
-        today = platform.clock.today()
-        if data.on and data.on > today + SIMULATION_HORIZON:
-            raise invalid("on", f"must be within {SIMULATION_HORIZON.days} days from today")
-        try:
-            rules = salary_rules(data.branch, data.on or today)
-        except UnknownRulePack as missing:
-            known_branch = data.on is not None and data.branch in branches()
-            raise invalid("on" if known_branch else "branch", str(missing)) from None
-        try:
-            return compute_salary(rules, data.amount_excl_vat, data.expenses, data.activity_kind)
-        except SalaryNotPayable as refused:
-            raise invalid(refused.field, refused.message) from None
+        return simulate_salary(platform.clock, SimulateSalary(
+            data.branch, data.activity_kind, data.amount_excl_vat, data.expenses, data.on))
 
 
 async def _visible_salary(platform: Platform, principal: Principal, salary_id: str) -> Document:
-    doc = await platform.db[SALARIES].find_one({"_id": salary_id})
+    doc = await store.salary_document(platform.db, salary_id)
     return visible_or_404(principal, doc, "Salary", salary_id)
 
 
@@ -156,17 +65,13 @@ class SalaryController(Controller):
         member_id: str | None = None, status: SalaryStatus | None = None,
         cursor: str | None = None, limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
     ) -> Page[SalaryView]:
-        query: dict[str, Any] = {"branch": principal.branch}
         if principal.role == "member":
             if member_id is not None and member_id != principal.member_id:
                 raise invalid("member_id", "a member may only list their own salaries")
-            query["member_id"] = principal.member_id
-        elif member_id is not None:
-            query["member_id"] = member_id
-        if status is not None:
-            query["status"] = status
-        # find_page takes the Database (it reads `.db`; an AsyncDatabase would answer any attribute)
-        docs, next_cursor = await find_page(platform.database, SALARIES, query, cursor, limit)
+            # a member token without a member id lists nothing (no salary has the empty id)
+            member_id = principal.member_id or ""
+        docs, next_cursor = await store.salaries_page(platform.database, principal.branch,
+                                                      member_id, status, cursor, limit)
         return Page[SalaryView](items=[SalaryView.of(d) for d in docs], next_cursor=next_cursor)
 
     @get("/{salary_id:str}", summary="One salary")
@@ -191,7 +96,7 @@ def _require_staff(principal: Principal) -> None:
 
 async def _branch_run(platform: Platform, principal: Principal, run_id: str) -> Document:
     _require_staff(principal)
-    doc = await platform.db[PAYMENT_RUNS].find_one({"_id": run_id})
+    doc = await store.payment_run_document(platform.db, run_id)
     if doc is None or doc["branch"] != principal.branch:
         raise not_found("Payment run", run_id)
     return doc
@@ -209,10 +114,11 @@ class PaymentRunController(Controller):
         idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
     ) -> PaymentRunView:
         _require_staff(principal)
+        command = OpenPaymentRun(principal.branch, data.pay_date, principal.sub,
+                                 platform.settings)
 
         async def work(uow: UnitOfWork) -> dict[str, Any]:
-            run = await open_payment_run(uow, principal.branch, data.pay_date, principal.sub,
-                                         platform.settings)
+            run = await open_payment_run(uow, command)
             return PaymentRunView.of(run).model_dump(mode="json")
 
         try:
@@ -232,8 +138,8 @@ class PaymentRunController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
     ) -> Page[PaymentRunView]:
         _require_staff(principal)
-        docs, next_cursor = await find_page(platform.database, PAYMENT_RUNS,
-                                            {"branch": principal.branch}, cursor, limit)
+        docs, next_cursor = await store.payment_runs_page(platform.database, principal.branch,
+                                                          cursor, limit)
         return Page[PaymentRunView](items=[PaymentRunView.of(d) for d in docs],
                                     next_cursor=next_cursor)
 
@@ -256,33 +162,10 @@ class PaymentRunController(Controller):
           summary="The bank executed the run: every salary in it is paid, once")
     async def confirm(self, run_id: FromPath[str], platform: Platform,
                       principal: Principal) -> PaymentRunView:
-        run = await _branch_run(platform, principal, run_id)
-
-        async def work(uow: UnitOfWork) -> Document:
-            return await confirm_payment_run(uow, run)
-
-        return PaymentRunView.of(await platform.database.transaction(work))
-
-
-class RejectedTransfer(BaseModel):
-    salary_id: str
-    member_id: str
-    amount: Money
-    code: str | None
-    reason: str
-    account_unusable: bool
-
-
-class StatusReportOutcome(BaseModel):
-    """What a pain.002 report changed: salaries paid now, salaries back to due, and how many
-    transfers of the run still wait for the bank's word."""
-
-    payment_run_id: str
-    report_id: str
-    version: str
-    paid: list[str]
-    rejected: list[RejectedTransfer]
-    waiting: int
+        await _branch_run(platform, principal, run_id)
+        command = ConfirmPaymentRun(principal.branch, run_id)
+        return PaymentRunView.of(await platform.database.transaction(
+            partial(confirm_payment_run, command=command)))
 
 
 class PaymentStatusReportController(Controller):
@@ -301,9 +184,6 @@ class PaymentStatusReportController(Controller):
             report = parse_status_report(content)
         except UnreadableReport as error:
             raise invalid(error.where, str(error), REFUSED) from None
-
-        async def work(uow: UnitOfWork) -> dict[str, Any]:
-            return await apply_status_report(uow, principal.branch, report,
-                                             platform.settings.staff_mailbox)
-
-        return StatusReportOutcome.model_validate(await platform.database.transaction(work))
+        command = ApplyStatusReport(principal.branch, report, platform.settings.staff_mailbox)
+        return StatusReportOutcome.model_validate(await platform.database.transaction(
+            partial(apply_status_report, command=command)))

@@ -1,23 +1,25 @@
-"""Payment runs: gather due salaries into one SEPA file, then confirm them paid."""
+"""Payment runs: gather due salaries into one SEPA file, then confirm them paid; the runs the
+scheduler opens by itself tell the staff their file is ready."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from prometheus_client import Counter
-from pymongo import ReturnDocument, UpdateOne
 from smart_shared.events import SalaryPaid
 from smart_shared.ids import new_id
 from smart_shared.mail import send_mail
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
-from smart_shared.problems import Problem, invalid
+from smart_shared.problems import Problem, invalid, not_found
 from smart_shared.rulepacks import UnknownRulePack
 from smart_shared.settings import Settings
 from smart_shared.telemetry import start_linked_trace
 
+from payroll import store
 from payroll.domain import (
     PAYMENT_RUN_HORIZON,
     NotSepaSafe,
@@ -26,9 +28,11 @@ from payroll.domain import (
     sepa_iban,
     sepa_name,
 )
-from payroll.mails import salary_paid_mail
+from payroll.mails import payment_run_ready_mail, salary_paid_mail
 from payroll.payment_file import Transfer, credit_transfer_file, debtor_account, file_identifiers
-from payroll.store import MEMBERS, PAYMENT_RUNS, SALARIES
+
+SCHEDULER = "scheduler"
+"""``opened_by`` of a run the scheduler opened (staff runs carry the staff member's id)."""
 
 EXCLUDED = Counter(
     "smart_payroll_salaries_excluded_total",
@@ -36,6 +40,25 @@ EXCLUDED = Counter(
     "details cannot go into a SEPA file; they stay due",
     ["branch", "reason"],
 )
+
+
+@dataclass(frozen=True)
+class OpenPaymentRun:
+    """Staff (or the scheduler) ask for the run of every due salary of ``branch`` payable on or
+    before ``pay_date``, paid from the salary account the deployment configures."""
+
+    branch: str
+    pay_date: date
+    opened_by: str
+    deployment: Settings
+
+
+@dataclass(frozen=True)
+class ConfirmPaymentRun:
+    """Staff say the bank executed the run."""
+
+    branch: str
+    run_id: str
 
 
 def _payee(salary: Document, member: Document | None) -> tuple[str, str]:
@@ -75,26 +98,17 @@ def _check_pay_date(branch: str, pay_date: date, today: date) -> None:
                       "salary can be due by then") from None
 
 
-async def open_payment_run(
-    uow: UnitOfWork, branch: str, pay_date: date, opened_by: str, settings: Settings
-) -> Document:
-    """Claim every due salary of ``branch`` payable on or before ``pay_date`` into a new run
+async def open_payment_run(uow: UnitOfWork, command: OpenPaymentRun) -> Document:
+    """Claim every due salary of the branch payable on or before the pay date into a new run
     (conditional updates in this transaction: a salary is never in two runs) and build its
     pain.001 file. A salary whose payout details a SEPA file cannot carry (see ``domain.sepa``)
     stays due and is listed as excluded, with the reason; every other one is paid. A 409 when
     nothing can be paid lists the excluded ones too."""
+    branch, pay_date = command.branch, command.pay_date
     _check_pay_date(branch, pay_date, uow.clock.today())
     run_id = new_id()
-    due = await uow.db[SALARIES].find(
-        {"branch": branch, "status": "due", "pay_date": {"$lte": pay_date.isoformat()}},
-        session=uow.session,
-    ).sort("_id", 1).to_list(None)
-    member_ids = list({salary["member_id"] for salary in due})
-    members = {
-        member["_id"]: member
-        async for member in uow.db[MEMBERS].find({"_id": {"$in": member_ids}},
-                                                 session=uow.session)
-    } if due else {}
+    due = await store.due_salaries(uow, branch, pay_date)
+    members = await store.members_of(uow, (salary["member_id"] for salary in due))
     payable: list[tuple[Document, tuple[str, str]]] = []
     excluded: list[dict[str, str]] = []
     for salary in due:
@@ -103,7 +117,7 @@ async def open_payment_run(
         except NotSepaSafe as unpayable:
             excluded.append({"salary_id": salary["_id"], "member_id": salary["member_id"],
                              "code": unpayable.code, "reason": unpayable.reason})
-    claimed = await _claim(uow, [salary["_id"] for salary, _ in payable], run_id)
+    claimed = await store.claim_salaries(uow, [salary["_id"] for salary, _ in payable], run_id)
     items: list[dict[str, Any]] = []
     for salary, (iban, holder) in payable:
         if salary["_id"] not in claimed:
@@ -131,60 +145,35 @@ async def open_payment_run(
         for item in items
     ]
     total = sum((Money.model_validate(item["amount"]) for item in items), Money.zero())
-    debtor = debtor_account(settings, branch, payer)
+    debtor = debtor_account(command.deployment, branch, payer)
     pain001 = credit_transfer_file(payer, debtor, execution_date, transfers)
     message_id, payment_blocks = file_identifiers(pain001)
-    run: dict[str, Any] = {
-        "_id": run_id,
-        "branch": branch,
-        "pay_date": pay_date.isoformat(),
-        "execution_date": execution_date.isoformat(),
-        "status": "open",
-        "items": items,
-        "excluded": excluded,
-        "count": len(items),
-        "total": total.model_dump(mode="json"),
-        "opened_by": opened_by,
-        "opened_at": uow.clock.now(),
-        "confirmed_at": None,
-        "pain001": pain001.decode(),
-        "message_id": message_id,
-        "payment_blocks": payment_blocks,
-    }
-    await uow.db[PAYMENT_RUNS].insert_one(run, session=uow.session)
+    run = store.payment_run_of(run_id, branch, pay_date, execution_date, items, excluded,
+                               total.model_dump(mode="json"), command.opened_by,
+                               uow.clock.now(), pain001, message_id, payment_blocks)
+    await store.insert_payment_run(uow, run)
     return run
 
 
-async def _claim(uow: UnitOfWork, salary_ids: list[str], run_id: str) -> set[str]:
-    """Move the salaries still due into the run (one conditional update for them all); the ids of
-    those it moved."""
-    if not salary_ids:
-        return set()
-    claimed = await uow.db[SALARIES].update_many(
-        {"_id": {"$in": salary_ids}, "status": "due"},
-        {"$set": {"status": "in_run", "payment_run_id": run_id}},
-        session=uow.session,
-    )
-    if claimed.modified_count == len(salary_ids):
-        return set(salary_ids)
-    # some were no longer due (they were read in this transaction, so a concurrent change would
-    # rather have failed it with a write conflict): keep the ones moved into this run
-    moved = uow.db[SALARIES].find({"_id": {"$in": salary_ids}, "payment_run_id": run_id},
-                                  {"_id": 1}, session=uow.session)
-    return {doc["_id"] async for doc in moved}
+async def open_scheduled_run(uow: UnitOfWork, command: OpenPaymentRun) -> Document:
+    """The run the scheduler opens the working day before a pay date; the branch's staff are
+    told its file is ready for the bank."""
+    run = await open_payment_run(uow, command)
+    mail = payment_run_ready_mail(run, command.deployment.staff_mailbox, uow.clock.today())
+    if mail:
+        send_mail(uow, mail)
+    return run
 
 
-async def confirm_payment_run(uow: UnitOfWork, run: Document) -> Document:
+async def confirm_payment_run(uow: UnitOfWork, command: ConfirmPaymentRun) -> Document:
     """The bank executed the run: each salary in it is paid (``SalaryPaid``) exactly once.
     Confirming a confirmed run changes nothing."""
-    confirmed = await uow.db[PAYMENT_RUNS].find_one_and_update(
-        {"_id": run["_id"], "status": "open"},
-        {"$set": {"status": "confirmed", "confirmed_at": uow.clock.now()}},
-        session=uow.session, return_document=ReturnDocument.AFTER,
-    )
+    confirmed = await store.confirm_open_run(uow, command.branch, command.run_id, uow.clock.now())
     if confirmed is None:
-        current = await uow.db[PAYMENT_RUNS].find_one({"_id": run["_id"]}, session=uow.session)
-        return current or run
+        current = await store.payment_run(uow, command.run_id)
+        if current is None or current["branch"] != command.branch:
+            raise not_found("Payment run", command.run_id)
+        return current
     await pay_salaries_in_run(uow, confirmed, confirmed["items"])
     return confirmed
 
@@ -200,28 +189,15 @@ async def pay_salaries_in_run(uow: UnitOfWork, run: Document, items: list[Docume
     """Each salary of ``items`` still in ``run`` is paid: ``SalaryPaid`` and the member's mail,
     once (a salary already paid, or back to due, is left as it is). The ids paid."""
     paid_on = uow.clock.today()
-    in_run = {"status": "in_run", "payment_run_id": run["_id"]}
-    salaries = {
-        salary["_id"]: salary
-        async for salary in uow.db[SALARIES].find(
-            {"_id": {"$in": [item["salary_id"] for item in items]}, **in_run},
-            session=uow.session,
-        )
-    } if items else {}
+    salaries = await store.salaries_in_run(uow, run["_id"],
+                                           [item["salary_id"] for item in items])
     payments = [item for item in items if item["salary_id"] in salaries]
-    if payments:
-        # one command for the whole run; the salaries were read in this transaction, so each
-        # update finds its salary still in the run (a concurrent change fails the transaction)
-        paid = await uow.db[SALARIES].bulk_write([
-            UpdateOne({"_id": item["salary_id"], **in_run},
-                      {"$set": {"status": "paid", "paid_on": paid_on.isoformat(),
-                                "end_to_end_id": item["end_to_end_id"]},
-                       "$inc": {"version": 1}})
-            for item in payments
-        ], ordered=True, session=uow.session)
-        if paid.modified_count != len(payments):
-            raise RuntimeError(f"payment run {run['_id']} changed while it was confirmed")
-    members = await member_contacts(uow, [salaries[item["salary_id"]] for item in payments])
+    # one command for the whole run
+    await store.mark_paid(uow, run["_id"],
+                          [(item["salary_id"], item["end_to_end_id"]) for item in payments],
+                          paid_on)
+    members = await store.members_of(
+        uow, (salaries[item["salary_id"]]["member_id"] for item in payments), contact_only=True)
     # the run is a trace of its own; each salary's payment in it is linked to its contract's
     with start_linked_trace("payment run", attributes={"smart.payment_run_id": run["_id"]}):
         for item in payments:
@@ -240,11 +216,3 @@ async def pay_salaries_in_run(uow: UnitOfWork, run: Document, items: list[Docume
                     end_to_end_id=item["end_to_end_id"],
                 ))
     return [item["salary_id"] for item in payments]
-
-
-async def member_contacts(uow: UnitOfWork, salaries: list[Document]) -> dict[str, Document]:
-    if not salaries:
-        return {}
-    return {doc["_id"]: doc async for doc in uow.db[MEMBERS].find(
-        {"_id": {"$in": [salary["member_id"] for salary in salaries]}},
-        {"contact": 1}, session=uow.session)}

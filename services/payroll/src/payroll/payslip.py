@@ -3,17 +3,18 @@ payroll knows them, the contract's period, and every rate the salary was compute
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from smart_shared.codec import stored_day
 from smart_shared.documents import Messages, PrintedDocument, Wording
 from smart_shared.mongo import Document
 
+from payroll import store
 from payroll.domain.rules import salary_rules
-from payroll.store import CONTRACTS, MEMBERS, SALARIES
 
 MESSAGES = Messages(Path(__file__).parent / "messages")
 MINUS, UNTIL = "\u2212 ", " \u2013 "  # typographic minus sign and en dash
@@ -25,7 +26,7 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
     branch = salary["branch"]
     wording = Wording(MESSAGES, language, branch)
     text = wording.text
-    last_work_day = date.fromisoformat(salary["last_work_day"])
+    last_work_day = stored_day(salary["last_work_day"])
     rules = salary_rules(branch, last_work_day)
     payer, payroll = rules.payroll.payer, rules.payroll
     breakdown: dict[str, Any] = salary["breakdown"]
@@ -46,7 +47,7 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
     contact = member.get("contact") or {}
     address = contact.get("address")
     activity = contract.get("activity") or {}
-    first = date.fromisoformat(contract.get("first_work_day") or salary["last_work_day"])
+    first = stored_day(contract.get("first_work_day") or salary["last_work_day"])
     days = contract.get("work_days") or []
     facts = [
         (text("Worker"), contact.get("name") or payout.get("holder_name")
@@ -59,7 +60,7 @@ def payslip_pdf(salary: Document, contract: Document, member: Document, language
         (text("Contract"), salary["contract_id"]),
         (text("Period"), f"{wording.day(first)}{UNTIL}{wording.day(last_work_day)}"),
         (text("Days worked"), str(len(days)) if days else "—"),
-        (text("Pay date"), wording.day(date.fromisoformat(salary["pay_date"]))),
+        (text("Pay date"), wording.day(stored_day(salary["pay_date"]))),
         (text("Paid to account"), payout.get("iban") or "—"),
         (text("Rule pack"), breakdown["rule_pack"]),
     ]
@@ -131,14 +132,13 @@ def _owed(line: dict[str, Any]) -> bool:
 
 async def payslip_of(db: AsyncDatabase[Document], salary: Document) -> bytes:
     """The payslip of ``salary`` as the API serves it and the "salary paid" mail attaches it."""
-    member = await db[MEMBERS].find_one({"_id": salary["member_id"]}) or {}
-    contract = await db[CONTRACTS].find_one({"_id": salary["contract_id"]}) or {}
+    member, contract = await store.payslip_facts(db, salary)
     language = (member.get("contact") or {}).get("language") or member.get("language") or "fr"
     return payslip_pdf(salary, contract, member, language)
 
 
 async def payslip_of_salary(db: AsyncDatabase[Document], salary_id: str) -> bytes:
-    salary = await db[SALARIES].find_one({"_id": salary_id})
+    salary = await store.salary_document(db, salary_id)
     if salary is None:
         raise LookupError(f"no salary {salary_id}")
     return await payslip_of(db, salary)

@@ -1,31 +1,84 @@
-"""Use cases on the salary of a contract: decide it once every fact is known, with the loan
-instalments due withheld from its net."""
+"""Use cases on the salary of a contract: keep every fact other services publish about it, and
+decide the salary once they are all in, with the loan instalments due withheld from its net.
+
+Contracts, guarantees and invoices come on different topics, so their order is not guaranteed:
+each use case records its fact on the contract, then asks whether the salary can now be decided.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
-from typing import Any
 
-from smart_shared.events import InstalmentWithheld, SalaryDue
+from smart_shared.codec import stored_day
+from smart_shared.events import (
+    ContractCancelled,
+    ContractSigned,
+    GuaranteeDeclined,
+    GuaranteeGranted,
+    InstalmentWithheld,
+    InvoiceIssued,
+    InvoicePaid,
+    SalaryDue,
+    WorkCompleted,
+)
 from smart_shared.ids import new_id
 from smart_shared.money import Money
-from smart_shared.mongo import Document, StagedInserts, UnitOfWork
-from smart_shared.telemetry import continue_trace
+from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.telemetry import continue_trace, current_traceparent
 
+from payroll import store
 from payroll.domain import SalaryNotPayable, compute_salary, salary_rules, working_days_after
-from payroll.projections import Contracts
-from payroll.store import SALARIES
 from payroll.withholdings import withhold_instalments
 
 log = logging.getLogger("payroll.salaries")
 
+ContractFact = (ContractSigned | WorkCompleted | ContractCancelled | GuaranteeGranted
+                | GuaranteeDeclined | InvoiceIssued | InvoicePaid)
 
-class _NewSalaries(StagedInserts):
-    """The salaries made due in a unit of work, inserted together when it flushes."""
 
-    collection = SALARIES
+async def record_contract_signed(uow: UnitOfWork, event: ContractSigned) -> None:
+    await _record_and_decide(uow, event, store.signed_facts(event))
+
+
+async def record_work_completed(uow: UnitOfWork, event: WorkCompleted) -> None:
+    await _record_and_decide(uow, event, store.completed_facts(event, current_traceparent()))
+
+
+async def record_contract_cancelled(uow: UnitOfWork, event: ContractCancelled) -> None:
+    await _record(uow, event, store.cancelled_facts(event.cancelled_at))
+
+
+async def record_guarantee_granted(uow: UnitOfWork, event: GuaranteeGranted) -> None:
+    """Guaranteed: the salary is paid on time, whenever the client pays."""
+    await _record_decision(uow, event, "granted")
+
+
+async def record_guarantee_declined(uow: UnitOfWork, event: GuaranteeDeclined) -> None:
+    """Not guaranteed: the salary waits for the client's payment."""
+    await _record_decision(uow, event, "declined")
+
+
+async def record_invoice_issued(uow: UnitOfWork, event: InvoiceIssued) -> None:
+    store.keep_invoice_issued(uow, event.invoice_id, event.contract_id, event.branch,
+                              event.number)
+    await _record(uow, event, {"invoice_id": event.invoice_id})
+
+
+async def record_invoice_paid(uow: UnitOfWork, event: InvoicePaid) -> None:
+    """The client paid: a salary waiting without the guarantee is released."""
+    store.keep_invoice_paid(uow, event.invoice_id, event.contract_id, event.branch,
+                            event.paid_on)
+    await _record_and_decide(uow, event, store.invoice_paid_facts(event.invoice_id,
+                                                                  event.paid_on))
+
+
+async def _record_decision(uow: UnitOfWork, event: GuaranteeGranted | GuaranteeDeclined,
+                           decision: str) -> None:
+    # a stale or repeated decision (its version already known) changes nothing
+    await _record_and_decide(uow, event, store.decision_facts(decision, event.version),
+                             only_if=lambda contract: store.decision_is_newer(contract,
+                                                                              event.version))
 
 
 def _ready(contract: Document) -> bool:
@@ -41,16 +94,18 @@ def _ready(contract: Document) -> bool:
                                       and bool(contract.get("invoice_paid")))
 
 
-async def record(uow: UnitOfWork, contract_id: str, branch: str, member_id: str,
-                 facts: dict[str, Any]) -> Document:
+async def _contract(uow: UnitOfWork, event: ContractFact) -> Document:
+    return await uow.staged(store.Contracts).get(uow, event.contract_id, event.branch,
+                                                 event.member_id)
+
+
+async def _record(uow: UnitOfWork, event: ContractFact, facts: Document) -> None:
     """Record ``facts`` on the contract (written with the unit of work's other contracts)."""
-    contract = await uow.staged(Contracts).get(uow, contract_id, branch, member_id)
-    contract.update(facts)
-    return contract
+    (await _contract(uow, event)).update(facts)
 
 
-async def record_and_decide(
-    uow: UnitOfWork, contract_id: str, branch: str, member_id: str, facts: dict[str, Any],
+async def _record_and_decide(
+    uow: UnitOfWork, event: ContractFact, facts: Document,
     only_if: Callable[[Document], bool] | None = None,
 ) -> str | None:
     """Record ``facts`` on the contract (only when ``only_if`` holds on the contract as it was, if
@@ -58,7 +113,7 @@ async def record_and_decide(
     salary's id. A contract is claimed at most once (``salary_id`` is set once, and written only
     where the contract has none yet), and the claim commits or aborts together with the salary
     and its ``SalaryDue``. Returns the new salary id, if any."""
-    contract = await uow.staged(Contracts).get(uow, contract_id, branch, member_id)
+    contract = await _contract(uow, event)
     if only_if is not None and not only_if(contract):
         return None
     contract.update(facts)
@@ -73,7 +128,7 @@ async def _make_due(uow: UnitOfWork, contract: Document, salary_id: str) -> str 
     """The salary of ``contract``, claimed for ``salary_id`` in this transaction → ``SalaryDue``
     (or, when the amount cannot carry a salary, the claim undone and the contract flagged)."""
     contract_id = contract["_id"]
-    last_work_day = date.fromisoformat(contract["last_work_day"])
+    last_work_day = stored_day(contract["last_work_day"])
     rules = salary_rules(contract["branch"], last_work_day)
     try:
         breakdown = compute_salary(
@@ -97,28 +152,9 @@ async def _make_due(uow: UnitOfWork, contract: Document, salary_id: str) -> str 
         pay_date = uow.clock.today()
     breakdown, withheld = await withhold_instalments(uow, contract["member_id"], breakdown)
     now = uow.clock.now()
-    traceparent = contract.get("traceparent")
-    salary: dict[str, Any] = {
-        "_id": salary_id,
-        "branch": contract["branch"],
-        "contract_id": contract_id,
-        "member_id": contract["member_id"],
-        "activity_kind": contract["activity_kind"],
-        "last_work_day": contract["last_work_day"],
-        "guaranteed": guaranteed,
-        "pay_date": pay_date.isoformat(),
-        "breakdown": breakdown.model_dump(mode="json"),
-        "status": "due",
-        "payment_run_id": None,
-        "loan_withholdings": [{**w, "amount": w["amount"].to_document()} for w in withheld],
-        "version": 1 + len(withheld),
-        "due_at": now,
-        "traceparent": traceparent,
-    }
-    # inserted with the other salaries of the unit of work just before it commits (one command),
-    # as is the contract's claim
-    uow.staged(_NewSalaries).documents.append(salary)
-    with continue_trace("salary due", traceparent, **{"smart.contract_id": contract_id}):
+    store.stage_salary(uow, salary_id, contract, guaranteed, pay_date, breakdown, withheld, now)
+    with continue_trace("salary due", contract.get("traceparent"),
+                        **{"smart.contract_id": contract_id}):
         uow.publish(SalaryDue(
             branch=contract["branch"],
             version=1,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pain002_samples import status_report, transaction
 from payroll.domain import working_day_before, working_days_after
-from payroll.scheduled_runs import ScheduledRuns
+from payroll.jobs import ScheduledRuns
 from smart_shared.clock import SharedClock
 from smart_shared.events import SalaryPaymentRejected
 from smart_shared.events.catalogue import MemberContact

@@ -8,7 +8,12 @@ from functools import partial
 from typing import Any
 
 import pytest
-from payroll.payment_runs import confirm_payment_run, open_payment_run
+from payroll.payment_runs import (
+    ConfirmPaymentRun,
+    OpenPaymentRun,
+    confirm_payment_run,
+    open_payment_run,
+)
 from smart_shared.events import Event
 from smart_shared.ids import new_id
 from smart_testing import consumed_records
@@ -115,13 +120,14 @@ async def test_a_payment_run_costs_the_same_few_commands_whatever_the_number_of_
 
             counter.reset()
             run = await consumer.database.transaction(
-                partial(open_payment_run, branch="FR", pay_date=date(2026, 12, 31),
-                        opened_by="staff", settings=payroll.settings))
+                partial(open_payment_run, command=OpenPaymentRun(
+                    "FR", date(2026, 12, 31), "staff", payroll.settings)))
             opened = dict(counter.by_name)
             assert run["count"] == size and run["excluded"] == []
 
             counter.reset()
-            confirmed = await consumer.database.transaction(partial(confirm_payment_run, run=run))
+            confirmed = await consumer.database.transaction(partial(
+                confirm_payment_run, command=ConfirmPaymentRun("FR", run["_id"])))
             assert confirmed["status"] == "confirmed"
             costs[size] = opened, dict(counter.by_name)
             db: Any = payroll.service.platform.db  # type: ignore[union-attr]

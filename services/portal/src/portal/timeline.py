@@ -94,13 +94,13 @@ def entry_of(event: Event) -> tuple[str, Document]:
 
 
 @handlers.on(*CONTRACT_STEPS)
-async def add_step(event: Event, uow: UnitOfWork) -> None:
+async def add_step(uow: UnitOfWork, event: Event) -> None:
     ident, entry = entry_of(event)
     uow.staged(TimelineEntries).entries[ident] = entry
 
 
 @handlers.on(MemberErased)
-async def forget_member(event: MemberErased, uow: UnitOfWork) -> None:
+async def forget_member(uow: UnitOfWork, event: MemberErased) -> None:
     await uow.staged(TimelineEntries).write(uow)
     await uow.db[TIMELINE].delete_many({"member_id": event.member_id}, session=uow.session)
 

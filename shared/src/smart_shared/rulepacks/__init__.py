@@ -13,8 +13,6 @@ branches it serves when it is built (``check_rule_packs``): a bad pack stops its
 
 from __future__ import annotations
 
-import json
-import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from smart_shared.money import ExactDecimal
+from smart_shared.settings import Settings
 
 PACKS = Path(__file__).parent / "packs"
 _deployment_packs: list[Path] = []
@@ -231,9 +230,7 @@ def cooperative_accounts() -> frozenset[str]:
         for path in sorted(pack.folder.glob("*.toml")):
             found.update(_ibans(_read(path)))
     # payroll's configured salary accounts (SMART_DEBTOR_ACCOUNTS) are the cooperative's too
-    configured = json.loads(os.environ.get("SMART_DEBTOR_ACCOUNTS") or "{}")
-    found.update("".join(str(account.get("iban", "")).split()).upper()
-                 for account in configured.values() if isinstance(account, dict))
+    found.update(account.iban for account in Settings().debtor_accounts.values())
     found.discard("")
     return frozenset(found)
 
