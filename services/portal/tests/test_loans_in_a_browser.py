@@ -318,3 +318,8 @@ def test_the_first_instalment_is_withheld_from_the_next_salary_and_names_its_pay
     page.goto(f"{portal.url}/salaries")
     expect(page.locator("main table")).to_contain_text("Retenu pour les prêts")
     accessible(page)
+    # the contract whose salary withheld it says so on its timeline
+    page.goto(f"{portal.url}/contracts/{story.later_contract_id}")
+    expect(page.locator(".timeline")).to_contain_text("Mensualité de prêt retenue sur le salaire",
+                                                      timeout=EVENTUAL * 1000)
+    expect(page.locator(".step-InstalmentWithheld")).to_contain_text("mensualité 1")
