@@ -309,7 +309,7 @@ def test_the_first_instalment_is_withheld_from_the_next_salary_and_names_its_pay
     expect(first).to_contain_text("Retenu sur votre salaire")
     payslip = first.get_by_role("link", name="Fiche de paie du", exact=False)
     answer = page.request.get(f"{portal.url}{payslip.get_attribute('href')}")
-    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-type"] == "application/pdf", (answer.status, answer.text())
     withheld = api(portal, "GET", "fund", f"/v1/loans/{story.loan_id}", staff)["schedule"][0]
     expect(page.locator("table.withheld")).to_contain_text(
         f"{withheld['paid'].replace('.', ',')}\xa0€")
@@ -323,3 +323,29 @@ def test_the_first_instalment_is_withheld_from_the_next_salary_and_names_its_pay
     expect(page.locator(".timeline")).to_contain_text("Mensualité de prêt retenue sur le salaire",
                                                       timeout=EVENTUAL * 1000)
     expect(page.locator(".step-InstalmentWithheld")).to_contain_text("mensualité 1")
+
+
+def test_staff_record_the_early_repayment_and_the_member_sees_the_rest_settled(
+        portal: Portal, staff_browser: BrowserContext, member_browser: BrowserContext,
+        story: Story, accessible: Any) -> None:
+    page = staff_browser.new_page()
+    page.goto(f"{portal.url}/staff/loans?status=disbursed")
+    page.locator("table.loans tr", has_text="Amélie Dubois").get_by_role("link").click()
+    expect(page.locator("dl.early-repayment")).to_contain_text("€\xa02.755,68")
+    accessible(page)
+    record = page.get_by_role("button", name="Het lid betaalde dit bedrag: de vervroegde "
+                              "terugbetaling boeken")
+    record.click()
+    expect(page.locator(".loan-status")).to_have_text("Terugbetaald")
+    expect(record).to_have_count(0)
+    accessible(page)
+    check = api(portal, "GET", "fund", "/v1/fund/check", portal.staff_token("BE"))
+    assert check["ok"] is True, check
+    member = member_browser.new_page()
+    member.goto(f"{portal.url}/loans/{story.loan_id}")
+    expect(member.locator(".loan-status")).to_have_text("Remboursé")
+    rows = member.locator("table.schedule tbody tr")
+    expect(rows.first).to_contain_text("Retenu sur votre salaire")
+    expect(rows.nth(1)).to_contain_text("Réglé par le remboursement anticipé")
+    expect(member.locator("dl.early-repayment")).to_have_count(0)
+    accessible(member)
