@@ -45,7 +45,8 @@ def templates() -> Environment:
         extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True)
-    environment.filters.update(money=i18n.money, day=i18n.day, moment=i18n.moment)
+    environment.filters.update(money=i18n.money, day=i18n.day, moment=i18n.moment,
+                               percent=i18n.percent)
     environment.globals.update(languages=i18n.LANGUAGE_NAMES, reading=i18n.current)
     return environment
 

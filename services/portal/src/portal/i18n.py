@@ -10,14 +10,14 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_percent
 
 LANGUAGES = ("fr", "nl", "en")
 LANGUAGE_NAMES = {"fr": "Français", "nl": "Nederlands", "en": "English"}
@@ -104,6 +104,15 @@ def money(amount: Decimal | str | None, currency: str = "EUR") -> str:
 @lru_cache(maxsize=4096)
 def _money(amount: str, currency: str, locale: str) -> str:
     return format_currency(Decimal(amount), currency, locale=locale)
+
+
+def percent(rate: Decimal | str | None) -> str:
+    """A yearly rate (``0.0512``) as the reader writes it, to a hundredth of a per cent:
+    ``5,12\u00a0%`` in fr_BE, ``5,12%`` in nl_BE."""
+    if rate is None or rate == "":
+        return ""
+    exact = Decimal(str(rate)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    return format_percent(exact, locale=current().locale, decimal_quantization=False)
 
 
 def day(value: date | str | None) -> str:

@@ -28,6 +28,7 @@ from smart_shared.events.catalogue import (
     EmploymentDeclared,
     GuaranteeDeclined,
     GuaranteeGranted,
+    InstalmentWithheld,
     InvoiceIssued,
     InvoicePaid,
     LossAbsorbed,
@@ -46,7 +47,7 @@ TIMELINE = "timeline"
 CONTRACT_STEPS: tuple[type[Event], ...] = (
     ContractSigned, EmploymentDeclared, WorkCompleted, ContractCancelled,
     InvoiceIssued, PaymentReceived, InvoicePaid, DebtOverdue, CreditNoteIssued,
-    SalaryDue, SalaryPaid,
+    SalaryDue, SalaryPaid, InstalmentWithheld,
     GuaranteeGranted, GuaranteeDeclined, AdvancePaid, AdvanceRecovered, LossAbsorbed,
     ReminderSent, DebtRecovered, DebtWrittenOff,
 )

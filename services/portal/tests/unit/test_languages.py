@@ -49,6 +49,18 @@ def test_amounts_and_dates_follow_the_readers_language_and_country(
     assert i18n.day(date(2026, 3, 14)) == day
 
 
+@pytest.mark.parametrize(("language", "branch", "rate"), [
+    ("fr", "BE", "5,12\xa0%"), ("nl", "BE", "5,12%"), ("en", "BE", "5,12%"),
+    ("fr", "FR", "5,12\xa0%"),
+])
+def test_a_yearly_rate_reads_to_a_hundredth_of_a_per_cent_as_each_country_writes_it(
+        language: str, branch: str, rate: str) -> None:
+    i18n.read_in(i18n.Reading(language, branch))
+    assert i18n.percent("0.051163") == rate
+    assert i18n.percent(Decimal("0.05")).startswith("5")
+    assert i18n.percent(None) == ""
+
+
 @pytest.mark.parametrize(("header", "language"), [
     ("nl-BE,nl;q=0.9,fr;q=0.8", "nl"), ("de-DE,fr;q=0.5,nl;q=0.7", "nl"),
     ("fr-FR", "fr"), ("de", "en"), ("", "en"), ("nl;q=bad,fr", "fr"),
