@@ -453,6 +453,22 @@ async def mails_drained(mongo_uri: str, prefix: str, timeout: float) -> dict[str
         await client.close()
 
 
+async def storage(mongo_uri: str, prefix: str) -> dict[str, dict[str, int]]:
+    """Each service database's size at the end of the run: documents, data and index bytes
+    (``dbStats``), the basis of the MongoDB sizing in docs/capacity.md."""
+    client = connect(mongo_uri)
+    try:
+        sizes = {}
+        for service in SERVICES:
+            stats = await client[f"{prefix}smart_{service}"].command("dbStats")
+            sizes[service] = {"objects": int(stats.get("objects", 0)),
+                              "data_bytes": int(stats.get("dataSize", 0)),
+                              "index_bytes": int(stats.get("indexSize", 0))}
+        return sizes
+    finally:
+        await client.close()
+
+
 async def check_invariants(api: Api, events: EventLog, contracts: set[str]) -> dict[str, Any]:
     numbers: list[str] = []
     cursor = None
@@ -648,6 +664,7 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
         invariants["every_mail_sent"] = mails["pending"] == 0 and mails["dead"] == 0
         invariants["mails"] = mails
         scale_out = await scale.report() if scale is not None else None
+        sizes = await storage(mongo_uri, plat.env.get("SMART_DATABASE_PREFIX", ""))
         events = collector.log
         return {
             "seed": seed,
@@ -664,6 +681,7 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
             "services": service_rates(events),
             "peak_memory_mib": memory,
             "cpu": cpu_spent,
+            "storage": sizes,
             "http_load": load_result,
             "invariants": invariants,
             **({"scale_out": scale_out} if scale_out else {}),
