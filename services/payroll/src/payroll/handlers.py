@@ -14,6 +14,8 @@ from smart_shared.consumer import EventHandlers
 from smart_shared.events import (
     ContractCancelled,
     ContractSigned,
+    DirectDebitRequested,
+    DirectDebitReturned,
     Event,
     GuaranteeDeclined,
     GuaranteeGranted,
@@ -34,7 +36,12 @@ from smart_shared.telemetry import current_traceparent
 
 from payroll.projections import Contracts, Invoices, MemberUpdates
 from payroll.salaries import record, record_and_decide
-from payroll.withholdings import LoanDues, note_instalment_due, stop_withholding
+from payroll.withholdings import (
+    LoanDues,
+    follow_direct_debit,
+    note_instalment_due,
+    stop_withholding,
+)
 
 handlers = EventHandlers()
 
@@ -191,3 +198,9 @@ async def withhold_from_next_salaries(event: InstalmentDue, uow: UnitOfWork) -> 
 async def stop_withholding_for_ended_loan(event: LoanRepaid | LoanDefaulted,
                                           uow: UnitOfWork) -> None:
     await stop_withholding(uow, event)
+
+
+@handlers.on(DirectDebitRequested, DirectDebitReturned)
+async def set_aside_while_debited(event: DirectDebitRequested | DirectDebitReturned,
+                                  uow: UnitOfWork) -> None:
+    await follow_direct_debit(uow, event)

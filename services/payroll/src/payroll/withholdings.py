@@ -14,7 +14,14 @@ from typing import Any
 
 from pymongo import UpdateOne
 from smart_shared.codec import decimal128, iso, stored_amount
-from smart_shared.events import InstalmentDue, LoanDefaulted, LoanRepaid, SalaryBreakdown
+from smart_shared.events import (
+    DirectDebitRequested,
+    DirectDebitReturned,
+    InstalmentDue,
+    LoanDefaulted,
+    LoanRepaid,
+    SalaryBreakdown,
+)
 from smart_shared.money import Money
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.withholding import withholdable
@@ -43,6 +50,16 @@ async def stop_withholding(uow: UnitOfWork, event: LoanRepaid | LoanDefaulted) -
         session=uow.session)
 
 
+async def follow_direct_debit(uow: UnitOfWork,
+                              event: DirectDebitRequested | DirectDebitReturned) -> None:
+    """The fund collects the instalment by direct debit: nothing of it is withheld meanwhile;
+    the debit returned, it is withheld again."""
+    await uow.db[LOAN_INSTALMENTS].update_one(
+        {"_id": f"{event.loan_id}:{event.number}"},
+        {"$set": {"direct_debit": isinstance(event, DirectDebitRequested)}},
+        session=uow.session)
+
+
 class LoanDues:
     """The open instalments of a unit of work's members, and what its salaries withhold."""
 
@@ -62,7 +79,8 @@ class LoanDues:
             wanted = {member_id, *self._expected} - self._members
             self._members |= wanted
             async for doc in uow.db[LOAN_INSTALMENTS].find(
-                    {"member_id": {"$in": sorted(wanted)}, "settled": False},
+                    {"member_id": {"$in": sorted(wanted)}, "settled": False,
+                     "direct_debit": {"$ne": True}},
                     session=uow.session):
                 self._open[doc["_id"]] = doc
         mine = [doc for doc in self._open.values() if doc["member_id"] == member_id

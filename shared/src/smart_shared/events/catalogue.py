@@ -576,6 +576,10 @@ class LoanApproved(_LoanEvent):
         description="The share of a salary's net payroll may withhold for an instalment.")
     schedule: list[ScheduledInstalment]
     approved_on: date
+    mandate_id: str | None = Field(None, description="The SEPA direct debit mandate the member "
+                                   "signs with the loan agreement, for what payroll cannot "
+                                   "withhold.")
+    mandate_signed_on: date | None = None
 
 
 class LoanDeclined(_LoanEvent):
@@ -617,9 +621,36 @@ class InstalmentPaid(_LoanEvent):
     capital: Money
     interest: Money
     salary_id: str | None = Field(description="The salary it was withheld from, if any.")
+    collection_id: str | None = Field(None, description="The SEPA direct debit file that "
+                                      "collected it, if any.")
     instalment_outstanding: Money = Field(description="What remains due of the instalment.")
     balance: Money = Field(description="Capital still owed on the loan.")
     paid_on: date
+
+
+class DirectDebitRequested(_LoanEvent):
+    """What payroll could not withhold of an instalment, the pack's number of days after its due
+    date, went into a SEPA direct debit file (pain.008) under the loan's mandate: payroll stops
+    withholding it until the bank answers."""
+
+    number: int = Field(ge=1)
+    amount: Money = Field(description="What the direct debit collects of the instalment.")
+    collection_id: str = Field(description="The direct debit file.")
+    end_to_end_id: str
+    mandate_id: str
+    collection_date: date
+
+
+class DirectDebitReturned(_LoanEvent):
+    """The member's bank returned the direct debit of an instalment: nothing was collected, the
+    instalment stays due and payroll withholds it again from the next salaries."""
+
+    number: int = Field(ge=1)
+    amount: Money
+    collection_id: str
+    code: str | None = Field(description="ISO 20022 return reason code, e.g. 'AM04' "
+                             "(insufficient funds), or none when the bank gave none.")
+    returned_on: date
 
 
 class LoanRepaid(_LoanEvent):
@@ -715,6 +746,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     LoanDisbursed,
     InstalmentDue,
     InstalmentPaid,
+    DirectDebitRequested,
+    DirectDebitReturned,
     LoanRepaid,
     LoanDefaulted,
     ReminderSent,
