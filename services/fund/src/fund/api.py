@@ -157,7 +157,8 @@ class LoanDecision(BaseModel):
 
 
 LoanStatus = Annotated[str | None, Parameter(
-    pattern=r"^(applied|approved|declined|paying_out|disbursed|repaid|defaulted)$")]
+    pattern=r"^(applied|approved|declined|paying_out|disbursed|repaid|defaulted|recovered|"
+            r"written_off)$")]
 
 
 def _eur(field: str, amount: PositiveMoney | NonNegativeMoney | None) -> None:
@@ -219,7 +220,9 @@ def loan_view(doc: Document) -> dict[str, Any]:
         "total_repayable": money("total_repayable"), "total_cost": money("total_cost"),
         "balance": money("balance"), "schedule": doc.get("schedule", []),
         "disbursement_id": doc.get("disbursement_id"), "disbursed_on": doc.get("disbursed_on"),
-        "version": doc["version"],
+        "mandate_id": doc.get("mandate_id"), "mandate_signed_on": doc.get("mandate_signed_on"),
+        "defaulted_on": doc.get("defaulted_on"), "recovered": money("recovered"),
+        "lost": money("lost"), "version": doc["version"],
     }
 
 

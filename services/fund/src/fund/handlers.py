@@ -19,6 +19,8 @@ from smart_shared.events import (
     InstalmentWithheld,
     InvoiceIssued,
     InvoicePaid,
+    LoanPaymentCollected,
+    LoanWrittenOff,
     MemberActivated,
     MemberErased,
     MemberUpdated,
@@ -26,7 +28,7 @@ from smart_shared.events import (
 )
 from smart_shared.mongo import UnitOfWork
 
-from fund import contributions, guarantees, instalments, loans, members, store
+from fund import contributions, guarantees, instalments, loans, members, recoveries, store
 from fund.domain import contract_transfer_ids, transfer_id
 
 handlers = EventHandlers()
@@ -107,3 +109,13 @@ async def keep_contact(event: MemberActivated | MemberUpdated | MemberErased,
 @handlers.on(InstalmentWithheld)
 async def book_instalment(event: InstalmentWithheld, uow: UnitOfWork) -> None:
     await instalments.book_withheld(uow, event)
+
+
+@handlers.on(LoanPaymentCollected)
+async def book_case_payment(event: LoanPaymentCollected, uow: UnitOfWork) -> None:
+    await recoveries.book_case_payment(uow, event)
+
+
+@handlers.on(LoanWrittenOff)
+async def absorb_loan_loss(event: LoanWrittenOff, uow: UnitOfWork) -> None:
+    await recoveries.absorb_loan_loss(uow, event)

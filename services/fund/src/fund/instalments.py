@@ -29,7 +29,7 @@ from smart_shared.problems import conflict
 
 from fund import store
 from fund.domain.lending import add_months, early_repayment
-from fund.domain.loan import Due, allocate, loan_loss, missed, repayment_transfers
+from fund.domain.loan import Due, allocate, missed, repayment_transfers
 from fund.loans import terms_for
 
 log = logging.getLogger("fund.instalments")
@@ -53,6 +53,12 @@ def next_check(schedule: list[Document], today: date) -> str | None:
             if deadline > today:
                 days.append(deadline)
     return iso(min(days)) if days else None
+
+
+def interest_fallen_due(schedule: list[Document], today: date) -> Decimal:
+    """The interest of the instalments fallen due by ``today`` and not paid yet."""
+    return sum((allocate(due, due.outstanding)[1] for due in plan_of(schedule)
+                if due.due <= today), Decimal("0.00"))
 
 
 def loan_event_fields(doc: Document, version: int, uow: UnitOfWork) -> dict[str, Any]:
@@ -85,15 +91,16 @@ async def announce_due(uow: UnitOfWork, loan_id: str) -> int:
     count = missed(plan_of(schedule), today)
     if count >= int(doc["default_after_missed"]):
         balance = store.dec(doc["balance"])
-        transfer = loan_loss(doc["branch"], loan_id, balance)
-        await store.book_all(uow, [transfer])
+        interest = interest_fallen_due(schedule, today)
         version += 1
         published += 1
+        # the loss waits for the collection case: paid, or written off
         uow.publish(LoanDefaulted(**loan_event_fields(doc, version, uow), missed=count,
-                                  balance=Money.of(balance), transfer_id=transfer.id,
+                                  balance=Money.of(balance),
+                                  outstanding=Money.of(balance + interest),
                                   defaulted_on=today))
         changes |= {"status": "defaulted", "defaulted_on": iso(today), "next_check": None,
-                    "lost": str(balance)}
+                    "interest_due": str(interest)}
     store.save_loan(uow, loan_id, changes | {"version": version})
     return published
 
@@ -177,8 +184,7 @@ def early_price(doc: Document, today: date) -> dict[str, Decimal]:
     instalments fallen due and not paid yet, and the pack's indemnity on the capital."""
     terms = terms_for(doc["branch"], today, doc["financing"], store.dec(doc["amount"]))
     balance = store.dec(doc["balance"])
-    interest_due = sum((allocate(due, due.outstanding)[1] for due in plan_of(doc["schedule"])
-                        if due.due <= today), Decimal("0.00"))
+    interest_due = interest_fallen_due(doc["schedule"], today)
     total = early_repayment(balance, terms.early_repayment_indemnity) + interest_due
     return {"balance": balance, "interest_due": interest_due,
             "indemnity": total - balance - interest_due, "total": total}

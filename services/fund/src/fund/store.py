@@ -560,5 +560,6 @@ async def paid_out_loans(db: AsyncDatabase[Document],
                          branches: list[str]) -> AsyncIterator[Document]:
     """The loans booked in the ledger: being paid out, repaid, ended."""
     async for doc in db[LOANS].find({"branch": {"$in": branches}, "status": {
-            "$in": ["paying_out", "disbursed", "repaid", "defaulted"]}}):
+            "$in": ["paying_out", "disbursed", "repaid", "defaulted", "recovered",
+                    "written_off"]}}):
         yield doc
