@@ -95,6 +95,12 @@ class Lending:
     async def contract_done(self, member: Member, amount: Decimal) -> Json:
         """A contract of one work day (the day after tomorrow) signed, declared, worked and
         invoiced; the clock is left the day after the work; its salary (due)."""
+        contract_id = await self.contract_declared(member, amount)
+        return await self.work_completed(member, contract_id)
+
+    async def contract_declared(self, member: Member, amount: Decimal) -> str:
+        """A contract of one work day (the day after tomorrow), signed by the client, its
+        guarantee decided and its employment declared; its id."""
         today = await self.today()
         body = {
             "activity": "musician",
@@ -115,19 +121,26 @@ class Lending:
 
         contract = (await poll(draft, lambda r: r.status_code == 201,
                                what="contract drafted")).json()
-        contract_id = contract["contract_id"]
+        contract_id: str = contract["contract_id"]
         submitted = (await self.api.call("POST", "contracts",
                                          f"/v1/contracts/{contract_id}/submit",
                                          member.token)).json()
         await self.api.call("POST", "contracts", submitted["signing_path"])
+        await poll(partial(self.contract, contract_id),
+                   lambda c: c["status"] in ("declared", "completed"), what="employment declared")
+        await poll(partial(self.api.maybe, "fund", f"/v1/guarantees/{contract_id}", self.staff),
+                   lambda g: g is not None, what="guarantee decided")
+        return contract_id
 
-        async def read() -> Json:
-            return await self.api.get("contracts", f"/v1/contracts/{contract_id}", self.staff)
+    async def contract(self, contract_id: str) -> Json:
+        return await self.api.get("contracts", f"/v1/contracts/{contract_id}", self.staff)
 
-        await poll(read, lambda c: c["status"] in ("declared", "completed"),
-                   what="employment declared")
-        await self.move_to(today + timedelta(days=3))
-        await poll(read, lambda c: c["status"] == "completed", what="work completed")
+    async def work_completed(self, member: Member, contract_id: str) -> Json:
+        """The clock moved past the contract's work day: its salary, once due."""
+        contract = await self.contract(contract_id)
+        await self.move_to(date.fromisoformat(contract["work_days"][-1]) + timedelta(days=1))
+        await poll(partial(self.contract, contract_id), lambda c: c["status"] == "completed",
+                   what="work completed")
         return await poll(partial(self.salary_of, member, contract_id), lambda s: s is not None,
                           what="salary due")  # type: ignore[return-value]
 
