@@ -173,7 +173,8 @@ async def confirm_collection(uow: UnitOfWork, command: ConfirmCollection) -> Doc
                 **loan_event_fields(loan, version, uow), number=key[1],
                 amount=Money.of(amount), collection_id=command.collection_id, code=codes[key],
                 returned_on=today))
-            store.save_loan(uow, item["loan_id"], {"version": version})
+            # missed while the bank had it: the scheduler weighs the default again today
+            store.save_loan(uow, item["loan_id"], {"version": version, "next_check": iso(today)})
             items.append({**item, "outcome": "returned", "code": codes[key]})
             continue
         booked = await book_repayment(uow, Repayment(

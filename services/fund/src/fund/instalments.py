@@ -38,7 +38,8 @@ log = logging.getLogger("fund.instalments")
 def plan_of(schedule: list[Document]) -> list[Due]:
     return [Due(int(entry["number"]), stored_day(entry["due_date"]),
                 store.dec(entry["capital"]["amount"]), store.dec(entry["interest"]["amount"]),
-                store.dec(entry.get("paid"))) for entry in schedule]
+                store.dec(entry.get("paid")), bool(entry.get("debiting")))
+            for entry in schedule]
 
 
 def next_check(schedule: list[Document], today: date) -> str | None:
