@@ -51,9 +51,11 @@ async def check_payment_plans(platform: Platform) -> int:
 
 async def waiting_for_staff(uow: UnitOfWork, branch: str, today: date) -> dict[str, int]:
     """The staff digest's part: debts handed over for legal recovery, awaiting their decision,
-    and letters to clients without an e-mail address, waiting to be posted."""
+    letters to clients without an e-mail address, waiting to be posted, and members' defaulted
+    loans staff must follow up."""
     count, to_post = await store.waiting_for_staff(uow, branch)
-    return {"write_off_decisions": count, "letters_to_post": to_post}
+    return {"write_off_decisions": count, "letters_to_post": to_post,
+            "loan_cases_to_follow": await store.loan_cases_to_follow(uow, branch)}
 
 
 def jobs(platform: Platform) -> list[ScheduledJob]:

@@ -335,3 +335,11 @@ async def loan_cases_with_a_step_due(db: AsyncDatabase[Document], today: date,
                                      limit: int) -> list[str]:
     return [doc["_id"] async for doc in db[LOAN_CASES].find(
         {"status": "open", "next_step_on": {"$lte": today.isoformat()}}, {"_id": 1}).limit(limit)]
+
+
+async def loan_cases_to_follow(uow: UnitOfWork, branch: str) -> int:
+    """Open loan cases of ``branch`` at their last step, or whose member could not be mailed."""
+    return await uow.db[LOAN_CASES].count_documents(
+        {"branch": branch, "status": "open", "$or": [
+            {"level": "write_off_proposed"}, {"steps": {"$elemMatch": {"mailed": False}}}]},
+        session=uow.session)

@@ -1,6 +1,7 @@
 """A member's defaulted loan becomes a case of collection's: written to by e-mail in their
 language by the pack's days, without interest; it ends paid (each payment published for the fund
-to book) or written off by staff (the fund then bears the loss)."""
+to book) or written off by staff (the fund then bears the loss); a member who cannot be mailed
+is named in the staff digest."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from babel.numbers import format_currency
+from collection.jobs import waiting_for_staff
 from smart_shared.events import (
     LoanDefaulted,
     LoanPaymentCollected,
@@ -18,11 +20,22 @@ from smart_shared.events import (
 from smart_shared.events.catalogue import Activity, MemberContact, PayoutDetails
 from smart_shared.ids import new_id
 from smart_shared.money import Money
+from smart_shared.mongo import UnitOfWork
 from smart_testing import Mailpit, eventually, unique_name
 
 from .conftest import Collection
 
 pytestmark = pytest.mark.integration
+
+
+async def to_follow(collection: Collection) -> int:
+    assert collection.service.platform is not None
+
+    async def counts(uow: UnitOfWork) -> dict[str, int]:
+        return await waiting_for_staff(uow, "BE", collection.today())
+
+    return (await collection.service.platform.database.transaction(counts))[
+        "loan_cases_to_follow"]
 
 
 async def defaulted_loan(collection: Collection, email: str | None,
@@ -98,6 +111,8 @@ async def test_staff_write_a_defaulted_loan_off_once_and_a_member_without_addres
     await collection.advance_to(collection.today())
     [notice] = await collection.wait_for(defaulted.loan_id, LoanReminderSent)
     assert notice.language == "fr"  # the branch's, no contact known
+    assert await to_follow(collection) >= 1  # the staff digest names it
+    before = await to_follow(collection)
     url = f"/v1/loan-cases/{case['_id']}/write-off"
     async with collection.http() as http:
         bad = await http.post(url, json={"reason": ""}, headers=collection.headers())
@@ -109,5 +124,6 @@ async def test_staff_write_a_defaulted_loan_off_once_and_a_member_without_addres
         shown = (await http.get(f"/v1/loan-cases/{case['_id']}",
                                 headers=collection.headers())).json()
         assert shown["steps"][0]["mailed"] is False and shown["status"] == "written_off"
+    assert await to_follow(collection) == before - 1
     [written_off] = await collection.wait_for(defaulted.loan_id, LoanWrittenOff)
     assert written_off.amount.amount == 600 and written_off.reason == "member unreachable"
