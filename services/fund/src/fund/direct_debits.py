@@ -87,6 +87,9 @@ async def collect_instalments(uow: UnitOfWork, command: CollectInstalments) -> D
         wanted = [(entry, due) for entry, due in zip(schedule, plan_of(schedule), strict=True)
                   if entry.get("announced") and due.outstanding > 0 and due.due <= latest_due
                   and not entry.get("debiting")]
+        if not loan.get("mandate_used"):
+            # a mandate's first debit (FRST) goes alone; the others follow it as RCUR
+            wanted = wanted[:1]
         if not wanted:
             continue
         payout = await store.member_payout(uow, loan["member_id"])
@@ -105,7 +108,7 @@ async def collect_instalments(uow: UnitOfWork, command: CollectInstalments) -> D
                 item["end_to_end_id"], payout["holder_name"], payout["iban"], due.outstanding,
                 f"SMart loan {loan['_id']} instalment {due.number}", loan["mandate_id"],
                 stored_day(loan["mandate_signed_on"]),
-                "RCUR" if loan.get("mandate_used") or debits_before(loan, debits) else "FRST"))
+                "RCUR" if loan.get("mandate_used") else "FRST"))
             items.append(item)
             entry["debiting"] = collection_id
             entry["debits"] = [*entry.get("debits", []), collection_id]
@@ -132,11 +135,6 @@ async def collect_instalments(uow: UnitOfWork, command: CollectInstalments) -> D
            "held_back": held, "pain008": pain008.decode()}
     store.save_direct_debit(uow, collection_id, doc)
     return {**doc, "_id": collection_id}
-
-
-def debits_before(loan: Document, debits: list[Collection]) -> bool:
-    """Whether this file already debits the loan's mandate once (later ones are recurrent)."""
-    return any(debit.mandate_id == loan["mandate_id"] for debit in debits)
 
 
 async def confirm_collection(uow: UnitOfWork, command: ConfirmCollection) -> Document:
