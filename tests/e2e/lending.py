@@ -168,6 +168,11 @@ class Lending:
         }, headers={"Idempotency-Key": f"pay-{found['invoice_id']}"})
         await poll(invoice, lambda i: i is not None and i["status"] == "paid",
                    what="invoice paid")
+        # the fund's check reads transfers and guarantees one after the other: wait until the
+        # fund has recovered the advance, so it does not read them either side of that
+        await poll(partial(self.api.maybe, "fund", f"/v1/guarantees/{contract_id}", self.staff),
+                   lambda g: g is not None and g["invoice_paid"]
+                   and amount_of(g["outstanding_advance"]) == 0, what="advance recovered")
 
     # -------------------------------------------------------------------------------- loans
 

@@ -24,7 +24,10 @@ SALARY = Decimal("2000.00")  # a net of about 1,140: a fifth of it covers an ins
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def lending(platform: PlatformProcesses) -> AsyncIterator[Lending]:
-    async with httpx.AsyncClient(timeout=30) as http:
+    # a fresh connection per call: a kept-alive one may be closed by the service while the
+    # clock moves, just as the next call reuses it
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_keepalive_connections=0),
+                                 ) as http:
         yield Lending(platform, http)
 
 
