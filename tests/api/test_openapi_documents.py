@@ -60,6 +60,7 @@ CONTENT_TYPES = {
     },
     "fund": {
         "GET /v1/loan-disbursements/{disbursement_id}/pain.001.xml": {XML},
+        "GET /v1/loan-collections/{collection_id}/pain.008.xml": {XML},
     },
     "payroll": {
         "GET /v1/salaries/{salary_id}/payslip.pdf": {PDF},

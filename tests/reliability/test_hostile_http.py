@@ -152,6 +152,7 @@ def money_requests(
           "work_days": ["2030-01-07"], "amount_excl_vat": money}, "amount_excl_vat"),
         ("collection", "/v1/cases/some-case/payment-plan",
          {"instalments": [{"due_on": "2030-01-07", "amount": money}]}, "instalments"),
+        ("collection", "/v1/loan-cases/some-case/payments", {"amount": money}, "amount"),
     ]
 
 

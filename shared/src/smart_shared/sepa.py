@@ -1,5 +1,6 @@
-"""SEPA credit transfer files (ISO 20022 pain.001.001.09), via ``sepaxml``: the salaries of a
-payment run (payroll) and the refunds of overpayments (billing)."""
+"""SEPA files, via ``sepaxml``: credit transfers (ISO 20022 pain.001.001.09) for the salaries of
+a payment run (payroll), the refunds of overpayments (billing) and the loans paid out (fund), and
+direct debits (pain.008.001.02) for the loan instalments payroll could not withhold (fund)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from datetime import date
 from decimal import Decimal
 from xml.etree import ElementTree as ET
 
-from sepaxml import SepaTransfer
+from sepaxml import SepaDD, SepaTransfer
 
 SCHEMA = "pain.001.001.09"
+DIRECT_DEBIT_SCHEMA = "pain.008.001.02"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,57 @@ def sepa_credit_transfer_file(debtor: Debtor, execution_date: date,
             "execution_date": execution_date,
             "description": transfer.description,
             "endtoend_id": transfer.end_to_end_id,
+        })
+    return bytes(sepa.export(validate=True))
+
+
+@dataclass(frozen=True)
+class Creditor:
+    """The cooperative's account direct debits are collected to, and its SEPA creditor
+    identifier (the one the debtors' banks check mandates against)."""
+
+    name: str
+    iban: str
+    bic: str
+    creditor_id: str
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One direct debit to collect under a signed mandate: from whom, how much, the mandate,
+    and the id the bank reports back."""
+
+    end_to_end_id: str
+    holder_name: str
+    iban: str
+    amount: Decimal
+    description: str
+    mandate_id: str
+    mandate_signed_on: date
+    sequence: str = "RCUR"  # FRST for a mandate's first collection, RCUR after
+
+
+def sepa_direct_debit_file(creditor: Creditor, collection_date: date,
+                           collections: list[Collection]) -> bytes:
+    """A pain.008.001.02 document (SEPA Core direct debit) of ``collections`` to ``creditor``'s
+    account on ``collection_date``, validated against the ISO 20022 schema by ``sepaxml``."""
+    sepa = SepaDD(
+        {"name": creditor.name, "IBAN": creditor.iban, "BIC": creditor.bic, "batch": True,
+         "creditor_id": creditor.creditor_id, "currency": "EUR", "instrument": "CORE"},
+        schema=DIRECT_DEBIT_SCHEMA,
+        clean=True,
+    )
+    for collection in collections:
+        sepa.add_payment({
+            "name": collection.holder_name,
+            "IBAN": collection.iban,
+            "amount": int(collection.amount * 100),
+            "type": collection.sequence,
+            "collection_date": collection_date,
+            "mandate_id": collection.mandate_id,
+            "mandate_date": collection.mandate_signed_on,
+            "description": collection.description,
+            "endtoend_id": collection.end_to_end_id,
         })
     return bytes(sepa.export(validate=True))
 

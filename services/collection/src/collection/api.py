@@ -1,4 +1,5 @@
-"""HTTP: staff follow their branch's dunning cases, agree payment plans and write debts off."""
+"""HTTP: staff follow their branch's dunning cases, agree payment plans and write debts off;
+members' defaulted loans: their payments and write-off."""
 
 from __future__ import annotations
 
@@ -27,16 +28,32 @@ from collection.dunning import (
     record_posting,
     write_debt_off,
 )
-from collection.store import STATUSES, case_of_invoice, cases_page, read_case
+from collection.loan_cases import (
+    RecordLoanPayment,
+    WriteOffLoan,
+    record_loan_payment,
+    write_loan_off,
+)
+from collection.store import (
+    STATUSES,
+    case_of_invoice,
+    cases_page,
+    loan_cases_page,
+    read_case,
+    read_loan_case,
+)
 from collection.views import (
     CaseSummary,
     CaseView,
     LetterLink,
+    LoanCaseView,
+    LoanPaymentRequest,
     PaymentPlanRequest,
     PlanWish,
     WriteOffRequest,
     case_summary,
     case_view,
+    loan_case_view,
 )
 
 CASE_CLOSED = (409, "The case is closed; nothing more can be done")
@@ -177,3 +194,70 @@ class PlanWishController(Controller):
         command = AskForPlan(invoice_id, data.instalments, data.message)
         case_id = await platform.database.transaction(partial(ask_for_plan, command=command))
         return {"status": "requested", "case_id": case_id}
+
+
+LOAN_CASE_STATUSES = ("open", "paid", "written_off")
+
+
+class LoanCaseController(Controller):
+    path = "/v1/loan-cases"
+    tags = ["loan cases"]
+
+    @get("/", summary="Cases of defaulted loans: a member's own, or the branch's (staff)")
+    async def list_loan_cases(
+        self, platform: Platform, principal: Principal, status: str | None = None,
+        member_id: str | None = None, cursor: str | None = None,
+        limit: int = Parameter(default=50, ge=1, le=500),
+    ) -> Page[LoanCaseView]:
+        if status is not None and status not in LOAN_CASE_STATUSES:
+            raise invalid("status", f"must be one of {', '.join(LOAN_CASE_STATUSES)}")
+        if principal.role == "member":
+            member_id = principal.member_id or ""
+        docs, next_cursor = await loan_cases_page(platform.database, principal.branch,
+                                                  member_id, status, cursor, limit)
+        return Page[LoanCaseView](items=[loan_case_view(d) for d in docs],
+                                  next_cursor=next_cursor)
+
+    @get("/{case_id:str}", summary="One loan case (its member, or staff of its branch)")
+    async def show_loan_case(self, platform: Platform, principal: Principal,
+                             case_id: str) -> LoanCaseView:
+        return loan_case_view(visible_or_404(principal, await read_loan_case(platform.db, case_id),
+                                             "Loan case", case_id))
+
+    @post("/{case_id:str}/payments", status_code=200,
+          summary="Record what the member paid towards the loan (LoanPaymentCollected; staff, "
+          "Idempotency-Key required)", responses=problems(CASE_CLOSED))
+    async def record_payment(
+        self, platform: Platform, principal: Principal, case_id: str, data: LoanPaymentRequest,
+        idempotency_key: str | None = Parameter(header="Idempotency-Key", default=None),
+    ) -> LoanCaseView:
+        principal.require("staff", "admin")
+        if data.amount.currency != "EUR":
+            raise invalid("amount.currency", "the fund lends in EUR")
+        command = RecordLoanPayment(principal, case_id, data.amount.amount, data.received_on)
+
+        async def record(uow: UnitOfWork) -> dict[str, Any]:
+            return loan_case_view(await record_loan_payment(uow, command)).model_dump(mode="json")
+
+        result, _ = await idempotent(platform.database, (idempotency_key or "").strip(),
+                                     f"loan-payment:{case_id}", data.model_dump(mode="json"),
+                                     record)
+        return LoanCaseView.model_validate(result)
+
+    @post("/{case_id:str}/write-off", status_code=200,
+          summary="Write the loan off: the fund bears the loss (LoanWrittenOff; staff)",
+          responses=problems(CASE_CLOSED))
+    async def write_off_loan(self, platform: Platform, principal: Principal, case_id: str,
+                             data: WriteOffRequest,
+                             idempotency_key: str | None = Parameter(
+                                 header="Idempotency-Key", default=None)) -> LoanCaseView:
+        principal.require("staff", "admin")
+        command = WriteOffLoan(principal, case_id, data.reason.strip())
+
+        async def abandon(uow: UnitOfWork) -> dict[str, Any]:
+            return loan_case_view(await write_loan_off(uow, command)).model_dump(mode="json")
+
+        result, _ = await idempotent(platform.database, idempotency_key,
+                                     f"loan-write-off:{case_id}", data.model_dump(mode="json"),
+                                     abandon, required=False)
+        return LoanCaseView.model_validate(result)

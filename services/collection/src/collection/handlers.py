@@ -1,4 +1,5 @@
-"""Events in: billing's overdue invoices, payments and credit notes drive the dunning cases."""
+"""Events in: billing's overdue invoices, payments and credit notes drive the dunning cases; the
+fund's defaulted loans open the members' loan cases, written to with members' contacts."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ from smart_shared.events.catalogue import (
     CreditNoteIssued,
     DebtOverdue,
     InvoicePaid,
+    LoanDefaulted,
+    MemberActivated,
+    MemberErased,
+    MemberUpdated,
     PaymentReceived,
 )
 from smart_shared.money import Money
 from smart_shared.mongo import UnitOfWork
 
 from collection.dunning import BalanceFact, open_case, record_balance
+from collection.loan_cases import keep_member_contact, open_loan_case
 from collection.store import InvoiceFacts
 
 handlers = EventHandlers()
@@ -55,3 +61,14 @@ async def follow_credit_note(uow: UnitOfWork, event: CreditNoteIssued) -> None:
         event.balance_due.amount, "credit_note",
         detail=f"Credit note {event.number} of {event.amount}: {event.reason}",
     ))
+
+
+@handlers.on(LoanDefaulted)
+async def open_case_for_defaulted_loan(event: LoanDefaulted, uow: UnitOfWork) -> None:
+    await open_loan_case(uow, event)
+
+
+@handlers.on(MemberActivated, MemberUpdated, MemberErased)
+async def keep_contact(event: MemberActivated | MemberUpdated | MemberErased,
+                       uow: UnitOfWork) -> None:
+    await keep_member_contact(uow, event)

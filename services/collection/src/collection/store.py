@@ -1,4 +1,5 @@
-"""MongoDB documents of the collection service: dunning cases and the invoices' payment facts.
+"""MongoDB documents of the collection service: dunning cases and the invoices' payment facts;
+the cases of members' defaulted loans and the members' contacts.
 
 ``cases`` holds one dunning case per overdue invoice (unique ``invoice_id``). ``invoices`` keeps
 what billing told us about payments and credit notes of any invoice, whether or not a case is open
@@ -17,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.codec import stored_amount, stored_day
 from smart_shared.http import find_page
 from smart_shared.mongo import Database, Document, KnownDocuments, UnitOfWork
+from smart_shared.projections import keep_if_newer
 
 from collection.domain import BalanceChange, CaseState, Claim, Instalment, TakenStep
 
@@ -40,6 +42,7 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
         [("branch", ASCENDING), ("status", ASCENDING), ("level", ASCENDING), ("_id", ASCENDING)],
         name="staff_list",
     )
+    await create_loan_case_indexes(db)
 
 
 def case_state(doc: Document) -> CaseState:
@@ -266,3 +269,77 @@ async def waiting_for_staff(uow: UnitOfWork, branch: str) -> tuple[int, int]:
                                                        "posting": "to_be_posted"}}},
         session=uow.session)
     return handed_over, to_post
+
+
+# ------------------------------------------------------------------ members' defaulted loans
+
+LOAN_CASES = "loan_cases"
+MEMBER_CONTACTS = "member_contacts"
+
+
+async def create_loan_case_indexes(db: AsyncDatabase[Document]) -> None:
+    """One case per defaulted loan; the scheduler's and the list's look-ups."""
+    await db[LOAN_CASES].create_index("loan_id", unique=True, name="one_case_per_loan")
+    await db[LOAN_CASES].create_index([("status", ASCENDING), ("next_step_on", ASCENDING)],
+                                      name="steps_due")
+    await db[LOAN_CASES].create_index(
+        [("branch", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)], name="staff_list")
+
+
+async def keep_member_contact(uow: UnitOfWork, member_id: str, version: int,
+                              contact: Document | None) -> None:
+    """The member's contact (None: forgotten) unless a newer version is kept."""
+    await uow.db[MEMBER_CONTACTS].bulk_write(
+        [keep_if_newer(member_id, version, {"contact": contact})], session=uow.session)
+
+
+async def member_contact(uow: UnitOfWork, member_id: str) -> Document | None:
+    doc = await uow.db[MEMBER_CONTACTS].find_one({"_id": member_id}, session=uow.session)
+    return doc.get("contact") if doc else None
+
+
+async def loan_case_of(uow: UnitOfWork, loan_id: str) -> Document | None:
+    return await uow.db[LOAN_CASES].find_one({"loan_id": loan_id}, session=uow.session)
+
+
+async def insert_loan_case(uow: UnitOfWork, doc: Document) -> None:
+    await uow.db[LOAN_CASES].insert_one(doc, session=uow.session)
+
+
+async def find_loan_case(uow: UnitOfWork, case_id: str) -> Document | None:
+    return await uow.db[LOAN_CASES].find_one({"_id": case_id}, session=uow.session)
+
+
+async def save_loan_case(uow: UnitOfWork, case_id: str, changes: Document) -> None:
+    await uow.db[LOAN_CASES].update_one({"_id": case_id}, {"$set": changes},
+                                        session=uow.session)
+
+
+async def read_loan_case(db: AsyncDatabase[Document], case_id: str) -> Document | None:
+    """A loan case read outside a transaction (the API's pages)."""
+    return await db[LOAN_CASES].find_one({"_id": case_id})
+
+
+async def loan_cases_page(database: Database, branch: str, member_id: str | None,
+                          status: str | None, cursor: str | None,
+                          limit: int) -> tuple[list[Document], str | None]:
+    query: dict[str, Any] = {"branch": branch}
+    if member_id is not None:
+        query["member_id"] = member_id
+    if status is not None:
+        query["status"] = status
+    return await find_page(database, LOAN_CASES, query, cursor, limit)
+
+
+async def loan_cases_with_a_step_due(db: AsyncDatabase[Document], today: date,
+                                     limit: int) -> list[str]:
+    return [doc["_id"] async for doc in db[LOAN_CASES].find(
+        {"status": "open", "next_step_on": {"$lte": today.isoformat()}}, {"_id": 1}).limit(limit)]
+
+
+async def loan_cases_to_follow(uow: UnitOfWork, branch: str) -> int:
+    """Open loan cases of ``branch`` at their last step, or whose member could not be mailed."""
+    return await uow.db[LOAN_CASES].count_documents(
+        {"branch": branch, "status": "open", "$or": [
+            {"level": "write_off_proposed"}, {"steps": {"$elemMatch": {"mailed": False}}}]},
+        session=uow.session)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from smart_shared.events.catalogue import ClientKind, Language, ReminderLevel
+from smart_shared.events.catalogue import ClientKind, Language, LoanReminderLevel, ReminderLevel
 from smart_shared.money import Money, PositiveMoney
 from smart_shared.mongo import Document
 from smart_shared.text import Paragraph
@@ -177,3 +177,61 @@ def case_view(doc: Document) -> CaseView:
                     for e in doc.get("timeline", []) if e["kind"] == "reminder_sent"],
         "timeline": doc.get("timeline", []),
     })
+
+
+class LoanPaymentRequest(BaseModel):
+    """What the member paid towards their defaulted loan, and when it was received."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: PositiveMoney
+    received_on: date | None = Field(None, description="Default: today.")
+
+
+class LoanStepView(BaseModel):
+    level: LoanReminderLevel
+    on: date
+    mailed: bool = Field(description="False: no e-mail address known, staff follow up.")
+
+
+class LoanPaymentView(BaseModel):
+    payment_id: str
+    amount: Money
+    received_on: date
+
+
+class LoanCaseView(BaseModel):
+    """A member's defaulted loan in collection: what they owed, paid and still owe."""
+
+    case_id: str
+    loan_id: str
+    member_id: str
+    branch: str
+    status: Literal["open", "paid", "written_off"]
+    owed: Money
+    paid: Money
+    outstanding: Money
+    defaulted_on: date
+    opened_on: date
+    closed_on: date | None
+    next_step_on: date | None
+    steps: list[LoanStepView]
+    payments: list[LoanPaymentView]
+    reason: str | None = None
+    version: int
+
+
+def loan_case_view(doc: Document) -> LoanCaseView:
+    def eur(value: str) -> Money:
+        return Money(amount=value, currency="EUR")
+
+    return LoanCaseView(
+        case_id=doc["_id"], loan_id=doc["loan_id"], member_id=doc["member_id"],
+        branch=doc["branch"], status=doc["status"], owed=eur(doc["owed"]), paid=eur(doc["paid"]),
+        outstanding=eur(doc["outstanding"]), defaulted_on=doc["defaulted_on"],
+        opened_on=doc["opened_on"], closed_on=doc.get("closed_on"),
+        next_step_on=doc.get("next_step_on"),
+        steps=[LoanStepView.model_validate(step) for step in doc["steps"]],
+        payments=[LoanPaymentView(payment_id=p["payment_id"], amount=eur(p["amount"]),
+                                  received_on=p["received_on"]) for p in doc["payments"]],
+        reason=doc.get("reason"), version=doc["version"])

@@ -22,7 +22,7 @@ from smart_shared.problems import forbidden, invalid, not_found
 from smart_shared.service import Platform
 from smart_shared.text import Identifier, OneLine, Paragraph, Reason
 
-from fund import accounts, disbursements, instalments, loans, store
+from fund import accounts, direct_debits, disbursements, instalments, loans, store
 from fund.check import check_ledger
 from fund.domain.lending import ZERO
 
@@ -157,7 +157,8 @@ class LoanDecision(BaseModel):
 
 
 LoanStatus = Annotated[str | None, Parameter(
-    pattern=r"^(applied|approved|declined|paying_out|disbursed|repaid|defaulted)$")]
+    pattern=r"^(applied|approved|declined|paying_out|disbursed|repaid|defaulted|recovered|"
+            r"written_off)$")]
 
 
 def _eur(field: str, amount: PositiveMoney | NonNegativeMoney | None) -> None:
@@ -219,7 +220,9 @@ def loan_view(doc: Document) -> dict[str, Any]:
         "total_repayable": money("total_repayable"), "total_cost": money("total_cost"),
         "balance": money("balance"), "schedule": doc.get("schedule", []),
         "disbursement_id": doc.get("disbursement_id"), "disbursed_on": doc.get("disbursed_on"),
-        "version": doc["version"],
+        "mandate_id": doc.get("mandate_id"), "mandate_signed_on": doc.get("mandate_signed_on"),
+        "defaulted_on": doc.get("defaulted_on"), "recovered": money("recovered"),
+        "lost": money("lost"), "version": doc["version"],
     }
 
 
@@ -370,3 +373,111 @@ class DisbursementController(Controller):
         return visible_or_404(principal,
                               await store.read_disbursement(platform.db, disbursement_id),
                               "Disbursement", disbursement_id)
+
+
+class CollectionRequest(BaseModel):
+    """The day the banks should debit the members (default: tomorrow, the earliest SEPA Core
+    allows)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    collection_date: date | None = None
+
+
+class ReturnedDebitBody(BaseModel):
+    """A debit the member's bank returned."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loan_id: Annotated[Identifier, Field(max_length=64)]
+    number: Annotated[int, Field(ge=1, le=120)]
+    code: Annotated[str | None, Field(pattern=r"^[A-Z0-9]{4}$", description=(
+        "ISO 20022 return reason code, e.g. AM04 (insufficient funds), MD01 (no mandate)."))] = None
+
+
+class CollectionOutcome(BaseModel):
+    """What the bank collected: every debit of the file, except those it returned."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    returned: Annotated[list[ReturnedDebitBody], Field(max_length=10000)] = []
+
+
+def direct_debit_view(doc: Document) -> dict[str, Any]:
+    def money(value: Any) -> dict[str, str]:
+        return {"amount": str(store.dec(value)), "currency": "EUR"}
+
+    return {
+        "collection_id": doc["_id"], "branch": doc["branch"], "status": doc["status"],
+        "collection_date": doc["collection_date"], "created_on": doc["created_on"],
+        "confirmed_on": doc.get("confirmed_on"), "total": money(doc["total"]),
+        "held_back": doc.get("held_back", []),
+        "debits": [{
+            "loan_id": item["loan_id"], "number": item["number"], "amount": money(item["amount"]),
+            "end_to_end_id": item["end_to_end_id"], "mandate_id": item["mandate_id"],
+            "outcome": item.get("outcome"), "code": item.get("code"),
+            "surplus": money(item["surplus"]) if item.get("surplus") else None,
+        } for item in doc["items"]],
+        "file": f"/v1/loan-collections/{doc['_id']}/pain.008.xml",
+    }
+
+
+class DirectDebitController(Controller):
+    path = "/v1/loan-collections"
+    tags = ["loans"]
+
+    @post("/", status_code=201,
+          summary="Collect the instalments payroll could not withhold: the SEPA direct debit "
+          "file (staff)",
+          responses=problems((409, "No instalment is left unpaid long enough, or the branch "
+                                   "does not lend")))
+    async def collect(
+        self, platform: Platform, principal: Principal, data: CollectionRequest,
+        idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+    ) -> dict[str, Any]:
+        principal.require("staff", "admin")
+        command = direct_debits.CollectInstalments(principal.branch, data.collection_date)
+
+        async def collect(uow: UnitOfWork) -> dict[str, Any]:
+            return direct_debit_view(await direct_debits.collect_instalments(uow, command))
+
+        result, _ = await idempotent(platform.database, (idempotency_key or "").strip(),
+                                     f"loan-collection:{command.branch}",
+                                     data.model_dump(mode="json"), collect, required=False)
+        return result
+
+    @get("/{collection_id:str}", summary="A direct debit file's debits and state (staff)")
+    async def direct_debit(self, platform: Platform, principal: Principal,
+                           collection_id: str) -> dict[str, Any]:
+        principal.require("staff", "admin")
+        return direct_debit_view(await self._visible(platform, principal, collection_id))
+
+    @get("/{collection_id:str}/pain.008.xml", media_type=XML,
+         summary="The SEPA direct debit file (pain.008.001.02) to the fund's account")
+    async def debit_file(self, platform: Platform, principal: Principal,
+                         collection_id: str) -> Response[bytes]:
+        principal.require("staff", "admin")
+        doc = await self._visible(platform, principal, collection_id)
+        return Response(doc["pain008"].encode(), media_type=XML, headers={
+            "Content-Disposition": f'attachment; filename="pain008-{collection_id}.xml"'})
+
+    @post("/{collection_id:str}/confirmation", status_code=200,
+          summary="The bank collected the file, but for the debits it returned: each collected "
+          "instalment is booked once (staff)",
+          responses=problems((409, "The direct debit file is confirmed already")))
+    async def confirm(self, platform: Platform, principal: Principal, collection_id: str,
+                      data: CollectionOutcome) -> dict[str, Any]:
+        principal.require("staff", "admin")
+        command = direct_debits.ConfirmCollection(
+            principal, collection_id,
+            tuple(direct_debits.ReturnedDebit(r.loan_id, r.number, r.code)
+                  for r in data.returned))
+        return direct_debit_view(await platform.database.transaction(
+            partial(direct_debits.confirm_collection, command=command)))
+
+    @staticmethod
+    async def _visible(platform: Platform, principal: Principal,
+                       collection_id: str) -> Document:
+        return visible_or_404(principal,
+                              await store.read_direct_debit(platform.db, collection_id),
+                              "Direct debit file", collection_id)

@@ -9,7 +9,13 @@ from smart_shared.settings import Settings
 
 from fund import store
 from fund.accounts import open_the_fund
-from fund.api import DisbursementController, FundController, GuaranteeController, LoanController
+from fund.api import (
+    DirectDebitController,
+    DisbursementController,
+    FundController,
+    GuaranteeController,
+    LoanController,
+)
 from fund.domain.rules import FundRules, LendingRules
 from fund.handlers import handlers
 from fund.jobs import jobs
@@ -30,7 +36,7 @@ def create_service(settings: Settings | None = None,
         port=8005,
         rules={"fund": FundRules, "lending": LendingRules},
         controllers=[FundController, GuaranteeController, LoanController,
-                     DisbursementController],
+                     DisbursementController, DirectDebitController],
         handlers=handlers,
         indexes=store.create_indexes,
         on_start=open_accounts,

@@ -42,15 +42,15 @@ async def _contract_ledgers(db: AsyncDatabase[Document],
 async def _loan_mismatches(db: AsyncDatabase[Document],
                            branches: list[str]) -> list[dict[str, Any]]:
     """Each loan's capital in the ``loans`` account against what the loan says it is owed
-    (nothing once defaulted or repaid early)."""
+    (its balance: nothing once repaid early or its loss booked)."""
     lent: dict[str, Decimal] = defaultdict(lambda: ZERO)
     async for doc in store.loan_postings(db, branches):
         amount = store.dec(doc["amount"])
         lent[doc["reference"]] += amount if doc["debit"] == "loans" else -amount
     found = []
     async for loan in store.paid_out_loans(db, branches):
-        owed = (ZERO if loan["status"] == "defaulted" or loan.get("repaid_early")
-                else store.dec(loan["balance"]))
+        # a loan defaulted before collection took over had its loss booked at once
+        owed = ZERO if loan.get("lost") else store.dec(loan["balance"])
         if lent.get(loan["_id"], ZERO) != owed:
             found.append({"loan_id": loan["_id"], "field": "balance", "loan": str(owed),
                           "from_transfers": str(lent.get(loan["_id"], ZERO))})

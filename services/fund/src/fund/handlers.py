@@ -19,6 +19,8 @@ from smart_shared.events import (
     InstalmentWithheld,
     InvoiceIssued,
     InvoicePaid,
+    LoanPaymentCollected,
+    LoanWrittenOff,
     MemberActivated,
     MemberErased,
     MemberUpdated,
@@ -26,7 +28,7 @@ from smart_shared.events import (
 )
 from smart_shared.mongo import UnitOfWork
 
-from fund import contributions, guarantees, instalments, loans, members, store
+from fund import contributions, guarantees, instalments, loans, members, recoveries, store
 from fund.domain import contract_transfer_ids, transfer_id
 
 handlers = EventHandlers()
@@ -72,6 +74,8 @@ handlers.on(SalaryDue)(guarantees.advance_salary_cost)
 handlers.on(ContractCancelled)(guarantees.release_reservation)
 handlers.on(InvoicePaid)(contributions.recover_advance)
 handlers.on(InstalmentWithheld)(instalments.book_withheld)
+handlers.on(LoanPaymentCollected)(recoveries.book_case_payment)
+handlers.on(LoanWrittenOff)(recoveries.absorb_loan_loss)
 
 
 @handlers.on(DebtWrittenOff)

@@ -29,7 +29,7 @@ from smart_shared.problems import conflict
 
 from fund import store
 from fund.domain.lending import add_months, early_repayment
-from fund.domain.loan import Due, allocate, loan_loss, missed, repayment_transfers
+from fund.domain.loan import Due, allocate, missed, repayment_transfers
 from fund.loans import terms_for
 
 log = logging.getLogger("fund.instalments")
@@ -38,7 +38,8 @@ log = logging.getLogger("fund.instalments")
 def plan_of(schedule: list[Document]) -> list[Due]:
     return [Due(int(entry["number"]), stored_day(entry["due_date"]),
                 store.dec(entry["capital"]["amount"]), store.dec(entry["interest"]["amount"]),
-                store.dec(entry.get("paid"))) for entry in schedule]
+                store.dec(entry.get("paid")), bool(entry.get("debiting")))
+            for entry in schedule]
 
 
 def next_check(schedule: list[Document], today: date) -> str | None:
@@ -55,7 +56,13 @@ def next_check(schedule: list[Document], today: date) -> str | None:
     return iso(min(days)) if days else None
 
 
-def _common(doc: Document, version: int, uow: UnitOfWork) -> dict[str, Any]:
+def interest_fallen_due(schedule: list[Document], today: date) -> Decimal:
+    """The interest of the instalments fallen due by ``today`` and not paid yet."""
+    return sum((allocate(due, due.outstanding)[1] for due in plan_of(schedule)
+                if due.due <= today), Decimal("0.00"))
+
+
+def loan_event_fields(doc: Document, version: int, uow: UnitOfWork) -> dict[str, Any]:
     return dict(branch=doc["branch"], version=version, occurred_at=uow.clock.now(),
                 loan_id=doc["_id"], member_id=doc["member_id"])
 
@@ -77,7 +84,7 @@ async def announce_due(uow: UnitOfWork, loan_id: str) -> int:
         version += 1
         published += 1
         uow.publish(InstalmentDue(
-            **_common(doc, version, uow), number=due.number, due_date=due.due,
+            **loan_event_fields(doc, version, uow), number=due.number, due_date=due.due,
             amount=Money.of(due.outstanding),
             max_withholding_share=Decimal(doc["max_withholding_share"])))
         entry["announced"] = True
@@ -85,59 +92,84 @@ async def announce_due(uow: UnitOfWork, loan_id: str) -> int:
     count = missed(plan_of(schedule), today)
     if count >= int(doc["default_after_missed"]):
         balance = store.dec(doc["balance"])
-        transfer = loan_loss(doc["branch"], loan_id, balance)
-        await store.book_all(uow, [transfer])
+        interest = interest_fallen_due(schedule, today)
         version += 1
         published += 1
-        uow.publish(LoanDefaulted(**_common(doc, version, uow), missed=count,
-                                  balance=Money.of(balance), transfer_id=transfer.id,
+        # the loss waits for the collection case: paid, or written off
+        uow.publish(LoanDefaulted(**loan_event_fields(doc, version, uow), missed=count,
+                                  balance=Money.of(balance),
+                                  outstanding=Money.of(balance + interest),
                                   defaulted_on=today))
         changes |= {"status": "defaulted", "defaulted_on": iso(today), "next_check": None,
-                    "lost": str(balance)}
+                    "interest_due": str(interest)}
     store.save_loan(uow, loan_id, changes | {"version": version})
     return published
 
 
 async def book_withheld(uow: UnitOfWork, event: InstalmentWithheld) -> None:
     """Book what payroll withheld for an instalment; the loan repaid once every one is paid."""
-    doc = await store.find_loan(uow, event.loan_id)
+    await book_repayment(uow, Repayment(event.loan_id, event.number, event.amount.amount,
+                                        cause=event.salary_id, salary_id=event.salary_id))
+
+
+@dataclass(frozen=True)
+class Repayment:
+    """Money received for one instalment: withheld from a salary, or collected by direct debit
+    (``cause`` is that salary or file, so the same money books once)."""
+
+    loan_id: str
+    number: int
+    amount: Decimal
+    cause: str
+    salary_id: str | None = None
+    collection_id: str | None = None
+
+
+async def book_repayment(uow: UnitOfWork, repayment: Repayment) -> Decimal:
+    """Book a repayment of an instalment (``InstalmentPaid``), the loan repaid once every one
+    is paid; what was booked (nothing beyond what the instalment still owes)."""
+    loan_id, number = repayment.loan_id, repayment.number
+    doc = await store.find_loan(uow, loan_id)
     if not doc or doc["status"] != "disbursed":
-        log.warning("instalment withheld for loan %s, which is not being repaid", event.loan_id)
-        return
-    doc = {**doc, "_id": event.loan_id}
+        log.warning("repayment %s for loan %s, which is not being repaid", repayment.cause,
+                    loan_id)
+        return Decimal("0.00")
+    doc = {**doc, "_id": loan_id}
     schedule = [dict(entry) for entry in doc["schedule"]]
-    if event.number > len(schedule):
-        log.warning("loan %s has no instalment %s", event.loan_id, event.number)
-        return
-    entry = schedule[event.number - 1]
-    if event.salary_id in entry.get("withheld_from", []):
-        return  # booked already
-    due = plan_of(schedule)[event.number - 1]
-    capital, interest = allocate(due, event.amount.amount)
+    if number > len(schedule):
+        log.warning("loan %s has no instalment %s", loan_id, number)
+        return Decimal("0.00")
+    entry = schedule[number - 1]
+    if repayment.cause in entry.get("withheld_from", []):
+        return Decimal("0.00")  # booked already
+    due = plan_of(schedule)[number - 1]
+    capital, interest = allocate(due, repayment.amount)
     if capital + interest == 0:
-        log.warning("salary %s withheld %s for instalment %s of loan %s, already paid",
-                    event.salary_id, event.amount.amount, event.number, event.loan_id)
-        return
-    await store.book_all(uow, repayment_transfers(doc["branch"], event.loan_id, event.number,
-                                                  event.salary_id, capital, interest))
+        log.warning("%s paid %s for instalment %s of loan %s, already paid", repayment.cause,
+                    repayment.amount, number, loan_id)
+        return Decimal("0.00")
+    await store.book_all(uow, repayment_transfers(doc["branch"], loan_id, number,
+                                                  repayment.cause, capital, interest))
     today = uow.clock.today()
     entry["paid"] = str(due.paid + capital + interest)
-    entry["withheld_from"] = [*entry.get("withheld_from", []), event.salary_id]
+    entry["withheld_from"] = [*entry.get("withheld_from", []), repayment.cause]
     balance = store.dec(doc["balance"]) - capital
     version = int(doc["version"]) + 1
     uow.publish(InstalmentPaid(
-        **_common(doc, version, uow), number=event.number,
+        **loan_event_fields(doc, version, uow), number=number,
         amount=Money.of(capital + interest), capital=Money.of(capital),
-        interest=Money.of(interest), salary_id=event.salary_id,
+        interest=Money.of(interest), salary_id=repayment.salary_id,
+        collection_id=repayment.collection_id,
         instalment_outstanding=Money.of(due.outstanding - capital - interest),
         balance=Money.of(balance), paid_on=today))
     changes: dict[str, Any] = {"schedule": schedule, "balance": str(balance),
                                "next_check": next_check(schedule, today)}
     if all(d.outstanding == 0 for d in plan_of(schedule)):
         version += 1
-        uow.publish(LoanRepaid(**_common(doc, version, uow), repaid_on=today))
+        uow.publish(LoanRepaid(**loan_event_fields(doc, version, uow), repaid_on=today))
         changes |= {"status": "repaid", "repaid_on": iso(today), "next_check": None}
-    store.save_loan(uow, event.loan_id, changes | {"version": version})
+    store.save_loan(uow, loan_id, changes | {"version": version})
+    return capital + interest
 
 
 @dataclass(frozen=True)
@@ -153,8 +185,7 @@ def early_price(doc: Document, today: date) -> dict[str, Decimal]:
     instalments fallen due and not paid yet, and the pack's indemnity on the capital."""
     terms = terms_for(doc["branch"], today, doc["financing"], store.dec(doc["amount"]))
     balance = store.dec(doc["balance"])
-    interest_due = sum((allocate(due, due.outstanding)[1] for due in plan_of(doc["schedule"])
-                        if due.due <= today), Decimal("0.00"))
+    interest_due = interest_fallen_due(doc["schedule"], today)
     total = early_repayment(balance, terms.early_repayment_indemnity) + interest_due
     return {"balance": balance, "interest_due": interest_due,
             "indemnity": total - balance - interest_due, "total": total}
@@ -178,7 +209,7 @@ async def repay_early(uow: UnitOfWork, command: RepayEarly) -> dict[str, Decimal
                                                   price["balance"], income))
     today = uow.clock.today()
     version = int(doc["version"]) + 1
-    uow.publish(LoanRepaid(**_common(doc, version, uow), repaid_on=today))
+    uow.publish(LoanRepaid(**loan_event_fields(doc, version, uow), repaid_on=today))
     store.save_loan(uow, command.loan_id, {
         "status": "repaid", "repaid_on": iso(today), "repaid_early": True, "next_check": None,
         "balance": "0.00", "early_repayment": {k: str(v) for k, v in price.items()},

@@ -161,7 +161,8 @@ async def decide_loan(uow: UnitOfWork, command: DecideLoan) -> Document:
         annual_rate=terms.annual_rate, apr=apr, fee=Money.of(terms.fee),
         total_repayable=Money.of(repayable), total_cost=Money.of(cost),
         max_withholding_share=terms.max_withholding_share,
-        schedule=[scheduled(i) for i in plan], approved_on=today))
+        schedule=[scheduled(i) for i in plan], approved_on=today,
+        mandate_id=mandate_id(command.loan_id), mandate_signed_on=today))
     store.save_loan(uow, command.loan_id, {
         "status": "approved", "refusals": [], "decided_on": iso(today),
         "annual_rate": str(terms.annual_rate), "apr": str(apr), "fee": str(terms.fee),
@@ -169,9 +170,16 @@ async def decide_loan(uow: UnitOfWork, command: DecideLoan) -> Document:
         "max_withholding_share": str(terms.max_withholding_share),
         "default_after_missed": terms.default_after_missed,
         "balance": str(application.amount),
+        # the member signs the direct debit mandate with the loan agreement
+        "mandate_id": mandate_id(command.loan_id), "mandate_signed_on": iso(today),
         "schedule": [scheduled(i).model_dump(mode="json") | {"paid": "0.00"} for i in plan],
         "version": common["version"]})
     return await _current(uow, command.loan_id)
+
+
+def mandate_id(loan_id: str) -> str:
+    """The loan's SEPA direct debit mandate reference (at most 35 characters)."""
+    return "LOAN" + loan_id.replace("-", "")[:31].upper()
 
 
 def refused(loan_id: str, found: list[LoanRefusal]) -> Problem:

@@ -50,6 +50,7 @@ MEMBER_CONTACTS = "member_contacts"
 LOANS = "loans"
 BORROWERS = "borrowers"
 DISBURSEMENTS = "loan_disbursements"
+DIRECT_DEBITS = "loan_direct_debits"
 # the statuses of a loan still owed
 OUTSTANDING_LOAN = ("approved", "paying_out", "disbursed", "defaulted")
 
@@ -518,6 +519,27 @@ async def read_disbursement(db: AsyncDatabase[Document],
     return await db[DISBURSEMENTS].find_one({"_id": disbursement_id})
 
 
+async def loans_being_repaid(uow: UnitOfWork, branch: str) -> list[Document]:
+    """The branch's disbursed loans, oldest first."""
+    found = await _state(uow).find(uow, LOANS, {"branch": branch, "status": "disbursed"})
+    return sorted(found, key=lambda doc: str(doc["_id"]))
+
+
+def save_direct_debit(uow: UnitOfWork, collection_id: str, changes: Document) -> None:
+    """Stage these fields of the direct debit file (created if missing)."""
+    _state(uow).update(DIRECT_DEBITS, collection_id,
+                       fields={**changes, "updated_at": uow.clock.now()})
+
+
+async def find_direct_debit(uow: UnitOfWork, collection_id: str) -> Document | None:
+    return await _state(uow).get(uow, DIRECT_DEBITS, collection_id)
+
+
+async def read_direct_debit(db: AsyncDatabase[Document], collection_id: str) -> Document | None:
+    """The direct debit file as committed (outside any transaction)."""
+    return await db[DIRECT_DEBITS].find_one({"_id": collection_id})
+
+
 async def loans_to_check(db: AsyncDatabase[Document], today: date, limit: int) -> list[str]:
     """Disbursed loans with an instalment fallen due or missed by ``today``."""
     cursor = db[LOANS].find({"status": "disbursed", "next_check": {"$lte": iso(today)}},
@@ -538,5 +560,6 @@ async def paid_out_loans(db: AsyncDatabase[Document],
                          branches: list[str]) -> AsyncIterator[Document]:
     """The loans booked in the ledger: being paid out, repaid, ended."""
     async for doc in db[LOANS].find({"branch": {"$in": branches}, "status": {
-            "$in": ["paying_out", "disbursed", "repaid", "defaulted"]}}):
+            "$in": ["paying_out", "disbursed", "repaid", "defaulted", "recovered",
+                    "written_off"]}}):
         yield doc

@@ -1,5 +1,6 @@
 """A loan repaid through the salaries, by the platform clock: instalments fall due, payroll's
-withholdings are booked once each, the loan ends repaid; a loan never repaid ends defaulted."""
+withholdings are booked once each, the loan ends repaid; a loan never repaid ends defaulted,
+handed to collection, and is lost only once collection writes it off."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from smart_shared.events import (
     InstalmentPaid,
     InstalmentWithheld,
     LoanDefaulted,
+    LoanPaymentCollected,
     LoanRepaid,
+    LoanWrittenOff,
 )
 from smart_shared.ids import new_id
 from smart_shared.money import Money
+from smart_testing import eventually
 
 from .conftest import Fund
 from .test_loans import apply_once_known, member_in_good_standing, microcredit
@@ -113,13 +117,39 @@ async def test_a_loan_is_repaid_through_the_salaries_and_a_forgotten_one_default
     [defaulted] = await fund.wire.wait_for(LoanDefaulted, 1,
                                            where=lambda e: e.loan_id == forgotten["loan_id"])
     assert defaulted.missed == 3 and defaulted.balance.amount == Decimal("600.00")
+    interest = sum(Decimal(i["interest"]["amount"]) for i in forgotten["schedule"])  # type: ignore[attr-defined]
+    assert defaulted.outstanding is not None
+    assert defaulted.outstanding.amount == Decimal("600.00") + interest
+    assert defaulted.transfer_id is None
     after = (await fund.http.get("/v1/fund", headers=fund.token())).json()
-    assert (Decimal(after["losses"]["amount"]) - Decimal(before["losses"]["amount"])
-            == Decimal("600.00"))
+    assert after["losses"] == before["losses"]  # collection has the case: no loss yet
     shown = (await fund.http.get(f"/v1/loans/{forgotten['loan_id']}",
                                  headers=fund.token())).json()
     assert shown["status"] == "defaulted"
     assert end.version > 1
+    await ledger_checks(fund)
+
+    # the member pays part of it to collection, the rest is written off: only that is lost
+    case = dict(branch="BE", occurred_at=datetime.now(UTC), loan_id=str(forgotten["loan_id"]),
+                member_id=str(forgotten["member_id"]), case_id=new_id())
+    payment = LoanPaymentCollected(
+        **case, version=2, payment_id=new_id(), amount=Money.of(interest + Decimal("100.00")),
+        outstanding=Money.of(Decimal("500.00")), received_on=clock.today())
+    await fund.send(payment)
+    await fund.send(payment)  # redelivered: booked once
+    await fund.send(LoanWrittenOff(**case, version=3, amount=Money.of(Decimal("500.00")),
+                                   reason="unreachable", written_off_on=clock.today()))
+
+    async def written_off() -> dict[str, object] | None:
+        loan = (await fund.http.get(f"/v1/loans/{forgotten['loan_id']}",
+                                    headers=fund.token())).json()
+        return loan if loan["status"] == "written_off" else None  # type: ignore[no-any-return]
+    shown = await eventually(written_off)
+    assert shown["lost"] == {"amount": "500.00", "currency": "EUR"}
+    assert shown["recovered"] == {"amount": str(interest + Decimal("100.00")), "currency": "EUR"}
+    final = (await fund.http.get("/v1/fund", headers=fund.token())).json()
+    assert (Decimal(final["losses"]["amount"]) - Decimal(before["losses"]["amount"])
+            == Decimal("500.00"))
     await ledger_checks(fund)
 
 

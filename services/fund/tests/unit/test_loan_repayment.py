@@ -29,3 +29,9 @@ def test_an_instalment_is_missed_once_the_next_one_falls_due_unpaid() -> None:
     assert missed(plan, date(2026, 4, 5)) == 3  # the last one, a month after its due date
     plan[0] = Due(1, date(2026, 1, 5), Decimal("100.00"), Decimal("1.00"), paid=Decimal("101.00"))
     assert missed(plan, date(2026, 4, 5)) == 2
+
+
+def test_an_instalment_the_fund_is_collecting_by_direct_debit_is_not_missed() -> None:
+    plan = [Due(n, date(2026, n, 5), Decimal("100.00"), Decimal("1.00")) for n in (1, 2, 3)]
+    plan[0] = Due(1, date(2026, 1, 5), Decimal("100.00"), Decimal("1.00"), collecting=True)
+    assert missed(plan, date(2026, 4, 5)) == 2

@@ -6,6 +6,8 @@ from smart_shared.consumer import EventHandlers
 from smart_shared.events import (
     ContractCancelled,
     ContractSigned,
+    DirectDebitRequested,
+    DirectDebitReturned,
     Event,
     GuaranteeDeclined,
     GuaranteeGranted,
@@ -32,7 +34,7 @@ from payroll.salaries import (
     record_work_completed,
 )
 from payroll.store import Contracts, LoanDues
-from payroll.withholdings import note_instalment_due, stop_withholding
+from payroll.withholdings import follow_direct_debit, note_instalment_due, stop_withholding
 
 handlers = EventHandlers()
 
@@ -61,3 +63,4 @@ handlers.on(InvoiceIssued)(record_invoice_issued)
 handlers.on(InvoicePaid)(record_invoice_paid)
 handlers.on(InstalmentDue)(note_instalment_due)
 handlers.on(LoanRepaid, LoanDefaulted)(stop_withholding)
+handlers.on(DirectDebitRequested, DirectDebitReturned)(follow_direct_debit)

@@ -533,6 +533,15 @@ async def settle_loan(uow: UnitOfWork, loan_id: str) -> None:
         session=uow.session)
 
 
+async def set_instalment_debited(uow: UnitOfWork, loan_id: str, number: int,
+                                 debited: bool) -> None:
+    """Mark the instalment as being collected by direct debit (not withheld meanwhile), or no
+    longer (the debit returned)."""
+    await uow.db[LOAN_INSTALMENTS].update_one(
+        {"_id": f"{loan_id}:{number}"}, {"$set": {"direct_debit": debited}},
+        session=uow.session)
+
+
 class LoanDues:
     """The open instalments of a unit of work's members, and what its salaries withhold: read
     once, when the first salary needs them, and written once, just before the commit."""
@@ -553,7 +562,8 @@ class LoanDues:
             wanted = {member_id, *self._expected} - self._members
             self._members |= wanted
             async for doc in uow.db[LOAN_INSTALMENTS].find(
-                    {"member_id": {"$in": sorted(wanted)}, "settled": False},
+                    {"member_id": {"$in": sorted(wanted)}, "settled": False,
+                     "direct_debit": {"$ne": True}},
                     session=uow.session):
                 self._open[doc["_id"]] = doc
         mine = [doc for doc in self._open.values() if doc["member_id"] == member_id

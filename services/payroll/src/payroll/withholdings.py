@@ -13,7 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 from smart_shared.codec import ZERO
-from smart_shared.events import InstalmentDue, LoanDefaulted, LoanRepaid, SalaryBreakdown
+from smart_shared.events import (
+    DirectDebitRequested,
+    DirectDebitReturned,
+    InstalmentDue,
+    LoanDefaulted,
+    LoanRepaid,
+    SalaryBreakdown,
+)
 from smart_shared.money import Money
 from smart_shared.mongo import UnitOfWork
 from smart_shared.withholding import withholdable
@@ -30,6 +37,14 @@ async def note_instalment_due(uow: UnitOfWork, event: InstalmentDue) -> None:
 async def stop_withholding(uow: UnitOfWork, event: LoanRepaid | LoanDefaulted) -> None:
     """The loan ended (repaid, early or not, or defaulted): nothing of it is withheld any more."""
     await store.settle_loan(uow, event.loan_id)
+
+
+async def follow_direct_debit(uow: UnitOfWork,
+                              event: DirectDebitRequested | DirectDebitReturned) -> None:
+    """The fund collects the instalment by direct debit: nothing of it is withheld meanwhile;
+    the debit returned, it is withheld again."""
+    await store.set_instalment_debited(uow, event.loan_id, event.number,
+                                       isinstance(event, DirectDebitRequested))
 
 
 async def withhold_instalments(uow: UnitOfWork, member_id: str, breakdown: SalaryBreakdown

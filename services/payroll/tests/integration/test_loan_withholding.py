@@ -1,5 +1,6 @@
 """Loan instalments the fund announced, withheld from the member's next salaries: never above the
-loan's share of the net; what one salary could not take waits for the next."""
+loan's share of the net; what one salary could not take waits for the next; none of an instalment
+the fund is collecting by direct debit, until the bank returns it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
 import pytest
-from smart_shared.events import InstalmentDue, InstalmentWithheld, LoanRepaid
+from smart_shared.events import (
+    DirectDebitRequested,
+    DirectDebitReturned,
+    InstalmentDue,
+    InstalmentWithheld,
+    LoanRepaid,
+)
 from smart_shared.ids import new_id
 from smart_shared.money import Money
 from smart_shared.withholding import withholdable
@@ -110,3 +117,39 @@ async def test_nothing_more_is_withheld_once_the_loan_ended(payroll: Payroll) ->
     await payroll.send(*guaranteed_work(contract_id, member_id, date(2026, 12, 8)))
     [salary] = await payroll.salary_due(contract_id)
     assert salary.breakdown.loan_withheld is None
+
+
+async def test_an_instalment_being_debited_is_not_withheld_until_the_bank_returns_it(
+        payroll: Payroll) -> None:
+    member_id, loan_id, file_id = new_id(), new_id(), new_id()
+    await payroll.send(member_activated(member_id, "BE71096123456769"),
+                       instalment_due(member_id, loan_id, 1, "30.00"))
+    await known_to_payroll(payroll, member_id)
+    instalments = payroll.service.platform.db["loan_instalments"]  # type: ignore[union-attr]
+    await payroll.send(DirectDebitRequested(
+        branch="BE", version=5, occurred_at=NOW, loan_id=loan_id, member_id=member_id, number=1,
+        amount=Money(amount="30.00"), collection_id=file_id, end_to_end_id="e2e",
+        mandate_id="LOAN1", collection_date=date(2026, 12, 3)))
+
+    async def set_aside() -> object:
+        return await instalments.find_one({"loan_id": loan_id, "direct_debit": True})
+
+    await eventually(set_aside)
+    during = new_id()
+    await payroll.send(*guaranteed_work(during, member_id, date(2026, 12, 9)))
+    [salary] = await payroll.salary_due(during)
+    assert salary.breakdown.loan_withheld is None  # the bank is collecting it
+
+    await payroll.send(DirectDebitReturned(
+        branch="BE", version=6, occurred_at=NOW, loan_id=loan_id, member_id=member_id, number=1,
+        amount=Money(amount="30.00"), collection_id=file_id, code="AM04",
+        returned_on=date(2026, 12, 4)))
+
+    async def withheld_again() -> object:
+        return await instalments.find_one({"loan_id": loan_id, "direct_debit": False})
+
+    await eventually(withheld_again)
+    after = new_id()
+    await payroll.send(*guaranteed_work(after, member_id, date(2026, 12, 10)))
+    [next_salary] = await payroll.salary_due(after)
+    assert next_salary.breakdown.loan_withheld.amount == Decimal("30.00")

@@ -576,6 +576,10 @@ class LoanApproved(_LoanEvent):
         description="The share of a salary's net payroll may withhold for an instalment.")
     schedule: list[ScheduledInstalment]
     approved_on: date
+    mandate_id: str | None = Field(None, description="The SEPA direct debit mandate the member "
+                                   "signs with the loan agreement, for what payroll cannot "
+                                   "withhold.")
+    mandate_signed_on: date | None = None
 
 
 class LoanDeclined(_LoanEvent):
@@ -617,9 +621,36 @@ class InstalmentPaid(_LoanEvent):
     capital: Money
     interest: Money
     salary_id: str | None = Field(description="The salary it was withheld from, if any.")
+    collection_id: str | None = Field(None, description="The SEPA direct debit file that "
+                                      "collected it, if any.")
     instalment_outstanding: Money = Field(description="What remains due of the instalment.")
     balance: Money = Field(description="Capital still owed on the loan.")
     paid_on: date
+
+
+class DirectDebitRequested(_LoanEvent):
+    """What payroll could not withhold of an instalment, the pack's number of days after its due
+    date, went into a SEPA direct debit file (pain.008) under the loan's mandate: payroll stops
+    withholding it until the bank answers."""
+
+    number: int = Field(ge=1)
+    amount: Money = Field(description="What the direct debit collects of the instalment.")
+    collection_id: str = Field(description="The direct debit file.")
+    end_to_end_id: str
+    mandate_id: str
+    collection_date: date
+
+
+class DirectDebitReturned(_LoanEvent):
+    """The member's bank returned the direct debit of an instalment: nothing was collected, the
+    instalment stays due and payroll withholds it again from the next salaries."""
+
+    number: int = Field(ge=1)
+    amount: Money
+    collection_id: str
+    code: str | None = Field(description="ISO 20022 return reason code, e.g. 'AM04' "
+                             "(insufficient funds), or none when the bank gave none.")
+    returned_on: date
 
 
 class LoanRepaid(_LoanEvent):
@@ -630,11 +661,16 @@ class LoanRepaid(_LoanEvent):
 
 class LoanDefaulted(_LoanEvent):
     """The pack's number of instalments were missed (due and unpaid past the next due date):
-    the loan's term ends and its balance is lost to the fund."""
+    the loan's term ends and what the member owes is handed to collection, which opens a case
+    for the member; the fund bears a loss only once that case is written off."""
 
     missed: int = Field(ge=1)
-    balance: Money = Field(description="Capital still owed, booked as the fund's loss.")
-    transfer_id: str
+    balance: Money = Field(description="Capital still owed.")
+    outstanding: Money | None = Field(None, description="What the member owes: the capital "
+                                      "and the interest of the instalments fallen due unpaid "
+                                      "(none from a fund that booked the loss at once).")
+    transfer_id: str | None = Field(None, description="The loss's transfer, from a fund that "
+                                    "booked it at once; none: the loss waits for collection.")
     defaulted_on: date
 
 # ---------------------------------------------------------------------------------- collection
@@ -682,6 +718,48 @@ class DebtWrittenOff(_CaseEvent):
     written_off_on: date
 
 
+class _LoanCaseEvent(Event):
+    service = "collection"
+    topic = COLLECTION_TOPIC
+    aggregate_field = "loan_id"
+    loan_id: str
+    member_id: str
+    case_id: str
+
+
+LoanReminderLevel = Literal["default_notice", "reminder", "write_off_proposed"]
+
+
+class LoanReminderSent(_LoanCaseEvent):
+    """A step of a defaulted loan's case: the member was written to, by e-mail in their language
+    (no late-payment interest: no law sets one on the cooperative's loans)."""
+
+    level: LoanReminderLevel
+    outstanding: Money
+    language: Language
+    sent_on: date
+
+
+class LoanPaymentCollected(_LoanCaseEvent):
+    """Staff recorded a payment of the member on their defaulted loan's case: the fund books
+    it (interest fallen due first, then capital)."""
+
+    payment_id: str = Field(description="Unique per payment: the fund books it once.")
+    amount: Money
+    outstanding: Money = Field(description="What the member still owes after it; zero: the "
+                               "case is closed, paid.")
+    received_on: date
+
+
+class LoanWrittenOff(_LoanCaseEvent):
+    """Collection of the defaulted loan failed and staff wrote it off: the fund bears what is
+    left of the capital as its loss."""
+
+    amount: Money = Field(description="What the member still owed, abandoned.")
+    reason: str
+    written_off_on: date
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     MemberRegistered,
     MemberActivated,
@@ -715,11 +793,16 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     LoanDisbursed,
     InstalmentDue,
     InstalmentPaid,
+    DirectDebitRequested,
+    DirectDebitReturned,
     LoanRepaid,
     LoanDefaulted,
     ReminderSent,
     DebtRecovered,
     DebtWrittenOff,
+    LoanReminderSent,
+    LoanPaymentCollected,
+    LoanWrittenOff,
 )
 
 BY_CE_TYPE: dict[str, type[Event]] = {event.ce_type(): event for event in EVENT_TYPES}

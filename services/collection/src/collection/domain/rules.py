@@ -150,11 +150,28 @@ def creditor(branch: str, on: date) -> Creditor:
     return rule_pack(branch, on).section("billing", Creditor)
 
 
+class LoanCaseRules(_Rules):
+    """A defaulted loan's case: days from the default to each letter to the member and to the
+    proposal that staff write it off (no interest: none is set by law on these loans)."""
+
+    default_notice: SourcedInt
+    reminder: SourcedInt
+    write_off_proposed: SourcedInt
+
+    @model_validator(mode="after")
+    def _in_order(self) -> LoanCaseRules:
+        days = [self.default_notice.value, self.reminder.value, self.write_off_proposed.value]
+        if days[0] < 0 or days != sorted(set(days)):
+            raise ValueError(f"loan case days must be strictly increasing from 0: {days}")
+        return self
+
+
 class CollectionRules(_Rules):
     """The ``collection`` section of a rule pack."""
 
     business: DebtorRules
     consumer: DebtorRules
+    loans: LoanCaseRules | None = None
 
     def for_debtor(self, kind: ClientKind) -> DebtorRules:
         return self.business if kind == "business" else self.consumer

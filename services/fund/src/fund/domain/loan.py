@@ -28,6 +28,7 @@ class Due:
     capital: Decimal
     interest: Decimal
     paid: Decimal = Decimal("0.00")
+    collecting: bool = False  # in a direct debit file the bank has not answered yet
 
     @property
     def amount(self) -> Decimal:
@@ -63,11 +64,11 @@ def repayment_transfers(branch: str, loan_id: str, number: int, cause: str,
 
 def missed(plan: list[Due], today: date) -> int:
     """Instalments missed: not fully paid when the next one fell due (the last one: a month
-    after its own due date)."""
+    after its own due date), unless the fund is collecting it by direct debit."""
     count = 0
     for index, due in enumerate(plan):
         deadline = plan[index + 1].due if index + 1 < len(plan) else add_months(due.due, 1)
-        if due.outstanding > 0 and deadline <= today:
+        if due.outstanding > 0 and deadline <= today and not due.collecting:
             count += 1
     return count
 

@@ -93,12 +93,23 @@ class FundAccount(BaseModel):
     bic: Sourced[str]
 
 
+class DirectDebitRules(BaseModel):
+    """When an instalment payroll could not withhold is collected by SEPA direct debit, and the
+    branch's creditor identifier the mandates are signed to."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    after_days: SourcedInt
+    creditor_id: Sourced[str]
+
+
 class LendingRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     microcredit: FinancingRules
     leasing: FinancingRules
     account: FundAccount
+    direct_debit: DirectDebitRules
 
 
 def lending_rules(branch: str, day: date) -> LendingRules:
