@@ -63,12 +63,5 @@ async def follow_credit_note(uow: UnitOfWork, event: CreditNoteIssued) -> None:
     ))
 
 
-@handlers.on(LoanDefaulted)
-async def open_case_for_defaulted_loan(event: LoanDefaulted, uow: UnitOfWork) -> None:
-    await open_loan_case(uow, event)
-
-
-@handlers.on(MemberActivated, MemberUpdated, MemberErased)
-async def keep_contact(event: MemberActivated | MemberUpdated | MemberErased,
-                       uow: UnitOfWork) -> None:
-    await keep_member_contact(uow, event)
+handlers.on(LoanDefaulted)(open_loan_case)
+handlers.on(MemberActivated, MemberUpdated, MemberErased)(keep_member_contact)
