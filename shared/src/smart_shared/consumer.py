@@ -129,10 +129,13 @@ class BatchConsumer:
         """When the last batch ended, committed or rewound (monotonic seconds)."""
         self.batch_started: float | None = None
         """When the batch being handled now started (``None``: none is)."""
+        self.batch_task: asyncio.Task[Any] | None = None
+        """The task handling that batch."""
 
     async def handle_batch(self, records: Sequence[Any]) -> bool:
         """Handle records in order. True: commit the offsets. False: rewind and redeliver."""
         self.batch_started = time.monotonic()
+        self.batch_task = asyncio.current_task()
         try:
             incoming, poison = self._read(records)
             try:
@@ -145,6 +148,7 @@ class BatchConsumer:
             return True
         finally:
             self.batch_started = None
+            self.batch_task = None
             self.last_batch_done = time.monotonic()
 
     def _read(self, records: Sequence[Any]) -> tuple[list[Incoming], list[tuple[Any, str]]]:
@@ -255,6 +259,22 @@ class BatchConsumer:
             EVENTS_PROCESSED.labels(self.service, ce_type).inc()
 
 
+def awaiting(task: asyncio.Task[Any]) -> str:
+    """Where a suspended task waits: its chain of awaits, outermost first (``file:line fn``).
+
+    ``Task.get_stack`` shows only the outermost coroutine; this follows each coroutine's
+    ``cr_await`` down to the innermost one, which is what an SRE wants to see."""
+    steps: list[str] = []
+    awaited: Any = task.get_coro()
+    while awaited is not None and len(steps) < 40:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is not None:
+            code = frame.f_code
+            steps.append(f"{code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno} {code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return " -> ".join(steps) or "(nowhere known)"
+
+
 KafkaConsumer = Any  # aiokafka's AIOKafkaConsumer (untyped)
 
 
@@ -289,6 +309,7 @@ class ConsumerWatch:
         self._behind_since: float | None = None
         self._stalled: str | None = None
         self._subscription_down = False
+        self._told_where = False
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -357,17 +378,23 @@ class ConsumerWatch:
                 self._behind_since = None
                 self.consumer.last_batch_done = time.monotonic()
                 await self._subscribe_again()
+            elif self.consumer.batch_task is not None and not self._told_where:
+                self._told_where = True
+                log.error("%s consumer's batch has run for %.0fs; it waits in %s", service,
+                          now - self.consumer.batch_started, awaiting(self.consumer.batch_task))
         elif self._stalled:
             log.warning("%s consumer recovered from its stall (%s)", service, self._stalled)
             self._stalled = None
+            self._told_where = False
 
     async def _subscribe_again(self) -> None:
         try:
             await self._resubscribe()
             self._subscription_down = False
+            log.warning("%s consumer subscribed again", self.consumer.service)
         except Exception as error:
             self._subscription_down = True
-            log.warning("%s consumer could not subscribe again (%s); it tries on",
+            log.warning("%s consumer could not subscribe again (%r); it tries on",
                         self.consumer.service, error)
 
     def _stall(self, reason: str, detail: str) -> None:

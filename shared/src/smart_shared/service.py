@@ -156,13 +156,25 @@ async def _raw_records(message: Any) -> Any:
     return message.raw_message
 
 
-async def _resubscribe(subscriber: Any) -> None:
+RESUBSCRIBE_SECONDS = 30.0
+"""How long stopping, then starting, the Kafka subscription may take before the attempt is
+given up (and made again at the watch's next look): aiokafka waits without end for a group
+coordinator that may not come back on the connections it has."""
+
+
+async def _resubscribe(subscriber: Any, timeout: float = RESUBSCRIBE_SECONDS) -> None:
     """Stop the Kafka subscription and start it again: a new consumer joins the group and reads
     on from the committed offsets (what was handled but not committed comes again; the inbox
-    drops it)."""
-    with contextlib.suppress(Exception):
-        await subscriber.stop()
-    await subscriber.start()
+    drops it). Each step is bounded by ``timeout``; a step that overruns raises TimeoutError."""
+    try:
+        await asyncio.wait_for(subscriber.stop(), timeout)
+    except Exception as error:  # a consumer that cannot stop is left behind; a new one starts
+        log.warning("the Kafka subscription did not stop cleanly (%r); starting a new one", error)
+        for task in subscriber.tasks:  # the old consume loop must not run beside the new one
+            task.cancel()
+        subscriber.tasks.clear()
+        subscriber.consumer = None
+    await asyncio.wait_for(subscriber.start(), timeout)
 
 
 class Service:

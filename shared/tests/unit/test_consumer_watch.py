@@ -8,6 +8,7 @@ from typing import Any
 
 from aiokafka import TopicPartition
 from smart_shared.consumer import BatchConsumer, ConsumerWatch, EventHandlers
+from smart_shared.service import _resubscribe
 
 TOPIC = "smart.contracts.contract.v1"
 
@@ -103,3 +104,70 @@ async def test_a_replica_without_partition_is_not_ready_and_not_resubscribed() -
     await asyncio.sleep(0.1)
     await watch.check()
     assert watch.status.startswith("stalled: no partition") and subscription.restarts == 0
+
+
+class Subscriber:
+    """The part of FastStream's Kafka subscriber a new subscription touches; steps may hang."""
+
+    def __init__(self, stop_hangs: bool = False, start_hangs: bool = False) -> None:
+        self.stop_hangs, self.start_hangs = stop_hangs, start_hangs
+        self.loop = asyncio.get_running_loop().create_future()  # the old consume loop
+        self.tasks: list[Any] = [self.loop]
+        self.consumer: object | None = object()
+        self.started = 0
+
+    async def stop(self) -> None:
+        if self.stop_hangs:
+            await asyncio.Event().wait()
+
+    async def start(self) -> None:
+        self.started += 1
+        if self.start_hangs:
+            await asyncio.Event().wait()
+        self.consumer = object()
+
+
+async def test_a_subscription_that_cannot_stop_is_replaced_without_its_consume_loop() -> None:
+    subscriber = Subscriber(stop_hangs=True)
+    await _resubscribe(subscriber, timeout=0.05)
+    assert subscriber.loop.cancelled() and subscriber.tasks == []
+    assert subscriber.started == 1 and subscriber.consumer is not None
+
+
+async def test_a_subscription_that_hangs_at_start_gives_up_so_the_watch_tries_again() -> None:
+    subscriber = Subscriber(start_hangs=True)
+    watch = ConsumerWatch(
+        BatchConsumer("fund", database=Any, handlers=EventHandlers(),  # type: ignore[arg-type]
+                      dead_letters=Any, branches=["BE"]),  # type: ignore[arg-type]
+        lambda: None, lambda: _resubscribe(subscriber, timeout=0.05), stall_seconds=0.05)
+    await asyncio.wait_for(watch._subscribe_again(), timeout=1)
+    assert watch._subscription_down  # the next look subscribes again
+    subscriber.start_hangs = False
+    await watch.check()
+    assert not watch._subscription_down and subscriber.started == 2
+
+
+async def test_a_batch_running_too_long_is_reported_with_where_it_waits(caplog: Any) -> None:
+    subscription = Subscription(Kafka(3, end=10, position=4))
+    watch = watch_of(subscription)
+    stuck = asyncio.Event()
+
+    async def commit_that_never_returns() -> None:
+        await stuck.wait()
+
+    async def batch() -> None:
+        watch.consumer.batch_started = time.monotonic()
+        watch.consumer.batch_task = asyncio.current_task()
+        await commit_that_never_returns()
+
+    task = asyncio.create_task(batch())
+    await watch.check()
+    await asyncio.sleep(0.1)
+    with caplog.at_level("ERROR", logger="smart.consumer"):
+        await watch.check()
+        await watch.check()
+    told = [r.getMessage() for r in caplog.records if "it waits in" in r.getMessage()]
+    assert len(told) == 1 and "commit_that_never_returns" in told[0]
+    assert subscription.restarts == 0  # a batch in progress is never cut off
+    stuck.set()
+    await task
