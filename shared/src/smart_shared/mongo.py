@@ -242,6 +242,7 @@ class _Collection:
         self.stored: dict[Any, Document | None] = {}  # as read (None: no such document)
         self.changes: dict[Any, _Change] = {}          # in the order first staged
         self.views: dict[Any, Document | None] = {}    # stored + changes, made when asked
+        self.expected: dict[Any, None] = {}            # read with the next read that misses
 
     def known(self, ident: Any) -> bool:
         change = self.changes.get(ident)
@@ -324,6 +325,12 @@ class BatchState:
         known.stored[ident] = None if document is None else _decoded(document)
         known.views.pop(ident, None)
 
+    def expect(self, collection: str, idents: Iterable[Any]) -> None:
+        """Note documents that the batch may need (a rare path: a declined guarantee's member):
+        nothing is read now, but the first read of the collection that misses reads them all
+        with it, so a batch reads them once rather than once per event that needs one."""
+        self._of(collection).expected.update(dict.fromkeys(idents))
+
     async def load(self, uow: UnitOfWork, wanted: Mapping[str, Iterable[Any]]) -> None:
         """Read, in one command, whichever of these documents (collection → ids) this unit of
         work does not know yet; a missing one is remembered as missing."""
@@ -331,6 +338,10 @@ class BatchState:
         for collection, idents in wanted.items():
             known = self._of(collection)
             unknown = [ident for ident in dict.fromkeys(idents) if not known.known(ident)]
+            if unknown and known.expected:
+                unknown += [ident for ident in known.expected
+                            if ident not in unknown and not known.known(ident)]
+                known.expected.clear()
             if unknown:
                 if any(known.changes[ident].opaque for ident in unknown
                        if ident in known.changes):

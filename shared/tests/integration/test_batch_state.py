@@ -123,3 +123,29 @@ async def test_a_floor_the_stored_document_no_longer_meets_fails_the_transaction
     db = store.database.db
     assert (await db["accounts"].find_one({"_id": "BE:free"}))["balance"] == Decimal128("100.00")  # type: ignore[index]
     assert (await db["accounts"].find_one({"_id": "BE:reserved"}))["balance"] == Decimal128("0.00")  # type: ignore[index]
+
+
+async def test_expected_documents_are_read_only_when_one_is_wanted_and_then_all_at_once(
+    store: Store,
+) -> None:
+    await store.database.db["contacts"].insert_many(
+        [{"_id": f"m{n}", "email": f"m{n}@example.be"} for n in range(5)])
+    seen: dict[str, object] = {}
+
+    async def work(uow: UnitOfWork) -> None:
+        state = uow.staged(BatchState)
+        store.counter.reset()
+        state.expect("contacts", [f"m{n}" for n in range(5)] + ["nobody"])
+        seen["before"] = store.counter.total
+        seen["m3"] = await state.get(uow, "contacts", "m3")
+        seen["first"] = store.counter.total
+        seen["others"] = [await state.get(uow, "contacts", m) for m in ("m0", "m4", "nobody")]
+        seen["after"] = store.counter.total
+
+    await store.database.transaction(work)
+    assert seen["before"] == 0  # nothing is read for what may never be needed
+    assert seen["m3"] == {"_id": "m3", "email": "m3@example.be"}
+    assert seen["first"] == 1  # the first one wanted brings the others with it
+    assert seen["others"] == [{"_id": "m0", "email": "m0@example.be"},
+                              {"_id": "m4", "email": "m4@example.be"}, None]
+    assert seen["after"] == 1

@@ -36,14 +36,16 @@ handlers = EventHandlers()
 
 def documents_needed(event: Event) -> dict[str, list[str]]:
     """What handling ``event`` reads, as ``store.read_ahead`` arguments: the branch's balances,
-    the guarantee, the exposures, the invoice and which of its transfers are booked."""
+    the guarantee, the exposures, the invoice and which of its transfers are booked (and the
+    member's contact, should the guarantee be declined)."""
     branches = [event.branch]
     match event:
         case ContractSigned():
             return dict(branches=branches, guarantees=[event.contract_id],
                         exposures=list(store.exposure_ids(event.branch, event.client.client_key,
                                                           event.member_id)),
-                        transfers=contract_transfer_ids(event.contract_id))
+                        transfers=contract_transfer_ids(event.contract_id),
+                        contacts=[event.member_id])  # read only if one is declined
         case InvoiceIssued():
             return dict(guarantees=[event.contract_id], invoices=[event.invoice_id])
         case InvoicePaid():

@@ -29,8 +29,9 @@ async def declined_guarantee_mail(uow: UnitOfWork, event: ContractSigned, reason
                                   detail: str) -> Mail | None:
     """The member is told their contract is not guaranteed, and why (None: no address known).
 
-    Declines are rare, so the contact is read here rather than for every batch."""
-    known = await store.member_contact(uow, event.member_id)  # one of this batch's, too
+    Declines are rare, so the contact is read only when one is: the first decline of a batch
+    reads the contacts of all its signatures' members (``store.read_ahead``)."""
+    known = await store.member_contact(uow, event.member_id)
     if not known:
         return None
     contact = MemberContact.model_validate(known)

@@ -128,9 +128,12 @@ def _account_ids(branch: str) -> tuple[str, ...]:
 
 async def read_ahead(uow: UnitOfWork, *, branches: Iterable[str] = (),
                      guarantees: Iterable[str] = (), exposures: Iterable[str] = (),
-                     invoices: Iterable[str] = (), transfers: Iterable[str] = ()) -> None:
+                     invoices: Iterable[str] = (), transfers: Iterable[str] = (),
+                     contacts: Iterable[str] = ()) -> None:
     """Read, in one command, whichever of these documents the transaction does not know yet
-    (``branches``: all their accounts); the reads that follow find them known."""
+    (``branches``: all their accounts); the reads that follow find them known. The members'
+    ``contacts`` are only expected: read together, if one of them is ever asked for."""
+    _state(uow).expect(MEMBER_CONTACTS, contacts)
     await _state(uow).load(uow, {
         ACCOUNTS_COLLECTION: _branch_accounts(branches), GUARANTEES: list(guarantees),
         EXPOSURES: list(exposures), INVOICES: list(invoices), TRANSFERS: list(transfers),
