@@ -16,18 +16,48 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from pymongo.asynchronous.database import AsyncDatabase
 
 from smart_shared.metrics import LEASE_HELD, OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 from smart_shared.mongo import OUTBOX, Document, Lease, is_transient
+from smart_shared.settings import Settings
+
+TRACE_HEADERS = ("traceparent", "tracestate")
 
 log = logging.getLogger("smart.outbox")
 tracer = trace.get_tracer("smart.outbox")
 
-Publish = Callable[[bytes, str, bytes, dict[str, str]], Awaitable["asyncio.Future[Any]"]]
-"""Send one message (value, topic, key, headers) and return the delivery future."""
+Headers = list[tuple[str, bytes]]
+Publish = Callable[[bytes, str, bytes, Headers], Awaitable["asyncio.Future[Any]"]]
+"""Send one message (value, topic, key, Kafka headers) and return the delivery future."""
+
+
+class KafkaSender:
+    """The relay's own idempotent producer (``acks=all``): a row goes out as it was stored, its
+    bytes and headers unchanged, to the deployment's name of its topic. The relay writes the
+    trace context itself, in its one send span per row."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._topic = settings.topic
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True,
+            acks="all", linger_ms=5, client_id=f"smart-{settings.service}-relay",
+            **settings.kafka_security())
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def __call__(self, value: bytes, topic: str, key: bytes,
+                       headers: Headers) -> asyncio.Future[Any]:
+        delivery: asyncio.Future[Any] = await self._producer.send(
+            self._topic(topic), value, key=key, headers=headers)
+        return delivery
 
 
 def retry_at(attempts: int, now: datetime, first_seconds: float,
@@ -155,9 +185,8 @@ class OutboxRelay(LeasedRelay):
             return 0
         deliveries = []
         for row in rows:
-            headers = {name: value.decode() for name, value in row["headers"]}
-            headers.pop("traceparent", None)  # the publish span below writes the current one
-            # the send span is a child of the request or event that caused the row
+            # the send span is a child of the request or event that caused the row, and the
+            # parent of the spans that process the message
             parent = propagate.extract({"traceparent": row.get("traceparent") or ""})
             with tracer.start_as_current_span(
                 f"{row['ce_type']} send",
@@ -166,6 +195,11 @@ class OutboxRelay(LeasedRelay):
                 attributes={"messaging.message.id": row["event_id"],
                             "smart.aggregate_id": row["aggregate_id"]},
             ):
+                context: dict[str, str] = {}
+                propagate.inject(context)
+                headers = [(name, bytes(value)) for name, value in row["headers"]
+                           if name not in TRACE_HEADERS]
+                headers += [(name, value.encode()) for name, value in context.items()]
                 deliveries.append(
                     await self._publish(row["value"], row["topic"], row["key"], headers)
                 )

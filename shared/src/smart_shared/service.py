@@ -52,7 +52,7 @@ from smart_shared.mail.render import MailRules
 from smart_shared.metrics import settle_heap, watch_garbage_collector
 from smart_shared.mongo import Database, Document, connect
 from smart_shared.openapi import TEXT, describe_operations, problems, security_schemes
-from smart_shared.outbox import OutboxRelay
+from smart_shared.outbox import KafkaSender, OutboxRelay
 from smart_shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
 from smart_shared.replica import Incarnation, end_predecessor_transactions
 from smart_shared.rulepacks import check_rule_packs, use_deployment_packs
@@ -227,17 +227,12 @@ class Service:
             await create_topics(settings.kafka_bootstrap_servers,
                                 *(settings.topic(t) for t in TOPICS))
 
-        async def publish(value: bytes | None, topic: str, key: bytes | None,
-                          headers: dict[str, str]) -> Any:
-            return await broker.publish(
-                value, settings.topic(topic), key=key, headers=headers, no_confirm=True
-            )
-
         async def publish_and_wait(value: bytes | None, topic: str, key: bytes | None,
                                    headers: dict[str, str]) -> Any:
             return await broker.publish(value, topic, key=key, headers=headers)
 
-        relay = OutboxRelay(database.db, publish, self.name, settings.relay_batch_size,
+        sender = KafkaSender(settings)
+        relay = OutboxRelay(database.db, sender, self.name, settings.relay_batch_size,
                             settings.relay_idle_seconds, replica=settings.replica,
                             stall_seconds=settings.stall_seconds)
         database.after_commit.append(relay.wake)
@@ -259,6 +254,7 @@ class Service:
         app.state.settings = settings
         self.platform = platform
         await broker.start()
+        await sender.start()
         await relay.start()
         if platform.watch:
             await platform.watch.start()
@@ -281,6 +277,7 @@ class Service:
             if platform.watch:
                 await _stop_within("the consumer watch", platform.watch.stop)
             await _stop_within("the outbox relay", relay.stop)
+            await _stop_within("the outbox relay's producer", sender.stop)
             await _stop_within("the broker", broker.stop)
             if isinstance(clock, SharedClock):
                 await _stop_within("the clock", clock.stop)

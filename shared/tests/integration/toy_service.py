@@ -96,19 +96,12 @@ def build(settings: Settings | None = None, consume: bool = True) -> Any:
 
 async def relay_forever(settings: Settings) -> None:
     from smart_shared.mongo import connect
-    from smart_shared.outbox import OutboxRelay
-    from smart_shared.service import make_broker
+    from smart_shared.outbox import KafkaSender, OutboxRelay
 
     client = connect(settings.mongodb_uri)
-    broker = make_broker(settings)
-    await broker.start()
-
-    async def publish(value: bytes | None, topic: str, key: bytes | None,
-                      headers: dict[str, str]) -> Any:
-        return await broker.publish(value, settings.topic(topic), key=key, headers=headers,
-                                    no_confirm=True)
-
-    relay = OutboxRelay(client[settings.database_name], publish, "toy", batch_size=200)
+    sender = KafkaSender(settings)
+    await sender.start()
+    relay = OutboxRelay(client[settings.database_name], sender, "toy", batch_size=200)
     while True:
         if not await relay.relay_once():
             await asyncio.sleep(0.05)
