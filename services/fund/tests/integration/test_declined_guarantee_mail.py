@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from fund.store import MEMBER_CONTACTS
 from smart_shared.events import Activity, GuaranteeDeclined, MemberActivated, PayoutDetails
 from smart_shared.events.catalogue import MemberContact
 from smart_shared.ids import new_id
@@ -27,6 +28,8 @@ async def test_a_declined_guarantee_is_mailed_to_the_member_with_its_reason(
         activities=[Activity(name="musician", kind="artistic", joint_committee="304")],
         payout=PayoutDetails(iban="BE71096123456769", holder_name="Zoë Dupont"),
         contact=MemberContact(name="Zoë Dupont", email=email, language="fr")))
+    # the two events travel on two topics: the signature must not overtake the activation
+    await _contact_kept(fund, member_id)
     signed = contract_signed(contract_id, member_id, "US-123", "1000.00", country="US")
     await fund.send(signed)
     await fund.send(signed)  # the same fact again: one decision, one mail
@@ -39,3 +42,11 @@ async def test_a_declined_guarantee_is_mailed_to_the_member_with_its_reason(
     assert "hors de l'Union européenne" in mail["Text"]
     await asyncio.sleep(1.5)
     assert len(await mailpit.messages(email)) == 1
+
+
+async def _contact_kept(fund: Fund, member_id: str) -> None:
+    for _ in range(200):
+        if await fund.service.platform.db[MEMBER_CONTACTS].find_one({"_id": member_id}):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the fund never kept the contact of {member_id}")
