@@ -310,6 +310,7 @@ class ConsumerWatch:
         self._stalled: str | None = None
         self._subscription_down = False
         self._told_where = False
+        self._unknown_since: float | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -358,7 +359,13 @@ class ConsumerWatch:
         PARTITIONS_OWNED.labels(service).set(len(owned))
         now = time.monotonic()
         lag = await self._measure_lag(kafka, owned) if owned else None
-        self.lag = lag
+        # owned partitions whose lag cannot be read (no position known, the end offsets not
+        # answered) may hide a consumer that no longer fetches: counted as unknown, not as 0
+        if owned and lag is None:
+            self._unknown_since = self._unknown_since or now
+        else:
+            self._unknown_since = None
+            self.lag = lag
         if owned:
             self._unassigned_since = None
         elif self._unassigned_since is None:
@@ -382,6 +389,16 @@ class ConsumerWatch:
                 self._told_where = True
                 log.error("%s consumer's batch has run for %.0fs; it waits in %s", service,
                           now - self.consumer.batch_started, awaiting(self.consumer.batch_task))
+        elif (self._unknown_since is not None and now - self._unknown_since > self.stall_seconds
+              and now - self.consumer.last_batch_done > self.stall_seconds):
+            self._stall("lag unknown", f"lag unreadable for {now - self._unknown_since:.0f}s, "
+                        "nothing finished")
+            if self.consumer.batch_started is None:
+                log.error("%s consumer cannot tell how far behind it is: subscribing again",
+                          service)
+                self._unknown_since = None
+                self.consumer.last_batch_done = time.monotonic()
+                await self._subscribe_again()
         elif self._stalled:
             log.warning("%s consumer recovered from its stall (%s)", service, self._stalled)
             self._stalled = None
@@ -404,19 +421,22 @@ class ConsumerWatch:
         self._stalled = detail
 
     async def _measure_lag(self, kafka: KafkaConsumer, owned: list[Any]) -> int | None:
+        """Events waiting on the owned partitions; None when it cannot be read."""
         try:
             ends = await asyncio.wait_for(kafka.end_offsets(owned), timeout=5)
         except Exception:
-            return self.lag  # the broker did not answer: keep the last figure
+            return None  # the broker did not answer
         positions = await asyncio.gather(
             *(asyncio.wait_for(kafka.position(partition), timeout=1) for partition in owned),
             return_exceptions=True)
         lag = 0
+        known = False
         for partition, position in zip(owned, positions, strict=True):
             if not isinstance(position, int):
                 continue  # not known yet (offsets being fetched after an assignment)
+            known = True
             behind = max(0, ends.get(partition, position) - position)
             CONSUMER_LAG.labels(self.consumer.service, partition.topic,
                                 str(partition.partition)).set(behind)
             lag += behind
-        return lag
+        return lag if known else None

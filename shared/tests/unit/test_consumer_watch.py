@@ -171,3 +171,21 @@ async def test_a_batch_running_too_long_is_reported_with_where_it_waits(caplog: 
     assert subscription.restarts == 0  # a batch in progress is never cut off
     stuck.set()
     await task
+
+
+class Unanswered(Kafka):
+    """Partitions owned, but no position known: a consumer whose group coordination died."""
+
+    async def position(self, partition: TopicPartition) -> int:
+        raise TimeoutError
+
+
+async def test_a_consumer_whose_lag_cannot_be_read_for_long_subscribes_again() -> None:
+    subscription = Subscription(Unanswered(3, end=10, position=0))
+    watch = watch_of(subscription)
+    watch.consumer.last_batch_done = time.monotonic() - 1
+    await watch.check()
+    assert watch.lag is None and subscription.restarts == 0  # unknown is not "up to date"
+    await asyncio.sleep(0.1)
+    await watch.check()
+    assert subscription.restarts == 1
