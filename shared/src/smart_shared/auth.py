@@ -163,12 +163,25 @@ def _principal(claims: dict[str, Any], role_claim: str = "role", branch_claim: s
 
 
 async def authenticate(settings: Settings, token: str, keys: TokenKeys) -> Principal:
-    """Verify any token the deployment accepts and return its principal (401 problem if not)."""
+    """Verify any token the deployment accepts and return its principal (401 problem if not).
+
+    A token verified in the last minute is not verified again (``TokenKeys.verified``)."""
+    known = keys.verified(token)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
     except jwt.InvalidTokenError as error:
         raise _unauthorised(f"The token is not valid: {error}") from None
+    principal = await _verify(settings, token, keys, header, unverified)
+    # a verified token has an ``exp`` (required above); a number, or PyJWT would have refused it
+    keys.remember(token, principal, float(unverified["exp"]))
+    return principal
+
+
+async def _verify(settings: Settings, token: str, keys: TokenKeys, header: dict[str, Any],
+                  unverified: dict[str, Any]) -> Principal:
     algorithm = header.get("alg")
     if algorithm == "HS256":
         if settings.env != "local":

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,11 @@ log = logging.getLogger("smart.keys")
 
 REFRESH_SECONDS = 600.0
 UNKNOWN_KEY_RETRY_SECONDS = 30.0
+# a token verified once is taken at its word this long (never past its expiry, never past a new
+# reading of the key sets): the rate limit and the handler of one request, and a person's next
+# requests, verify its signature once
+VERIFIED_SECONDS = 60.0
+VERIFIED_TOKENS = 10_000
 
 
 def public_jwk(public_key: Any) -> dict[str, Any]:
@@ -146,6 +152,32 @@ class TokenKeys:
 
     platform: KeySet
     oidc: KeySet | None = None
+    _verified: OrderedDict[str, tuple[float, float, float, Any]] = field(
+        default_factory=OrderedDict)
+
+    def _readings(self) -> float:
+        """Changes whenever a key set is read again: what was verified before is verified anew."""
+        return self.platform._fetched_at + (self.oidc._fetched_at if self.oidc else 0.0)
+
+    def verified(self, token: str) -> Any | None:
+        """What ``token`` was found to be (``remember``) if that still holds, else None."""
+        found = self._verified.get(token)
+        if found is None:
+            return None
+        until, expires, readings, principal = found
+        if time.monotonic() >= until or time.time() >= expires or readings != self._readings():
+            del self._verified[token]
+            return None
+        return principal
+
+    def remember(self, token: str, principal: Any, expires: float) -> None:
+        """Keep what a verified ``token`` stands for until ``expires`` (its ``exp``, epoch
+        seconds) or for ``VERIFIED_SECONDS``, whichever comes first."""
+        self._verified[token] = (time.monotonic() + VERIFIED_SECONDS, expires,
+                                 self._readings(), principal)
+        self._verified.move_to_end(token)
+        while len(self._verified) > VERIFIED_TOKENS:
+            self._verified.popitem(last=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenKeys:

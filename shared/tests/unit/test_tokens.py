@@ -4,6 +4,7 @@ branch's own OpenID Connect provider by configuration alone."""
 from __future__ import annotations
 
 import base64
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import jwt
 import pytest
 from jwt.algorithms import RSAAlgorithm
+from smart_shared import keys as keys_module
 from smart_shared.auth import authenticate, mint_token
 from smart_shared.keys import KeySet, SigningKeys, TokenKeys, create_key_file, public_jwk
 from smart_shared.problems import Problem
@@ -98,3 +100,49 @@ async def test_a_token_from_a_configured_openid_connect_provider_is_accepted(
                                     "smart_role": "staff", "smart_branch": "FR"})
     with pytest.raises(Problem):
         await authenticate(branch, wrong_audience, keys)
+
+
+async def test_a_verified_token_is_not_verified_again_within_the_minute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    signing = SigningKeys.from_settings(settings(tmp_path))
+    production = settings(tmp_path, SMART_ENV="production")
+    keys = keys_of(signing)
+    token = signing.sign(claims())
+    decoded = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append(1) or decode(*a, **k))
+
+    for _ in range(3):
+        assert (await authenticate(production, token, keys)).member_id == "m-1"
+    assert len(decoded) == 2  # the unverified read and the signature, once
+
+    monkeypatch.setattr(keys_module, "VERIFIED_SECONDS", 0.0)
+    other = signing.sign(claims(sub="m-2", member_id="m-2"))
+    await authenticate(production, other, keys)
+    await authenticate(production, other, keys)
+    assert len(decoded) == 6
+
+
+async def test_a_remembered_token_stops_counting_at_its_expiry_or_a_new_key_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    signing = SigningKeys.from_settings(settings(tmp_path))
+    production = settings(tmp_path, SMART_ENV="production")
+    keys = keys_of(signing)
+    expiring = signing.sign(claims(exp=datetime.now(UTC) + timedelta(seconds=30)))
+    principal = await authenticate(production, expiring, keys)
+    assert keys.verified(expiring) == principal
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 31)
+    assert keys.verified(expiring) is None  # past its exp: verified anew (and refused) by PyJWT
+    monkeypatch.undo()
+
+    token = signing.sign(claims())
+    await authenticate(production, token, keys)
+    # the JWKS is read again and the key is gone (rotated out): the token is refused at once
+    keys.platform.keys = {}
+    keys.platform._fetched_at = 1.0
+    with pytest.raises(Problem) as refused:
+        await authenticate(production, token, keys)
+    assert "no longer" in str(refused.value.detail)
