@@ -77,6 +77,8 @@ class Platform:
     scheduler: Scheduler | None = None
     mail: MailRelay | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # what a start hook opened, closed first when the service stops: (what it is, how to close)
+    closing: list[tuple[str, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
 
     @property
     def db(self) -> AsyncDatabase[Document]:
@@ -271,6 +273,8 @@ class Service:
         try:
             yield
         finally:
+            for part, close in reversed(platform.closing):
+                await _stop_within(part, close)
             if platform.scheduler:
                 await _stop_within("the scheduler", platform.scheduler.stop)
             await _stop_within("the mail relay", mail.stop)

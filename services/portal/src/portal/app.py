@@ -3,11 +3,9 @@ and the timeline projection consumed from the six topics."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
-import httpx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
@@ -25,7 +23,7 @@ from smart_shared.service import Platform, Service, build_service
 
 from portal import i18n, sessions, timeline
 from portal.pages import PAGES
-from portal.services import RecentReads, Refused, Services, service_clients
+from portal.services import RecentReads, Refused, ServiceClients, Services, Unreachable
 from portal.settings import PortalSettings
 from portal.web import (
     SignInFirst,
@@ -88,9 +86,9 @@ def create_service(settings: PortalSettings | None = None) -> Service:
     environment = templates()
 
     async def on_start(platform: Platform) -> None:
-        # one log line per API call would cost more than the call: the traces have them
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        clients = service_clients(settings)
+        clients = ServiceClients(settings)
+        await clients.start()
+        platform.closing.append(("the portal's service clients", clients.close))
         platform.extras["services"] = Services(settings, clients)
         platform.extras["recent_reads"] = RecentReads(settings.recent_reads_seconds)
         platform.extras["templates"] = environment
@@ -114,7 +112,7 @@ def create_service(settings: PortalSettings | None = None) -> Service:
                                       cookie_httponly=True, cookie_samesite="lax"),
             "dependencies": {"visitor": Provide(provide_visitor)},
             "exception_handlers": {Refused: refused_page, SignInFirst: sign_in_first,
-                                   httpx.HTTPError: unreachable_page,
+                                   Unreachable: unreachable_page,
                                    PermissionDeniedException: not_allowed_page,
                                    NotAuthorizedException: not_allowed_page},
         })

@@ -1,13 +1,15 @@
-"""A person's summary pages reuse what they read a moment ago, until they send a command."""
+"""A person's summary pages reuse what they read a moment ago, until they send a command; every
+call to a service carries the page's trace."""
 
 from __future__ import annotations
 
 import asyncio
+import json as json_module
 import time
+from typing import Any
 
-import httpx
-from portal.services import Reader, RecentReads, Services
-from portal.settings import SERVICES, PortalSettings
+from portal.services import Answer, Reader, RecentReads, Services, Upload, _query
+from portal.settings import PortalSettings
 
 
 class Person:
@@ -22,24 +24,33 @@ class Person:
     async def changed(self) -> None:
         self.changes += 1
 
-    def services(self, clients: dict[str, httpx.AsyncClient]) -> Services:
+    def services(self, clients: Billing) -> Services:
         reader = Reader(self.reads, self.session, self.changes, self.changed)
         return Services(PortalSettings(SMART_SERVICE="portal"), clients, "token",
                         reader=reader)
 
 
-def billing_counting_calls() -> tuple[dict[str, httpx.AsyncClient], list[str]]:
-    asked: list[str] = []
+class Billing:
+    """Services that answer every read with a new invoice number, and note what was asked."""
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        asked.append(f"{request.method} {request.url.path}")
-        if request.method == "GET":
-            return httpx.Response(200, json={"items": [{"number": f"BE-2026-{len(asked):06}"}]})
-        return httpx.Response(201, json={"ok": True})
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.headers: list[dict[str, str]] = []
 
-    transport = httpx.MockTransport(answer)
-    return {name: httpx.AsyncClient(base_url=f"http://{name}", transport=transport)
-            for name in SERVICES}, asked
+    async def request(self, service: str, method: str, path: str, *,
+                      query: list[tuple[str, str]], json: Any,
+                      headers: dict[str, str], files: dict[str, Upload] | None) -> Answer:
+        self.asked.append(f"{method} {path}")
+        self.headers.append(headers)
+        if method == "GET":
+            body = {"items": [{"number": f"BE-2026-{len(self.asked):06}"}]}
+            return Answer(200, "OK", {}, json_module.dumps(body).encode())
+        return Answer(201, "Created", {}, b'{"ok": true}')
+
+
+def billing_counting_calls() -> tuple[Billing, list[str]]:
+    billing = Billing()
+    return billing, billing.asked
 
 
 async def test_the_dashboard_read_again_within_seconds_asks_the_service_once() -> None:
@@ -117,3 +128,25 @@ def test_reads_that_are_over_are_forgotten_when_new_ones_come() -> None:
     time.sleep(0.1)
     reads.keep(("session-2", 0), 2)
     assert len(reads) == 1
+
+
+async def test_a_call_carries_the_pages_trace_to_the_service() -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    clients, _ = billing_counting_calls()
+    tracer = TracerProvider().get_tracer("portal-test")
+    with tracer.start_as_current_span("GET /dashboard") as page:
+        await Person(RecentReads(seconds=0)).services(clients).items("billing", "/v1/invoices")
+    sent = clients.headers[0]
+    assert sent["Authorization"] == "Bearer token"
+    trace_id = format(page.get_span_context().trace_id, "032x")
+    assert sent["traceparent"].split("-")[1] == trace_id
+    assert trace.get_current_span() is not page
+
+
+def test_query_parameters_are_sent_as_the_services_read_them() -> None:
+    assert _query({"status": "open", "limit": 100, "mine": True, "overdue": False,
+                   "member_id": None, "kind": ["pdf", "xml"]}) == [
+        ("status", "open"), ("limit", "100"), ("mine", "true"), ("overdue", "false"),
+        ("kind", "pdf"), ("kind", "xml")]
