@@ -46,6 +46,11 @@ tracer = trace.get_tracer("smart.consumer")
 # a use case takes its unit of work first, as every use case does: (uow, event)
 Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
 H = TypeVar("H", bound=Handler)
+
+# a batch's handlers share the event loop with the service's HTTP requests and relays: it lets
+# them run after this long at a time, so that a batch of hundreds of events does not hold an
+# answer back for the whole batch (the events are still handled in order, in one transaction)
+HAND_OVER_SECONDS = 0.005
 Preparer = Callable[[UnitOfWork, list[Event]], Awaitable[None]]
 
 
@@ -230,9 +235,13 @@ class BatchConsumer:
             if fresh:
                 await self.handlers.prepare([item.event for item in fresh.values()], uow)
             batch_link = [Link(trace.get_current_span().get_span_context())]
+            handed_over = time.monotonic()
             for item in items:
                 if item.envelope.id in seen:
                     continue
+                if time.monotonic() - handed_over > HAND_OVER_SECONDS:
+                    await asyncio.sleep(0)
+                    handed_over = time.monotonic()
                 seen.add(item.envelope.id)
                 parent = propagate.extract({"traceparent": item.envelope.traceparent or ""})
                 with tracer.start_as_current_span(

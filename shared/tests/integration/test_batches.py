@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -101,3 +104,36 @@ async def test_known_documents_are_read_once_and_missing_ones_remembered(toy: To
 
     await toy.database.transaction(work)
     assert reads == [["i1", "i2", "i3"], []]
+
+
+async def test_a_long_batch_lets_the_services_requests_in_between_its_events(toy: Toy) -> None:
+    handlers = EventHandlers()
+    handled: list[float] = []
+
+    @handlers.on(MemberErased)
+    async def busy(uow: UnitOfWork, event: MemberErased) -> None:
+        began = time.monotonic()
+        while time.monotonic() - began < 0.002:  # 2 ms of work that never awaits
+            pass
+        handled.append(time.monotonic())
+
+    answered: list[float] = []
+
+    async def requests_meanwhile() -> None:
+        while True:
+            answered.append(time.monotonic())
+            await asyncio.sleep(0)
+
+    async with counted_consumer(toy.uri, "toy", toy.database, handlers, ["BE"]) as consumer:
+        other = asyncio.create_task(requests_meanwhile())
+        try:
+            await consumer.handle([erasure(f"m{n}") for n in range(100)])
+        finally:
+            other.cancel()
+
+    assert len(handled) == 100
+    during = [at for at in answered if handled[0] <= at <= handled[-1]]
+    # 200 ms of handling: another task ran every few events, not once at the end
+    assert len(during) >= 20
+    gaps = [later - earlier for earlier, later in itertools.pairwise(during)]
+    assert max(gaps) < 0.05
