@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -49,6 +49,11 @@ def decode_cursor(cursor: str | None) -> Any:
         raise invalid("cursor", "is not a cursor this API gave out", "Invalid cursor") from None
 
 
+# a list's order: its records were created in ``_id`` order (UUIDv7); a queue is read oldest
+# first, a history (contracts, invoices, salaries) newest first
+Order = Literal["oldest", "newest"]
+
+
 async def find_page(
     uow_or_db: Any,
     collection: str,
@@ -56,15 +61,19 @@ async def find_page(
     cursor: str | None,
     limit: int,
     sort_field: str = "_id",
+    order: Order = "oldest",
 ) -> tuple[list[Document], str | None]:
-    """Documents after ``cursor`` in ``sort_field`` order (ascending, unique field), one page."""
+    """Documents after ``cursor`` in ``sort_field`` order (a unique field; ascending, or
+    descending for ``order="newest"``), one page."""
     if not 1 <= limit <= 500:
         raise invalid("limit", "must be between 1 and 500")
     db = uow_or_db.db if isinstance(uow_or_db, UnitOfWork | Database) else uow_or_db
     after = decode_cursor(cursor)
+    newest = order == "newest"
     if after is not None:
-        query = {"$and": [query, {sort_field: {"$gt": after}}]}
-    docs = await db[collection].find(query).sort(sort_field, 1).limit(limit + 1).to_list(limit + 1)
+        query = {"$and": [query, {sort_field: {"$lt" if newest else "$gt": after}}]}
+    docs = await (db[collection].find(query).sort(sort_field, -1 if newest else 1)
+                  .limit(limit + 1).to_list(limit + 1))
     next_cursor = encode_cursor(docs[limit - 1][sort_field]) if len(docs) > limit else None
     return docs[:limit], next_cursor
 

@@ -13,7 +13,7 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from smart_shared.auth import Principal, visible_or_404
 from smart_shared.codec import jsonable
-from smart_shared.http import Page, idempotent
+from smart_shared.http import Order, Page, idempotent
 from smart_shared.links import capability_ident, capability_token
 from smart_shared.mongo import UnitOfWork
 from smart_shared.openapi import PDF, XML, binary, operation_with, problems
@@ -179,12 +179,14 @@ class InvoiceController(Controller):
         self, platform: Platform, principal: Principal,
         contract_id: str | None = None, status: str | None = None, client: str | None = None,
         cursor: str | None = None, limit: int = Parameter(default=50, ge=1, le=500),
+        order: Order = "oldest",
     ) -> Page[dict[str, Any]]:
         if status and status not in STATUSES:
             raise invalid("status", f"must be one of {', '.join(STATUSES)}")
         member_id = principal.member_id if principal.role == "member" else None
         docs, next_cursor = await invoices_page(platform.database, principal.branch, member_id,
-                                                contract_id, status, client, cursor, limit)
+                                                contract_id, status, client, cursor, limit,
+                                                order)
         items = [_invoice_view(Invoice.model_validate(doc)) for doc in docs]
         return Page[dict[str, Any]](items=items, next_cursor=next_cursor)
 

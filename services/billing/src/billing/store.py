@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.codec import iso
 from smart_shared.documents import ISSUED_DOCUMENTS
 from smart_shared.events.catalogue import Activity, Client, WorkNature
-from smart_shared.http import find_page
+from smart_shared.http import Order, find_page
 from smart_shared.money import ExactDecimal, Money
 from smart_shared.mongo import (
     Database,
@@ -266,7 +266,7 @@ async def kept_credit_note_pdf(db: AsyncDatabase[Document], credit_note_id: str)
 
 async def invoices_page(database: Database, branch: str, member_id: str | None,
                         contract_id: str | None, status: str | None, client_key: str | None,
-                        cursor: str | None, limit: int) -> Page:
+                        cursor: str | None, limit: int, order: Order = "oldest") -> Page:
     """A page of the branch's invoices (a member's own when ``member_id`` is given)."""
     query: Document = {"branch": branch}
     if member_id is not None:
@@ -277,7 +277,7 @@ async def invoices_page(database: Database, branch: str, member_id: str | None,
         query["status"] = status
     if client_key:
         query["client.client_key"] = client_key
-    return await find_page(database, INVOICES, query, cursor, limit)
+    return await find_page(database, INVOICES, query, cursor, limit, order=order)
 
 
 async def refunds_page(database: Database, branch: str, status: str | None, cursor: str | None,

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 from smart_shared.auth import Principal, visible_or_404
-from smart_shared.http import Page, path_token
+from smart_shared.http import Order, Page, path_token
 from smart_shared.openapi import PDF, problems
 from smart_shared.problems import forbidden, invalid
 from smart_shared.service import Platform
@@ -80,6 +80,7 @@ class ContractController(Controller):
         status: ContractStatus | None = None,
         cursor: str | None = None,
         limit: int = Parameter(default=50, ge=1, le=500),
+        order: Order = "oldest",
     ) -> Page[dict[str, Any]]:
         if principal.role == "member":
             if member_id is not None and member_id != principal.member_id:
@@ -87,7 +88,7 @@ class ContractController(Controller):
             member_id = principal.member_id
         contracts, next_cursor = await contracts_page(
             platform.database, principal.branch, member_id,
-            status.value if status is not None else None, cursor, limit)
+            status.value if status is not None else None, cursor, limit, order)
         return Page(items=[contract_view(contract) for contract in contracts],
                     next_cursor=next_cursor)
 

@@ -9,7 +9,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.codec import storable
-from smart_shared.http import find_page
+from smart_shared.http import Order, find_page
 from smart_shared.mongo import Database, Document, UnitOfWork, text_equals
 
 from contracts.domain import Contract, ContractStatus, KnownMember
@@ -171,14 +171,14 @@ async def contract_of_link(db: AsyncDatabase[Document], token_hash: str) -> Cont
 
 async def contracts_page(database: Database, branch: str, member_id: str | None,
                          status: str | None, cursor: str | None,
-                         limit: int) -> tuple[list[Contract], str | None]:
+                         limit: int, order: Order = "oldest") -> tuple[list[Contract], str | None]:
     """A page of the branch's contracts, a member's only when ``member_id`` is given."""
     query: Document = {"branch": branch}
     if member_id is not None:
         query["member_id"] = member_id
     if status is not None:
         query["status"] = status
-    docs, next_cursor = await find_page(database, CONTRACTS, query, cursor, limit)
+    docs, next_cursor = await find_page(database, CONTRACTS, query, cursor, limit, order=order)
     return [contract_from(doc) for doc in docs], next_cursor
 
 

@@ -469,6 +469,28 @@ async def test_the_list_is_paginated_with_a_cursor(platform: Platform) -> None:
     assert second["next_cursor"] is None
 
 
+async def test_the_list_reads_newest_first_page_by_page_and_refuses_another_order(
+    platform: Platform,
+) -> None:
+    member_id = await platform.active_member()
+    headers = platform.member_token(member_id)
+    async with platform.http() as http:
+        made = [(await http.post("/v1/contracts",
+                                 json=new_contract(None, platform.today + timedelta(days=5)),
+                                 headers=headers)).json()["contract_id"] for _ in range(3)]
+        newest = {"limit": 2, "order": "newest"}
+        first = (await http.get("/v1/contracts", params=newest, headers=headers)).json()
+        second = (await http.get("/v1/contracts", params={**newest, "cursor":
+                                                          first["next_cursor"]},
+                                 headers=headers)).json()
+        oldest = (await http.get("/v1/contracts", headers=headers)).json()
+        odd = await http.get("/v1/contracts", params={"order": "random"}, headers=headers)
+    assert [c["contract_id"] for c in first["items"] + second["items"]] == made[::-1]
+    assert second["next_cursor"] is None
+    assert [c["contract_id"] for c in oldest["items"]] == made
+    assert odd.status_code == 400 and "order" in odd.text
+
+
 async def test_cancelling_before_the_start_cancels_the_declaration_and_after_is_refused(
     platform: Platform,
 ) -> None:

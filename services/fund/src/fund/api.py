@@ -14,7 +14,7 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from smart_shared.auth import Principal, visible_or_404
 from smart_shared.events.catalogue import Financing
-from smart_shared.http import Page, idempotent
+from smart_shared.http import Order, Page, idempotent
 from smart_shared.money import NonNegativeMoney, PositiveMoney
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.openapi import XML, problems
@@ -260,11 +260,12 @@ class LoanController(Controller):
     @get("/", summary="Loans: a member's own, or the branch's (staff; status filters)")
     async def list_loans(self, platform: Platform, principal: Principal,
                          status: LoanStatus = None, member_id: str | None = None,
-                         cursor: str | None = None, limit: Limit = 50) -> Page[dict[str, Any]]:
+                         cursor: str | None = None, limit: Limit = 50,
+                         order: Order = "oldest") -> Page[dict[str, Any]]:
         if principal.role == "member":
             member_id = principal.member_id
         docs, next_cursor = await store.loan_page(platform.database, principal.branch,
-                                                  member_id, status, cursor, limit)
+                                                  member_id, status, cursor, limit, order)
         return Page(items=[loan_view(doc) for doc in docs], next_cursor=next_cursor)
 
     @get("/{loan_id:str}/early-repayment",

@@ -27,7 +27,7 @@ from bson.decimal128 import Decimal128, create_decimal128_context
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.codec import iso, stored_day
-from smart_shared.http import find_page
+from smart_shared.http import Order, find_page
 from smart_shared.mongo import BatchState, Database, Document, UnitOfWork
 from smart_shared.projections import keep_if_newer
 
@@ -489,15 +489,16 @@ async def read_loan(db: AsyncDatabase[Document], loan_id: str) -> Document | Non
 
 
 async def loan_page(database: Database, branch: str, member_id: str | None, status: str | None,
-                    cursor: str | None, limit: int) -> tuple[list[Document], str | None]:
-    """One page of the branch's loans (of one member, of one status when given), oldest first
-    (loan ids are UUIDv7, in the order applied)."""
+                    cursor: str | None, limit: int,
+                    order: Order = "oldest") -> tuple[list[Document], str | None]:
+    """One page of the branch's loans (of one member, of one status when given), in the order
+    applied (loan ids are UUIDv7), or newest first."""
     query: Document = {"branch": branch}
     if member_id:
         query["member_id"] = member_id
     if status:
         query["status"] = status
-    return await find_page(database, LOANS, query, cursor, limit)
+    return await find_page(database, LOANS, query, cursor, limit, order=order)
 
 
 async def loans_to_pay_out(uow: UnitOfWork, branch: str) -> list[Document]:

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, Parameter
 from smart_shared.auth import Principal, visible_or_404
 from smart_shared.events import SalaryBreakdown
-from smart_shared.http import Page, idempotent
+from smart_shared.http import Order, Page, idempotent
 from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.openapi import PDF, XML, problems
 from smart_shared.problems import Problem, invalid, not_found
@@ -64,6 +64,7 @@ class SalaryController(Controller):
         self, platform: Platform, principal: Principal,
         member_id: str | None = None, status: SalaryStatus | None = None,
         cursor: str | None = None, limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+        order: Order = "oldest",
     ) -> Page[SalaryView]:
         if principal.role == "member":
             if member_id is not None and member_id != principal.member_id:
@@ -71,7 +72,7 @@ class SalaryController(Controller):
             # a member token without a member id lists nothing (no salary has the empty id)
             member_id = principal.member_id or ""
         docs, next_cursor = await store.salaries_page(platform.database, principal.branch,
-                                                      member_id, status, cursor, limit)
+                                                      member_id, status, cursor, limit, order)
         return Page[SalaryView](items=[SalaryView.of(d) for d in docs], next_cursor=next_cursor)
 
     @get("/{salary_id:str}", summary="One salary")
@@ -132,14 +133,15 @@ class PaymentRunController(Controller):
             count_excluded(principal.branch, result["excluded"])
         return PaymentRunView.model_validate(result)
 
-    @get(summary="The branch's payment runs, in the order they were opened (staff)")
+    @get(summary="The branch's payment runs, in the order they were opened or newest first "
+         "(staff)")
     async def list_runs(
         self, platform: Platform, principal: Principal, cursor: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50, order: Order = "oldest",
     ) -> Page[PaymentRunView]:
         _require_staff(principal)
         docs, next_cursor = await store.payment_runs_page(platform.database, principal.branch,
-                                                          cursor, limit)
+                                                          cursor, limit, order)
         return Page[PaymentRunView](items=[PaymentRunView.of(d) for d in docs],
                                     next_cursor=next_cursor)
 

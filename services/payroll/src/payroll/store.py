@@ -31,7 +31,7 @@ from smart_shared.events import (
     SalaryBreakdown,
     WorkCompleted,
 )
-from smart_shared.http import find_page
+from smart_shared.http import Order, find_page
 from smart_shared.mongo import (
     Database,
     Document,
@@ -309,8 +309,8 @@ async def salary_document(db: AsyncDatabase[Document], salary_id: str) -> Docume
 
 
 async def salaries_page(database: Database, branch: str, member_id: str | None,
-                        status: str | None, cursor: str | None, limit: int
-                        ) -> tuple[list[Document], str | None]:
+                        status: str | None, cursor: str | None, limit: int,
+                        order: Order = "oldest") -> tuple[list[Document], str | None]:
     """One page of the branch's salaries (of one member, in one status, if given)."""
     query: Document = {"branch": branch}
     if member_id is not None:
@@ -318,7 +318,7 @@ async def salaries_page(database: Database, branch: str, member_id: str | None,
     if status is not None:
         query["status"] = status
     # find_page takes the Database (it reads `.db`; an AsyncDatabase would answer any attribute)
-    return await find_page(database, SALARIES, query, cursor, limit)
+    return await find_page(database, SALARIES, query, cursor, limit, order=order)
 
 
 async def due_salaries(uow: UnitOfWork, branch: str, pay_date: date) -> list[Document]:
@@ -469,10 +469,11 @@ async def payment_run_document(db: AsyncDatabase[Document], run_id: str) -> Docu
     return await db[PAYMENT_RUNS].find_one({"_id": run_id})
 
 
-async def payment_runs_page(database: Database, branch: str, cursor: str | None, limit: int
-                            ) -> tuple[list[Document], str | None]:
-    """One page of the branch's payment runs, in the order they were opened."""
-    return await find_page(database, PAYMENT_RUNS, {"branch": branch}, cursor, limit)
+async def payment_runs_page(database: Database, branch: str, cursor: str | None, limit: int,
+                            order: Order = "oldest") -> tuple[list[Document], str | None]:
+    """One page of the branch's payment runs, in the order they were opened (or newest first)."""
+    return await find_page(database, PAYMENT_RUNS, {"branch": branch}, cursor, limit,
+                           order=order)
 
 
 async def confirm_open_run(uow: UnitOfWork, branch: str, run_id: str, now: datetime

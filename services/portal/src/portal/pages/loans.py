@@ -50,7 +50,7 @@ def application_body(values: dict[str, str], errors: dict[str, str]) -> dict[str
 
 async def salaries_by_id(services: Services, member_id: str | None = None
                          ) -> dict[str, dict[str, Any]]:
-    items = await services.items("payroll", "/v1/salaries", member_id=member_id)
+    items = await services.items("payroll", "/v1/salaries", member_id=member_id, order="newest")
     return {salary["salary_id"]: salary for salary in items}
 
 
@@ -77,7 +77,7 @@ class MemberLoanPages(Controller):
     async def loans(self, request: Request[Any, Any, Any],
                     visitor: Visitor) -> Template | Redirect:
         visitor.require_member()
-        items = await visitor.services.items("fund", "/v1/loans")
+        items = await visitor.services.items("fund", "/v1/loans", order="newest")
         return page(request, "member/loans.html", visitor=visitor, loans=items[::-1])
 
     @get("/new")

@@ -86,9 +86,10 @@ class MemberPages(Controller):
         # a summary: what the member read a moment ago is still true unless they changed it
         member, contracts, invoices, salaries = await asyncio.gather(
             self._member(visitor, recent=True),
-            visitor.services.items("contracts", "/v1/contracts", recent=True),
-            visitor.services.items("billing", "/v1/invoices", recent=True),
-            visitor.services.items("payroll", "/v1/salaries", recent=True))
+            visitor.services.items("contracts", "/v1/contracts", recent=True, order="newest"),
+            visitor.services.items("billing", "/v1/invoices", recent=True, status="open",
+                                   order="newest"),
+            visitor.services.items("payroll", "/v1/salaries", recent=True, order="newest"))
         due = [s for s in salaries if s["status"] != "paid"]
         unpaid_invoices = [i for i in invoices if i["status"] == "open"]
         return page(request, "member/dashboard.html", visitor=visitor, member=member,
@@ -103,7 +104,7 @@ class MemberPages(Controller):
     async def contracts(self, request: Request[Any, Any, Any],
                         visitor: Visitor) -> Template | Redirect:
         visitor.require_member()
-        items = await visitor.services.items("contracts", "/v1/contracts")
+        items = await visitor.services.items("contracts", "/v1/contracts", order="newest")
         return page(request, "member/contracts.html", visitor=visitor, contracts=items)
 
     @get("/contracts/new")
@@ -214,7 +215,7 @@ class MemberPages(Controller):
     async def invoices(self, request: Request[Any, Any, Any],
                        visitor: Visitor) -> Template | Redirect:
         visitor.require_member()
-        items = await visitor.services.items("billing", "/v1/invoices")
+        items = await visitor.services.items("billing", "/v1/invoices", order="newest")
         return page(request, "member/invoices.html", visitor=visitor, invoices=items)
 
     @get("/invoices/{invoice_id:str}")
@@ -240,7 +241,7 @@ class MemberPages(Controller):
     async def salaries(self, request: Request[Any, Any, Any],
                        visitor: Visitor) -> Template | Redirect:
         visitor.require_member()
-        items = await visitor.services.items("payroll", "/v1/salaries")
+        items = await visitor.services.items("payroll", "/v1/salaries", order="newest")
         return page(request, "member/salaries.html", visitor=visitor, salaries=items)
 
     @get("/salaries/{salary_id:str}/payslip.pdf")

@@ -151,7 +151,7 @@ class StaffPages(Controller):
     async def invoices(self, request: Request[Any, Any, Any],
                        visitor: Visitor) -> Template | Redirect:
         visitor.require_staff()
-        items = await visitor.services.items("billing", "/v1/invoices")
+        items = await visitor.services.items("billing", "/v1/invoices", order="newest")
         return page(request, "staff/invoices.html", visitor=visitor, invoices=items[::-1])
 
     @get("/invoices/{invoice_id:str}")
@@ -209,7 +209,7 @@ class StaffPages(Controller):
 
     async def _payment_runs(self, request: Request[Any, Any, Any], visitor: Visitor,
                             status_code: int = 200, **context: Any) -> Template:
-        runs = await visitor.services.items("payroll", "/v1/payment-runs")
+        runs = await visitor.services.items("payroll", "/v1/payment-runs", order="newest")
         context.setdefault("errors", {})
         context.setdefault("values", {})
         return page(request, "staff/payment_runs.html", status_code=status_code,
