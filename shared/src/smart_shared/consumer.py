@@ -388,30 +388,33 @@ class ConsumerWatch:
             self._stall("no partition", f"no partition for {now - self._unassigned_since:.0f}s")
         elif self._behind_since is not None and waiting > self.stall_seconds:
             self._stall("behind", f"{lag} events behind, nothing finished for {waiting:.0f}s")
-            if self.consumer.batch_started is None:
-                log.error("%s consumer fetches nothing although %s events wait: subscribing "
-                          "again", service, lag)
+            if await self._unstick(f"fetches nothing although {lag} events wait", now):
                 self._behind_since = None
-                self.consumer.last_batch_done = time.monotonic()
-                await self._subscribe_again()
-            elif self.consumer.batch_task is not None and not self._told_where:
-                self._told_where = True
-                log.error("%s consumer's batch has run for %.0fs; it waits in %s", service,
-                          now - self.consumer.batch_started, awaiting(self.consumer.batch_task))
         elif (self._unknown_since is not None and now - self._unknown_since > self.stall_seconds
               and now - self.consumer.last_batch_done > self.stall_seconds):
             self._stall("lag unknown", f"lag unreadable for {now - self._unknown_since:.0f}s, "
                         "nothing finished")
-            if self.consumer.batch_started is None:
-                log.error("%s consumer cannot tell how far behind it is: subscribing again",
-                          service)
+            if await self._unstick("cannot tell how far behind it is", now):
                 self._unknown_since = None
-                self.consumer.last_batch_done = time.monotonic()
-                await self._subscribe_again()
         elif self._stalled:
             log.warning("%s consumer recovered from its stall (%s)", service, self._stalled)
             self._stalled = None
             self._told_where = False
+
+    async def _unstick(self, why: str, now: float) -> bool:
+        """A stalled consumer with no batch running fetches nothing, and waiting would not end
+        that: subscribe again (True). With a batch running, say once where it waits."""
+        consumer = self.consumer
+        if consumer.batch_started is None:
+            log.error("%s consumer %s: subscribing again", consumer.service, why)
+            consumer.last_batch_done = time.monotonic()
+            await self._subscribe_again()
+            return True
+        if consumer.batch_task is not None and not self._told_where:
+            self._told_where = True
+            log.error("%s consumer's batch has run for %.0fs; it waits in %s", consumer.service,
+                      now - consumer.batch_started, awaiting(consumer.batch_task))
+        return False
 
     async def _subscribe_again(self) -> None:
         try:

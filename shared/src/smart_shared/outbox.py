@@ -35,6 +35,11 @@ Publish = Callable[[bytes, str, bytes, Headers], Awaitable["asyncio.Future[Any]"
 """Send one message (value, topic, key, Kafka headers) and return the delivery future."""
 
 
+# how every producer of a service sends (the relay's, and the dead letters' through FastStream):
+# idempotent, acknowledged by every in-sync replica, a few milliseconds of batching
+PRODUCER_OPTIONS: dict[str, Any] = {"enable_idempotence": True, "acks": "all", "linger_ms": 5}
+
+
 class KafkaSender:
     """The relay's own idempotent producer (``acks=all``): a row goes out as it was stored, its
     bytes and headers unchanged, to the deployment's name of its topic. The relay writes the
@@ -43,9 +48,8 @@ class KafkaSender:
     def __init__(self, settings: Settings) -> None:
         self._topic = settings.topic
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True,
-            acks="all", linger_ms=5, client_id=f"smart-{settings.service}-relay",
-            **settings.kafka_security())
+            bootstrap_servers=settings.kafka_bootstrap_servers, **PRODUCER_OPTIONS,
+            client_id=f"smart-{settings.service}-relay", **settings.kafka_security())
 
     async def start(self) -> None:
         await self._producer.start()

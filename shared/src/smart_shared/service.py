@@ -52,7 +52,7 @@ from smart_shared.mail.render import MailRules
 from smart_shared.metrics import settle_heap, watch_garbage_collector
 from smart_shared.mongo import Database, Document, connect
 from smart_shared.openapi import TEXT, describe_operations, problems, security_schemes
-from smart_shared.outbox import KafkaSender, OutboxRelay
+from smart_shared.outbox import PRODUCER_OPTIONS, KafkaSender, OutboxRelay
 from smart_shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
 from smart_shared.replica import Incarnation, end_predecessor_transactions
 from smart_shared.rulepacks import check_rule_packs, use_deployment_packs
@@ -113,9 +113,7 @@ def make_broker(settings: Settings) -> KafkaBroker:
     """A FastStream Kafka broker with the idempotent producer and Kafka tracing."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=5,
+        **PRODUCER_OPTIONS,
         security=settings.faststream_security(),  # type: ignore[arg-type]
         middlewares=[KafkaTelemetryMiddleware()],
         client_id=f"smart-{settings.service}",
