@@ -78,7 +78,7 @@ class MemberLoanPages(Controller):
                     visitor: Visitor) -> Template | Redirect:
         visitor.require_member()
         items = await visitor.services.items("fund", "/v1/loans", order="newest")
-        return page(request, "member/loans.html", visitor=visitor, loans=items[::-1])
+        return page(request, "member/loans.html", visitor=visitor, loans=items)
 
     @get("/new")
     async def new_application(self, request: Request[Any, Any, Any], visitor: Visitor,

@@ -152,7 +152,7 @@ class StaffPages(Controller):
                        visitor: Visitor) -> Template | Redirect:
         visitor.require_staff()
         items = await visitor.services.items("billing", "/v1/invoices", order="newest")
-        return page(request, "staff/invoices.html", visitor=visitor, invoices=items[::-1])
+        return page(request, "staff/invoices.html", visitor=visitor, invoices=items)
 
     @get("/invoices/{invoice_id:str}")
     async def invoice(self, request: Request[Any, Any, Any], visitor: Visitor,
@@ -213,7 +213,7 @@ class StaffPages(Controller):
         context.setdefault("errors", {})
         context.setdefault("values", {})
         return page(request, "staff/payment_runs.html", status_code=status_code,
-                    visitor=visitor, runs=runs[::-1], **context)
+                    visitor=visitor, runs=runs, **context)
 
     @get("/payment-runs")
     async def payment_runs(self, request: Request[Any, Any, Any],
