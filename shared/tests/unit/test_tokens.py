@@ -102,12 +102,16 @@ async def test_a_token_from_a_configured_openid_connect_provider_is_accepted(
         await authenticate(branch, wrong_audience, keys)
 
 
+def production_keys(tmp_path: Path) -> tuple[SigningKeys, Settings, TokenKeys]:
+    """A signing key, production settings and the token keys that verify what it signs."""
+    signing = SigningKeys.from_settings(settings(tmp_path))
+    return signing, settings(tmp_path, SMART_ENV="production"), keys_of(signing)
+
+
 async def test_a_verified_token_is_not_verified_again_within_the_minute(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    signing = SigningKeys.from_settings(settings(tmp_path))
-    production = settings(tmp_path, SMART_ENV="production")
-    keys = keys_of(signing)
+    signing, production, keys = production_keys(tmp_path)
     token = signing.sign(claims())
     decoded = []
     decode = jwt.decode
@@ -127,9 +131,7 @@ async def test_a_verified_token_is_not_verified_again_within_the_minute(
 async def test_a_remembered_token_stops_counting_at_its_expiry_or_a_new_key_reading(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    signing = SigningKeys.from_settings(settings(tmp_path))
-    production = settings(tmp_path, SMART_ENV="production")
-    keys = keys_of(signing)
+    signing, production, keys = production_keys(tmp_path)
     expiring = signing.sign(claims(exp=datetime.now(UTC) + timedelta(seconds=30)))
     principal = await authenticate(production, expiring, keys)
     assert keys.verified(expiring) == principal

@@ -91,9 +91,8 @@ class MemberPages(Controller):
                                    order="newest"),
             visitor.services.items("payroll", "/v1/salaries", recent=True, order="newest"))
         due = [s for s in salaries if s["status"] != "paid"]
-        unpaid_invoices = [i for i in invoices if i["status"] == "open"]
         return page(request, "member/dashboard.html", visitor=visitor, member=member,
-                    contracts=contracts, open_invoices=unpaid_invoices, due_salaries=due,
+                    contracts=contracts, open_invoices=invoices, due_salaries=due,
                     on_the_way=sum((Decimal(s["breakdown"]["paid"]["amount"]) for s in due),
                                    Decimal("0.00")),
                     next_pay_date=min((s["pay_date"] for s in due), default=None),
