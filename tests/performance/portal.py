@@ -24,7 +24,7 @@ import secrets
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,19 @@ from tests.platform import SERVICES, PlatformProcesses, private_platform, start_
 
 DEFAULT_KAFKA = "127.0.0.1:9092"
 DEFAULT_MONGO = "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true"
+
+
+def contract_body(start: date, client_name: str, client_email: str, client_language: str,
+                  rng: random.Random) -> dict[str, Any]:
+    """A BE illustrator's one-day contract for a Belgian business client, as the API takes it."""
+    return {"activity": "illustrator", "description": "Poster series",
+            "work_days": [start.isoformat()],
+            "amount_excl_vat": {"amount": "900.00", "currency": "EUR"},
+            "client": {"name": client_name, "kind": "business", "country": "BE",
+                       "vat_number": belgian_vat_number(rng), "email": client_email,
+                       "language": client_language,
+                       "address": {"street": "Dok 1", "postal_code": "9000", "city": "Gent",
+                                   "country": "BE"}}}
 
 
 async def member_with_a_contract(platform: PlatformProcesses, client_email: str =
@@ -67,17 +80,10 @@ async def member_with_a_contract(platform: PlatformProcesses, client_email: str 
                         f"{share['share_id']}/payment", json={"amount": share["total"]},
                         headers=staff)
         start = await platform_today(platform) + timedelta(days=10)
+        body = contract_body(start, "Drukkerij Noord BV", client_email, client_language, rng)
         for _ in range(60):  # contracts learns of the activation from the members topic
             created = await http.post(f"{platform.urls['contracts']}/v1/contracts", headers=own,
-                                      json={
-                "activity": "illustrator", "description": "Poster series",
-                "work_days": [start.isoformat()],
-                "amount_excl_vat": {"amount": "900.00", "currency": "EUR"},
-                "client": {"name": "Drukkerij Noord BV", "kind": "business", "country": "BE",
-                           "vat_number": belgian_vat_number(rng), "email": client_email,
-                           "language": client_language,
-                           "address": {"street": "Dok 1", "postal_code": "9000",
-                                       "city": "Gent", "country": "BE"}}})
+                                      json=body)
             if created.status_code == 201:
                 break
             await asyncio.sleep(0.5)

@@ -106,14 +106,16 @@ class Portal:
 
 
 @pytest.fixture(scope="module")
-def portal(infrastructure: Infrastructure, mailpit: Mailpit,
+def portal(request: pytest.FixtureRequest, infrastructure: Infrastructure, mailpit: Mailpit,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    """A module's portal and platform; a module may set ``PORTAL_ENV`` (settings of its own)."""
     home: Path = tmp_path_factory.mktemp("portal")
     platform = private_platform(home, infrastructure.kafka_bootstrap_servers,
                                 infrastructure.mongodb_uri,
                                 SMART_FUND_INITIAL_CAPITAL_BE="500000.00",
                                 # every mail goes to the tests' Mailpit, promptly
-                                **{**mailpit.settings(), "SMART_MAIL_IDLE_SECONDS": "0.3"})
+                                **{**mailpit.settings(), "SMART_MAIL_IDLE_SECONDS": "0.3"},
+                                **getattr(request.module, "PORTAL_ENV", {}))
     try:
         url = start_portal(platform)
     except BaseException:

@@ -169,6 +169,16 @@ class RecentReads:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """One page of a history: its records, the cursor it was read at (none for the newest) and
+    the one of the older records after it (none when these are the oldest)."""
+
+    items: list[dict[str, Any]]
+    cursor: str | None
+    older: str | None
+
+
+@dataclass(frozen=True)
 class Reader:
     """A signed-in person's place in ``RecentReads``, and how to say they changed something."""
 
@@ -260,3 +270,13 @@ class Services:
         read = self.recent if recent else self.get
         page = await read(service, path, limit=limit, **params)
         return list(page.get("items", []))
+
+    async def history(self, service: str, path: str, cursor: str | None,
+                      **params: Any) -> Listing:
+        """One page of a history, newest first: the newest ``page_size`` records, or those
+        before ``cursor`` (a cursor of the service's, from the page before)."""
+        query = {**params, "order": "newest", "limit": self.settings.page_size}
+        if cursor:
+            query["cursor"] = cursor
+        page = await self.get(service, path, **query)
+        return Listing(list(page.get("items", [])), cursor or None, page.get("next_cursor"))

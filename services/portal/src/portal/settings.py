@@ -22,6 +22,10 @@ class PortalSettings(Settings):
         5, alias="SMART_PORTAL_RECENT_READS_SECONDS", ge=0, le=60,
         description="How long a person's summary pages (the dashboard) reuse what they read, "
                     "until they send a command; 0 reads afresh every time.")
+    page_size: int = Field(
+        100, alias="SMART_PORTAL_PAGE_SIZE", ge=1, le=500,
+        description="How many records a history page (contracts, invoices, salaries, loans, "
+                    "payment runs) shows before its link to the older ones.")
     members_url: str = Field("http://127.0.0.1:8001", alias="SMART_MEMBERS_URL")
     contracts_url: str = Field("http://127.0.0.1:8002", alias="SMART_CONTRACTS_URL")
     billing_url: str = Field("http://127.0.0.1:8003", alias="SMART_BILLING_URL")

@@ -74,11 +74,12 @@ class MemberLoanPages(Controller):
     include_in_schema = False
 
     @get("/")
-    async def loans(self, request: Request[Any, Any, Any],
-                    visitor: Visitor) -> Template | Redirect:
+    async def loans(self, request: Request[Any, Any, Any], visitor: Visitor,
+                    cursor: str | None = None) -> Template | Redirect:
         visitor.require_member()
-        items = await visitor.services.items("fund", "/v1/loans", order="newest")
-        return page(request, "member/loans.html", visitor=visitor, loans=items)
+        listing = await visitor.services.history("fund", "/v1/loans", cursor)
+        return page(request, "member/loans.html", visitor=visitor, loans=listing.items,
+                    listing=listing)
 
     @get("/new")
     async def new_application(self, request: Request[Any, Any, Any], visitor: Visitor,

@@ -100,11 +100,12 @@ class MemberPages(Controller):
                                    if not s.get("paid_on")])
 
     @get("/contracts")
-    async def contracts(self, request: Request[Any, Any, Any],
-                        visitor: Visitor) -> Template | Redirect:
+    async def contracts(self, request: Request[Any, Any, Any], visitor: Visitor,
+                        cursor: str | None = None) -> Template | Redirect:
         visitor.require_member()
-        items = await visitor.services.items("contracts", "/v1/contracts", order="newest")
-        return page(request, "member/contracts.html", visitor=visitor, contracts=items)
+        listing = await visitor.services.history("contracts", "/v1/contracts", cursor)
+        return page(request, "member/contracts.html", visitor=visitor,
+                    contracts=listing.items, listing=listing)
 
     @get("/contracts/new")
     async def new_contract(self, request: Request[Any, Any, Any],
@@ -211,11 +212,12 @@ class MemberPages(Controller):
         return ServerSentEvent(steps())
 
     @get("/invoices")
-    async def invoices(self, request: Request[Any, Any, Any],
-                       visitor: Visitor) -> Template | Redirect:
+    async def invoices(self, request: Request[Any, Any, Any], visitor: Visitor,
+                       cursor: str | None = None) -> Template | Redirect:
         visitor.require_member()
-        items = await visitor.services.items("billing", "/v1/invoices", order="newest")
-        return page(request, "member/invoices.html", visitor=visitor, invoices=items)
+        listing = await visitor.services.history("billing", "/v1/invoices", cursor)
+        return page(request, "member/invoices.html", visitor=visitor,
+                    invoices=listing.items, listing=listing)
 
     @get("/invoices/{invoice_id:str}")
     async def invoice(self, request: Request[Any, Any, Any], visitor: Visitor,
@@ -237,11 +239,12 @@ class MemberPages(Controller):
         return download(answer, f"invoice-{invoice_id}.{kind}")
 
     @get("/salaries")
-    async def salaries(self, request: Request[Any, Any, Any],
-                       visitor: Visitor) -> Template | Redirect:
+    async def salaries(self, request: Request[Any, Any, Any], visitor: Visitor,
+                       cursor: str | None = None) -> Template | Redirect:
         visitor.require_member()
-        items = await visitor.services.items("payroll", "/v1/salaries", order="newest")
-        return page(request, "member/salaries.html", visitor=visitor, salaries=items)
+        listing = await visitor.services.history("payroll", "/v1/salaries", cursor)
+        return page(request, "member/salaries.html", visitor=visitor,
+                    salaries=listing.items, listing=listing)
 
     @get("/salaries/{salary_id:str}/payslip.pdf")
     async def payslip(self, request: Request[Any, Any, Any], visitor: Visitor,

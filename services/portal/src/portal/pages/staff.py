@@ -148,11 +148,12 @@ class StaffPages(Controller):
         return await self._queues(request, visitor)
 
     @get("/invoices")
-    async def invoices(self, request: Request[Any, Any, Any],
-                       visitor: Visitor) -> Template | Redirect:
+    async def invoices(self, request: Request[Any, Any, Any], visitor: Visitor,
+                       cursor: str | None = None) -> Template | Redirect:
         visitor.require_staff()
-        items = await visitor.services.items("billing", "/v1/invoices", order="newest")
-        return page(request, "staff/invoices.html", visitor=visitor, invoices=items)
+        listing = await visitor.services.history("billing", "/v1/invoices", cursor)
+        return page(request, "staff/invoices.html", visitor=visitor, invoices=listing.items,
+                    listing=listing)
 
     @get("/invoices/{invoice_id:str}")
     async def invoice(self, request: Request[Any, Any, Any], visitor: Visitor,
@@ -208,18 +209,19 @@ class StaffPages(Controller):
         return download(answer, f"credit-note-{credit_note_id}.pdf")
 
     async def _payment_runs(self, request: Request[Any, Any, Any], visitor: Visitor,
-                            status_code: int = 200, **context: Any) -> Template:
-        runs = await visitor.services.items("payroll", "/v1/payment-runs", order="newest")
+                            status_code: int = 200, cursor: str | None = None,
+                            **context: Any) -> Template:
+        listing = await visitor.services.history("payroll", "/v1/payment-runs", cursor)
         context.setdefault("errors", {})
         context.setdefault("values", {})
         return page(request, "staff/payment_runs.html", status_code=status_code,
-                    visitor=visitor, runs=runs, **context)
+                    visitor=visitor, runs=listing.items, listing=listing, **context)
 
     @get("/payment-runs")
-    async def payment_runs(self, request: Request[Any, Any, Any],
-                           visitor: Visitor) -> Template | Redirect:
+    async def payment_runs(self, request: Request[Any, Any, Any], visitor: Visitor,
+                           cursor: str | None = None) -> Template | Redirect:
         visitor.require_staff()
-        return await self._payment_runs(request, visitor)
+        return await self._payment_runs(request, visitor, cursor=cursor)
 
     @post("/payment-runs", status_code=200)
     async def open_run(self, request: Request[Any, Any, Any],
