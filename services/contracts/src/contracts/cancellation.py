@@ -11,7 +11,7 @@ from smart_shared.mongo import UnitOfWork
 from smart_shared.problems import conflict
 from smart_shared.service import Platform
 
-from contracts.declarations import cancel_declaration, gateway_of
+from contracts.declarations import gateway_of, withdraw_declaration
 from contracts.domain import Contract, TransitionRefused
 from contracts.refusals import status_refused
 from contracts.store import (
@@ -49,18 +49,25 @@ async def cancel_contract(uow: UnitOfWork, command: CancelContract) -> Contract:
 
 async def cancel_before_start(platform: Platform, command: CancelContract) -> Contract:
     """Cancel the contract, then its declaration with the gateway, which is no part of the
-    transaction (the scheduler finishes it if the gateway is down)."""
+    transaction (the scheduler finishes it if the gateway is down). The contract is answered
+    as then stored."""
     contract = await platform.database.transaction(partial(cancel_contract, command=command))
-    if contract.declaration.cancel_pending:
-        await cancel_declaration(platform, gateway_of(platform), contract.contract_id)
+    reference = contract.declaration.reference
+    if contract.declaration.cancel_pending and reference is not None:
+        # the transaction just committed the cancellation: nothing to read again first
+        withdrawn = await withdraw_declaration(platform, gateway_of(platform),
+                                               contract.contract_id, reference)
+        if withdrawn is not None:
+            return contract_from(withdrawn)
         contract = await read_contract(platform.db, contract.contract_id) or contract
     return contract
 
 
-async def cancel_unsigned_contracts(uow: UnitOfWork, member_id: str) -> None:
+async def cancel_unsigned_contracts(uow: UnitOfWork, branch: str, member_id: str) -> None:
     """An erased member's contracts that SMart has not validated yet are cancelled; validated
-    ones stay (the law keeps them) and follow their course."""
-    for doc in await unsigned_contracts_of(uow, member_id):
+    ones stay (the law keeps them) and follow their course. A member stays in the branch that
+    registered them, so their contracts are all of ``branch``."""
+    for doc in await unsigned_contracts_of(uow, branch, member_id):
         contract = contract_from(doc)
         read_status = contract.status.value
         event = contract.cancel("member erased", uow.clock.today(), uow.clock.now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from smart_shared.mongo import Document
 from smart_shared.service import Platform
 
 from contracts.domain import EmploymentGateway, GatewayUnavailable
@@ -20,16 +21,24 @@ def gateway_of(platform: Platform) -> EmploymentGateway:
 
 async def cancel_declaration(platform: Platform, gateway: EmploymentGateway,
                              contract_id: str) -> bool:
-    """Cancel a cancelled contract's declaration with the gateway; False if it must wait. No
-    event and one conditional update: no transaction."""
+    """Cancel a cancelled contract's declaration with the gateway, if it is still to be
+    cancelled; False if it must wait."""
     doc = await declaration_to_cancel(platform.db, contract_id)
     if doc is None:
         return False
-    reference = doc["declaration"]["reference"]
+    return await withdraw_declaration(platform, gateway, contract_id,
+                                      doc["declaration"]["reference"]) is not None
+
+
+async def withdraw_declaration(platform: Platform, gateway: EmploymentGateway,
+                               contract_id: str, reference: str) -> Document | None:
+    """Cancel the declaration ``reference`` of a cancelled contract with the gateway; the
+    contract as stored then, or None if it must wait or was withdrawn meanwhile. No event and
+    one conditional update: no transaction."""
     try:
         await gateway.cancel(reference)
     except GatewayUnavailable as error:
         log.warning("declaration %s of contract %s not cancelled yet: %s",
                     reference, contract_id, error)
-        return False
+        return None
     return await record_declaration_cancelled(platform.db, contract_id, platform.clock.now())

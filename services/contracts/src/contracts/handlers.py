@@ -24,6 +24,6 @@ async def keep_member(uow: UnitOfWork, event: MemberEvent) -> None:
         return
     await store_member(uow, member, replacing=known is not None)
     if isinstance(event, MemberErased):
-        await cancel_unsigned_contracts(uow, event.member_id)
+        await cancel_unsigned_contracts(uow, event.branch, event.member_id)
         await forget_mails_of(uow, event.member_id)
 

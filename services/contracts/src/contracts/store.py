@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from pymongo import UpdateOne
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from smart_shared.codec import storable
@@ -212,10 +212,13 @@ async def count_undeclared_near(db: AsyncDatabase[Document],
                 for branch, day in starting_by.items()]})
 
 
-async def unsigned_contracts_of(uow: UnitOfWork, member_id: str) -> list[Document]:
-    """The member's contracts that SMart has not validated yet, as stored."""
+async def unsigned_contracts_of(uow: UnitOfWork, branch: str,
+                                member_id: str) -> list[Document]:
+    """The member's contracts that SMart has not validated yet, as stored (the member's branch
+    leads to them through the ``by_member`` index)."""
     return await uow.db[CONTRACTS].find(
-        {"member_id": member_id, "status": {"$in": [s.value for s in NOT_YET_BINDING]}},
+        {"branch": branch, "member_id": member_id,
+         "status": {"$in": [s.value for s in NOT_YET_BINDING]}},
         session=uow.session).to_list(None)
 
 
@@ -262,24 +265,28 @@ async def record_declaration_failures(db: AsyncDatabase[Document], contract_ids:
 
 
 async def declarations_to_cancel(db: AsyncDatabase[Document], limit: int) -> list[Document]:
-    """Cancelled contracts whose declaration the gateway has not cancelled yet."""
-    return await db[CONTRACTS].find({"declaration.cancel_pending": True}).limit(limit) \
-        .to_list(limit)
+    """Cancelled contracts whose declaration the gateway has not cancelled yet: their ids and
+    traces (each is read again when its turn comes)."""
+    return await db[CONTRACTS].find({"declaration.cancel_pending": True},
+                                    {"traceparent": 1}).limit(limit).to_list(limit)
 
 
 async def declaration_to_cancel(db: AsyncDatabase[Document],
                                 contract_id: str) -> Document | None:
-    return await db[CONTRACTS].find_one({"_id": contract_id, "declaration.cancel_pending": True})
+    """The declaration's reference, while the cancelled contract still waits for its cancel."""
+    return await db[CONTRACTS].find_one({"_id": contract_id, "declaration.cancel_pending": True},
+                                        {"declaration.reference": 1})
 
 
 async def record_declaration_cancelled(db: AsyncDatabase[Document], contract_id: str,
-                                       at: datetime) -> bool:
-    """One conditional update and no event: no transaction needed. False if done already."""
-    result = await db[CONTRACTS].update_one(
+                                       at: datetime) -> Document | None:
+    """One conditional update and no event: no transaction needed. The contract as it is then
+    stored; None if done already."""
+    return await db[CONTRACTS].find_one_and_update(
         {"_id": contract_id, "declaration.cancel_pending": True},
         {"$set": {"declaration.cancel_pending": False, "declaration.cancelled_at": at}},
+        return_document=ReturnDocument.AFTER,
     )
-    return result.modified_count == 1
 
 
 async def create_indexes(db: AsyncDatabase[Document]) -> None:

@@ -249,3 +249,24 @@ async def test_a_gateway_outage_notes_the_attempt_of_the_whole_batch_in_constant
     stored = await world.platform.db[CONTRACTS].find({"_id": {"$in": ids}}).to_list(None)
     assert {doc["declaration"]["attempts"] for doc in stored} == {2}
     assert {doc["declaration"]["last_error"] for doc in stored} == {None}
+
+
+async def test_cancelling_a_declared_contract_reads_it_once_and_answers_it_as_stored(
+    counted: Counted,
+) -> None:
+    world, counter = counted, counted.counter
+    [contract_id] = await signed_contracts_for(world, 1)
+    assert await declare_employments(world.platform, world.gateway) == 1
+    staff = Principal(sub="staff", role="staff", branch="BE")
+    counter.reset()
+    cancelled = await cancel_before_start(world.platform,
+                                          CancelContract(staff, contract_id, "client withdrew"))
+    # the transaction (read, replace, outbox, commit), the simulated gateway (its settings and
+    # the cancellation), and the withdrawal noted, which answers the contract as it stores it
+    assert counter.by_name == {"find": 2, "update": 2, "insert": 1, "commitTransaction": 1,
+                               "findAndModify": 1}, counter.by_name
+    assert cancelled.declaration.cancel_pending is False
+    assert cancelled.declaration.cancelled_at is not None
+    assert cancelled == contract_from(
+        await world.platform.db[CONTRACTS].find_one({"_id": contract_id}))
+    assert await world.gateway.status_of(contract_id) == "cancelled"
