@@ -3,12 +3,9 @@ number and date formats, and messages from per-language gettext catalogues."""
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import io
-import os
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -20,12 +17,10 @@ from babel.numbers import format_currency, format_decimal
 from fontpkg_lato import ROOT as LATO
 from fontTools.subset import Options, Subsetter
 from fontTools.ttLib import TTFont
-from fpdf import FPDF
-from fpdf.fonts import SubsetMap
 from pymongo.asynchronous.database import AsyncDatabase
 
-from smart_shared.fontcuts import KeptFont, remember_cuts
 from smart_shared.mongo import Document
+from smart_shared.pdf import Face, Writer
 
 FONT = "Lato"
 _FONT_FILES = {"": "Lato-Regular.ttf", "B": "Lato-Bold.ttf"}
@@ -34,37 +29,29 @@ _FONT_FILES = {"": "Lato-Regular.ttf", "B": "Lato-Bold.ttf"}
 # the Latin, Greek and Cyrillic letters of European names and addresses, punctuation, currency
 _KEPT = ((0x20, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF), (0x1E00, 0x1EFF), (0x2000, 0x206F),
          (0x20A0, 0x20CF), (0x2100, 0x214F), (0x2212, 0x2212))
-_KEPT_FONTS: dict[str, KeptFont] = {}
 
 
 @cache
-def _fonts() -> FPDF:
+def _faces() -> dict[str, Face]:
     # parsing a TrueType font costs ~0.4 s: done once per process, then shared by every document
-    remember_cuts()
-    loaded = FPDF()
-    for style, name in _FONT_FILES.items():
-        lean = _lean_font(LATO / "files" / name)
-        with tempfile.NamedTemporaryFile(prefix="smart-font-", suffix=".ttf",
-                                         delete=False) as file:
-            file.write(lean)
-        try:
-            loaded.add_font(FONT, style, file.name)
-        finally:
-            os.unlink(file.name)  # the bytes stay in memory, in the shared font
-        _KEPT_FONTS[file.name] = KeptFont(lean)
-    return loaded
+    return {style: Face(_lean_font(LATO / "files" / name)) for style, name in _FONT_FILES.items()}
 
 
 def load_fonts() -> None:
     """Prepare the document font now (about 2 s, once per process) rather than in the first
     transaction that prints a document."""
-    _fonts()
+    _faces()
+
+
+def cuts_made() -> int:
+    """How many font cuts the documents of this process share (one per style and set of
+    letters beyond Latin-1)."""
+    return sum(face.cuts_made for face in _faces().values())
 
 
 def _lean_font(path: Path) -> bytes:
     """The font cut once to the characters documents print, without hinting nor the layout
-    tables that only text shaping needs: fontTools reads and subsets it again for every
-    document, which is most of a document's cost (about 40 % less than the whole font)."""
+    tables that only text shaping needs (each document's cut is made from it)."""
     font = TTFont(path, recalcTimestamp=False)
     options = Options()
     options.layout_features = []
@@ -153,41 +140,47 @@ class Wording:
         return long_date(day, self.locale)
 
 
-class PrintedDocument(FPDF):
-    """An A4 PDF in the embedded Unicode font, written line by line."""
+class PrintedDocument:
+    """An A4 PDF in the embedded Unicode font, written line by line from the top; positions in
+    millimetres, a new page when a line would run into the bottom margin."""
 
     def __init__(self, title: str, author: str, created: datetime) -> None:
-        super().__init__(format="A4")
-        for key, font in _fonts().fonts.items():
-            # the parsed font, its widths and glyph ids are shared (fpdf2's deep copy of them
-            # cost more than the rest of a page); only the record of what it prints is its own
-            own = copy.copy(font)
-            own.ttfont = _KEPT_FONTS[str(font.ttffile)]  # type: ignore[union-attr]
-            own.missing_glyphs = []  # type: ignore[union-attr]
-            own.subset = SubsetMap(own)  # type: ignore[union-attr,arg-type]
-            self.fonts[key] = own
-        self.set_title(title)
-        self.set_author(author)
-        self.set_creation_date(created)  # the same document gives the same bytes
-        self.add_page()
+        self._writer = Writer(_faces(), title, author, created)  # the same document, same bytes
+        self.l_margin = self._writer.l_margin
+        self.epw = self._writer.epw
 
     def paragraph(self, text: str, size: float = 10, bold: bool = False, height: float = 5) -> None:
         """One paragraph of ``text``, wrapped to the page width."""
-        self.set_font(FONT, "B" if bold else "", size)
-        if "\n" not in text and self.get_string_width(text) + 2 * self.c_margin <= self.epw:
-            # one line: fpdf2's line breaking measures the text again at every character
-            self.cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
-            return
-        self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+        writer, style = self._writer, "B" if bold else ""
+        for line in writer.wrapped(text, style, size):
+            writer.room_for(height)
+            writer.text(writer.l_margin, height, line, style, size)
+            writer.ln(height)
 
     def pair(self, label: str, value: str, bold: bool = False, width: float = 70) -> None:
         """A label and its value on one line, the value aligned right."""
-        self.set_font(FONT, "B" if bold else "", 10)
-        self.cell(width, 6, label)
-        self.cell(50, 6, value, align="R", new_x="LMARGIN", new_y="NEXT")
+        writer, style = self._writer, "B" if bold else ""
+        writer.room_for(6)
+        writer.text(writer.l_margin, 6, label, style, 10)
+        writer.text(writer.l_margin + width, 6, value, style, 10, width=50)
+        writer.ln(6)
+
+    def ln(self, height: float) -> None:
+        self._writer.ln(height)
+
+    def get_y(self) -> float:
+        return self._writer.get_y()
+
+    def set_y(self, y: float) -> None:
+        self._writer.set_y(y)
+
+    def image(self, rows: Sequence[Sequence[int]], x: float, y: float, w: float,
+              h: float) -> None:
+        """A bilevel image: ``rows`` of modules, 1 dark and 0 light (a QR code's matrix)."""
+        self._writer.image(rows, x, y, w, h)
 
     def content(self) -> bytes:
-        return bytes(self.output())
+        return self._writer.content()
 
 
 ISSUED_DOCUMENTS = "issued_documents"
