@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from segno import helpers
+from smart_shared.qr import make_epc_qr
 
 
 def invoice_qr(invoice: dict[str, Any]) -> str | None:
@@ -14,11 +14,7 @@ def invoice_qr(invoice: dict[str, Any]) -> str | None:
     seller = invoice.get("seller") or {}
     if balance <= 0 or invoice.get("currency", "EUR") != "EUR" or not seller.get("iban"):
         return None
-    reference = invoice.get("structured_reference")
-    pay: dict[str, Any] = {"name": seller["name"], "iban": seller["iban"], "amount": balance,
-                           "bic": seller.get("bic")}
-    if reference:
-        pay["reference"] = "".join(c for c in reference if c.isdigit())
-    else:
-        pay["text"] = invoice["number"]
-    return str(helpers.make_epc_qr(**pay).svg_data_uri(scale=4, title="EPC QR"))
+    return str(make_epc_qr(name=seller["name"], iban=seller["iban"], amount=balance,
+                           communication=invoice.get("structured_reference")
+                           or invoice["number"], bic=seller.get("bic"))
+               .svg_data_uri(scale=4, title="EPC QR"))

@@ -8,8 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import segno
-from segno import helpers
 from smart_shared.documents import Messages, PrintedDocument, Wording
+from smart_shared.qr import make_epc_qr
 
 from billing.domain.rules import LegalMentions, billing_rules
 from billing.store import CreditNote, Invoice, WriteOff
@@ -18,18 +18,13 @@ MESSAGES = Messages(Path(__file__).parent / "messages")
 
 
 def payment_qr(invoice: Invoice) -> segno.QRCode | None:
-    """An EPC QR code for the invoice's total (EPC069-12), none when nothing is payable.
-
-    The Belgian structured communication is not an ISO 11649 creditor reference, which alone
-    may fill the structured field: it goes in the unstructured remittance field, as written on
-    the invoice, where Belgian banks' apps read it.
-    """
+    """An EPC QR code for the invoice's total (EPC069-12), none when nothing is payable."""
     if invoice.payable <= 0 or invoice.currency != "EUR":
         return None
     seller = invoice.seller
-    return helpers.make_epc_qr(name=seller.name, iban=seller.iban, amount=invoice.payable,
-                               text=invoice.structured_reference or invoice.number,
-                               bic=seller.bic)
+    return make_epc_qr(name=seller.name, iban=seller.iban, amount=invoice.payable,
+                       communication=invoice.structured_reference or invoice.number,
+                       bic=seller.bic)
 
 
 class _Page:
