@@ -55,6 +55,20 @@ def test_a_members_contracts_go_from_the_newest_to_the_oldest_page_and_back(
     page.get_by_role("link", name="Newest").click()
     expect(clients).to_have_text(["Studio Drie", "Atelier Twee"])
 
+    assert context.browser is not None
+    dutch = context.browser.new_context(locale="nl-BE")
+    try:
+        dutch.add_cookies([{"name": SESSION_COOKIE, "value": session, "url": portal.url}])
+        page = dutch.new_page()
+        page.goto(f"{portal.url}/contracts")
+        page.get_by_role("link", name="Oudere").click()
+        clients = page.locator("main table tbody tr td:first-child")
+        expect(clients).to_have_text(["Drukkerij Noord BV"])
+        expect(page.get_by_role("link", name="Nieuwste")).to_be_visible()
+        accessible(page)
+    finally:
+        dutch.close()
+
 
 def test_a_cursor_the_services_never_gave_out_is_refused_by_name(
         portal: Portal, context: BrowserContext) -> None:

@@ -202,9 +202,6 @@ class Writer:
     def set_y(self, y: float) -> None:
         self.x, self.y = self.l_margin, y
 
-    def width(self, text: str, style: str, size: float) -> float:
-        return self._faces[style].width(text, size)
-
     def room_for(self, height: float) -> None:
         """A new page when ``height`` more would run into the bottom margin."""
         if self.y + height > self.h - BOTTOM_MARGIN and self.y > self.t_margin:
