@@ -24,6 +24,9 @@ from smart_testing import forget_deployment, free_port, unique_name
 
 SERVICES = ("members", "contracts", "billing", "payroll", "fund", "collection")
 LOCAL_PORTS = {name: 8001 + n for n, name in enumerate(SERVICES)}
+# the services deployed with a mailer of their own (smart_shared.mailer): their mails attach
+# documents (invoices, payslips, letters) that take CPU to render
+MAILERS = ("billing", "payroll", "collection")
 
 
 def replica_key(name: str, replica: int) -> str:
@@ -40,6 +43,8 @@ class PlatformProcesses:
     env: dict[str, str]
     home: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # the services whose mails their mailer sends, a process of its own (``billing-mailer``)
+    mailers: tuple[str, ...] = ()
 
     async def advance_clock(self, delta: timedelta) -> None:
         """Move the time of every service at once, then give their schedulers a moment."""
@@ -54,12 +59,23 @@ class PlatformProcesses:
         """Start one replica of a service; a restart is the same replica, taking over at once
         (its process is ``replica_key(name, replica)`` in ``processes`` and ``urls``)."""
         key = replica_key(name, replica)
-        env = dict(self.env, SMART_SERVICE_PORT=self.urls[key].rsplit(":", 1)[1],
-                   SMART_REPLICA=str(replica))
+        env = dict(self.env, SMART_REPLICA=str(replica))
+        if name in self.mailers:
+            env["SMART_SEPARATE_MAILER"] = "true"
+        self._spawn(key, [name], env)
+
+    def start_mailer(self, name: str) -> None:
+        """Start the mailer of a service (``processes`` and ``urls`` key ``billing-mailer``)."""
+        key = f"{name}-mailer"
+        self.urls.setdefault(key, f"http://127.0.0.1:{free_port()}")
+        self._spawn(key, [name, "mailer"], dict(self.env, SMART_REPLICA="1"))
+
+    def _spawn(self, key: str, arguments: list[str], env: dict[str, str]) -> None:
+        env["SMART_SERVICE_PORT"] = self.urls[key].rsplit(":", 1)[1]
         with open(self.home / f"{key}.log", "ab") as log:  # the child keeps its own handle
             self.processes[key] = subprocess.Popen(
-                [sys.executable, "-m", name], env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                [sys.executable, "-m", *arguments], env=env, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
             )
 
     def kill(self, name: str) -> None:
@@ -104,12 +120,13 @@ class PlatformProcesses:
 
 
 def private_platform(home: Path, kafka: str, mongo: str, replicas: int = 1,
-                     **extra: str) -> PlatformProcesses:
+                     mailers: tuple[str, ...] = (), **extra: str) -> PlatformProcesses:
     """Start a private platform (own databases, topics, groups, clock) and wait until ready.
 
     With ``replicas`` > 1 every service runs that many replicas in its consumer group; the
     extra replicas start first, so they hold the outbox relays' leases and replica 1 (where
-    ``urls[name]`` points) is the one left when they are killed."""
+    ``urls[name]`` points) is the one left when they are killed. The services in ``mailers``
+    leave their mails to a mailer of their own (``smart_shared.mailer``), as deployed."""
     home.mkdir(parents=True, exist_ok=True)
     run = unique_name("e2e")
     env = dict(os.environ)
@@ -141,12 +158,15 @@ def private_platform(home: Path, kafka: str, mongo: str, replicas: int = 1,
     # the tokens of this platform's sign-ins are verified with its own members' keys
     if "SMART_JWKS_URL" not in extra:
         env["SMART_JWKS_URL"] = f"{urls['members']}/.well-known/jwks.json"
-    platform = PlatformProcesses(urls, env, home)
+    platform = PlatformProcesses(urls, env, home, mailers=mailers)
     try:
+        for name in mailers:
+            platform.start_mailer(name)
         for replica in range(replicas, 0, -1):
             for name in SERVICES:
                 platform.start(name, replica)
             platform.wait_ready(tuple(replica_key(name, replica) for name in SERVICES))
+        platform.wait_ready(tuple(f"{name}-mailer" for name in mailers))
     except BaseException:
         platform.stop_all()
         raise

@@ -47,6 +47,9 @@ SERVICES: dict[str, int] = {
     "collection": 8006,
     "portal": 8000,  # the web portal, last: it calls the six services' APIs
 }
+# the services whose mails a mailer of their own sends (`python -m billing mailer`, see
+# smart_shared.mailer): their mails attach documents that take CPU to render
+MAILERS: dict[str, int] = {"billing": 8013, "payroll": 8014, "collection": 8016}
 
 TOPICS = [
     "smart.members.member.v1",
@@ -474,8 +477,19 @@ def existing_services() -> list[str]:
     return [n for n in SERVICES if (REPO / "services" / n / "src" / n / "__main__.py").exists()]
 
 
+def with_mailers(services: list[str]) -> list[str]:
+    """The processes of these services: each service, then its mailer if it has one."""
+    return [p for n in services for p in ([n, f"{n}-mailer"] if n in MAILERS else [n])]
+
+
+def port_of(process: str) -> int:
+    service = process.removesuffix("-mailer")
+    return MAILERS[service] if process != service else SERVICES[service]
+
+
 def start_service(cfg: Config, name: str) -> None:
-    port = SERVICES[name]
+    """Start a service, or a service's mailer (``billing-mailer``)."""
+    port = port_of(name)
     if pid_of(cfg, name) and port_open(port):
         say(f"{name} already running on {HOST}:{port}")
         return
@@ -483,12 +497,16 @@ def start_service(cfg: Config, name: str) -> None:
     env["SMART_SERVICE_PORT"] = str(port)
     env["SMART_SERVICE_HOST"] = HOST
     env.setdefault("SMART_REPLICA", "local")  # one replica of each: a restart takes over at once
+    service = name.removesuffix("-mailer")
+    if service in MAILERS:
+        env["SMART_SEPARATE_MAILER"] = "true"  # the service's mailer sends its mails
     say(f"starting {name} on http://{HOST}:{port}")
-    spawn(cfg, name, [venv_python(), "-m", name], env=env)
+    spawn(cfg, name, [venv_python(), "-m", service, *(["mailer"] if name != service else [])],
+          env=env)
 
 
 def wait_service_ready(name: str, timeout: float = 90) -> bool:
-    url = f"http://{HOST}:{SERVICES[name]}/health/ready"
+    url = f"http://{HOST}:{port_of(name)}/health/ready"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -510,7 +528,7 @@ def cmd_up(cfg: Config, infra_only: bool, only: list[str]) -> None:
     create_topics(cfg)
     start_mailpit(cfg)
     if not infra_only:
-        names = only or existing_services()
+        names = with_mailers(only or existing_services())
         for name in names:
             start_service(cfg, name)
         failed = [n for n in names if not wait_service_ready(n)]
@@ -522,7 +540,7 @@ def cmd_up(cfg: Config, infra_only: bool, only: list[str]) -> None:
 
 
 def cmd_down(cfg: Config) -> None:
-    for name in reversed(list(SERVICES)):
+    for name in reversed(with_mailers(list(SERVICES))):
         stop(cfg, name)
     stop(cfg, "kafka", timeout=60)
     stop(cfg, "mongod", timeout=60)
@@ -536,17 +554,18 @@ def cmd_status(cfg: Config) -> None:
         ("mailpit", f"http://{HOST}:{cfg.mailpit_port} (SMTP {cfg.smtp_port})",
          pid_of(cfg, "mailpit"), port_open(cfg.smtp_port)),
     ]
-    for name, port in SERVICES.items():
-        if pid_of(cfg, name) or name in existing_services():
+    for name in with_mailers(list(SERVICES)):
+        if pid_of(cfg, name) or name.removesuffix("-mailer") in existing_services():
+            port = port_of(name)
             rows.append((name, f"http://{HOST}:{port}", pid_of(cfg, name), port_open(port)))
     width = max(len(r[1]) for r in rows)
     for name, where, pid, up in rows:
         state = "healthy" if pid and up else ("starting" if pid else "stopped")
-        print(f"  {name:<11} {where:<{width}}  pid {pid or '-':<8} {state}")
+        print(f"  {name:<17} {where:<{width}}  pid {pid or '-':<8} {state}")
 
 
 def cmd_logs(cfg: Config, name: str | None, lines: int) -> None:
-    names = [name] if name else ["mongod", "kafka", "mailpit", *SERVICES]
+    names = [name] if name else ["mongod", "kafka", "mailpit", *with_mailers(list(SERVICES))]
     for n in names:
         log = cfg.logs / f"{n}.log"
         if log.exists():

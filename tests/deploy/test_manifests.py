@@ -38,6 +38,7 @@ SERVICES = {
     "collection": 8006,
     "portal": 8000,
 }
+MAILERS = ("billing", "payroll", "collection")
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 """The oldest Kubernetes release we support and the newest one ``kubernetes-validate`` knows."""
 
@@ -301,6 +302,36 @@ def test_deployments_are_probed_limited_and_unprivileged(
         (replica,) = [v for v in container["env"] if v not in secrets]
         assert replica == {"name": "SMART_REPLICA",
                            "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
+
+
+def test_the_services_with_documents_to_mail_leave_their_mails_to_a_mailer(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, objects = overlay
+    deployments = _by_kind(objects, "Deployment")
+    configmaps = _by_kind(objects, "ConfigMap")
+    budgets = _by_kind(objects, "PodDisruptionBudget")
+    mailers = {name.removesuffix("-mailer") for name in deployments if name.endswith("-mailer")}
+    assert mailers == set(MAILERS)
+    for name in MAILERS:
+        mailer = deployments[f"{name}-mailer"]
+        service = deployments[name]
+        labels = mailer["spec"]["template"]["metadata"]["labels"]
+        # its pods are not the service's: the Service and its budget do not select them
+        assert not service["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        assert budgets[f"{name}-mailer"]["spec"]["selector"]["matchLabels"].items() <= \
+            labels.items()
+        assert mailer["spec"]["replicas"] >= 2, "a standby takes the lease over"
+        (container,) = mailer["spec"]["template"]["spec"]["containers"]
+        (served,) = service["spec"]["template"]["spec"]["containers"]
+        assert container["command"] == ["python", "-m", name, "mailer"]
+        assert container["image"] == served["image"]
+        assert container["envFrom"] == served["envFrom"]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+        assert container["securityContext"] == served["securityContext"]
+        assert configmaps[name]["data"]["SMART_SEPARATE_MAILER"] == "true"
+    for name in set(SERVICES) - set(MAILERS):
+        assert "SMART_SEPARATE_MAILER" not in configmaps[name]["data"]
 
 
 def test_configuration_names_are_settings_the_services_read(

@@ -39,7 +39,13 @@ from tests.performance.events import SERVICE_OF_TOPIC, EventCollector, EventLog
 from tests.performance.httpload import Connection, percentile
 from tests.performance.scaleout import ScaleOut
 from tests.performance.stage import run_stage
-from tests.platform import SERVICES, PlatformProcesses, local_platform, private_platform
+from tests.platform import (
+    MAILERS,
+    SERVICES,
+    PlatformProcesses,
+    local_platform,
+    private_platform,
+)
 
 DEFAULT_KAFKA = "127.0.0.1:9092"
 DEFAULT_MONGO = "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true"
@@ -374,12 +380,13 @@ def _command_lines() -> Iterator[tuple[int, list[bytes]]]:
 
 
 def _local_service_pids() -> dict[str, int]:
-    """The ``make up`` services, found by their command line (``python -m <service>``)."""
+    """The ``make up`` services and mailers, found by their command line (``python -m
+    <service>``, ``python -m <service> mailer``)."""
     found: dict[str, int] = {}
     for pid, argv in _command_lines():
         for name in SERVICES:
             if b"-m" in argv and name.encode() in argv:
-                found.setdefault(name, pid)
+                found.setdefault(f"{name}-mailer" if b"mailer" in argv else name, pid)
     return found
 
 
@@ -730,7 +737,7 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
         capital = max(1_000_000, options.contracts * 3_000)
         log(f"starting a private platform in {home}")
         plat = await asyncio.to_thread(
-            private_platform, home, bootstrap, mongo_uri, options.replicas,
+            private_platform, home, bootstrap, mongo_uri, options.replicas, options.mailers,
             SMART_FUND_INITIAL_CAPITAL_BE=f"{capital}.00",
             SMART_LOG_LEVEL=options.log_level,
         )
@@ -779,6 +786,7 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
         "members": options.members,
         "concurrency": options.concurrency,
         "replicas": options.replicas,
+        "mailers": list(options.mailers),
         "payments": options.payments,
         "http_rate": options.http_rate,
         "http_seconds": options.http_seconds,
@@ -851,7 +859,8 @@ def table(result: dict[str, Any]) -> str:
     for service, rate in result["services"].items():
         row(service, rate["events"], rate["active_seconds"], rate["events_per_s"],
             result["peak_memory_mib"].get(service), cpu.get(service))
-    for other in ("mongod", "kafka", "load generator"):
+    for other in (*sorted(n for n in cpu if n.endswith("-mailer")), "mongod", "kafka",
+                  "load generator"):
         if other in cpu:
             row(f"{other} (CPU s)", cpu[other])
     row("CPU s in all, ms per contract", result["cpu"]["total_seconds"],
@@ -956,6 +965,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--replicas", type=int, default=1,
                         help="replicas of every service (private platform); above 1, all but "
                         "the first are killed halfway through the contracts (scale-out run)")
+    parser.add_argument("--mailers", default=",".join(MAILERS),
+                        type=lambda text: tuple(n for n in text.split(",") if n),
+                        help="services whose mails a mailer process of their own sends, as "
+                        f"deployed (private platform; default {','.join(MAILERS)}; '' for none)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the private platform's databases and topics")
     options = parser.parse_args(argv)
@@ -965,6 +978,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--contracts and --members must be at least 1")
     if options.replicas < 1 or (options.replicas > 1 and options.platform != "private"):
         parser.error("--replicas must be at least 1, and above 1 only on the private platform")
+    if set(options.mailers) - set(SERVICES):
+        parser.error(f"--mailers: services are {', '.join(SERVICES)}")
     return options
 
 

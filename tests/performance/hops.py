@@ -38,7 +38,7 @@ from smart_shared.events.catalogue import (
 from smart_shared.ids import new_id
 from smart_shared.money import Money
 
-from tests.platform import private_platform
+from tests.platform import MAILERS, private_platform
 
 KAFKA = "127.0.0.1:9092"
 MONGO = "mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true"
@@ -131,15 +131,17 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
     return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99)}
 
 
-async def measure(rate: float, seconds: float) -> dict[str, Any]:
+async def measure(rate: float, seconds: float,
+                  mailers: tuple[str, ...] = MAILERS) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix="hops-"))
-    platform = private_platform(home, KAFKA, MONGO, SMART_LOG_LEVEL="WARNING",
+    platform = private_platform(home, KAFKA, MONGO, mailers=mailers, SMART_LOG_LEVEL="WARNING",
                                 SMART_FUND_INITIAL_CAPITAL_BE="100000000.00")
     namespace = platform.env["SMART_TOPIC_NAMESPACE"]
     wire = Wire(namespace)
     await wire.producer.start()
     reader = asyncio.create_task(wire.read([FUND_TOPIC, BILLING_TOPIC]))
-    results: dict[str, Any] = {"rate": rate, "seconds": seconds}
+    results: dict[str, Any] = {"rate": rate, "seconds": seconds,
+                               "mailers": list(mailers)}
     try:
         async def wait_for(kind: str, contracts: list[str], timeout: float = 120) -> None:
             deadline = time.monotonic() + timeout
@@ -206,8 +208,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=50.0, help="events per second per hop")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--mailers", default=",".join(MAILERS),
+                        type=lambda text: tuple(n for n in text.split(",") if n),
+                        help="services with a mailer process of their own, as deployed "
+                        "('' for none: each service sends its own mails)")
     options = parser.parse_args()
-    results = asyncio.run(measure(options.rate, options.seconds))
+    results = asyncio.run(measure(options.rate, options.seconds, options.mailers))
     print(json.dumps(results, indent=2))
     for name, figures in results.items():
         if isinstance(figures, dict):

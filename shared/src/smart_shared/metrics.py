@@ -5,7 +5,11 @@ from __future__ import annotations
 import gc
 import time
 
+from litestar import Response, get
+from litestar.plugins.prometheus import PrometheusController
 from prometheus_client import Counter, Gauge, Histogram
+
+from smart_shared.openapi import TEXT
 
 EVENTS_PROCESSED = Counter(
     "smart_events_processed_total", "Events handled and committed", ["service", "ce_type"]
@@ -67,3 +71,11 @@ def settle_heap() -> None:
     collector's reach, so later full collections only scan objects made since."""
     gc.collect()
     gc.freeze()
+
+
+class Metrics(PrometheusController):
+    """``/metrics`` in the Prometheus text format, documented as such."""
+
+    @get(media_type=TEXT, tags=["health"], summary="Prometheus metrics (text exposition format)")
+    async def get(self) -> Response[bytes]:
+        return await PrometheusController.get.fn(self)  # type: ignore[no-any-return]

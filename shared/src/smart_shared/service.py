@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ControllerRouterHandler
 from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
@@ -47,11 +48,12 @@ from smart_shared.consumer import BatchConsumer, ConsumerWatch, EventHandlers
 from smart_shared.deadletters import DeadLetters
 from smart_shared.events import TOPICS
 from smart_shared.guards import TokenBuckets, rate_limit, request_guard
-from smart_shared.mail import AttachmentSource, MailRelay, SmtpSender, create_mail_indexes
+from smart_shared.mail import AttachmentSource, MailRelay, create_mail_indexes
 from smart_shared.mail.render import MailRules
-from smart_shared.metrics import settle_heap, watch_garbage_collector
+from smart_shared.mailer import mail_relay, mailer_app
+from smart_shared.metrics import Metrics, settle_heap, watch_garbage_collector
 from smart_shared.mongo import Database, Document, connect
-from smart_shared.openapi import TEXT, describe_operations, problems, security_schemes
+from smart_shared.openapi import describe_operations, problems, security_schemes
 from smart_shared.outbox import PRODUCER_OPTIONS, KafkaSender, OutboxRelay
 from smart_shared.problems import EXCEPTION_HANDLERS, PROBLEM_JSON
 from smart_shared.replica import Incarnation, end_predecessor_transactions
@@ -236,9 +238,9 @@ class Service:
                             settings.relay_idle_seconds, replica=settings.replica,
                             stall_seconds=settings.stall_seconds)
         database.after_commit.append(relay.wake)
-        mail = MailRelay(database.db, SmtpSender(settings), self.name, self._mail_attachments,
-                         settings.mail_batch_size, settings.mail_idle_seconds,
-                         settings.mail_max_attempts, settings.mail_retry_seconds)
+        # with a separate mailer the mails wait in the outbox for it (smart_shared.mailer)
+        mail = (None if settings.separate_mailer
+                else mail_relay(database.db, settings, self.name, self._mail_attachments))
         platform = Platform(settings, database, clock, broker, relay, mail=mail)
         if self.handlers and self.handlers.topics:
             platform.consumer = BatchConsumer(
@@ -258,7 +260,8 @@ class Service:
         await relay.start()
         if platform.watch:
             await platform.watch.start()
-        await mail.start()
+        if mail:
+            await mail.start()
         if self._on_start:
             await self._on_start(platform)
         if self._jobs:
@@ -275,7 +278,8 @@ class Service:
                 await _stop_within(part, close)
             if platform.scheduler:
                 await _stop_within("the scheduler", platform.scheduler.stop)
-            await _stop_within("the mail relay", mail.stop)
+            if mail:
+                await _stop_within("the mail relay", mail.stop)
             if platform.watch:
                 await _stop_within("the consumer watch", platform.watch.stop)
             await _stop_within("the outbox relay", relay.stop)
@@ -350,6 +354,10 @@ class Service:
             return False
         keys = token_keys_of(scope["app"].state, self.settings)
         return await has_valid_token(self.settings, token, keys)
+
+    def mailer_app(self) -> Litestar:
+        """This service's mailer (``python -m <service> mailer``)."""
+        return mailer_app(self.name, self.settings, self._mail_attachments)
 
     def _build_app(self, controllers: Sequence[ControllerRouterHandler],
                    web: Mapping[str, Any]) -> Litestar:
@@ -438,14 +446,6 @@ class Service:
         return app
 
 
-class Metrics(PrometheusController):
-    """``/metrics`` in the Prometheus text format, documented as such."""
-
-    @get(media_type=TEXT, tags=["health"], summary="Prometheus metrics (text exposition format)")
-    async def get(self) -> Response[bytes]:
-        return await PrometheusController.get.fn(self)  # type: ignore[no-any-return]
-
-
 class UnsafeDeployment(RuntimeError):
     """Raised instead of starting a deployment that anyone could abuse."""
 
@@ -492,13 +492,17 @@ def build_service(
                    mail_attachments)
 
 
-def run(service: Service) -> None:
-    """Serve ``service`` with uvicorn on the configured host and port (``python -m <service>``)."""
+def run(service: Service, argv: Sequence[str] | None = None) -> None:
+    """Serve ``service`` with uvicorn on the configured host and port (``python -m <service>``),
+    or its mailer (``python -m <service> mailer``, see ``smart_shared.mailer``)."""
     import uvicorn
 
+    role = list(sys.argv[1:] if argv is None else argv)
+    if role not in ([], ["mailer"]):
+        raise SystemExit(f"usage: python -m {service.name} [mailer]")
     setup_logging(service.settings)
     uvicorn.run(
-        service.app,
+        service.mailer_app() if role else service.app,
         host=service.settings.host,
         port=service.settings.port,
         log_config=None,

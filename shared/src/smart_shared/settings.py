@@ -144,6 +144,11 @@ class Settings(BaseSettings):
         5.0, alias="SMART_MAIL_RETRY_SECONDS", gt=0,
         description="First wait before a failed mail is tried again; doubles each time.")
     mail_idle_seconds: float = Field(1.0, alias="SMART_MAIL_IDLE_SECONDS", gt=0)
+    separate_mailer: bool = Field(
+        False, alias="SMART_SEPARATE_MAILER",
+        description="The service's mails are sent by its mailer, a process of its own "
+        "(`python -m <service> mailer`), not by the service: rendering the documents they "
+        "attach then never delays the service's events and requests.")
     einvoice_retry_seconds: float = Field(
         5.0, alias="SMART_EINVOICE_RETRY_SECONDS", gt=0,
         description="First wait before an e-invoice the access point did not take is sent "

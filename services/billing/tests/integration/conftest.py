@@ -133,9 +133,10 @@ async def invoice_of(billing: Billing, contract_id: str) -> dict[str, Any] | Non
     return dict(doc) if doc else None
 
 
-async def an_invoice(billing: Billing, amount: str = "1000.00") -> dict[str, Any]:
+async def an_invoice(billing: Billing, amount: str = "1000.00",
+                     client: Client | None = None) -> dict[str, Any]:
     """A BE contract signed and completed, and the invoice billing issued for it."""
     contract_id = new_id()
-    await billing.send(contract_signed(contract_id, amount=amount))
+    await billing.send(contract_signed(contract_id, amount=amount, client=client))
     await billing.send(work_completed(contract_id))
     return await eventually(lambda: invoice_of(billing, contract_id))  # type: ignore[no-any-return]
