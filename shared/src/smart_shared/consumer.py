@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
 from smart_shared.deadletters import DeadLetters
@@ -39,9 +39,9 @@ from smart_shared.metrics import (
     PARTITIONS_OWNED,
 )
 from smart_shared.mongo import INBOX, Database, UnitOfWork, backoff, is_transient
+from smart_shared.telemetry import message_span
 
 log = logging.getLogger("smart.consumer")
-tracer = trace.get_tracer("smart.consumer")
 
 # a use case takes its unit of work first, as every use case does: (uow, event)
 Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
@@ -243,18 +243,18 @@ class BatchConsumer:
                     await asyncio.sleep(0)
                     handed_over = time.monotonic()
                 seen.add(item.envelope.id)
-                parent = propagate.extract({"traceparent": item.envelope.traceparent or ""})
-                with tracer.start_as_current_span(
+                with message_span(
+                    "smart.consumer",
                     f"{item.envelope.type} process",
-                    context=parent,
-                    kind=SpanKind.CONSUMER,
-                    links=batch_link,
-                    attributes={
+                    item.envelope.traceparent,
+                    SpanKind.CONSUMER,
+                    {
                         "messaging.system": "kafka",
                         "messaging.message.id": item.envelope.id,
                         "messaging.destination.name": item.record.topic,
                         "smart.aggregate_id": item.envelope.subject,
                     },
+                    batch_link,
                 ):
                     await item.handler(uow, item.event)
                 uow.record_handled(item.envelope.id, item.envelope.type)

@@ -17,18 +17,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from opentelemetry import propagate, trace
+from opentelemetry import propagate
 from opentelemetry.trace import SpanKind
 from pymongo.asynchronous.database import AsyncDatabase
 
 from smart_shared.metrics import LEASE_HELD, OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 from smart_shared.mongo import OUTBOX, Document, Lease, is_transient
 from smart_shared.settings import Settings
+from smart_shared.telemetry import message_span
 
 TRACE_HEADERS = ("traceparent", "tracestate")
 
 log = logging.getLogger("smart.outbox")
-tracer = trace.get_tracer("smart.outbox")
 
 Headers = list[tuple[str, bytes]]
 Publish = Callable[[bytes, str, bytes, Headers], Awaitable["asyncio.Future[Any]"]]
@@ -191,13 +191,10 @@ class OutboxRelay(LeasedRelay):
         for row in rows:
             # the send span is a child of the request or event that caused the row, and the
             # parent of the spans that process the message
-            parent = propagate.extract({"traceparent": row.get("traceparent") or ""})
-            with tracer.start_as_current_span(
-                f"{row['ce_type']} send",
-                context=parent,
-                kind=SpanKind.PRODUCER,
-                attributes={"messaging.message.id": row["event_id"],
-                            "smart.aggregate_id": row["aggregate_id"]},
+            with message_span(
+                "smart.outbox", f"{row['ce_type']} send", row.get("traceparent"),
+                SpanKind.PRODUCER, {"messaging.message.id": row["event_id"],
+                                    "smart.aggregate_id": row["aggregate_id"]},
             ):
                 context: dict[str, str] = {}
                 propagate.inject(context)
