@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal, localcontext
 from functools import cache
@@ -318,16 +318,19 @@ async def read_guarantee(db: AsyncDatabase[Document], contract_id: str) -> Docum
     return await db[GUARANTEES].find_one({"_id": contract_id})
 
 
+# a guarantee's state as stored: its fields but the contract id (the document's _id), all of
+# them scalars (a shallow copy is the whole state)
+_GUARANTEE_STATE = tuple(f.name for f in fields(Guarantee) if f.name != "contract_id")
+
+
 def guarantee_from(doc: Document) -> Guarantee:
-    names = {f.name for f in fields(Guarantee)}
-    values: dict[str, Any] = {k: (dec(v) if k in _GUARANTEE_DECIMALS else v)
-                              for k, v in doc.items() if k in names and k != "contract_id"}
+    values: dict[str, Any] = {k: (dec(doc[k]) if k in _GUARANTEE_DECIMALS else doc[k])
+                              for k in _GUARANTEE_STATE if k in doc}
     return Guarantee(contract_id=doc["_id"], **values)
 
 
 def guarantee_fields(guarantee: Guarantee) -> Document:
-    values = asdict(guarantee)
-    values.pop("contract_id")
+    values = {name: getattr(guarantee, name) for name in _GUARANTEE_STATE}
     for name in _GUARANTEE_DECIMALS:
         values[name] = str(values[name])
     values["reserved"] = str(guarantee.reserved)
