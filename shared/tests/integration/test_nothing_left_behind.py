@@ -27,6 +27,12 @@ async def test_a_private_deployment_is_forgotten_database_topics_and_clock_and_n
             await create_topics(infrastructure.kafka_bootstrap_servers,
                                 *(deployment.topic(t) for t in TOPICS))
 
+        everything = {d.topic(t) for d in (mine, other) for t in TOPICS}
+
+        async def topics_created() -> bool:  # and known to the broker answering the listing
+            return everything <= set(await admin.list_topics())
+
+        await eventually(topics_created, timeout=30)
         await _forget_all(infrastructure.mongodb_uri, infrastructure.kafka_bootstrap_servers,
                           [mine])
 
