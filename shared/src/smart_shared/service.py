@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -63,6 +64,7 @@ from smart_shared.settings import Settings
 from smart_shared.telemetry import setup_logging, setup_tracing
 
 log = logging.getLogger("smart.service")
+MAILER_NICENESS = 10
 
 
 @dataclass
@@ -500,6 +502,10 @@ def run(service: Service, argv: Sequence[str] | None = None) -> None:
     role = list(sys.argv[1:] if argv is None else argv)
     if role not in ([], ["mailer"]):
         raise SystemExit(f"usage: python -m {service.name} [mailer]")
+    if role:
+        # a mail may wait a moment; the events and requests of the services beside it (on a
+        # shared machine) should not wait for a mail's documents
+        os.nice(MAILER_NICENESS)
     setup_logging(service.settings)
     uvicorn.run(
         service.mailer_app() if role else service.app,
