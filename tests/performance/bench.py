@@ -45,6 +45,7 @@ from tests.platform import (
     PlatformProcesses,
     local_platform,
     private_platform,
+    start_portal,
 )
 
 DEFAULT_KAFKA = "127.0.0.1:9092"
@@ -192,6 +193,7 @@ async def sign_contract(api: Api, spec: data.ContractSpec, member_id: str, today
 
 
 STATEMENT_LINES = 200
+PORTAL_MEMBERS = 50  # the members whose dashboards the portal probe asks for, in turn
 
 
 def camt053(statement_id: str, invoices: list[dict[str, Any]], booked_on: date) -> bytes:
@@ -270,8 +272,27 @@ async def start_http_load(urls: dict[str, str], member_ids: list[str], rate: flo
         "seconds": seconds, "member_ids": member_ids,
         "token": mint_token(Settings(), "staff", "BE"),  # type: ignore[call-arg]
     }
+    return await _probe(config, "tests.performance.httpload")
+
+
+async def start_portal_load(plat: PlatformProcesses, member_ids: list[str], rate: float,
+                            seconds: float) -> asyncio.subprocess.Process:
+    """Members at their portal dashboards, ``rate`` pages a second in turn, in a process of its
+    own (``tests.performance.portal --probe``)."""
+    from portal.sessions import SESSION_COOKIE
+
+    from tests.performance.portal import open_member_session
+
+    sessions = [await open_member_session(plat, member) for member in member_ids[:PORTAL_MEMBERS]]
+    config = {"url": plat.urls["portal"], "rate": rate, "seconds": seconds,
+              "targets": [("/dashboard", f"Cookie: {SESSION_COOKIE}={session}\r\n")
+                          for session in sessions]}
+    return await _probe(config, "tests.performance.portal", "--probe")
+
+
+async def _probe(config: dict[str, Any], *module: str) -> asyncio.subprocess.Process:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.performance.httpload",
+        sys.executable, "-m", *module,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE)
     assert process.stdin is not None
@@ -533,6 +554,8 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
     collector.log.on_event.append(on_event)
     load: asyncio.subprocess.Process | None = None
     load_result: dict[str, Any] = {}
+    pages: asyncio.subprocess.Process | None = None
+    pages_result: dict[str, Any] = {}
     began = time.perf_counter()
     cpu = CpuClock({name: process.pid for name, process in plat.processes.items()}
                    or _local_service_pids())
@@ -557,6 +580,9 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
         if options.http_seconds > 0:
             load = await start_http_load(plat.urls, member_ids, options.http_rate,
                                          options.http_seconds)
+        if options.portal_rate > 0 and options.http_seconds > 0:
+            pages = await start_portal_load(plat, member_ids, options.portal_rate,
+                                            options.http_seconds)
 
         async def one_contract(spec: data.ContractSpec) -> str:
             contract_id = await sign_contract(api, spec, member_ids[spec.member], today)
@@ -663,6 +689,9 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
         if load is not None:
             load_result = await http_load_result(load)
             load = None
+        if pages is not None:
+            pages_result = await http_load_result(pages)
+            pages = None
         await asyncio.sleep(0.5)  # let the last events of the tail arrive
 
         memory = peak_memory(plat.processes)
@@ -690,14 +719,16 @@ async def run_saga(plat: PlatformProcesses, namespace: str, bootstrap: str, mong
             "cpu": cpu_spent,
             "storage": sizes,
             "http_load": load_result,
+            **({"portal_load": pages_result} if pages_result else {}),
             "invariants": invariants,
             **({"scale_out": scale_out} if scale_out else {}),
         }
     finally:
-        if load is not None:
-            with contextlib.suppress(ProcessLookupError):
-                load.kill()
-            await load.wait()
+        for probe in (load, pages):
+            if probe is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    probe.kill()
+                await probe.wait()
         await api.close()
         await collector.stop()
 
@@ -741,6 +772,8 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
             SMART_FUND_INITIAL_CAPITAL_BE=f"{capital}.00",
             SMART_LOG_LEVEL=options.log_level,
         )
+        if options.portal_rate > 0:
+            await asyncio.to_thread(start_portal, plat)
         namespace = plat.env["SMART_TOPIC_NAMESPACE"]
     else:
         plat = local_platform()
@@ -787,6 +820,7 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
         "concurrency": options.concurrency,
         "replicas": options.replicas,
         "mailers": list(options.mailers),
+        "portal_rate": options.portal_rate,
         "payments": options.payments,
         "http_rate": options.http_rate,
         "http_seconds": options.http_seconds,
@@ -878,6 +912,12 @@ def table(result: dict[str, Any]) -> str:
             figures = load[endpoint]
             row(endpoint, figures["requests"], figures["errors"], figures["p50_ms"],
                 figures["p99_ms"])
+    pages = result.get("portal_load") or {}
+    if "error" in pages:
+        lines.append(f"Portal load failed: {pages['error'][:300]}")
+    elif pages:
+        row(f"GET /dashboard (portal, {pages['rate_per_s']:.0f}/s)", pages["requests"],
+            pages["errors"], pages["p50_ms"], pages["p99_ms"])
     lines.append("")
     base = result["baseline"]
     lines.append("Baseline (raw aiokafka + PyMongo, one stage, batches ≤ 500)")
@@ -969,6 +1009,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         type=lambda text: tuple(n for n in text.split(",") if n),
                         help="services whose mails a mailer process of their own sends, as "
                         f"deployed (private platform; default {','.join(MAILERS)}; '' for none)")
+    parser.add_argument("--portal-rate", type=float, default=0.0,
+                        help="members' portal dashboards per second while the contracts are "
+                        "signed, beside the HTTP probe and for as long (private platform; starts "
+                        "the portal; default 0: none)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the private platform's databases and topics")
     options = parser.parse_args(argv)
@@ -978,6 +1022,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--contracts and --members must be at least 1")
     if options.replicas < 1 or (options.replicas > 1 and options.platform != "private"):
         parser.error("--replicas must be at least 1, and above 1 only on the private platform")
+    if options.portal_rate < 0 or (options.portal_rate > 0 and options.platform != "private"):
+        parser.error("--portal-rate must be positive, and only on the private platform")
     if set(options.mailers) - set(SERVICES):
         parser.error(f"--mailers: services are {', '.join(SERVICES)}")
     return options

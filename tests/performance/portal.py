@@ -108,9 +108,10 @@ async def open_member_session(platform: PlatformProcesses, member_id: str) -> st
     return session_id
 
 
-async def load(url: str, path: str, headers: str, rate: float, seconds: float,
+async def load(url: str, targets: list[tuple[str, str]], rate: float, seconds: float,
                connections: int = 32) -> dict[str, Any]:
-    """Request ``path`` ``rate`` times a second for ``seconds``, on schedule."""
+    """Request the ``targets`` (path and headers, in turn) ``rate`` times a second for
+    ``seconds``, on schedule."""
     pool: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(connections):
         pool.put_nowait(Connection(url))
@@ -118,7 +119,7 @@ async def load(url: str, path: str, headers: str, rate: float, seconds: float,
     statuses: dict[str, int] = {}
     errors = 0
 
-    async def one() -> None:
+    async def one(path: str, headers: str) -> None:
         nonlocal errors
         connection = await pool.get()
         sent = time.perf_counter()
@@ -139,7 +140,7 @@ async def load(url: str, path: str, headers: str, rate: float, seconds: float,
     begin = time.perf_counter()
     for n in range(int(rate * seconds)):
         await asyncio.sleep(max(0.0, begin + n / rate - time.perf_counter()))
-        tasks.append(asyncio.create_task(one()))
+        tasks.append(asyncio.create_task(one(*targets[n % len(targets)])))
     await asyncio.gather(*tasks)
     return {"rate_per_s": rate, **summary(latencies, errors, statuses)}
 
@@ -170,10 +171,10 @@ async def main(rate: float, seconds: float, recent_reads_seconds: float) -> None
                 "signing page": (f"/sign/{signing_token}", ""),
             }
             processes = {name: process.pid for name, process in platform.processes.items()}
-            for name, (path, headers) in pages.items():
-                await load(url, path, headers, rate, 3)  # warm: connections, caches
+            for name, target in pages.items():
+                await load(url, [target], rate, 3)  # warm: connections, caches
                 clock = CpuClock(processes)
-                result = await load(url, path, headers, rate, seconds)
+                result = await load(url, [target], rate, seconds)
                 print(json.dumps({"page": name, **result,
                                   "cpu_ms_per_page": cpu_per_page(clock, result["requests"])}),
                       flush=True)
@@ -182,7 +183,17 @@ async def main(rate: float, seconds: float, recent_reads_seconds: float) -> None
             await platform.forget()
 
 
+async def probe(config: dict[str, Any]) -> dict[str, Any]:
+    """The load of ``--probe``: the saga benchmark's members at their dashboards."""
+    targets = [(path, headers) for path, headers in config["targets"]]
+    await load(config["url"], targets, config["rate"], 2)  # warm: connections
+    return await load(config["url"], targets, config["rate"], config["seconds"])
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--probe"]:  # a JSON config on stdin: url, targets, rate, seconds
+        print(json.dumps(asyncio.run(probe(json.load(sys.stdin)))))
+        sys.exit(0)
     arguments = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     arguments.add_argument("--rate", type=float, default=50)
     arguments.add_argument("--seconds", type=float, default=20)
