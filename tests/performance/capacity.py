@@ -53,7 +53,9 @@ def sizing(result: dict[str, Any], members: int, per_member: float, peak_share: 
         "peak_contracts_per_s": peak_rate,
         "cores": cores,
         # a pod is one core here; two at least, for a replica to take over
-        "pods": {name: max(2, math.ceil(c)) for name, c in cores.items() if name in SERVICES},
+        # a service's mailer (billing-mailer) is a deployment of its own, two pods for the lease
+        "pods": {name: max(2, math.ceil(c)) for name, c in cores.items()
+                 if name.removesuffix("-mailer") in SERVICES},
         "partitions": max(6, 2 * max((math.ceil(c) for n, c in cores.items() if n in SERVICES),
                                      default=1)),
         "bytes_per_contract": bytes_per_contract,
@@ -64,9 +66,9 @@ def sizing(result: dict[str, Any], members: int, per_member: float, peak_share: 
 def table(result: dict[str, Any], options: argparse.Namespace) -> str:
     lines = [f"Per process (benchmark of {result['run']['contracts']:,} contracts, "
              f"{result['run']['machine']['cpus']} CPUs)",
-             f"  {'process':<12}{'CPU ms / contract':>20}{'contracts/s per core':>24}"]
+             f"  {'process':<18}{'CPU ms / contract':>20}{'contracts/s per core':>24}"]
     for name, f in sorted(per_core(result).items(), key=lambda i: -i[1]["cpu_ms_per_contract"]):
-        lines.append(f"  {name:<12}{f['cpu_ms_per_contract']:>20.1f}"
+        lines.append(f"  {name:<18}{f['cpu_ms_per_contract']:>20.1f}"
                      f"{f['contracts_per_core_s']:>24.1f}")
     for scale in (1, 100):
         size = sizing(result, options.members, options.contracts_per_member * scale,
@@ -79,7 +81,7 @@ def table(result: dict[str, Any], options: argparse.Namespace) -> str:
                   f"  peak contracts/s                 {size['peak_contracts_per_s']:.2f}"]
         for name, cores in sorted(size["cores"].items(), key=lambda i: -i[1]):
             pods = size["pods"].get(name)
-            lines.append(f"  {name:<12} cores {cores:>8.2f}" + (f"   pods {pods}" if pods else ""))
+            lines.append(f"  {name:<18} cores {cores:>8.2f}" + (f"   pods {pods}" if pods else ""))
         lines += [f"  partitions per topic             {size['partitions']}",
                   f"  MongoDB bytes per contract       {size['bytes_per_contract']:,.0f}",
                   f"  MongoDB data kept {RETENTION_YEARS} years (GiB)  "
