@@ -43,6 +43,16 @@ LEASE_HELD = Gauge(
 OUTBOX_BACKLOG = Gauge("smart_outbox_backlog", "Outbox rows waiting to be published", ["service"])
 OUTBOX_PUBLISHED = Counter("smart_outbox_published_total", "Outbox rows published", ["service"])
 
+TRANSACTION_SECONDS = Histogram(
+    "smart_transaction_seconds",
+    "One MongoDB transaction of a service (a consumer batch, a command), from its start to its "
+    "commit, every attempt included", ["service"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+TRANSACTION_RETRIES = Counter(
+    "smart_transaction_retries_total",
+    "Transaction attempts run again after a write conflict or a transient error", ["service"],
+)
 GC_PAUSES = Histogram(
     "smart_gc_pause_seconds", "Pauses of the process for Python's garbage collector",
     ["generation"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),

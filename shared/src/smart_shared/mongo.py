@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from pymongo.write_concern import WriteConcern
 from smart_shared.clock import Clock
 from smart_shared.events import Event, encode
 from smart_shared.ids import new_id
+from smart_shared.metrics import TRANSACTION_RETRIES, TRANSACTION_SECONDS
 
 T = TypeVar("T")
 Document = dict[str, Any]
@@ -628,17 +630,27 @@ class UnitOfWork:
 class Database:
     """A service's own database, and the way to change it: ``await database.transaction(fn)``."""
 
-    def __init__(self, client: AsyncMongoClient[Document], name: str, clock: Clock) -> None:
+    def __init__(self, client: AsyncMongoClient[Document], name: str, clock: Clock,
+                 service: str = "") -> None:
         self.client = client
         self.db: AsyncDatabase[Document] = client[name]
         self.clock = clock
         self.after_commit: list[Callable[[], None]] = []
+        self._seconds = TRANSACTION_SECONDS.labels(service or name)
+        self._retries = TRANSACTION_RETRIES.labels(service or name)
 
     async def transaction(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        """Run ``work`` in one transaction with its outbox and inbox rows; retried on races."""
+        """Run ``work`` in one transaction with its outbox and inbox rows; retried on races
+        (``smart_transaction_seconds``, ``smart_transaction_retries_total``)."""
+        attempts = 0
+        began = time.perf_counter()
         async with self.client.start_session() as session:
 
             async def attempt(s: AsyncClientSession) -> T:
+                nonlocal attempts
+                attempts += 1
+                if attempts > 1:
+                    self._retries.inc()
                 uow = UnitOfWork(self.db, s, self.clock)
                 result = await work(uow)
                 await uow.flush()
@@ -650,6 +662,7 @@ class Database:
                 write_concern=WriteConcern("majority"),
                 read_preference=ReadPreference.PRIMARY,
             )
+        self._seconds.observe(time.perf_counter() - began)
         for hook in self.after_commit:
             hook()
         return result

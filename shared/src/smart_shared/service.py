@@ -221,7 +221,7 @@ class Service:
         )
         if isinstance(clock, SharedClock):
             await clock.start()
-        database = Database(client, settings.database_name, clock)
+        database = Database(client, settings.database_name, clock, self.name)
         await database.ensure_platform_indexes()
         await create_mail_indexes(database.db)
         if self._indexes:

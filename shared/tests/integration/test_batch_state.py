@@ -3,12 +3,14 @@ each document once, and writes each collection once, in the transaction."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from bson.decimal128 import Decimal128
+from prometheus_client import REGISTRY
 from pymongo import UpdateOne
 from smart_shared.clock import SystemClock
 from smart_shared.mongo import BatchState, Database, StagedWriteFailed, UnitOfWork, connect
@@ -149,3 +151,38 @@ async def test_expected_documents_are_read_only_when_one_is_wanted_and_then_all_
     assert seen["others"] == [{"_id": "m0", "email": "m0@example.be"},
                               {"_id": "m4", "email": "m4@example.be"}, None]
     assert seen["after"] == 1
+
+
+async def test_a_transaction_that_races_another_is_retried_and_counted(store: Store) -> None:
+    database = store.database
+    labels = {"service": database.db.name}
+
+    def sample(name: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    retries_before = sample("smart_transaction_retries_total")
+    count_before = sample("smart_transaction_seconds_count")
+    first_wrote = asyncio.Event()
+    release = asyncio.Event()
+
+    async def first(uow: UnitOfWork) -> None:
+        await uow.db["accounts"].update_one({"_id": "BE:free"}, {"$inc": {"balance": 1}},
+                                            session=uow.session)
+        first_wrote.set()
+        await release.wait()
+
+    async def second(uow: UnitOfWork) -> None:
+        if not release.is_set():
+            asyncio.get_running_loop().call_later(0.2, release.set)
+        await uow.db["accounts"].update_one({"_id": "BE:free"}, {"$inc": {"balance": 10}},
+                                            session=uow.session)
+
+    holding = asyncio.create_task(database.transaction(first))
+    await first_wrote.wait()
+    await database.transaction(second)  # conflicts with the first until it commits
+    await holding
+
+    assert (await database.db["accounts"].find_one({"_id": "BE:free"}))["balance"] == \
+        Decimal128("111.00")
+    assert sample("smart_transaction_retries_total") > retries_before
+    assert sample("smart_transaction_seconds_count") == count_before + 2
