@@ -463,13 +463,22 @@ async def invoices_by_reference(uow: UnitOfWork, branch: str,
     return {doc["structured_reference"]: doc async for doc in cursor}
 
 
+def holding_credit(clients: list[tuple[str, str]]) -> Document:
+    """The query for the invoices holding credit of these (branch, client key) clients."""
+    return {"$or": [{"holds_credit": True, "branch": b, "client.client_key": k}
+                    for b, k in clients]}
+
+
 async def invoices_holding_credit(uow: UnitOfWork,
                                   clients: list[tuple[str, str]]) -> list[Document]:
-    """The invoices holding credit of these (branch, client key) clients, oldest first."""
-    cursor = uow.db[INVOICES].find(
-        {"holds_credit": True, "$or": [{"branch": b, "client.client_key": k}
-                                       for b, k in clients]},
-        session=uow.session).sort([("issue_date", 1), ("_id", 1)])
+    """The invoices holding credit of these (branch, client key) clients, oldest first.
+
+    Each clause of the ``$or`` names ``holds_credit`` itself: the planner then reads each client
+    from the partial index ``client_credits``. With ``holds_credit`` beside the ``$or`` it walked
+    all the branch's invoices instead (20,000 keys, a second, for a batch's 200 clients).
+    """
+    cursor = uow.db[INVOICES].find(holding_credit(clients), session=uow.session).sort(
+        [("issue_date", 1), ("_id", 1)])
     return [doc async for doc in cursor]
 
 
