@@ -12,12 +12,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from bson import ObjectId
-from bson.decimal128 import Decimal128, create_decimal128_context
-from opentelemetry import propagate
+from bson.decimal128 import Decimal128
 from pymongo import AsyncMongoClient, InsertOne, ReadPreference, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -32,9 +31,11 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from smart_shared.clock import Clock
+from smart_shared.codec import decimal128, from_decimal128
 from smart_shared.events import Event, encode
 from smart_shared.ids import new_id
 from smart_shared.metrics import TRANSACTION_RETRIES, TRANSACTION_SECONDS
+from smart_shared.telemetry import current_traceparent
 
 T = TypeVar("T")
 Document = dict[str, Any]
@@ -138,9 +139,6 @@ class StagedWriteFailed(Exception):
         self.idents = idents
 
 
-_DECIMAL128 = create_decimal128_context()
-
-
 def _replaced(document: Document, kind: type | tuple[type, ...],
               convert: Callable[[Any], Any]) -> Document:
     """The document with its top-level values of ``kind`` converted (itself when none is)."""
@@ -155,7 +153,7 @@ def _replaced(document: Document, kind: type | tuple[type, ...],
 
 def _decoded(document: Document) -> Document:
     """Top-level Decimal128 values as Decimal, which adds up in memory at no conversion cost."""
-    return _replaced(document, Decimal128, Decimal128.to_decimal)
+    return _replaced(document, Decimal128, from_decimal128)
 
 
 def _encoded(document: Document) -> Document:
@@ -167,8 +165,7 @@ def _encoded(document: Document) -> Document:
 def _encoded_value(value: Any) -> Any:
     if isinstance(value, dict):
         return _encoded(value)
-    with localcontext(_DECIMAL128) as ctx:
-        return Decimal128(ctx.create_decimal(value))
+    return decimal128(value)
 
 
 def _add(value: Any, delta: Any) -> Any:
@@ -566,9 +563,7 @@ class UnitOfWork:
         """
         event_id = new_id()
         if traceparent is None:
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier)
-            traceparent = carrier.get("traceparent")
+            traceparent = current_traceparent()
         key, value, headers = encode(event, event_id, traceparent)
         self._outbox.append({
             "_id": ObjectId(),

@@ -19,14 +19,14 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import fields
 from datetime import date, datetime
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from bson.decimal128 import Decimal128, create_decimal128_context
+from bson.decimal128 import Decimal128
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from smart_shared.codec import iso, stored_day
+from smart_shared.codec import decimal128, from_decimal128, iso, stored_day
 from smart_shared.http import Order, find_page
 from smart_shared.mongo import BatchState, Database, Document, UnitOfWork
 from smart_shared.projections import keep_if_newer
@@ -54,26 +54,21 @@ DIRECT_DEBITS = "loan_direct_debits"
 # the statuses of a loan still owed
 OUTSTANDING_LOAN = ("approved", "paying_out", "disbursed", "defaulted")
 
-_DECIMAL_CONTEXT = create_decimal128_context()
 _GUARANTEE_DECIMALS = {"amount", "advanced", "recovered", "lost", "loss_recovered"}
 ZERO = Decimal("0.00")
+_CENT = Decimal("0.01")
 _FLOOR = Decimal("0.00")  # no balance goes below zero on its normal side
-
-
-def d128(value: Decimal) -> Decimal128:
-    with localcontext(_DECIMAL_CONTEXT) as ctx:
-        return Decimal128(ctx.create_decimal(value))
 
 
 def dec(value: Any) -> Decimal:
     """A stored amount (Decimal128, string or missing) as a Decimal rounded to the cent."""
     if value is None:
         return Decimal("0.00")
-    if isinstance(value, Decimal):
-        return value.quantize(Decimal("0.01"))
     if isinstance(value, Decimal128):
-        value = value.to_decimal()
-    return Decimal(str(value)).quantize(Decimal("0.01"))
+        return from_decimal128(value).quantize(_CENT)
+    if isinstance(value, Decimal):
+        return value.quantize(_CENT)
+    return Decimal(str(value)).quantize(_CENT)
 
 
 def account_id(branch: str, account: Account) -> str:
@@ -103,8 +98,10 @@ async def open_accounts(db: AsyncDatabase[Document], branches: list[str]) -> Non
             await db[ACCOUNTS_COLLECTION].update_one(
                 {"_id": account_id(branch, account)},
                 {"$setOnInsert": {"branch": branch, "account": account,
-                                  "normal_side": NORMAL_SIDE[account], "balance": d128(Decimal(0)),
-                                  "debits": d128(Decimal(0)), "credits": d128(Decimal(0))}},
+                                  "normal_side": NORMAL_SIDE[account],
+                                  "balance": decimal128(Decimal(0)),
+                                  "debits": decimal128(Decimal(0)),
+                                  "credits": decimal128(Decimal(0))}},
                 upsert=True,
             )
 
@@ -150,7 +147,7 @@ def transfer_document(transfer: Transfer, booked_at: datetime) -> Document:
         "kind": transfer.kind,
         "debit": transfer.debit,
         "credit": transfer.credit,
-        "amount": d128(transfer.amount),
+        "amount": decimal128(transfer.amount),
         "contract_id": transfer.contract_id,
         "pending_id": transfer.pending_id,
         "reference": transfer.reference,

@@ -11,7 +11,8 @@ from decimal import Decimal
 
 import pytest
 from fund import guarantees
-from fund.store import ACCOUNTS_COLLECTION, d128
+from fund.store import ACCOUNTS_COLLECTION
+from smart_shared.codec import decimal128
 from smart_shared.events import (
     AdvancePaid,
     AdvanceRecovered,
@@ -318,7 +319,7 @@ async def test_zz_the_ledger_reconciles_and_the_check_finds_tampering(fund: Fund
     assert command.returncode == 0, command.stdout + command.stderr
 
     await fund.service.platform.db[ACCOUNTS_COLLECTION].update_one(  # type: ignore[union-attr]
-        {"_id": "BE:free"}, {"$inc": {"balance": d128(Decimal("0.01"))}})
+        {"_id": "BE:free"}, {"$inc": {"balance": decimal128(Decimal("0.01"))}})
     report = (await fund.http.get("/v1/fund/check", headers=fund.token())).json()
     assert not report["ok"]
     assert {"branch": "BE", "account": "free", "field": "balance"}.items() <= \
