@@ -170,12 +170,14 @@ def setup_logging(settings: Settings) -> None:
 
 def current_traceparent() -> str | None:
     """The W3C ``traceparent`` of the current span: store it on an aggregate so that work started
-    later for it (a scheduled transition) continues the same trace."""
-    from opentelemetry import propagate
+    later for it (a scheduled transition) continues the same trace.
 
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    return carrier.get("traceparent")
+    Written from the span's context as the W3C propagator writes it, without asking every
+    configured propagator (baggage too) to fill a carrier: once per event a batch publishes."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
 
 
 _TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")

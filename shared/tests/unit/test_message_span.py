@@ -112,3 +112,18 @@ def test_a_failure_is_recorded_on_the_span_and_raised(provider: TracerProvider) 
     assert dict(event.attributes or {}) == {"exception.type": "LookupError",
                                             "exception.message": "no such contract"}
     assert current_traceparent() is None
+
+
+def test_the_current_traceparent_is_the_one_the_w3c_propagator_writes(
+        provider: TracerProvider) -> None:
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    w3c = TraceContextTextMapPropagator()
+    assert current_traceparent() is None  # no span: nothing to continue
+    for flags in ("01", "00"):  # sampled, and not
+        with message_span("smart.consumer", "ContractSigned process",
+                          f"00-{TRACE}-{PARENT}-{flags}", SpanKind.CONSUMER, {}, []):
+            carrier: dict[str, str] = {}
+            w3c.inject(carrier)
+            assert current_traceparent() == carrier["traceparent"]
+            assert current_traceparent().startswith(f"00-{TRACE}-")  # type: ignore[union-attr]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from opentelemetry import propagate
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from smart_shared.mail.message import Mail
 from smart_shared.mongo import Document, UnitOfWork
+from smart_shared.telemetry import current_traceparent
 
 MAILS = "mail_outbox"
 
@@ -26,14 +26,13 @@ class MailOutbox:
         if not mails:
             return
         now = datetime.now(UTC)
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
+        traceparent = current_traceparent()
         # the first mail written for a cause wins: a second one is never a different mail
         await uow.db[MAILS].bulk_write([
             UpdateOne({"_id": mail.cause}, {"$setOnInsert": {
                 **mail.to_document(), "pending": True, "status": "pending",
                 "attempts": 0, "next_attempt_at": now, "created_at": now,
-                "traceparent": carrier.get("traceparent"),
+                "traceparent": traceparent,
             }}, upsert=True)
             for mail in mails
         ], ordered=True, session=uow.session)
