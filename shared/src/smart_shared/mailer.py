@@ -13,6 +13,7 @@ and ``/metrics`` on ``SMART_SERVICE_PORT``; it needs no Kafka.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from litestar.datastructures import State
 from litestar.plugins.prometheus import PrometheusConfig
 from pymongo.asynchronous.database import AsyncDatabase
 
+from smart_shared.documents import load_fonts
 from smart_shared.mail import AttachmentSource, MailRelay, SmtpSender, create_mail_indexes
 from smart_shared.metrics import Metrics
 from smart_shared.mongo import Document, connect
@@ -47,6 +49,10 @@ def mailer_app(service: str, settings: Settings,
                          **settings.mongo_options())
         db = client[settings.database_name]
         await create_mail_indexes(db)
+        if attachments:
+            # the attached documents are printed: the font is prepared off the loop before the
+            # first one (about 2 s), not while a mail waits for it
+            await asyncio.to_thread(load_fonts)
         relay = mail_relay(db, settings, service, attachments)
         app.state.db, app.state.relay = db, relay
         await relay.start()
