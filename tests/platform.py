@@ -46,6 +46,10 @@ class PlatformProcesses:
     # the services whose mails their mailer sends, a process of its own (``billing-mailer``)
     mailers: tuple[str, ...] = ()
 
+    def database(self, service: str) -> str:
+        """The name of ``service``'s database in this platform."""
+        return f"{self.env.get('SMART_DATABASE_PREFIX', '')}smart_{service}"
+
     async def advance_clock(self, delta: timedelta) -> None:
         """Move the time of every service at once, then give their schedulers a moment."""
         client = connect(self.env["MONGODB_URI"])
@@ -97,9 +101,8 @@ class PlatformProcesses:
 
     async def forget(self) -> None:
         """Drop the private platform's databases and topics (nothing else is touched)."""
-        prefix = self.env["SMART_DATABASE_PREFIX"]
         await forget_deployment(self.env["MONGODB_URI"], self.env["KAFKA_BOOTSTRAP_SERVERS"],
-                                [f"{prefix}smart_{name}" for name in SERVICES],
+                                [self.database(name) for name in SERVICES],
                                 self.env["SMART_TOPIC_NAMESPACE"])
 
     def wait_ready(self, names: tuple[str, ...] = SERVICES, timeout: float = 120) -> None:

@@ -99,7 +99,7 @@ async def open_member_session(platform: PlatformProcesses, member_id: str) -> st
     token = mint_token(Settings(), "member", "BE", member_id)
     client = connect(platform.env["MONGODB_URI"])
     try:
-        database = client[f"{platform.env['SMART_DATABASE_PREFIX']}smart_portal"]
+        database = client[platform.database("portal")]
         await database[SESSIONS].insert_one(session_document(
             session_id, token, Principal(member_id, "member", "BE", member_id),
             datetime.now(UTC) + timedelta(hours=1)))

@@ -41,7 +41,7 @@ async def relay_lease_holders(plat: PlatformProcesses, mongo_uri: str) -> dict[s
     try:
         holders: dict[str, str | None] = {}
         for name in SERVICES:
-            database = client[f"{plat.env['SMART_DATABASE_PREFIX']}smart_{name}"]
+            database = client[plat.database(name)]
             lease = await database[LEASES].find_one({"_id": RELAY_LEASE})
             holders[name] = lease.get("replica") if lease else None
         return holders

@@ -84,7 +84,7 @@ async def _first_taken(plat: PlatformProcesses, event_ids: list[str]) -> int | N
     """When the fund took the first of ``event_ids``, in milliseconds since the epoch."""
     client = connect(plat.env["MONGODB_URI"])
     try:
-        inbox = client[f"{plat.env['SMART_DATABASE_PREFIX']}smart_fund"][INBOX]
+        inbox = client[plat.database("fund")][INBOX]
         first = await inbox.find_one({"_id": {"$in": event_ids}}, {"at": 1}, sort=[("at", 1)])
     finally:
         await client.close()

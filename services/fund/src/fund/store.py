@@ -23,10 +23,9 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from bson.decimal128 import Decimal128
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from smart_shared.codec import decimal128, from_decimal128, iso, stored_day
+from smart_shared.codec import decimal128, iso, stored_amount, stored_day
 from smart_shared.http import Order, find_page
 from smart_shared.mongo import BatchState, Database, Document, UnitOfWork
 from smart_shared.projections import keep_if_newer
@@ -62,13 +61,7 @@ _FLOOR = Decimal("0.00")  # no balance goes below zero on its normal side
 
 def dec(value: Any) -> Decimal:
     """A stored amount (Decimal128, string or missing) as a Decimal rounded to the cent."""
-    if value is None:
-        return Decimal("0.00")
-    if isinstance(value, Decimal128):
-        return from_decimal128(value).quantize(_CENT)
-    if isinstance(value, Decimal):
-        return value.quantize(_CENT)
-    return Decimal(str(value)).quantize(_CENT)
+    return stored_amount(value).quantize(_CENT)
 
 
 def account_id(branch: str, account: Account) -> str:
