@@ -4,6 +4,12 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv/bin
 SMARTCTL := $(VENV)/python deploy/local/smartctl.py
 
+# every service, mailer and test platform is a Python process of its own: they keep their
+# compiled modules (__pycache__, ignored by git) instead of compiling every import again at each
+# start, even where the environment asks Python not to write them (a platform starts in about
+# half the CPU time)
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: up install infra services demo test test-unit down status logs lint schemas test-tools
 
 up: install
