@@ -1,18 +1,43 @@
 """SEPA files, via ``sepaxml``: credit transfers (ISO 20022 pain.001.001.09) for the salaries of
 a payment run (payroll), the refunds of overpayments (billing) and the loans paid out (fund), and
-direct debits (pain.008.001.02) for the loan instalments payroll could not withhold (fund)."""
+direct debits (pain.008.001.02) for the loan instalments payroll could not withhold (fund).
+
+Every file is validated against its ISO 20022 schema (the XSDs sepaxml ships) before it leaves.
+sepaxml would build the schema again for each file it exports, which costs more CPU than
+validating a file of thousands of transfers; here each schema is built once per process.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import sepaxml
+import xmlschema
 from sepaxml import SepaDD, SepaTransfer
+from sepaxml.validation import ValidationError
 
 SCHEMA = "pain.001.001.09"
 DIRECT_DEBIT_SCHEMA = "pain.008.001.02"
+
+
+@cache
+def iso20022_schema(name: str) -> xmlschema.XMLSchema:
+    """The ISO 20022 schema ``name`` (e.g. ``pain.001.001.09``) as sepaxml ships it."""
+    return xmlschema.XMLSchema(Path(sepaxml.__file__).parent / "schemas" / f"{name}.xsd")
+
+
+def _validated(content: bytes, schema: str) -> bytes:
+    """``content`` if it is valid against ``schema``; sepaxml's ``ValidationError`` if not."""
+    try:
+        iso20022_schema(schema).validate(content.decode())
+    except xmlschema.XMLSchemaValidationError as error:
+        raise ValidationError(f"the {schema} file is not valid: {error.reason}") from error
+    return content
 
 
 @dataclass(frozen=True)
@@ -38,7 +63,7 @@ class Transfer:
 def sepa_credit_transfer_file(debtor: Debtor, execution_date: date,
                               transfers: list[Transfer]) -> bytes:
     """A pain.001.001.09 document of ``transfers`` from ``debtor``'s account on
-    ``execution_date``, validated against the ISO 20022 schema by ``sepaxml``."""
+    ``execution_date``, validated against the ISO 20022 schema."""
     sepa = SepaTransfer(
         {"name": debtor.name, "IBAN": debtor.iban, "BIC": debtor.bic, "batch": True,
          "currency": "EUR"},
@@ -54,7 +79,7 @@ def sepa_credit_transfer_file(debtor: Debtor, execution_date: date,
             "description": transfer.description,
             "endtoend_id": transfer.end_to_end_id,
         })
-    return bytes(sepa.export(validate=True))
+    return _validated(bytes(sepa.export(validate=False)), SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -86,7 +111,7 @@ class Collection:
 def sepa_direct_debit_file(creditor: Creditor, collection_date: date,
                            collections: list[Collection]) -> bytes:
     """A pain.008.001.02 document (SEPA Core direct debit) of ``collections`` to ``creditor``'s
-    account on ``collection_date``, validated against the ISO 20022 schema by ``sepaxml``."""
+    account on ``collection_date``, validated against the ISO 20022 schema."""
     sepa = SepaDD(
         {"name": creditor.name, "IBAN": creditor.iban, "BIC": creditor.bic, "batch": True,
          "creditor_id": creditor.creditor_id, "currency": "EUR", "instrument": "CORE"},
@@ -105,7 +130,7 @@ def sepa_direct_debit_file(creditor: Creditor, collection_date: date,
             "description": collection.description,
             "endtoend_id": collection.end_to_end_id,
         })
-    return bytes(sepa.export(validate=True))
+    return _validated(bytes(sepa.export(validate=False)), DIRECT_DEBIT_SCHEMA)
 
 
 def file_identifiers(content: bytes) -> tuple[str, list[str]]:
