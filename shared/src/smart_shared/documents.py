@@ -201,13 +201,19 @@ async def kept_document(db: AsyncDatabase[Document], kind: str, ident: str, bran
                         render: Callable[[], bytes]) -> Document:
     """The document ``kind:ident`` as kept for good: rendered by ``render`` the first time
     anyone needs it, then stored with its SHA-256 and never rendered again (an issued document
-    never changes; two first readers at once both get the first stored copy)."""
+    never changes; two first readers at once both get the first stored copy).
+
+    The reader whose copy is stored gets it back as it wrote it; only one that lost the race
+    to another reads the winner's copy."""
     key = f"{kind}:{ident}"
     stored = await db[ISSUED_DOCUMENTS].find_one({"_id": key})
-    if stored is None:
-        document = issued_document(kind, ident, branch, member_id, render(), media_type, created)
-        await db[ISSUED_DOCUMENTS].update_one({"_id": key}, {"$setOnInsert": document},
-                                              upsert=True)
-        stored = await db[ISSUED_DOCUMENTS].find_one({"_id": key})
-    assert stored is not None
+    if stored is not None:
+        return stored
+    document = issued_document(kind, ident, branch, member_id, render(), media_type, created)
+    written = await db[ISSUED_DOCUMENTS].update_one({"_id": key}, {"$setOnInsert": document},
+                                                    upsert=True)
+    if written.upserted_id is not None:
+        return document
+    stored = await db[ISSUED_DOCUMENTS].find_one({"_id": key})
+    assert stored is not None  # an issued document is never deleted
     return stored
