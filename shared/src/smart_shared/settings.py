@@ -209,7 +209,8 @@ class Settings(BaseSettings):
     local_traces: bool = Field(True, alias="SMART_LOCAL_TRACES")
     trace_mongo: bool = Field(
         True, alias="SMART_TRACE_MONGO",
-        description="A span per MongoDB command; sampling (OTEL_TRACES_SAMPLER) keeps it cheap.",
+        description="A span per MongoDB command of traced work (smart_shared.telemetry."
+        "MongoCommandSpans); sampling (OTEL_TRACES_SAMPLER) keeps it cheaper still.",
     )
     log_level: str = Field("INFO", alias="SMART_LOG_LEVEL")
 

@@ -35,6 +35,7 @@ from opentelemetry.trace import (
     StatusCode,
     TraceFlags,
 )
+from pymongo import monitoring
 
 from smart_shared.settings import Settings
 
@@ -108,7 +109,7 @@ class JsonLinesSpanProcessor(SpanProcessor):
 
 
 def setup_tracing(settings: Settings) -> TracerProvider:
-    """Install the process's tracer provider (once) and instrument pymongo."""
+    """Install the process's tracer provider (once) and trace the MongoDB commands."""
     global _configured
     current = trace.get_tracer_provider()
     if _configured and isinstance(current, TracerProvider):
@@ -127,9 +128,7 @@ def setup_tracing(settings: Settings) -> TracerProvider:
         provider.add_span_processor(JsonLinesSpanProcessor(path, settings.service))
     trace.set_tracer_provider(provider)
     if settings.trace_mongo:
-        from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
-
-        PymongoInstrumentor().instrument()
+        monitoring.register(MongoCommandSpans())
     _configured = True
     return provider
 
@@ -228,18 +227,9 @@ def message_span(scope: str, name: str, traceparent: str | None, kind: SpanKind,
     if found is None:  # no SDK provider: the API's no-op, as for any other span
         yield
         return
-    tracer, instrumentation = found
     parent = _parent_of(traceparent)
-    parent_context = trace.set_span_in_context(NonRecordingSpan(parent)) if parent else None
-    trace_id = parent.trace_id if parent else tracer.id_generator.generate_trace_id()
-    decision = tracer.sampler.should_sample(parent_context, trace_id, name, kind, attributes,
-                                            links)
-    sampled = TraceFlags(TraceFlags.SAMPLED if decision.decision is Decision.RECORD_AND_SAMPLE
-                         else TraceFlags.DEFAULT)
-    context = SpanContext(trace_id, tracer.id_generator.generate_span_id(), is_remote=False,
-                          trace_flags=sampled, trace_state=decision.trace_state)
-    token = attach(trace.set_span_in_context(NonRecordingSpan(context)))
-    start = time.time_ns()
+    span = _Starting(found, name, kind, parent, attributes, links)
+    token = attach(trace.set_span_in_context(NonRecordingSpan(span.context)))
     status, events = _UNSET, cast(tuple[Event, ...], ())
     try:
         yield
@@ -250,12 +240,93 @@ def message_span(scope: str, name: str, traceparent: str | None, kind: SpanKind,
         raise
     finally:
         detach(token)
-        if decision.decision is not Decision.DROP:
-            tracer.span_processor.on_end(ReadableSpan(
-                name=name, context=context, parent=parent, resource=tracer.resource,
-                attributes={**attributes, **dict(decision.attributes or {})}, events=events,
-                links=tuple(links), kind=kind, status=status, start_time=start,
-                end_time=time.time_ns(), instrumentation_scope=instrumentation))
+        span.end(status, events)
+
+
+class _Starting:
+    """A span begun now and handed, read-only, to the provider's processors when it ends: the
+    sampler's decision, ids and processors of ``tracer.start_span`` without its mutable span."""
+
+    __slots__ = ("attributes", "context", "decision", "found", "kind", "links", "name",
+                 "parent", "start")
+
+    def __init__(self, found: tuple[Tracer, InstrumentationScope], name: str, kind: SpanKind,
+                 parent: SpanContext | None, attributes: dict[str, str],
+                 links: Sequence[Link] = ()) -> None:
+        tracer = found[0]
+        parent_context = trace.set_span_in_context(NonRecordingSpan(parent)) if parent else None
+        trace_id = parent.trace_id if parent else tracer.id_generator.generate_trace_id()
+        self.decision = tracer.sampler.should_sample(parent_context, trace_id, name, kind,
+                                                     attributes, links)
+        sampled = TraceFlags(TraceFlags.SAMPLED
+                             if self.decision.decision is Decision.RECORD_AND_SAMPLE
+                             else TraceFlags.DEFAULT)
+        self.context = SpanContext(trace_id, tracer.id_generator.generate_span_id(),
+                                   is_remote=False, trace_flags=sampled,
+                                   trace_state=self.decision.trace_state)
+        self.found, self.name, self.kind, self.parent = found, name, kind, parent
+        self.attributes, self.links = attributes, links
+        self.start = time.time_ns()
+
+    def end(self, status: Status = _UNSET, events: tuple[Event, ...] = ()) -> None:
+        if self.decision.decision is Decision.DROP:
+            return
+        tracer, instrumentation = self.found
+        extra = self.decision.attributes
+        tracer.span_processor.on_end(ReadableSpan(
+            name=self.name, context=self.context, parent=self.parent, resource=tracer.resource,
+            attributes={**self.attributes, **extra} if extra else self.attributes,
+            events=events, links=tuple(self.links), kind=self.kind, status=status,
+            start_time=self.start, end_time=time.time_ns(),
+            instrumentation_scope=instrumentation))
+
+
+class MongoCommandSpans(monitoring.CommandListener):
+    """A CLIENT span per MongoDB command of traced work (an HTTP request, an event processed, a
+    relay's send), as opentelemetry-instrumentation-pymongo names and describes it
+    (``<database>.<command>``; ``db.system``, ``db.name``, ``db.statement``,
+    ``db.mongodb.collection``, ``net.peer.name``, ``net.peer.port``), the child of the span
+    current when the command starts.
+
+    Built as ``message_span`` builds its spans, read-only when the command ends, instead of an
+    SDK span per command: in the saga the instrumentation's spans cost about a fifth of all the
+    processes' CPU. A command that runs outside any span (an outbox relay's or a scheduler's
+    poll, the shared clock's read) starts no trace of its own: a trace of one poll says
+    nothing an SRE follows."""
+
+    def __init__(self, scope: str = "smart.mongodb") -> None:
+        self._scope = scope
+        self._open: dict[tuple[Any, int], _Starting] = {}
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        parent = trace.get_current_span().get_span_context()
+        if not parent.is_valid:
+            return
+        found = _sdk_tracer(self._scope)
+        if found is None:
+            return
+        name = event.command_name
+        attributes = {"db.system": "mongodb", "db.name": event.database_name,
+                      "db.statement": name}
+        collection = event.command.get(name)
+        if isinstance(collection, str) and collection:
+            attributes["db.mongodb.collection"] = collection
+        if event.connection_id is not None:
+            attributes["net.peer.name"] = str(event.connection_id[0])
+            attributes["net.peer.port"] = str(event.connection_id[1])
+        self._open[(event.connection_id, event.request_id)] = _Starting(
+            found, f"{event.database_name}.{name}", SpanKind.CLIENT, parent, attributes)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        span = self._open.pop((event.connection_id, event.request_id), None)
+        if span is not None:
+            span.end()
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        span = self._open.pop((event.connection_id, event.request_id), None)
+        if span is not None:
+            failure = event.failure if isinstance(event.failure, dict) else {}
+            span.end(Status(StatusCode.ERROR, str(failure.get("errmsg", "Unknown error"))))
 
 
 def continue_trace(name: str, traceparent: str | None, **attributes: str) -> Any:
