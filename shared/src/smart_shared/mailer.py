@@ -82,6 +82,8 @@ def mailer_app(service: str, settings: Settings,
 
     prometheus = PrometheusConfig(app_name=f"smart_{service}_mailer", group_path=True,
                                   exclude=["/metrics", "/health"])
+    # the process logged JSON at the service's level before this app was built: Litestar's own
+    # logging configuration would replace it (plain text, INFO) for everything the mailer says
     return Litestar(route_handlers=[live, ready, Metrics], lifespan=[lifespan],
-                    middleware=[prometheus.middleware],
+                    middleware=[prometheus.middleware], logging_config=None,
                     on_startup=[lambda: setup_logging(settings)])

@@ -163,7 +163,8 @@ def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    for noisy in ("aiokafka", "faststream", "pymongo", "uvicorn.access"):
+    # fontTools says at INFO each table it prunes from a font it cuts
+    for noisy in ("aiokafka", "faststream", "pymongo", "uvicorn.access", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
