@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 from smart_shared.clock import SystemClock
-from smart_shared.mail import MAILS, Attachment, Mail, MailRelay, SmtpSender, message_id, send_mail
+from smart_shared.mail import (
+    MAILS,
+    Attachment,
+    FromRecord,
+    Mail,
+    MailRelay,
+    SmtpSender,
+    message_id,
+    send_mail,
+)
 from smart_shared.mail.relay import retry_mails
 from smart_shared.mongo import Database, UnitOfWork, connect
 from smart_shared.settings import Settings
@@ -81,6 +90,46 @@ async def test_a_mail_written_with_its_change_arrives_once_in_the_recipients_lan
     assert await mailpit.attachment(summary["ID"], attached["PartID"]) == b"the terms"
     assert await relay.relay_once() == 0
     assert (await mail_db.db[MAILS].find_one({"_id": "welcome:lotte"}))["status"] == "sent"
+
+
+async def test_attachments_rendered_from_one_record_read_it_once_for_the_mail(
+    toy_settings: Settings, mailpit: Mailpit, mail_db: Database,
+) -> None:
+    to = f"{unique_name('records')}@example.be"
+    reads: list[str] = []
+
+    async def read(db: Any, key: str) -> Any:
+        reads.append(key)
+        return await db.notes.find_one({"_id": key})
+
+    async def shouted(db: Any, note: Any) -> bytes:
+        return bytes(note["content"]).upper()
+
+    async def plain(db: Any, note: Any) -> bytes:
+        return bytes(note["content"])
+
+    async def register(uow: UnitOfWork) -> None:
+        await uow.db.notes.insert_many([{"_id": "n-a", "content": b"the terms"},
+                                        {"_id": "n-b", "content": b"the rules"}],
+                                       session=uow.session)
+        send_mail(uow, welcome(to, attachments=(
+            Attachment("shouted", "n-a", "a.txt", "text/plain"),
+            Attachment("plain", "n-a", "a-plain.txt", "text/plain"),
+            Attachment("plain", "n-b", "b-plain.txt", "text/plain"))))
+
+    await mail_db.transaction(register)
+    mail_settings = toy_settings.model_copy(update={"smtp_port": mailpit.smtp_port})
+    relay = MailRelay(mail_db.db, SmtpSender(mail_settings), "toy",
+                      {"shouted": FromRecord(read, shouted), "plain": FromRecord(read, plain)})
+    assert await relay.relay_once() == 1
+
+    [summary] = await mailpit.wait_for(to)
+    message = await mailpit.message(summary["ID"])
+    attached = {part["FileName"]: await mailpit.attachment(summary["ID"], part["PartID"])
+                for part in message["Attachments"]}
+    assert attached == {"a.txt": b"THE TERMS", "a-plain.txt": b"the terms",
+                        "b-plain.txt": b"the rules"}
+    assert sorted(reads) == ["n-a", "n-b"]  # n-a once for its two attachments
 
 
 async def test_a_change_that_rolls_back_sends_no_mail(

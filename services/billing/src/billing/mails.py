@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from smart_shared.mail import Attachment, AttachmentSource, CapabilityLink, Mail
+from smart_shared.mail import Attachment, AttachmentSource, CapabilityLink, FromRecord, Mail
 from smart_shared.mongo import Document
 
 from billing.documents import invoice_ubl, kept_invoice_pdf
@@ -75,12 +75,12 @@ async def _invoice(db: AsyncDatabase[Document], invoice_id: str) -> Invoice:
     return invoice
 
 
-async def _pdf(db: AsyncDatabase[Document], invoice_id: str) -> bytes:
-    return bytes((await kept_invoice_pdf(db, await _invoice(db, invoice_id)))["content"])
+async def _pdf(db: AsyncDatabase[Document], invoice: Invoice) -> bytes:
+    return bytes((await kept_invoice_pdf(db, invoice))["content"])
 
 
-async def _ubl(db: AsyncDatabase[Document], invoice_id: str) -> bytes:
-    return invoice_ubl(await _invoice(db, invoice_id))
+async def _ubl(db: AsyncDatabase[Document], invoice: Invoice) -> bytes:
+    return invoice_ubl(invoice)
 
 
 async def _vat_correction(db: AsyncDatabase[Document], invoice_id: str) -> bytes:
@@ -90,5 +90,7 @@ async def _vat_correction(db: AsyncDatabase[Document], invoice_id: str) -> bytes
     return bytes(stored["content"])
 
 
-ATTACHMENTS: dict[str, AttachmentSource] = {"invoice_pdf": _pdf, "invoice_ubl": _ubl,
+# the invoice mail's PDF and UBL are rendered from the invoice read once for the mail
+ATTACHMENTS: dict[str, AttachmentSource] = {"invoice_pdf": FromRecord(_invoice, _pdf),
+                                            "invoice_ubl": FromRecord(_invoice, _ubl),
                                             "vat_correction_pdf": _vat_correction}

@@ -18,12 +18,12 @@ from smart_shared.mail.outbox import (
     forget_mails_of,
     send_mail,
 )
-from smart_shared.mail.relay import AttachmentSource, MailRelay, retry_mails
+from smart_shared.mail.relay import AttachmentSource, FromRecord, MailRelay, retry_mails
 from smart_shared.mail.render import LANGUAGES, Rendered, render
 from smart_shared.mail.smtp import SmtpSender
 
 __all__ = [
-    "LANGUAGES", "MAILS", "Attachment", "AttachmentSource", "CapabilityLink", "Mail",
-    "MailOutbox", "MailRelay", "Rendered", "SmtpSender", "create_mail_indexes",
+    "LANGUAGES", "MAILS", "Attachment", "AttachmentSource", "CapabilityLink", "FromRecord",
+    "Mail", "MailOutbox", "MailRelay", "Rendered", "SmtpSender", "create_mail_indexes",
     "forget_mails_of", "message_id", "render", "retry_mails", "send_mail",
 ]

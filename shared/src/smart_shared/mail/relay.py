@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -30,8 +31,19 @@ from smart_shared.outbox import LeasedRelay, retry_at
 log = logging.getLogger("smart.mail")
 tracer = trace.get_tracer("smart.mail")
 
-AttachmentSource = Callable[[AsyncDatabase[Document], str], Awaitable[bytes]]
-"""The bytes of one attached document (e.g. an invoice's PDF) from the service's database."""
+@dataclass(frozen=True)
+class FromRecord:
+    """Attachments rendered from one record of the service's database (an invoice's PDF and
+    its UBL from the invoice): the mail's attachments of the same key and the same ``read``
+    share the record, read once for the mail."""
+
+    read: Callable[[AsyncDatabase[Document], str], Awaitable[Any]]
+    render: Callable[[AsyncDatabase[Document], Any], Awaitable[bytes]]
+
+
+AttachmentSource = Callable[[AsyncDatabase[Document], str], Awaitable[bytes]] | FromRecord
+"""The bytes of one attached document (e.g. an invoice's PDF) from the service's database:
+read from its key, or rendered from a record the mail's other attachments share."""
 
 MAX_RETRY_WAIT = timedelta(hours=1)
 
@@ -102,7 +114,8 @@ class MailRelay(LeasedRelay):
                                       for link in row.get("links", [])}}
             rendered = render(row["template"], row["language"], data, row.get("branch"),
                               created.date() if created else date.today())
-            files = [(a["filename"], a["content_type"], await self._attachment(a))
+            records: dict[tuple[Any, str], Any] = {}
+            files = [(a["filename"], a["content_type"], await self._attachment(a, records))
                      for a in row.get("attachments", [])]
             message = build_message(sender_address, row["to"], row.get("to_name"),
                                     row["language"], ident, rendered, files)
@@ -117,12 +130,19 @@ class MailRelay(LeasedRelay):
         token = capability_token(link["kind"], link["ident"], settings.link_secret)
         return f"{settings.portal_url.rstrip('/')}/{link['kind']}/{token}"
 
-    async def _attachment(self, attachment: Document) -> bytes:
+    async def _attachment(self, attachment: Document,
+                          records: dict[tuple[Any, str], Any]) -> bytes:
+        """One attachment's bytes; ``records`` holds what the mail's attachments read so far."""
         source = self._sources.get(attachment["kind"])
         if source is None:
             raise LookupError(f"no source of {attachment['kind']!r} attachments in "
                               f"{self._service}")
-        return await source(self._db, attachment["key"])
+        if not isinstance(source, FromRecord):
+            return await source(self._db, attachment["key"])
+        shared = (source.read, attachment["key"])
+        if shared not in records:
+            records[shared] = await source.read(self._db, attachment["key"])
+        return await source.render(self._db, records[shared])
 
     async def _record(self, sent: list[tuple[Document, str]],
                       failed: list[tuple[Document, BaseException]]) -> None:
