@@ -13,6 +13,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 from urllib.parse import quote
 
 import aiosmtplib
+import aiosmtplib.protocol
 
 from smart_shared.mail.render import Rendered
 from smart_shared.settings import Settings
@@ -102,6 +103,32 @@ def _multipart(subtype: str, boundary: str, parts: list[bytes]) -> bytes:
                     for part in parts)
     return (f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode("ascii")
             + body + f"--{boundary}--\r\n".encode("ascii"))
+
+
+def crlf_lines(message: bytes) -> bytes:
+    """``message`` with every line ending CRLF, as SMTP's DATA sends it (RFC 5321 §2.3.8): a lone
+    LF or CR becomes CRLF, and the message ends with one.
+
+    aiosmtplib does the same with a regular expression that matches every line of the message
+    (about 0.7 ms for a mail of 55 kB with its PDF, as much again for the dot-stuffing); these
+    are three byte replacements."""
+    message = message.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    return message if message.endswith(b"\r\n") else message + b"\r\n"
+
+
+class _LineStartPeriods:
+    """The dot-stuffing of DATA (RFC 5321 §4.5.2) with ``sub`` as aiosmtplib calls it on its
+    pattern: a period that begins a line is doubled."""
+
+    @staticmethod
+    def sub(doubled: bytes, message: bytes) -> bytes:
+        stuffed = message.replace(b"\n.", b"\n" + doubled)
+        return doubled + stuffed[1:] if stuffed.startswith(b".") else stuffed
+
+
+# the same bytes on the wire (pinned against aiosmtplib's own in the tests), for less CPU
+aiosmtplib.protocol.normalize_message_line_endings = crlf_lines
+aiosmtplib.protocol.PERIOD_REGEX = _LineStartPeriods()  # type: ignore[assignment]
 
 
 class SmtpSender:
