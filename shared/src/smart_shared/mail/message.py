@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from email.utils import parseaddr
+from functools import cache
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -80,5 +81,9 @@ class Mail:
 def message_id(service: str, cause: str, sender: str) -> str:
     """The ``Message-ID`` of the mail for ``cause``: the same on every send of it."""
     digest = hashlib.sha256(f"{service}:{cause}".encode()).hexdigest()[:40]
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "smart.coop"
-    return f"<{digest}@{domain}>"
+    return f"<{digest}@{_domain(sender)}>"
+
+
+@cache  # a deployment has one sender
+def _domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "smart.coop"

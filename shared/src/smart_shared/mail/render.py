@@ -112,6 +112,7 @@ def _base_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates ship with the code: no stat of each file per mail
     )
     env.filters["linkify"] = linkify
     return env

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import cache
 from urllib.parse import quote
 
 import aiosmtplib
@@ -44,7 +45,7 @@ def build_message(sender: str, to: str, to_name: str | None, language: str, mess
                  for filename, content_type, data in attachments]
         content = _multipart("mixed", mixed, [content, *files])
     headers = [
-        f"From: {_address(*reversed(parseaddr(sender)))}",
+        f"From: {_sender_header(sender)}",
         f"To: {_address(to, to_name)}",
         f"Subject: {_unstructured(subject, len('Subject: '))}",
         f"Message-ID: {message_id}",
@@ -55,9 +56,15 @@ def build_message(sender: str, to: str, to_name: str | None, language: str, mess
     return "\r\n".join(headers).encode("ascii") + b"\r\n" + content
 
 
+@cache  # a deployment has one sender: parsed once (``parseaddr`` is ~20 µs a call)
 def envelope_address(sender: str) -> str:
     """The bare address of a ``Name <address>`` sender, for SMTP's MAIL FROM."""
     return parseaddr(sender)[1] or sender
+
+
+@cache
+def _sender_header(sender: str) -> str:
+    return _address(*reversed(parseaddr(sender)))
 
 
 def _boundary() -> str:
