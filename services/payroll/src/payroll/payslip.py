@@ -130,15 +130,20 @@ def _owed(line: dict[str, Any]) -> bool:
     return bool(Decimal(line["amount"]["amount"]) or Decimal(line["base"]["amount"]))
 
 
-async def payslip_of(db: AsyncDatabase[Document], salary: Document) -> bytes:
-    """The payslip of ``salary`` as the API serves it and the "salary paid" mail attaches it."""
-    member, contract = await store.payslip_facts(db, salary)
+def _payslip(salary: Document, member: Document, contract: Document) -> bytes:
     language = (member.get("contact") or {}).get("language") or member.get("language") or "fr"
     return payslip_pdf(salary, contract, member, language)
 
 
+async def payslip_of(db: AsyncDatabase[Document], salary: Document) -> bytes:
+    """The payslip of ``salary`` as the API serves it and the "salary paid" mail attaches it."""
+    return _payslip(salary, *await store.payslip_facts(db, salary))
+
+
 async def payslip_of_salary(db: AsyncDatabase[Document], salary_id: str) -> bytes:
-    salary = await store.salary_document(db, salary_id)
-    if salary is None:
+    """The payslip of the salary ``salary_id`` (the mail's attachment): the salary, its member
+    and its contract in one read."""
+    found = await store.salary_with_facts(db, salary_id)
+    if found is None:
         raise LookupError(f"no salary {salary_id}")
-    return await payslip_of(db, salary)
+    return _payslip(*found)
