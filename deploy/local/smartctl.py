@@ -76,6 +76,10 @@ class Config:
     # a broker that a developer reuses across many test runs holds thousands of partitions
     kafka_heap: str = field(default_factory=lambda: os.environ.get("SMART_KAFKA_HEAP", "1g"))
     mongo_port: int = field(default_factory=lambda: _env_int("SMART_MONGO_PORT", 27017))
+    # WiredTiger's cache: a saga keeps every invoice's and payslip's PDF, and a cache smaller
+    # than what the services touch spends mongod's CPU evicting pages and reading them back
+    mongo_cache_gb: str = field(
+        default_factory=lambda: os.environ.get("SMART_MONGO_CACHE_GB", "1"))
     smtp_port: int = field(default_factory=lambda: _env_int("SMART_SMTP_PORT", 1025))
     mailpit_port: int = field(default_factory=lambda: _env_int("SMART_MAILPIT_PORT", 8025))
     partitions: int = field(default_factory=lambda: _env_int("SMART_TOPIC_PARTITIONS", 3))
@@ -245,7 +249,7 @@ def start_mongod(cfg: Config) -> None:
     say(f"starting mongod on {HOST}:{cfg.mongo_port} (replica set rs0)")
     spawn(cfg, "mongod", [
         str(cfg.mongod), "--replSet", "rs0", "--bind_ip", HOST, "--port", str(cfg.mongo_port),
-        "--dbpath", str(dbpath), "--wiredTigerCacheSizeGB", "0.25", "--oplogSize", "256",
+        "--dbpath", str(dbpath), "--wiredTigerCacheSizeGB", cfg.mongo_cache_gb, "--oplogSize", "256",
         "--quiet",
     ])
     wait_for_port(cfg.mongo_port, "mongod", 60, cfg.logs / "mongod.log")
