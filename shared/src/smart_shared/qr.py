@@ -81,13 +81,6 @@ def _score(rows: list[int], columns: list[int], size: int) -> int:
     return runs + 3 * blocks + finders + 10 * int(abs(proportion * 100 - 50) / 5)
 
 
-def penalty(rows: list[bytes]) -> int:
-    """The penalty score of a square symbol (rows of 0 light / 1 dark modules)."""
-    return _score([int.from_bytes(row, "big") for row in rows],
-                  [int.from_bytes(bytes(column), "big") for column in zip(*rows, strict=True)],
-                  len(rows))
-
-
 def best_mask(matrix: Any, width: int, height: int, proposed_mask: int | None = None) -> Any:
     """segno's ``find_and_apply_best_mask``: the best mask's number and the masked matrix."""
     if proposed_mask is not None or width != height or width < 21:
