@@ -249,8 +249,8 @@ def start_mongod(cfg: Config) -> None:
     say(f"starting mongod on {HOST}:{cfg.mongo_port} (replica set rs0)")
     spawn(cfg, "mongod", [
         str(cfg.mongod), "--replSet", "rs0", "--bind_ip", HOST, "--port", str(cfg.mongo_port),
-        "--dbpath", str(dbpath), "--wiredTigerCacheSizeGB", cfg.mongo_cache_gb, "--oplogSize", "256",
-        "--quiet",
+        "--dbpath", str(dbpath), "--wiredTigerCacheSizeGB", cfg.mongo_cache_gb,
+        "--oplogSize", "256", "--quiet",
     ])
     wait_for_port(cfg.mongo_port, "mongod", 60, cfg.logs / "mongod.log")
     initiate_replica_set(cfg)

@@ -459,7 +459,7 @@ class CpuClock:
 async def mails_drained(mongo_uri: str, prefix: str, timeout: float) -> dict[str, Any]:
     """Wait until no service of the platform has a mail left to send (or ``timeout``); the
     mails sent, still pending and dead, in all and per service."""
-    from smart_shared.mail.outbox import MAILS
+    from smart_shared.mail.outbox import MAILS, PENDING_INDEX
 
     client = connect(mongo_uri)
     deadline = time.monotonic() + timeout
@@ -469,7 +469,7 @@ async def mails_drained(mongo_uri: str, prefix: str, timeout: float) -> dict[str
             # the relays' own index holds exactly the pending mails: the poll reads only them,
             # not every mail sent so far (that was mongod CPU charged to the platform)
             pending = {service: await rows.count_documents({"pending": True},
-                                                           hint="pending_due")
+                                                           hint=PENDING_INDEX)
                        for service, rows in outboxes.items()}
             if sum(pending.values()) == 0 or time.monotonic() > deadline:
                 break

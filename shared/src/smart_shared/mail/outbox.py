@@ -13,6 +13,8 @@ from smart_shared.mongo import Document, UnitOfWork
 from smart_shared.telemetry import current_traceparent
 
 MAILS = "mail_outbox"
+PENDING_INDEX = "pending_due"
+"""The relays' index: exactly the pending mails, in the order they are due."""
 
 
 class MailOutbox:
@@ -52,7 +54,7 @@ async def forget_mails_of(uow: UnitOfWork, person_id: str) -> int:
 async def create_mail_indexes(db: AsyncDatabase[Document]) -> None:
     """Pending mails in the order they are due; sent ones expire after 30 days."""
     await db[MAILS].create_index(
-        [("next_attempt_at", 1)], name="pending_due",
+        [("next_attempt_at", 1)], name=PENDING_INDEX,
         partialFilterExpression={"pending": True},
     )
     await db[MAILS].create_index("sent_at", name="sent_expiry",
