@@ -136,6 +136,8 @@ class BatchConsumer:
         """When the batch being handled now started (``None``: none is)."""
         self.batch_task: asyncio.Task[Any] | None = None
         """The task handling that batch."""
+        self.commits = OffsetCommits(service)
+        """The offsets of the batches handled, on their way to Kafka."""
 
     async def handle_batch(self, records: Sequence[Any]) -> bool:
         """Handle records in order. True: commit the offsets. False: rewind and redeliver."""
@@ -285,6 +287,75 @@ def awaiting(task: asyncio.Task[Any]) -> str:
 
 
 KafkaConsumer = Any  # aiokafka's AIOKafkaConsumer (untyped)
+
+
+class OffsetCommits:
+    """Commits a consumer's offsets behind its batches, without holding the next batch back.
+
+    A batch's offsets (the one after its last record, per partition) are taken when its
+    transaction has committed, so an offset never passes an event whose effects are not in the
+    database; the commit itself goes to Kafka while the next batch is fetched and handled. One
+    commit is in flight at a time, and the offsets of the batches that finish meanwhile go out
+    together in the next one. A commit that fails (the broker away, the partition handed to
+    another replica) is tried again with the newer offsets; until then a restart redelivers
+    those events and the inbox drops them.
+    """
+
+    RETRY_SECONDS = 0.5
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self._pending: dict[Any, int] = {}
+        self._consumer: KafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def pending(self) -> dict[Any, int]:
+        """The offsets waiting to be committed, by ``TopicPartition``."""
+        return dict(self._pending)
+
+    def after(self, consumer: KafkaConsumer, records: Iterable[Any]) -> None:
+        """Commit the offsets past ``records`` (a batch whose transaction committed)."""
+        from aiokafka import TopicPartition
+
+        pending = self._pending
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            if record.offset >= pending.get(partition, -1):
+                pending[partition] = record.offset + 1
+        self._consumer = consumer
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._commit(), name=f"{self.service}-commits")
+
+    async def flush(self) -> None:
+        """Wait for the offsets taken so far to be committed (or given up on)."""
+        if self._task is not None:
+            await self._task
+
+    async def _commit(self) -> None:
+        failures = 0
+        while self._pending and self._consumer is not None:
+            consumer = self._consumer
+            offsets, self._pending = self._pending, {}
+            owned = consumer.assignment()
+            # a partition handed to another replica is its to commit now
+            offsets = {partition: offset for partition, offset in offsets.items()
+                       if partition in owned}
+            if not offsets:
+                continue
+            try:
+                await consumer.commit(offsets)
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                failures += 1
+                for partition, offset in offsets.items():
+                    if offset > self._pending.get(partition, -1):
+                        self._pending[partition] = offset
+                log.warning("%s: committing offsets failed (%s); trying again",
+                            self.service, error)
+                await asyncio.sleep(min(self.RETRY_SECONDS * failures, 5.0))
 
 
 class ConsumerWatch:

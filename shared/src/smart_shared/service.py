@@ -284,6 +284,8 @@ class Service:
                 await _stop_within("the mail relay", mail.stop)
             if platform.watch:
                 await _stop_within("the consumer watch", platform.watch.stop)
+            if platform.consumer:
+                await _stop_within("the offset commits", platform.consumer.commits.flush)
             await _stop_within("the outbox relay", relay.stop)
             await _stop_within("the outbox relay's producer", sender.stop)
             await _stop_within("the broker", broker.stop)
@@ -319,7 +321,8 @@ class Service:
             raw = message.raw_message
             records = raw if isinstance(raw, tuple) else (raw,)
             if await consumer.handle_batch(records):
-                await message.ack()
+                # committed while the next batch is fetched and handled (OffsetCommits)
+                consumer.commits.after(message.consumer, records)
             else:
                 await message.nack()
                 await asyncio.sleep(1)
