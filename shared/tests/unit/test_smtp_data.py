@@ -7,6 +7,7 @@ import random
 import re
 
 import aiosmtplib.protocol
+import aiosmtplib.smtp
 from smart_shared.mail import smtp
 
 _LINE_ENDINGS = re.compile(rb"(?:\r\n|\n|\r(?!\n))")  # aiosmtplib's patterns
@@ -27,6 +28,8 @@ def _ours(message: bytes) -> bytes:
 
 def test_the_replacements_are_the_ones_aiosmtplib_sends() -> None:
     assert aiosmtplib.protocol.normalize_message_line_endings is smtp.crlf_lines
+    # the SIZE parameter of MAIL FROM is measured with the same function
+    assert aiosmtplib.smtp.normalize_message_line_endings is smtp.crlf_lines  # type: ignore[attr-defined]
     rng = random.Random(5321)
     samples = [b"", b".", b"..", b"\r", b"\n", b"\r\r\n", b"\n\r", b".a\r\n.b\n.\r.c",
                b"a\r\n.\r\n", b"=2E\r\n..x"]

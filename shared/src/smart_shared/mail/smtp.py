@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import aiosmtplib
 import aiosmtplib.protocol
+import aiosmtplib.smtp
 
 from smart_shared.mail.message import sender_parts
 from smart_shared.mail.render import Rendered
@@ -127,8 +128,10 @@ class _LineStartPeriods:
         return doubled + stuffed[1:] if stuffed.startswith(b".") else stuffed
 
 
-# the same bytes on the wire (pinned against aiosmtplib's own in the tests), for less CPU
+# the same bytes on the wire (pinned against aiosmtplib's own in the tests), for less CPU; the
+# client module keeps a reference of its own, with which it measures a message for SIZE
 aiosmtplib.protocol.normalize_message_line_endings = crlf_lines
+aiosmtplib.smtp.normalize_message_line_endings = crlf_lines  # type: ignore[attr-defined]
 aiosmtplib.protocol.PERIOD_REGEX = _LineStartPeriods()  # type: ignore[assignment]
 
 
