@@ -16,6 +16,7 @@ import json
 import os
 import platform as host
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -459,7 +460,8 @@ class CpuClock:
 async def mails_drained(mongo_uri: str, prefix: str, timeout: float) -> dict[str, Any]:
     """Wait until no service of the platform has a mail left to send (or ``timeout``); the
     mails sent, still pending and dead, in all and per service."""
-    from smart_shared.mail.outbox import MAILS, PENDING_INDEX
+    from smart_shared.mail.outbox import MAILS, PENDING_INDEX, summary
+    from smart_shared.mongo import LEASES
 
     client = connect(mongo_uri)
     deadline = time.monotonic() + timeout
@@ -478,6 +480,16 @@ async def mails_drained(mongo_uri: str, prefix: str, timeout: float) -> dict[str
                             "pending": pending[service],
                             "dead": await rows.count_documents({"status": "dead"})}
                   for service, rows in outboxes.items()}
+        for service, count in counts.items():
+            if count["pending"] or count["dead"]:
+                # what a reader of a failed run needs: whether the relay ever tried the mails
+                # (attempts, the last error, when they are due) and who holds its lease
+                database = client[f"{prefix}smart_{service}"]
+                stuck = [summary(row) for row in await outboxes[service].find(
+                    {"status": {"$in": ["pending", "dead"]}}).limit(3).to_list(3)]
+                lease = await database[LEASES].find_one({"_id": "mail-relay"})
+                count.update(json.loads(json.dumps({"stuck": stuck, "lease": lease},
+                                                   default=str)))
         return {"sent": sum(c["sent"] for c in counts.values()),
                 "pending": sum(pending.values()),
                 "dead": sum(c["dead"] for c in counts.values()), "per_service": counts}
@@ -784,6 +796,7 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
         namespace = plat.env.get("SMART_TOPIC_NAMESPACE", "")
         bootstrap = plat.env.get("KAFKA_BOOTSTRAP_SERVERS", bootstrap)
     started_at = datetime.now(UTC)
+    result: dict[str, Any] | None = None
     try:
         result = await run_saga(plat, namespace, bootstrap, mongo_uri, options,
                                 from_beginning=options.platform == "private")
@@ -801,6 +814,10 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
             await asyncio.to_thread(plat.stop_all)
             if not options.keep:
                 await _drop_private(plat, bootstrap, mongo_uri)
+            if home is not None:
+                _show_logs_of_failures(home, result)
+                if not options.keep:
+                    shutil.rmtree(home, ignore_errors=True)
     stage = result["hops"][BASELINE_STAGE]["stage_events_per_s"]
     alone_rate = alone["events_per_s"] if alone else None
     result["stage_alone"] = alone
@@ -832,6 +849,22 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
                     "load_average_at_end": list(os.getloadavg())},
     }
     return result
+
+
+def _show_logs_of_failures(home: Path, result: dict[str, Any] | None) -> None:
+    """The end of the logs of the processes a failed run points at: every process when the
+    saga did not finish, else the services whose mails were not all sent and their mailers."""
+    if result is not None and invariants_hold(result):
+        return
+    names = None
+    if result is not None:
+        per_service = result["invariants"].get("mails", {}).get("per_service", {})
+        names = {f"{service}{suffix}" for service, count in per_service.items()
+                 if count["pending"] or count["dead"] for suffix in ("", "-mailer")}
+    for path in sorted(home.glob("*.log")):
+        if names is None or path.stem in names:
+            tail = path.read_text(errors="replace")[-3000:]
+            log(f"{path.name} ends with:\n{tail or '(nothing logged)'}")
 
 
 def _ratio(platform: float | None, baseline: float | None) -> float | None:
