@@ -5,7 +5,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from payroll.domain import SalaryNotPayable, compute_salary, salary_rules
-from payroll.domain.salary import employer_cost
+from payroll.domain.salary import employer_cost, largest_gross
 from smart_shared.events import ActivityKind, SalaryBreakdown
 from smart_shared.money import Money
 
@@ -253,3 +253,28 @@ def test_the_gross_is_the_largest_whose_employer_cost_fits_the_budget(
 
     assert employer_cost(payroll, gross, kind) <= budget
     assert employer_cost(payroll, gross + Decimal("0.01"), kind) > budget
+
+
+def halving(payroll: object, budget: Decimal, kind: ActivityKind) -> Decimal:
+    """The plain search over every cent from 0 to the budget, for comparison."""
+    low, high = 0, int(budget * 100) + 1
+    while high - low > 1:
+        middle = (low + high) // 2
+        if employer_cost(payroll, Decimal(middle) / 100, kind) <= budget:  # type: ignore[arg-type]
+            low = middle
+        else:
+            high = middle
+    return Decimal(low) / 100
+
+
+@given(budget=st.integers(min_value=0, max_value=100_000_000), kind=kinds, rules=packs)
+@example(budget=0, kind="artistic", rules=BE)
+@example(budget=1, kind="manual", rules=FR)
+@example(budget=2, kind="other", rules=BE)
+def test_the_search_from_a_guess_finds_the_gross_the_plain_halving_finds(
+    budget: int, kind: ActivityKind, rules: object
+) -> None:
+    payroll = rules.payroll  # type: ignore[attr-defined]
+    amount = Decimal(budget) / 100
+
+    assert largest_gross(payroll, amount, kind) == halving(payroll, amount, kind)

@@ -62,11 +62,38 @@ def employer_cost(payroll: PayrollSection, gross: Decimal, kind: ActivityKind) -
 
 def largest_gross(payroll: PayrollSection, budget: Decimal, kind: ActivityKind) -> Decimal:
     """The largest gross, to the cent, whose employer cost fits ``budget`` (exact: the cost
-    grows by at least a cent with each cent of gross, so a search over cents finds it)."""
-    low, high = 0, int(budget / CENT) + 1  # cost(low) fits, cost(high) does not
-    while high - low > 1:
+    grows by at least a cent with each cent of gross, so a search over cents finds it).
+
+    The cost is nearly proportional to the gross, so the search starts from the gross that the
+    cost of the whole budget points at and widens from there until it brackets the answer
+    (four costs computed on average instead of seventeen for halving the whole range)."""
+    most = int(budget / CENT)  # cost(g) >= g: no gross above the budget fits
+
+    def fits(cents: int) -> bool:
+        return employer_cost(payroll, cents * CENT, kind) <= budget
+
+    whole = employer_cost(payroll, most * CENT, kind)
+    if whole <= budget:
+        return most * CENT
+    guess = min(most - 1, most * most // int(whole / CENT))
+    step = 1
+    if fits(guess):
+        low, high = guess, most  # widen upwards until a gross does not fit (most does not)
+        while low + step < most:
+            if not fits(low + step):
+                high = low + step
+                break
+            low, step = low + step, step * 2
+    else:
+        low, high = 0, guess  # widen downwards until a gross fits (0 always does)
+        while high - step > 0:
+            if fits(high - step):
+                low = high - step
+                break
+            high, step = high - step, step * 2
+    while high - low > 1:  # cost(low) fits, cost(high) does not
         middle = (low + high) // 2
-        if employer_cost(payroll, middle * CENT, kind) <= budget:
+        if fits(middle):
             low = middle
         else:
             high = middle
