@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -99,9 +100,11 @@ def serve_minimal(port: int, mongo_uri: str, database: str) -> None:
 
 
 def profile(pid: int, output: Path) -> subprocess.Popen[bytes]:
-    """py-spy (``uvx`` fetches it) sampling the contracts process while the phases run."""
+    """py-spy (``uvx`` fetches it) sampling the contracts process while the phases run: its
+    collapsed stacks for a ``.txt`` file, else speedscope's format."""
+    fmt = "raw" if output.suffix == ".txt" else "speedscope"
     return subprocess.Popen(["uvx", "--from", "py-spy==0.4.1", "py-spy", "record", "--pid",
-                             str(pid), "--format", "speedscope", "--output", str(output),
+                             str(pid), "--format", fmt, "--output", str(output),
                              "--rate", "200", "--nonblocking"])
 
 
@@ -173,6 +176,7 @@ async def service_side(options: argparse.Namespace) -> dict[str, Any]:
         await api.close()
         await asyncio.to_thread(plat.stop_all)
         await _drop_private(plat, bootstrap, mongo_uri)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 async def minimal_side(options: argparse.Namespace) -> dict[str, Any]:
@@ -270,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument("--py-spy", type=Path, default=None, metavar="FILE",
-                        help="profile the contracts process during the phases (speedscope)")
+                        help="profile the contracts process during the phases (FILE.txt: "
+                        "collapsed stacks, else speedscope)")
     parser.add_argument("--serve-minimal", nargs=2, metavar=("PORT", "DATABASE"),
                         help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
